@@ -1,0 +1,178 @@
+//! `/api/v1/accounts/{a}/inboxes`: API-channel inboxes. Agents see the inboxes they are members
+//! of; administrators see and change all of them (Chatwoot's InboxPolicy).
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::input::{nullable, FlexBool, JsonBody};
+use super::validate::{self, MAX_NAME_CHARS, MAX_TEXT_CHARS};
+use super::{ApiResult, ItemPath};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::models::Principal;
+use crate::store::inboxes::{self, InboxChange};
+use crate::views;
+
+#[derive(Deserialize, Default)]
+struct ChannelInput {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    webhook_url: Option<Option<String>>,
+    hmac_mandatory: Option<FlexBool>,
+}
+
+#[derive(Deserialize)]
+pub struct InboxInput {
+    name: Option<String>,
+    channel: Option<ChannelInput>,
+    greeting_enabled: Option<FlexBool>,
+    #[serde(default, deserialize_with = "nullable")]
+    greeting_message: Option<Option<String>>,
+    enable_email_collect: Option<FlexBool>,
+    csat_survey_enabled: Option<FlexBool>,
+    enable_auto_assignment: Option<FlexBool>,
+    working_hours_enabled: Option<FlexBool>,
+    #[serde(default, deserialize_with = "nullable")]
+    out_of_office_message: Option<Option<String>>,
+    timezone: Option<String>,
+    allow_messages_after_resolved: Option<FlexBool>,
+    lock_to_single_conversation: Option<FlexBool>,
+    #[serde(default, deserialize_with = "nullable")]
+    business_name: Option<Option<String>>,
+}
+
+fn optional_text(
+    field: &str,
+    value: Option<Option<String>>,
+) -> Result<Option<Option<String>>, ApiError> {
+    value
+        .map(|v| validate::optional(field, field, v, MAX_TEXT_CHARS))
+        .transpose()
+}
+
+impl InboxInput {
+    fn into_change(self) -> Result<InboxChange, ApiError> {
+        let channel = self.channel.unwrap_or_default();
+        if let Some(kind) = channel.kind.as_deref() {
+            if kind != "api" {
+                return Err(ApiError::unprocessable(format!(
+                    "Channel type '{kind}' is not supported; wootlite serves API channels (\"type\": \"api\")"
+                )));
+            }
+        }
+        Ok(InboxChange {
+            name: self
+                .name
+                .map(|n| validate::required("name", "Name", Some(n), "can't be blank"))
+                .transpose()?,
+            webhook_url: channel
+                .webhook_url
+                .map(|v| validate::optional("webhook_url", "Webhook url", v, MAX_NAME_CHARS * 8))
+                .transpose()?,
+            hmac_mandatory: channel.hmac_mandatory.map(|b| b.0),
+            greeting_enabled: self.greeting_enabled.map(|b| b.0),
+            greeting_message: optional_text("greeting_message", self.greeting_message)?,
+            enable_email_collect: self.enable_email_collect.map(|b| b.0),
+            csat_survey_enabled: self.csat_survey_enabled.map(|b| b.0),
+            enable_auto_assignment: self.enable_auto_assignment.map(|b| b.0),
+            working_hours_enabled: self.working_hours_enabled.map(|b| b.0),
+            out_of_office_message: optional_text(
+                "out_of_office_message",
+                self.out_of_office_message,
+            )?,
+            timezone: self
+                .timezone
+                .map(|t| validate::required("timezone", "Timezone", Some(t), "can't be blank"))
+                .transpose()?,
+            allow_messages_after_resolved: self.allow_messages_after_resolved.map(|b| b.0),
+            lock_to_single_conversation: self.lock_to_single_conversation.map(|b| b.0),
+            business_name: optional_text("business_name", self.business_name)?,
+        })
+    }
+}
+
+pub async fn index(state: web::Data<AppState>, principal: Principal) -> ApiResult {
+    let list = state
+        .db
+        .read(move |conn| inboxes::visible_to(conn, &principal))
+        .await?;
+    let payload: Vec<_> = list.iter().map(views::inbox).collect();
+    Ok(HttpResponse::Ok().json(json!({ "payload": payload })))
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<ItemPath>,
+) -> ApiResult {
+    let inbox_id = path.id;
+    let (inbox, allowed) = state
+        .db
+        .read(move |conn| {
+            let inbox = inboxes::get(conn, principal.account_id, inbox_id)?;
+            Ok((inbox, inboxes::can_access(conn, &principal, inbox_id)?))
+        })
+        .await?;
+    if !allowed {
+        return Err(ApiError::NotAllowed);
+    }
+    Ok(HttpResponse::Ok().json(views::inbox(&inbox)))
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: JsonBody<InboxInput>,
+) -> ApiResult {
+    principal.require_administrator()?;
+    let change = body.0.into_change()?;
+    let name = change
+        .name
+        .clone()
+        .ok_or_else(|| validate::invalid("name", "Name can't be blank".into()))?;
+    let (account_id, now) = (principal.account_id, state.now());
+    let inbox = state
+        .db
+        .write(move |tx| {
+            let inbox_id = inboxes::create(tx, account_id, &name, now)?;
+            inboxes::update(tx, account_id, inbox_id, &change, now)?;
+            inboxes::get(tx, account_id, inbox_id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(views::inbox(&inbox)))
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<ItemPath>,
+    body: JsonBody<InboxInput>,
+) -> ApiResult {
+    principal.require_administrator()?;
+    let change = body.0.into_change()?;
+    let (account_id, inbox_id, now) = (principal.account_id, path.id, state.now());
+    let inbox = state
+        .db
+        .write(move |tx| {
+            inboxes::update(tx, account_id, inbox_id, &change, now)?;
+            inboxes::get(tx, account_id, inbox_id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(views::inbox(&inbox)))
+}
+
+pub async fn destroy(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<ItemPath>,
+) -> ApiResult {
+    principal.require_administrator()?;
+    let (account_id, inbox_id) = (principal.account_id, path.id);
+    state
+        .db
+        .write(move |tx| inboxes::delete(tx, account_id, inbox_id))
+        .await?;
+    Ok(HttpResponse::Ok().finish())
+}

@@ -1,0 +1,88 @@
+//! What inbox members and team members share: validating a `user_ids` list against the account
+//! and applying add / replace / remove in one transaction.
+
+use serde::Deserialize;
+
+use super::input::IdList;
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::models::{Agent, Principal};
+use crate::store::members::{self, Group};
+use crate::store::{agents, StoreError};
+
+/// Chatwoot answers 401 with this when a listed user is not in the account.
+pub const INVALID_USER_IDS: &str = "Invalid User IDs";
+
+#[derive(Deserialize)]
+pub struct UserIds {
+    pub user_ids: Option<IdList>,
+}
+
+impl UserIds {
+    pub fn ids(&self) -> Result<Vec<i64>, ApiError> {
+        self.user_ids
+            .as_ref()
+            .map(|list| list.0.clone())
+            .ok_or_else(|| {
+                ApiError::unprocessable("param is missing or the value is empty: user_ids")
+            })
+    }
+}
+
+#[derive(Clone, Copy)]
+pub enum Change {
+    Add,
+    Replace,
+    Remove,
+}
+
+/// Applies the change and returns the agents Chatwoot renders: the ones added for `Add`, the
+/// whole member set for `Replace`, nothing for `Remove`. `locate` finds the group (404 if the
+/// inbox or team is not the account's).
+pub async fn apply(
+    state: &AppState,
+    principal: &Principal,
+    user_ids: Vec<i64>,
+    change: Change,
+    locate: impl FnOnce(&rusqlite::Connection) -> Result<Group, StoreError> + Send + 'static,
+) -> Result<Vec<Agent>, ApiError> {
+    let (account_id, now) = (principal.account_id, state.now());
+    let outcome = state
+        .db
+        .write(move |tx| {
+            let group = locate(tx)?;
+            if !agents::all_members(tx, account_id, &user_ids)? {
+                return Ok(None);
+            }
+            let shown = match change {
+                Change::Add => members::add(tx, group, &user_ids, now)?,
+                Change::Replace => {
+                    members::replace(tx, group, &user_ids, now)?;
+                    members::member_ids(tx, group)?
+                }
+                Change::Remove => {
+                    members::remove(tx, group, &user_ids)?;
+                    Vec::new()
+                }
+            };
+            agents::list_ids(tx, account_id, &shown).map(Some)
+        })
+        .await?;
+    outcome.ok_or_else(|| ApiError::Unauthorized(INVALID_USER_IDS.into()))
+}
+
+/// The group's members as agents.
+pub async fn list(
+    state: &AppState,
+    account_id: i64,
+    locate: impl FnOnce(&rusqlite::Connection) -> Result<Group, StoreError> + Send + 'static,
+) -> Result<Vec<Agent>, ApiError> {
+    state
+        .db
+        .read(move |conn| {
+            let group = locate(conn)?;
+            let ids = members::member_ids(conn, group)?;
+            agents::list_ids(conn, account_id, &ids)
+        })
+        .await
+}

@@ -1,0 +1,126 @@
+//! The one route table. Handlers live in one file per resource and stay short: authorise,
+//! parse, call the store, render the view.
+
+mod agents;
+mod contacts;
+mod custom_attributes;
+mod health;
+mod inbox_members;
+mod inboxes;
+pub mod input;
+mod labels;
+mod members;
+mod profile;
+mod team_members;
+mod teams;
+mod validate;
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use crate::error::ApiError;
+
+pub type ApiResult = Result<HttpResponse, ApiError>;
+
+/// `{id}` of an item route under an account.
+#[derive(Deserialize)]
+pub struct ItemPath {
+    pub id: i64,
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health", web::get().to(health::health))
+        .route("/api/v1/profile", web::get().to(profile::show))
+        .service(
+            web::scope("/api/v1/accounts/{account_id}")
+                .service(
+                    web::resource("/agents")
+                        .get(agents::index)
+                        .post(agents::create),
+                )
+                .service(
+                    web::resource("/agents/{id}")
+                        .patch(agents::update)
+                        .put(agents::update)
+                        .delete(agents::destroy),
+                )
+                .service(
+                    web::resource("/inboxes")
+                        .get(inboxes::index)
+                        .post(inboxes::create),
+                )
+                .service(
+                    web::resource("/inboxes/{id}")
+                        .get(inboxes::show)
+                        .patch(inboxes::update)
+                        .put(inboxes::update)
+                        .delete(inboxes::destroy),
+                )
+                .service(
+                    web::resource("/inbox_members")
+                        .post(inbox_members::create)
+                        .patch(inbox_members::update)
+                        .delete(inbox_members::destroy),
+                )
+                .service(web::resource("/inbox_members/{id}").get(inbox_members::show))
+                .service(
+                    web::resource("/teams")
+                        .get(teams::index)
+                        .post(teams::create),
+                )
+                .service(
+                    web::resource("/teams/{id}")
+                        .get(teams::show)
+                        .patch(teams::update)
+                        .put(teams::update)
+                        .delete(teams::destroy),
+                )
+                .service(
+                    web::resource("/teams/{id}/team_members")
+                        .get(team_members::index)
+                        .post(team_members::create)
+                        .patch(team_members::update)
+                        .delete(team_members::destroy),
+                )
+                .service(
+                    web::resource("/contacts")
+                        .get(contacts::index)
+                        .post(contacts::create),
+                )
+                .service(
+                    web::resource("/contacts/{id}")
+                        .get(contacts::show)
+                        .patch(contacts::update)
+                        .put(contacts::update)
+                        .delete(contacts::destroy),
+                )
+                .service(
+                    web::resource("/labels")
+                        .get(labels::index)
+                        .post(labels::create),
+                )
+                .service(
+                    web::resource("/labels/{id}")
+                        .get(labels::show)
+                        .patch(labels::update)
+                        .put(labels::update)
+                        .delete(labels::destroy),
+                )
+                .service(
+                    web::resource("/custom_attribute_definitions")
+                        .get(custom_attributes::index)
+                        .post(custom_attributes::create),
+                )
+                .service(
+                    web::resource("/custom_attribute_definitions/{id}")
+                        .get(custom_attributes::show)
+                        .patch(custom_attributes::update)
+                        .put(custom_attributes::update)
+                        .delete(custom_attributes::destroy),
+                ),
+        )
+        // Rails answers an unrouted path or method with 404.
+        .default_service(web::to(|| async {
+            Err::<HttpResponse, _>(ApiError::NotFound)
+        }));
+}

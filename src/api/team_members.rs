@@ -1,0 +1,79 @@
+//! `/api/v1/accounts/{a}/teams/{id}/team_members`. Reading is open to members of the account;
+//! changes are for administrators.
+
+use actix_web::{web, HttpResponse};
+
+use super::input::JsonBody;
+use super::members::{self, Change, UserIds};
+use super::{ApiResult, ItemPath};
+use crate::app::AppState;
+use crate::models::Principal;
+use crate::store::members::Group;
+use crate::store::{teams, StoreError};
+use crate::views;
+
+fn team_group(
+    principal: &Principal,
+    team_id: i64,
+) -> impl FnOnce(&rusqlite::Connection) -> Result<Group, StoreError> {
+    let (account_id, viewer) = (principal.account_id, principal.user_id);
+    move |conn| teams::get(conn, account_id, team_id, viewer).map(|_| Group::Team(team_id))
+}
+
+pub async fn index(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<ItemPath>,
+) -> ApiResult {
+    let agents = members::list(
+        &state,
+        principal.account_id,
+        team_group(&principal, path.id),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(views::agents(&agents)))
+}
+
+async fn change(
+    state: &AppState,
+    principal: Principal,
+    team_id: i64,
+    input: UserIds,
+    change: Change,
+) -> ApiResult {
+    principal.require_administrator()?;
+    let user_ids = input.ids()?;
+    let locate = team_group(&principal, team_id);
+    let agents = members::apply(state, &principal, user_ids, change, locate).await?;
+    Ok(match change {
+        Change::Remove => HttpResponse::Ok().finish(),
+        Change::Add | Change::Replace => HttpResponse::Ok().json(views::agents(&agents)),
+    })
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<ItemPath>,
+    body: JsonBody<UserIds>,
+) -> ApiResult {
+    change(&state, principal, path.id, body.0, Change::Add).await
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<ItemPath>,
+    body: JsonBody<UserIds>,
+) -> ApiResult {
+    change(&state, principal, path.id, body.0, Change::Replace).await
+}
+
+pub async fn destroy(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<ItemPath>,
+    body: JsonBody<UserIds>,
+) -> ApiResult {
+    change(&state, principal, path.id, body.0, Change::Remove).await
+}

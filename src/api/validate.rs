@@ -1,0 +1,115 @@
+//! Rails-style validations of input, producing Chatwoot's 422 `{"message", "attributes"}` bodies.
+
+use crate::error::ApiError;
+
+/// Longest name-like string accepted (Rails' default string column limit in Chatwoot).
+pub const MAX_NAME_CHARS: usize = 255;
+/// Longest free text (descriptions, messages) accepted in account-level objects.
+pub const MAX_TEXT_CHARS: usize = 16 * 1024;
+
+pub fn invalid(attribute: &str, message: String) -> ApiError {
+    ApiError::Invalid {
+        message,
+        attributes: vec![attribute.to_string()],
+    }
+}
+
+/// A present, non-blank, not too long value; `label` is the human name ("Name").
+pub fn required(
+    attribute: &str,
+    label: &str,
+    value: Option<String>,
+    blank: &str,
+) -> Result<String, ApiError> {
+    let value = value.map(|v| v.trim().to_string()).unwrap_or_default();
+    if value.is_empty() {
+        return Err(invalid(attribute, format!("{label} {blank}")));
+    }
+    max_chars(attribute, label, value, MAX_NAME_CHARS)
+}
+
+pub fn max_chars(
+    attribute: &str,
+    label: &str,
+    value: String,
+    max: usize,
+) -> Result<String, ApiError> {
+    if value.chars().count() > max {
+        return Err(invalid(
+            attribute,
+            format!("{label} is too long (maximum is {max} characters)"),
+        ));
+    }
+    Ok(value)
+}
+
+/// An optional text: blank reads as absent (NULL), as Rails' `presence`.
+pub fn optional(
+    attribute: &str,
+    label: &str,
+    value: Option<String>,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
+    match value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+    {
+        Some(v) => max_chars(attribute, label, v, max).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A plausible email address: one `@`, something before it, a dotted domain after it, no spaces.
+pub fn is_email(value: &str) -> bool {
+    let Some((local, domain)) = value.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// E.164: `+`, a non-zero digit, then 1 to 14 more digits.
+pub fn is_e164(value: &str) -> bool {
+    let Some(digits) = value.strip_prefix('+') else {
+        return false;
+    };
+    (2..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        assert!(is_email("jane@example.com"));
+        assert!(!is_email("jane"));
+        assert!(!is_email("jane@localhost"));
+        assert!(!is_email("a b@example.com"));
+        assert!(!is_email("@example.com"));
+    }
+
+    #[test]
+    fn phone_numbers_must_be_e164() {
+        assert!(is_e164("+14155552671"));
+        assert!(!is_e164("14155552671"));
+        assert!(!is_e164("+0123"));
+        assert!(!is_e164("+1234567890123456"));
+        assert!(!is_e164("+1 415"));
+    }
+
+    #[test]
+    fn blank_required_values_are_refused_with_the_label() {
+        let error = required("name", "Name", Some("  ".into()), "must not be blank").unwrap_err();
+        assert!(
+            matches!(error, ApiError::Invalid { message, .. } if message == "Name must not be blank")
+        );
+        assert!(required("name", "Name", Some("x".repeat(256)), "must not be blank").is_err());
+    }
+}

@@ -1,0 +1,120 @@
+//! Builds the HTTP application from `Settings`: opens the database, provisions a first account on
+//! an empty data dir, binds the listener, and runs until SIGINT/SIGTERM, then checkpoints the WAL.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::Logger;
+use actix_web::{web, App, HttpServer};
+
+use crate::api;
+use crate::api::input::BodyLimit;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::{Db, DbError};
+use crate::error::ApiError;
+use crate::provision::{self, Bootstrap};
+use crate::store::StoreError;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub clock: Clock,
+}
+
+impl AppState {
+    pub fn now(&self) -> i64 {
+        self.clock.now_micros()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("cannot provision the first account: {0}")]
+    Provision(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+pub struct Application {
+    server: Server,
+    port: u16,
+    bootstrap: Bootstrap,
+    db: Db,
+}
+
+impl Application {
+    pub fn build(settings: &Settings, clock: Clock) -> Result<Self, StartError> {
+        let db = Db::open(&settings.data_dir.database_file(), settings.read_pool_size)?;
+        let bootstrap =
+            provision::bootstrap(&db, settings.bootstrap_token.as_deref(), clock.now_micros())?;
+        let listener = TcpListener::bind(settings.bind).map_err(|source| StartError::Bind {
+            addr: settings.bind.to_string(),
+            source,
+        })?;
+        let port = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: settings.bind.to_string(),
+            source,
+        })?;
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            clock,
+        });
+        let limit = BodyLimit(settings.max_body_bytes);
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
+                .app_data(state.clone())
+                .app_data(limit)
+                .app_data(web::PayloadConfig::new(limit.0))
+                .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                    ApiError::BadRequest(format!("Invalid query string: {e}")).into()
+                }))
+                // A path segment that does not parse (`/agents/abc`) names nothing: 404, as Rails.
+                .app_data(
+                    web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
+                )
+                .configure(api::routes)
+        })
+        .shutdown_timeout(10);
+        if settings.workers > 0 {
+            server = server.workers(settings.workers);
+        }
+        let server = server
+            .listen(listener)
+            .map_err(|source| StartError::Bind {
+                addr: settings.bind.to_string(),
+                source,
+            })?
+            .run();
+        Ok(Self {
+            server,
+            port: port.port(),
+            bootstrap,
+            db,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn bootstrap(&self) -> &Bootstrap {
+        &self.bootstrap
+    }
+
+    /// Serves until the server stops (SIGINT/SIGTERM trigger a graceful stop), then folds the WAL
+    /// into the database file.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let served = self.server.await;
+        if let Err(e) = self.db.checkpoint() {
+            log::warn!("WAL checkpoint on shutdown failed: {e}");
+        }
+        served
+    }
+}

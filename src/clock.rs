@@ -1,0 +1,63 @@
+//! The one source of "now". Timestamps are stored as unix microseconds so that Chatwoot's float
+//! `updated_at` keeps its precision and ordering stays exact.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+#[derive(Clone, Debug, Default)]
+pub struct Clock {
+    /// `None` reads the system clock; `Some` is a hand-driven clock for tests and dev mode.
+    manual: Option<Arc<AtomicI64>>,
+}
+
+impl Clock {
+    pub fn system() -> Self {
+        Self { manual: None }
+    }
+
+    pub fn manual(start_micros: i64) -> Self {
+        Self {
+            manual: Some(Arc::new(AtomicI64::new(start_micros))),
+        }
+    }
+
+    pub fn now_micros(&self) -> i64 {
+        match &self.manual {
+            Some(at) => at.load(Ordering::SeqCst),
+            None => chrono::Utc::now().timestamp_micros(),
+        }
+    }
+
+    /// Moves a manual clock; a system clock ignores it.
+    pub fn set_micros(&self, micros: i64) {
+        if let Some(at) = &self.manual {
+            at.store(micros, Ordering::SeqCst);
+        }
+    }
+
+    pub fn advance_micros(&self, by: i64) {
+        if let Some(at) = &self.manual {
+            at.fetch_add(by, Ordering::SeqCst);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manual_clock_moves_only_when_told() {
+        let clock = Clock::manual(1_000);
+        assert_eq!(clock.now_micros(), 1_000);
+        clock.advance_micros(500);
+        assert_eq!(clock.now_micros(), 1_500);
+        clock.set_micros(10);
+        assert_eq!(clock.now_micros(), 10);
+    }
+
+    #[test]
+    fn system_clock_is_after_2020() {
+        assert!(Clock::system().now_micros() > 1_577_836_800_000_000);
+    }
+}

@@ -1,0 +1,52 @@
+//! Settings: every knob is a command-line flag with a `WOOTLITE_*` environment twin and a default.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Where the data lives. Shared by every subcommand that opens a data directory.
+#[derive(Args, Debug, Clone)]
+pub struct DataDir {
+    /// Directory holding the SQLite database (and, later, the search index and attachment files).
+    #[arg(
+        long = "data-dir",
+        env = "WOOTLITE_DATA_DIR",
+        default_value = "./wootlite-data"
+    )]
+    pub path: PathBuf,
+}
+
+impl DataDir {
+    pub fn database_file(&self) -> PathBuf {
+        self.path.join("wootlite.sqlite3")
+    }
+}
+
+/// Everything `serve` needs.
+#[derive(Args, Debug, Clone)]
+pub struct Settings {
+    /// Address and port to listen on; port 0 picks a free port.
+    #[arg(long, env = "WOOTLITE_BIND", default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+
+    #[command(flatten)]
+    pub data_dir: DataDir,
+
+    /// Access token given to the administrator created on first start (random when unset).
+    /// On later starts it is added to that administrator if it is not known yet.
+    #[arg(long, env = "WOOTLITE_BOOTSTRAP_TOKEN")]
+    pub bootstrap_token: Option<String>,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "WOOTLITE_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Read connections kept open in the pool.
+    #[arg(long, env = "WOOTLITE_READ_POOL_SIZE", default_value_t = 8)]
+    pub read_pool_size: u32,
+
+    /// HTTP worker threads (0: one per core).
+    #[arg(long, env = "WOOTLITE_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+}

@@ -1,0 +1,227 @@
+//! Connections: one writer (every write transaction `BEGIN IMMEDIATE`, so writers never meet
+//! SQLITE_BUSY), an r2d2 pool of read-only connections, the pragmas every connection gets, and the
+//! forward-only schema migrations.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::error::ApiError;
+use crate::store::StoreError;
+
+/// Schema steps, applied in order; step `i` brings the database to `PRAGMA user_version = i + 1`.
+/// Steps are never edited once released: a change is a new step at the end.
+const MIGRATIONS: &[&str] = &[include_str!("../schema.sql")];
+
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("connection pool error: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error(
+        "the database has schema version {found}, newer than the {supported} this wootlite \
+         understands; run a newer wootlite on this data directory"
+    )]
+    TooNew { found: i64, supported: i64 },
+}
+
+pub type ReadConnection = r2d2::PooledConnection<SqliteConnectionManager>;
+
+/// The database handle shared by every request.
+#[derive(Clone)]
+pub struct Db {
+    writer: Arc<Mutex<Connection>>,
+    readers: r2d2::Pool<SqliteConnectionManager>,
+}
+
+impl Db {
+    /// Opens (creating if needed) the database file, migrates it, and builds the read pool.
+    pub fn open(file: &Path, read_pool_size: u32) -> Result<Self, DbError> {
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| DbError::DataDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let mut writer = Connection::open(file)?;
+        configure_writer(&writer)?;
+        migrate(&mut writer)?;
+
+        let manager = SqliteConnectionManager::file(file)
+            .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .with_init(configure_reader);
+        let readers = r2d2::Pool::builder()
+            .max_size(read_pool_size.max(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)?;
+        Ok(Self {
+            writer: Arc::new(Mutex::new(writer)),
+            readers,
+        })
+    }
+
+    /// Runs `work` in one `BEGIN IMMEDIATE` transaction on the writer, committing when it returns Ok.
+    pub fn write_now<T>(
+        &self,
+        work: impl FnOnce(&Transaction) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        // A panic while the lock was held leaves the connection usable: the transaction was rolled
+        // back when it was dropped during unwinding.
+        let mut conn = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = work(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    pub fn read_now<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = self
+            .readers
+            .get()
+            .map_err(|e| StoreError::Database(format!("read pool: {e}")))?;
+        work(&conn)
+    }
+
+    /// `write_now` off the async workers.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction) -> Result<T, StoreError> + Send + 'static,
+    {
+        let db = self.clone();
+        run_blocking(move || db.write_now(work)).await
+    }
+
+    /// `read_now` off the async workers.
+    pub async fn read<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let db = self.clone();
+        run_blocking(move || db.read_now(work)).await
+    }
+
+    /// Folds the WAL back into the main file; called on shutdown so the data dir is one file again.
+    pub fn checkpoint(&self) -> Result<(), DbError> {
+        let conn = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+}
+
+async fn run_blocking<T, F>(work: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+{
+    match actix_web::web::block(work).await {
+        Ok(result) => result.map_err(ApiError::from),
+        // The closure panicked: answer 500 rather than take the worker down.
+        Err(cancelled) => Err(ApiError::internal(format!(
+            "database task failed: {cancelled}"
+        ))),
+    }
+}
+
+fn configure_writer(conn: &Connection) -> rusqlite::Result<()> {
+    // busy_timeout first, so the following pragmas wait for a lock instead of failing.
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(())
+}
+
+fn configure_reader(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), DbError> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(DbError::TooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for (step, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = step as i64 + 1;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+        log::info!("database migrated to schema version {version}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_database_reaches_the_latest_version_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("db.sqlite3");
+        Db::open(&file, 1).unwrap();
+        let db = Db::open(&file, 1).unwrap();
+        let version: i64 = db
+            .read_now(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_database_newer_than_the_binary_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("db.sqlite3");
+        Connection::open(&file)
+            .unwrap()
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        let error = Db::open(&file, 1).err().expect("must refuse");
+        assert!(matches!(error, DbError::TooNew { .. }), "{error}");
+        assert!(error.to_string().contains("newer"));
+    }
+
+    #[test]
+    fn every_connection_enforces_foreign_keys_and_uses_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("db.sqlite3"), 2).unwrap();
+        let (fk, mode): (i64, String) = db
+            .read_now(|c| {
+                let fk = c.pragma_query_value(None, "foreign_keys", |r| r.get(0))?;
+                let mode = c.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+                Ok((fk, mode))
+            })
+            .unwrap();
+        assert_eq!((fk, mode.as_str()), (1, "wal"));
+    }
+}

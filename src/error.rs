@@ -1,0 +1,118 @@
+//! `ApiError`: the one HTTP error type. Bodies follow Chatwoot: `{"error": "..."}` for most cases,
+//! `{"message": "...", "attributes": [...]}` for model validation failures. Internal causes are
+//! logged, never sent.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::store::StoreError;
+
+pub const INVALID_TOKEN: &str = "Invalid Access Token";
+pub const NOT_ACCOUNT_MEMBER: &str = "You are not authorized to access this account";
+pub const NOT_ALLOWED: &str = "You are not authorized to do this action";
+pub const NOT_FOUND: &str = "Resource could not be found";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("invalid access token")]
+    InvalidToken,
+    #[error("not a member of the account")]
+    NotAccountMember,
+    #[error("action not allowed for this user")]
+    NotAllowed,
+    #[error("not found")]
+    NotFound,
+    /// Another 401 with Chatwoot's own message (e.g. "Invalid User IDs").
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("unprocessable: {0}")]
+    Unprocessable(String),
+    /// A model validation failure, as Rails renders `ActiveRecord::RecordInvalid`.
+    #[error("invalid record: {message}")]
+    Invalid {
+        message: String,
+        attributes: Vec<String>,
+    },
+    #[error("request body over {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn unprocessable(message: impl Into<String>) -> Self {
+        Self::Unprocessable(message.into())
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::InvalidToken
+            | Self::NotAccountMember
+            | Self::NotAllowed
+            | Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unprocessable(_) | Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let body = match self {
+            Self::InvalidToken => json!({ "error": INVALID_TOKEN }),
+            Self::NotAccountMember => json!({ "error": NOT_ACCOUNT_MEMBER }),
+            Self::NotAllowed => json!({ "error": NOT_ALLOWED }),
+            Self::NotFound => json!({ "error": NOT_FOUND }),
+            Self::BadRequest(message)
+            | Self::Unprocessable(message)
+            | Self::Unauthorized(message) => {
+                json!({ "error": message })
+            }
+            Self::UnsupportedMediaType(kind) => {
+                json!({ "error": format!("Unsupported content type: {kind}; send application/json") })
+            }
+            Self::Invalid {
+                message,
+                attributes,
+            } => json!({ "message": message, "attributes": attributes }),
+            Self::PayloadTooLarge { limit } => {
+                json!({ "error": format!("Request body is larger than the limit of {limit} bytes") })
+            }
+            Self::Internal(cause) => {
+                log::error!("internal error: {cause}");
+                json!({ "error": "Internal server error" })
+            }
+        };
+        HttpResponse::build(self.status_code()).json(body)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => Self::NotFound,
+            StoreError::Invalid {
+                message,
+                attributes,
+            } => Self::Invalid {
+                message,
+                attributes,
+            },
+            StoreError::Rejected(message) => Self::Unprocessable(message),
+            StoreError::Database(cause) => Self::Internal(cause),
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! wootlite: a Chatwoot-compatible conversations server on an embedded SQLite file.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod models;
+pub mod provision;
+pub mod store;
+pub mod views;

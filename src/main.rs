@@ -1,0 +1,166 @@
+//! The `wootlite` command line.
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use wootlite::app::Application;
+use wootlite::clock::Clock;
+use wootlite::config::{DataDir, Settings};
+use wootlite::db::Db;
+use wootlite::provision::{self, Bootstrap, NewAccount};
+use wootlite::store::{agents, tokens};
+
+#[derive(Parser)]
+#[command(
+    name = "wootlite",
+    version,
+    about = "A Chatwoot-compatible conversations server in one binary"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (creates account 1, an administrator, an API inbox and a token on
+    /// first start).
+    Serve(Settings),
+    /// Manage access tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Manage accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a new access token for an existing user; it is printed once.
+    Create(TokenCreate),
+}
+
+#[derive(Args)]
+struct TokenCreate {
+    #[command(flatten)]
+    data_dir: DataDir,
+    /// The user's id.
+    #[arg(long)]
+    user: i64,
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account with an administrator, an API inbox and an access token.
+    Create(AccountCreate),
+}
+
+#[derive(Args)]
+struct AccountCreate {
+    #[command(flatten)]
+    data_dir: DataDir,
+    /// The account's name.
+    #[arg(long)]
+    name: String,
+    /// The administrator's email; an existing user with this email is not reused.
+    #[arg(long)]
+    admin_email: String,
+    /// The administrator's name (defaults to the email's local part).
+    #[arg(long)]
+    admin_name: Option<String>,
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let result = match Cli::parse().command {
+        Command::Serve(settings) => serve(settings),
+        Command::Token(TokenCommand::Create(args)) => create_token(args),
+        Command::Account(AccountCommand::Create(args)) => create_account(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("wootlite: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(settings: Settings) -> Result<(), String> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(&settings, Clock::system()).map_err(|e| e.to_string())?;
+        print_banner(&settings, app.port(), app.bootstrap());
+        app.run_until_stopped().await.map_err(|e| e.to_string())
+    })
+}
+
+fn print_banner(settings: &Settings, port: u16, bootstrap: &Bootstrap) {
+    let url = format!("http://{}:{port}", settings.bind.ip());
+    println!("wootlite is listening on {url}");
+    println!("  data dir:   {}", settings.data_dir.path.display());
+    let token = match bootstrap {
+        Bootstrap::Created(created) => {
+            println!(
+                "  created account {} with API inbox {}",
+                created.account_id, created.inbox_id
+            );
+            println!("  account id: {}", created.account_id);
+            println!("  inbox id:   {}", created.inbox_id);
+            println!("  token:      {}", created.token);
+            Some(created.token.clone())
+        }
+        Bootstrap::Existing { token } => {
+            println!("  existing data; tokens are stored hashed (new one: wootlite token create --user ID)");
+            token.clone()
+        }
+    };
+    let token = token.unwrap_or_else(|| "YOUR_TOKEN".to_string());
+    println!("  try:        curl -H 'api_access_token: {token}' {url}/api/v1/accounts/1/inboxes");
+}
+
+fn open(data_dir: &DataDir) -> Result<Db, String> {
+    Db::open(&data_dir.database_file(), 1).map_err(|e| e.to_string())
+}
+
+fn create_token(args: TokenCreate) -> Result<(), String> {
+    let db = open(&args.data_dir)?;
+    let now = Clock::system().now_micros();
+    let token = tokens::generate();
+    db.write_now(|tx| {
+        if !agents::user_exists(tx, args.user)? {
+            return Err(wootlite::store::StoreError::NotFound);
+        }
+        tokens::insert(tx, args.user, &token, now)
+    })
+    .map_err(|e| match e {
+        wootlite::store::StoreError::NotFound => format!("no user with id {}", args.user),
+        other => other.to_string(),
+    })?;
+    println!("{token}");
+    Ok(())
+}
+
+fn create_account(args: AccountCreate) -> Result<(), String> {
+    let db = open(&args.data_dir)?;
+    let email = args.admin_email.trim().to_lowercase();
+    let admin_name = args
+        .admin_name
+        .unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_string());
+    let created = provision::create_account(
+        &db,
+        &NewAccount {
+            name: &args.name,
+            admin_name: &admin_name,
+            admin_email: &email,
+            token: None,
+        },
+        Clock::system().now_micros(),
+    )
+    .map_err(|e| e.to_string())?;
+    println!("account id: {}", created.account_id);
+    println!("user id:    {}", created.user_id);
+    println!("inbox id:   {}", created.inbox_id);
+    println!("token:      {}", created.token);
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! Domain enums and rows shared by the store, the handlers and the views. Enums carry Chatwoot's
+//! wire names and the Rails integers they are stored as.
+
+use serde_json::Value;
+
+/// Implements the wire-name and stored-integer conversions of a Chatwoot enum.
+macro_rules! chatwoot_enum {
+    ($name:ident { $($variant:ident = $code:literal, $wire:literal;)+ }) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire),+ }
+            }
+
+            pub fn code(self) -> i64 {
+                match self { $($name::$variant => $code),+ }
+            }
+
+            pub fn from_code(code: i64) -> Option<Self> {
+                match code { $($code => Some($name::$variant),)+ _ => None }
+            }
+
+            pub fn parse(wire: &str) -> Option<Self> {
+                match wire { $($wire => Some($name::$variant),)+ _ => None }
+            }
+
+            /// The wire names, for error messages that list what is allowed.
+            pub fn names() -> String {
+                Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+            }
+        }
+    };
+}
+
+chatwoot_enum!(Role {
+    Agent = 0, "agent";
+    Administrator = 1, "administrator";
+});
+
+chatwoot_enum!(Availability {
+    Online = 0, "online";
+    Offline = 1, "offline";
+    Busy = 2, "busy";
+});
+
+chatwoot_enum!(AttributeDisplayType {
+    Text = 0, "text";
+    Number = 1, "number";
+    Currency = 2, "currency";
+    Percent = 3, "percent";
+    Link = 4, "link";
+    Date = 5, "date";
+    List = 6, "list";
+    Checkbox = 7, "checkbox";
+});
+
+chatwoot_enum!(AttributeModel {
+    Conversation = 0, "conversation_attribute";
+    Contact = 1, "contact_attribute";
+});
+
+/// Who is calling: the token's user, and their role in the account of the request's path.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub user_id: i64,
+    pub account_id: i64,
+    pub role: Role,
+}
+
+impl Principal {
+    pub fn is_administrator(&self) -> bool {
+        self.role == Role::Administrator
+    }
+}
+
+/// A user as a member of one account (Chatwoot's agent).
+#[derive(Clone, Debug)]
+pub struct Agent {
+    pub id: i64,
+    pub account_id: i64,
+    pub name: String,
+    pub display_name: Option<String>,
+    pub email: String,
+    pub avatar_url: Option<String>,
+    pub confirmed: bool,
+    pub role: Role,
+    pub availability: Availability,
+    pub auto_offline: bool,
+    pub custom_attributes: Value,
+}
+
+impl Agent {
+    /// Chatwoot's `available_name`: the display name when set, else the name.
+    pub fn available_name(&self) -> &str {
+        match self.display_name.as_deref() {
+            Some(shown) if !shown.is_empty() => shown,
+            _ => &self.name,
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! Creating an account ready to use: the account, its administrator, an API inbox the
+//! administrator belongs to, and an access token. Used on first start and by `account create`.
+
+use rusqlite::Connection;
+
+use crate::db::Db;
+use crate::models::Role;
+use crate::store::{accounts, agents, inboxes, members, tokens, StoreResult};
+
+/// What was created (or found) for the banner.
+#[derive(Clone, Debug)]
+pub struct Provisioned {
+    pub account_id: i64,
+    pub user_id: i64,
+    pub inbox_id: i64,
+    /// The plain token; it is shown once and only its digest is kept.
+    pub token: String,
+}
+
+/// What `serve` found or made at start-up.
+#[derive(Clone, Debug)]
+pub enum Bootstrap {
+    /// The data dir was empty and has been provisioned.
+    Created(Provisioned),
+    /// The data dir was already in use. `token` is the bootstrap token when one was given (it is
+    /// now valid for the first administrator); stored tokens cannot be shown again.
+    Existing { token: Option<String> },
+}
+
+pub struct NewAccount<'a> {
+    pub name: &'a str,
+    pub admin_name: &'a str,
+    pub admin_email: &'a str,
+    /// Use this token instead of a random one.
+    pub token: Option<&'a str>,
+}
+
+pub fn create_account(db: &Db, new: &NewAccount, now: i64) -> StoreResult<Provisioned> {
+    db.write_now(|tx| provision(tx, new, now))
+}
+
+fn provision(tx: &Connection, new: &NewAccount, now: i64) -> StoreResult<Provisioned> {
+    let account_id = accounts::create(tx, new.name, now)?;
+    let user_id = agents::create_user(tx, new.admin_name, new.admin_email, now)?;
+    accounts::add_member(tx, account_id, user_id, Role::Administrator, now)?;
+    let inbox_id = inboxes::create(tx, account_id, "API", now)?;
+    members::add(tx, members::Group::Inbox(inbox_id), &[user_id], now)?;
+    let token = new.token.map_or_else(tokens::generate, str::to_owned);
+    tokens::insert(tx, user_id, &token, now)?;
+    Ok(Provisioned {
+        account_id,
+        user_id,
+        inbox_id,
+        token,
+    })
+}
+
+/// On an empty database, provisions account 1; otherwise creates nothing, except that a given
+/// bootstrap token not yet known is added to the first administrator, so scripts that pin the
+/// token keep working against an existing data dir.
+pub fn bootstrap(db: &Db, token: Option<&str>, now: i64) -> StoreResult<Bootstrap> {
+    db.write_now(|tx| {
+        if !accounts::any_exists(tx)? {
+            let first = NewAccount {
+                name: "wootlite",
+                admin_name: "Administrator",
+                admin_email: "admin@wootlite.local",
+                token,
+            };
+            return provision(tx, &first, now).map(Bootstrap::Created);
+        }
+        if let (Some(token), Some(user_id)) = (token, accounts::first_administrator(tx)?) {
+            tokens::insert(tx, user_id, token, now)?;
+        }
+        Ok(Bootstrap::Existing {
+            token: token.map(str::to_owned),
+        })
+    })
+}

@@ -1,0 +1,74 @@
+//! Accounts and account memberships.
+
+use rusqlite::{params, Connection};
+
+use super::{exists, StoreResult};
+use crate::models::Role;
+
+pub fn create(conn: &Connection, name: &str, now: i64) -> StoreResult<i64> {
+    conn.execute(
+        "INSERT INTO accounts (name, created_at, updated_at) VALUES (?1, ?2, ?2)",
+        params![name, now],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn any_exists(conn: &Connection) -> StoreResult<bool> {
+    exists(conn, "SELECT 1 FROM accounts LIMIT 1", [])
+}
+
+pub fn add_member(
+    conn: &Connection,
+    account_id: i64,
+    user_id: i64,
+    role: Role,
+    now: i64,
+) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO account_users (account_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![account_id, user_id, role.code(), now],
+    )?;
+    Ok(())
+}
+
+/// One of a user's accounts, for the profile.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub account_id: i64,
+    pub account_name: String,
+    pub locale: String,
+    pub role: Role,
+    pub availability: crate::models::Availability,
+    pub auto_offline: bool,
+}
+
+pub fn memberships_of(conn: &Connection, user_id: i64) -> StoreResult<Vec<Membership>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.id, a.name, a.locale, au.role, au.availability, au.auto_offline
+           FROM account_users au JOIN accounts a ON a.id = au.account_id
+          WHERE au.user_id = ?1
+          ORDER BY a.id",
+    )?;
+    let rows = stmt.query_map([user_id], |row| {
+        Ok(Membership {
+            account_id: row.get(0)?,
+            account_name: row.get(1)?,
+            locale: row.get(2)?,
+            role: Role::from_code(row.get(3)?).unwrap_or(Role::Agent),
+            availability: crate::models::Availability::from_code(row.get(4)?)
+                .unwrap_or(crate::models::Availability::Online),
+            auto_offline: row.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The administrator created with the first account: the owner of the bootstrap token.
+pub fn first_administrator(conn: &Connection) -> StoreResult<Option<i64>> {
+    let ids = super::ids(
+        conn,
+        "SELECT user_id FROM account_users WHERE role = 1 ORDER BY account_id, user_id LIMIT 1",
+        [],
+    )?;
+    Ok(ids.first().copied())
+}

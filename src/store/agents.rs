@@ -1,0 +1,209 @@
+//! Users and their membership of an account (Chatwoot's agents).
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::{exists, json_object, StoreError, StoreResult};
+use crate::models::{Agent, Availability, Role};
+
+const SELECT_AGENT: &str =
+    "SELECT u.id, au.account_id, u.name, u.display_name, u.email, u.avatar_url, u.confirmed,
+        au.role, au.availability, au.auto_offline, u.custom_attributes
+   FROM account_users au JOIN users u ON u.id = au.user_id";
+
+/// A user as seen from one of their accounts, or with default membership fields when they have
+/// none (a user whose last account membership was removed can still read their profile).
+pub fn user(conn: &Connection, user_id: i64, account_id: Option<i64>) -> StoreResult<Agent> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT u.id, COALESCE(au.account_id, 0), u.name, u.display_name, u.email, u.avatar_url, u.confirmed,
+                COALESCE(au.role, 0), COALESCE(au.availability, 0), COALESCE(au.auto_offline, 1), u.custom_attributes
+           FROM users u LEFT JOIN account_users au ON au.user_id = u.id AND au.account_id = ?2
+          WHERE u.id = ?1",
+    )?;
+    Ok(stmt.query_row(params![user_id, account_id], agent_from_row)?)
+}
+
+fn agent_from_row(row: &Row) -> rusqlite::Result<Agent> {
+    Ok(Agent {
+        id: row.get(0)?,
+        account_id: row.get(1)?,
+        name: row.get(2)?,
+        display_name: row.get(3)?,
+        email: row.get(4)?,
+        avatar_url: row.get(5)?,
+        confirmed: row.get(6)?,
+        role: Role::from_code(row.get(7)?).unwrap_or(Role::Agent),
+        availability: Availability::from_code(row.get(8)?).unwrap_or(Availability::Online),
+        auto_offline: row.get(9)?,
+        custom_attributes: json_object(&row.get::<_, String>(10)?),
+    })
+}
+
+pub fn list(conn: &Connection, account_id: i64) -> StoreResult<Vec<Agent>> {
+    let sql = format!("{SELECT_AGENT} WHERE au.account_id = ?1 ORDER BY u.id");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([account_id], agent_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The account's agents among `user_ids`, in id order.
+pub fn list_ids(conn: &Connection, account_id: i64, user_ids: &[i64]) -> StoreResult<Vec<Agent>> {
+    let mut agents = Vec::with_capacity(user_ids.len());
+    for &user_id in user_ids {
+        if let Some(agent) = find(conn, account_id, user_id)? {
+            agents.push(agent);
+        }
+    }
+    agents.sort_by_key(|a| a.id);
+    Ok(agents)
+}
+
+pub fn find(conn: &Connection, account_id: i64, user_id: i64) -> StoreResult<Option<Agent>> {
+    let sql = format!("{SELECT_AGENT} WHERE au.account_id = ?1 AND au.user_id = ?2");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    Ok(stmt
+        .query_row([account_id, user_id], agent_from_row)
+        .optional()?)
+}
+
+pub fn get(conn: &Connection, account_id: i64, user_id: i64) -> StoreResult<Agent> {
+    find(conn, account_id, user_id)?.ok_or(StoreError::NotFound)
+}
+
+pub fn is_member(conn: &Connection, account_id: i64, user_id: i64) -> StoreResult<bool> {
+    exists(
+        conn,
+        "SELECT 1 FROM account_users WHERE account_id = ?1 AND user_id = ?2",
+        [account_id, user_id],
+    )
+}
+
+/// True when every id is a member of the account (Chatwoot refuses the whole list otherwise).
+pub fn all_members(conn: &Connection, account_id: i64, user_ids: &[i64]) -> StoreResult<bool> {
+    for &user_id in user_ids {
+        if !is_member(conn, account_id, user_id)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+pub fn create_user(conn: &Connection, name: &str, email: &str, now: i64) -> StoreResult<i64> {
+    super::execute_unique(
+        conn,
+        "INSERT INTO users (name, email, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
+        params![name, email, now],
+        || StoreError::invalid("email", "Email has already been taken"),
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn user_exists(conn: &Connection, user_id: i64) -> StoreResult<bool> {
+    exists(conn, "SELECT 1 FROM users WHERE id = ?1", [user_id])
+}
+
+fn user_by_email(conn: &Connection, email: &str) -> StoreResult<Option<i64>> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM users WHERE email = ?1")?;
+    Ok(stmt.query_row([email], |row| row.get(0)).optional()?)
+}
+
+pub struct NewAgent {
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub availability: Availability,
+    pub auto_offline: bool,
+}
+
+/// Adds an agent to the account: the user with that email if one exists (users are shared
+/// between accounts, as in Chatwoot), otherwise a new user.
+pub fn add(conn: &Connection, account_id: i64, agent: &NewAgent, now: i64) -> StoreResult<i64> {
+    let user_id = match user_by_email(conn, &agent.email)? {
+        Some(id) => id,
+        None => create_user(conn, &agent.name, &agent.email, now)?,
+    };
+    super::execute_unique(
+        conn,
+        "INSERT INTO account_users (account_id, user_id, role, availability, auto_offline, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            account_id,
+            user_id,
+            agent.role.code(),
+            agent.availability.code(),
+            agent.auto_offline,
+            now
+        ],
+        || StoreError::invalid("email", "Email has already been taken"),
+    )?;
+    Ok(user_id)
+}
+
+/// Only the fields that were sent change.
+#[derive(Default)]
+pub struct AgentChange {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub role: Option<Role>,
+    pub availability: Option<Availability>,
+    pub auto_offline: Option<bool>,
+}
+
+pub fn update(
+    conn: &Connection,
+    account_id: i64,
+    user_id: i64,
+    change: &AgentChange,
+    now: i64,
+) -> StoreResult<()> {
+    let updated = conn.execute(
+        "UPDATE account_users
+            SET role = COALESCE(?3, role),
+                availability = COALESCE(?4, availability),
+                auto_offline = COALESCE(?5, auto_offline)
+          WHERE account_id = ?1 AND user_id = ?2",
+        params![
+            account_id,
+            user_id,
+            change.role.map(Role::code),
+            change.availability.map(Availability::code),
+            change.auto_offline
+        ],
+    )?;
+    if updated == 0 {
+        return Err(StoreError::NotFound);
+    }
+    super::execute_unique(
+        conn,
+        "UPDATE users SET name = COALESCE(?2, name), email = COALESCE(?3, email), updated_at = ?4 WHERE id = ?1",
+        params![user_id, change.name, change.email, now],
+        || StoreError::invalid("email", "Email has already been taken"),
+    )?;
+    Ok(())
+}
+
+/// Takes the user out of the account: its inbox and team memberships there go too, and its
+/// conversations in the account become unassigned (Chatwoot does this in a background job).
+pub fn remove(conn: &Connection, account_id: i64, user_id: i64) -> StoreResult<()> {
+    let removed = conn.execute(
+        "DELETE FROM account_users WHERE account_id = ?1 AND user_id = ?2",
+        [account_id, user_id],
+    )?;
+    if removed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    conn.execute(
+        "DELETE FROM inbox_members
+          WHERE user_id = ?2 AND inbox_id IN (SELECT id FROM inboxes WHERE account_id = ?1)",
+        [account_id, user_id],
+    )?;
+    conn.execute(
+        "DELETE FROM team_members
+          WHERE user_id = ?2 AND team_id IN (SELECT id FROM teams WHERE account_id = ?1)",
+        [account_id, user_id],
+    )?;
+    conn.execute(
+        "UPDATE conversations SET assignee_id = NULL WHERE account_id = ?1 AND assignee_id = ?2",
+        [account_id, user_id],
+    )?;
+    Ok(())
+}

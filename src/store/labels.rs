@@ -1,0 +1,105 @@
+//! The account's labels.
+
+use rusqlite::{params, Connection, Row};
+
+use super::{execute_unique, one_row, StoreError, StoreResult};
+
+#[derive(Clone, Debug)]
+pub struct Label {
+    pub id: i64,
+    pub title: String,
+    pub description: Option<String>,
+    pub color: String,
+    pub show_on_sidebar: bool,
+}
+
+const SELECT_LABEL: &str = "SELECT id, title, description, color, show_on_sidebar FROM labels";
+
+fn label_from_row(row: &Row) -> rusqlite::Result<Label> {
+    Ok(Label {
+        id: row.get(0)?,
+        title: row.get(1)?,
+        description: row.get(2)?,
+        color: row.get(3)?,
+        show_on_sidebar: row.get(4)?,
+    })
+}
+
+pub fn list(conn: &Connection, account_id: i64) -> StoreResult<Vec<Label>> {
+    let sql = format!("{SELECT_LABEL} WHERE account_id = ?1 ORDER BY id");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([account_id], label_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn get(conn: &Connection, account_id: i64, label_id: i64) -> StoreResult<Label> {
+    let sql = format!("{SELECT_LABEL} WHERE account_id = ?1 AND id = ?2");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([account_id, label_id], label_from_row)?)
+}
+
+fn duplicate_title() -> StoreError {
+    StoreError::invalid("title", "Title has already been taken")
+}
+
+pub struct LabelFields {
+    pub title: String,
+    pub description: Option<String>,
+    pub color: String,
+    pub show_on_sidebar: bool,
+}
+
+pub fn create(
+    conn: &Connection,
+    account_id: i64,
+    label: &LabelFields,
+    now: i64,
+) -> StoreResult<i64> {
+    execute_unique(
+        conn,
+        "INSERT INTO labels (account_id, title, description, color, show_on_sidebar, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        params![account_id, label.title, label.description, label.color, label.show_on_sidebar, now],
+        duplicate_title,
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Updates the label; a new title is carried over to the conversations tagged with the old one,
+/// as Chatwoot's label update job does.
+pub fn update(
+    conn: &Connection,
+    account_id: i64,
+    label_id: i64,
+    label: &LabelFields,
+    now: i64,
+) -> StoreResult<()> {
+    let old_title = get(conn, account_id, label_id)?.title;
+    execute_unique(
+        conn,
+        "UPDATE labels SET title = ?3, description = ?4, color = ?5, show_on_sidebar = ?6, updated_at = ?7
+          WHERE account_id = ?1 AND id = ?2",
+        params![account_id, label_id, label.title, label.description, label.color, label.show_on_sidebar, now],
+        duplicate_title,
+    )?;
+    if old_title != label.title {
+        // A conversation already tagged with the new title keeps one tag, not two.
+        conn.execute(
+            "UPDATE OR IGNORE conversation_labels SET title = ?3 WHERE account_id = ?1 AND title = ?2",
+            params![account_id, old_title, label.title],
+        )?;
+        conn.execute(
+            "DELETE FROM conversation_labels WHERE account_id = ?1 AND title = ?2",
+            params![account_id, old_title],
+        )?;
+    }
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, account_id: i64, label_id: i64) -> StoreResult<()> {
+    one_row(conn.execute(
+        "DELETE FROM labels WHERE account_id = ?1 AND id = ?2",
+        [account_id, label_id],
+    )?)
+}

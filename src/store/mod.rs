@@ -1,0 +1,133 @@
+//! All SQL lives here, one file per aggregate. Every statement is static text with bound
+//! parameters. Functions take a `&Connection` (reads, or writes inside the caller's transaction:
+//! a `Transaction` derefs to one) and never know about HTTP.
+
+pub mod accounts;
+pub mod agents;
+pub mod contacts;
+pub mod custom_attributes;
+pub mod inboxes;
+pub mod labels;
+pub mod members;
+pub mod teams;
+pub mod tokens;
+
+use rusqlite::types::FromSql;
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Params};
+use serde_json::{Map, Value};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A model validation failure: Rails' `{"message", "attributes"}`.
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        attributes: Vec<String>,
+    },
+    /// A refused operation with a plain message (`{"error": ...}`).
+    #[error("{0}")]
+    Rejected(String),
+    #[error("database: {0}")]
+    Database(String),
+}
+
+impl StoreError {
+    /// One failed validation, e.g. `invalid("email", "Email has already been taken")`.
+    pub fn invalid(attribute: &str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            message: message.into(),
+            attributes: vec![attribute.to_string()],
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        match error {
+            rusqlite::Error::QueryReturnedNoRows => Self::NotFound,
+            other => Self::Database(other.to_string()),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// True when `error` is a UNIQUE (or primary key) violation.
+pub fn is_unique_violation(error: &rusqlite::Error) -> bool {
+    matches!(
+        error,
+        rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::ConstraintViolation
+            && (e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+    )
+}
+
+/// Runs an INSERT/UPDATE, turning a UNIQUE violation into the given validation error.
+pub fn execute_unique(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    on_duplicate: impl FnOnce() -> StoreError,
+) -> StoreResult<usize> {
+    conn.execute(sql, params).map_err(|e| {
+        if is_unique_violation(&e) {
+            on_duplicate()
+        } else {
+            e.into()
+        }
+    })
+}
+
+/// A stored JSON object column, tolerant of anything that is not an object (it reads as `{}`).
+pub fn json_object(text: &str) -> Value {
+    match serde_json::from_str::<Value>(text) {
+        Ok(value @ Value::Object(_)) => value,
+        _ => Value::Object(Map::new()),
+    }
+}
+
+/// A stored JSON array column, `[]` when unreadable.
+pub fn json_array(text: &str) -> Value {
+    match serde_json::from_str::<Value>(text) {
+        Ok(value @ Value::Array(_)) => value,
+        _ => Value::Array(Vec::new()),
+    }
+}
+
+/// Ids of a one-column query.
+pub fn ids(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<Vec<i64>> {
+    column(conn, sql, params)
+}
+
+pub fn column<T: FromSql>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> StoreResult<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, |row| row.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Whether a one-row query finds anything.
+pub fn exists(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<bool> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    Ok(stmt.query_row(params, |_| Ok(())).optional()?.is_some())
+}
+
+/// The result of an UPDATE or DELETE aimed at one row: zero rows means there was nothing to change.
+pub fn one_row(changed: usize) -> StoreResult<()> {
+    if changed == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// Page `page` (1-based) of `per_page` rows as a LIMIT/OFFSET pair; absurd pages read as empty.
+pub fn page_window(page: i64, per_page: i64) -> (i64, i64) {
+    let page = page.max(1);
+    (per_page, (page - 1).saturating_mul(per_page))
+}

@@ -1,0 +1,263 @@
+//! The wire JSON: one function per Chatwoot object, field for field as Chatwoot renders it.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Map, Value};
+
+use crate::models::{Agent, Role};
+use crate::store::accounts::Membership;
+use crate::store::contacts::{Contact, ContactInbox};
+use crate::store::custom_attributes::Definition;
+use crate::store::inboxes::Inbox;
+use crate::store::labels::Label;
+use crate::store::teams::Team;
+
+/// Unix seconds, as Chatwoot's `to_i`.
+pub fn unix_seconds(micros: i64) -> i64 {
+    micros.div_euclid(1_000_000)
+}
+
+/// ISO 8601 with milliseconds in UTC (`2026-01-02T03:04:05.000Z`), as Rails renders times.
+pub fn iso_millis(micros: i64) -> Value {
+    match DateTime::<Utc>::from_timestamp_micros(micros) {
+        Some(at) => Value::String(at.to_rfc3339_opts(SecondsFormat::Millis, true)),
+        None => Value::Null,
+    }
+}
+
+fn thumbnail(avatar_url: Option<&str>) -> &str {
+    avatar_url.unwrap_or("")
+}
+
+/// `_agent.json.jbuilder`.
+pub fn agent(agent: &Agent) -> Value {
+    let mut out = json!({
+        "id": agent.id,
+        "account_id": agent.account_id,
+        "availability_status": agent.availability.as_str(),
+        "auto_offline": agent.auto_offline,
+        "confirmed": agent.confirmed,
+        "email": agent.email,
+        "provider": "email",
+        "available_name": agent.available_name(),
+        "name": agent.name,
+        "role": agent.role.as_str(),
+        "thumbnail": thumbnail(agent.avatar_url.as_deref()),
+    });
+    // Chatwoot adds custom_attributes only when the agent has some.
+    if agent
+        .custom_attributes
+        .as_object()
+        .is_some_and(|o| !o.is_empty())
+    {
+        out["custom_attributes"] = agent.custom_attributes.clone();
+    }
+    out
+}
+
+pub fn agents(list: &[Agent]) -> Value {
+    Value::Array(list.iter().map(agent).collect())
+}
+
+/// `GET /api/v1/profile`: the user, the token used, and every account the user belongs to.
+pub fn profile(user: &Agent, memberships: &[Membership], token: &str) -> Value {
+    let accounts: Vec<Value> = memberships
+        .iter()
+        .map(|m| {
+            json!({
+                "id": m.account_id,
+                "name": m.account_name,
+                "locale": m.locale,
+                "status": "active",
+                "role": m.role.as_str(),
+                "availability": m.availability.as_str(),
+                "availability_status": m.availability.as_str(),
+                "auto_offline": m.auto_offline,
+            })
+        })
+        .collect();
+    let current = memberships.first();
+    json!({
+        "access_token": token,
+        "account_id": current.map(|m| m.account_id),
+        "accounts": accounts,
+        "available_name": user.available_name(),
+        "avatar_url": thumbnail(user.avatar_url.as_deref()),
+        "confirmed": user.confirmed,
+        "display_name": user.display_name,
+        "message_signature": Value::Null,
+        "email": user.email,
+        "id": user.id,
+        "name": user.name,
+        "provider": "email",
+        "custom_attributes": user.custom_attributes,
+        "role": current.map_or(Role::Agent, |m| m.role).as_str(),
+        "ui_settings": {},
+        "uid": user.email,
+        "type": "user",
+    })
+}
+
+/// `_inbox.json.jbuilder` for an API channel.
+pub fn inbox(inbox: &Inbox) -> Value {
+    json!({
+        "id": inbox.id,
+        "avatar_url": thumbnail(inbox.avatar_url.as_deref()),
+        "channel_id": inbox.id,
+        "name": inbox.name,
+        "channel_type": inbox.channel_type,
+        "greeting_enabled": inbox.greeting_enabled,
+        "greeting_message": inbox.greeting_message,
+        "working_hours_enabled": inbox.working_hours_enabled,
+        "enable_email_collect": inbox.enable_email_collect,
+        "csat_survey_enabled": inbox.csat_survey_enabled,
+        "enable_auto_assignment": inbox.enable_auto_assignment,
+        "auto_assignment_config": inbox.auto_assignment_config,
+        "out_of_office_message": inbox.out_of_office_message,
+        "working_hours": [],
+        "timezone": inbox.timezone,
+        "callback_webhook_url": Value::Null,
+        "allow_messages_after_resolved": inbox.allow_messages_after_resolved,
+        "lock_to_single_conversation": inbox.lock_to_single_conversation,
+        "sender_name_type": if inbox.sender_name_type == 1 { "business_name" } else { "friendly" },
+        "business_name": inbox.business_name,
+        "webhook_url": inbox.webhook_url,
+        "inbox_identifier": inbox.identifier,
+        "additional_attributes": inbox.additional_attributes,
+        "hmac_token": inbox.hmac_token,
+        "hmac_mandatory": inbox.hmac_mandatory,
+        "provider": Value::Null,
+    })
+}
+
+/// The raw inbox record Chatwoot returns inside a contact create's `contact_inbox`.
+pub fn inbox_record(inbox: &Inbox) -> Value {
+    json!({
+        "id": inbox.id,
+        "channel_id": inbox.id,
+        "account_id": inbox.account_id,
+        "name": inbox.name,
+        "created_at": iso_millis(inbox.created_at),
+        "updated_at": iso_millis(inbox.updated_at),
+        "channel_type": inbox.channel_type,
+        "enable_auto_assignment": inbox.enable_auto_assignment,
+        "greeting_enabled": inbox.greeting_enabled,
+        "greeting_message": inbox.greeting_message,
+        "email_address": Value::Null,
+        "working_hours_enabled": inbox.working_hours_enabled,
+        "out_of_office_message": inbox.out_of_office_message,
+        "timezone": inbox.timezone,
+        "enable_email_collect": inbox.enable_email_collect,
+        "csat_survey_enabled": inbox.csat_survey_enabled,
+        "allow_messages_after_resolved": inbox.allow_messages_after_resolved,
+        "auto_assignment_config": inbox.auto_assignment_config,
+        "lock_to_single_conversation": inbox.lock_to_single_conversation,
+        "sender_name_type": if inbox.sender_name_type == 1 { "business_name" } else { "friendly" },
+        "business_name": inbox.business_name,
+    })
+}
+
+/// `_team.json.jbuilder`.
+pub fn team(team: &Team) -> Value {
+    json!({
+        "id": team.id,
+        "name": team.name,
+        "description": team.description,
+        "allow_auto_assign": team.allow_auto_assign,
+        "account_id": team.account_id,
+        "is_member": team.is_member,
+    })
+}
+
+/// `_contact.json.jbuilder`; `contact_inboxes` is listed when given.
+pub fn contact(contact: &Contact, contact_inboxes: Option<&[ContactInbox]>) -> Value {
+    let mut out = Map::new();
+    out.insert(
+        "additional_attributes".into(),
+        contact.additional_attributes.clone(),
+    );
+    out.insert("availability_status".into(), json!("offline"));
+    out.insert("email".into(), json!(contact.email));
+    out.insert("id".into(), json!(contact.id));
+    out.insert("name".into(), json!(contact.name));
+    out.insert("phone_number".into(), json!(contact.phone_number));
+    out.insert("blocked".into(), json!(contact.blocked));
+    out.insert("identifier".into(), json!(contact.identifier));
+    out.insert(
+        "thumbnail".into(),
+        json!(thumbnail(contact.avatar_url.as_deref())),
+    );
+    out.insert(
+        "custom_attributes".into(),
+        contact.custom_attributes.clone(),
+    );
+    // Chatwoot leaves last_activity_at out while it is unset.
+    if let Some(at) = contact.last_activity_at {
+        out.insert("last_activity_at".into(), json!(unix_seconds(at)));
+    }
+    out.insert("created_at".into(), json!(unix_seconds(contact.created_at)));
+    if let Some(list) = contact_inboxes {
+        out.insert(
+            "contact_inboxes".into(),
+            Value::Array(list.iter().map(contact_inbox).collect()),
+        );
+    }
+    Value::Object(out)
+}
+
+/// `_contact_inbox.json.jbuilder` with its slim inbox.
+pub fn contact_inbox(entry: &ContactInbox) -> Value {
+    json!({
+        "source_id": entry.source_id,
+        "inbox": {
+            "id": entry.inbox_id,
+            "avatar_url": thumbnail(entry.avatar_url.as_deref()),
+            "channel_id": entry.inbox_id,
+            "name": entry.inbox_name,
+            "channel_type": entry.channel_type,
+            "provider": Value::Null,
+        },
+    })
+}
+
+/// The label object of the labels API.
+pub fn label(label: &Label) -> Value {
+    json!({
+        "id": label.id,
+        "title": label.title,
+        "description": label.description,
+        "color": label.color,
+        "show_on_sidebar": label.show_on_sidebar,
+    })
+}
+
+/// `_custom_attribute_definition.json.jbuilder`.
+pub fn custom_attribute_definition(definition: &Definition) -> Value {
+    json!({
+        "id": definition.id,
+        "attribute_display_name": definition.display_name,
+        "attribute_display_type": definition.display_type.as_str(),
+        "attribute_description": definition.description,
+        "attribute_key": definition.key,
+        "regex_pattern": definition.regex_pattern,
+        "regex_cue": definition.regex_cue,
+        "attribute_values": definition.values,
+        "attribute_model": definition.model.as_str(),
+        "default_value": definition.default_value,
+        "created_at": iso_millis(definition.created_at),
+        "updated_at": iso_millis(definition.updated_at),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_render_as_rails_does() {
+        assert_eq!(unix_seconds(1_712_345_678_900_000), 1_712_345_678);
+        assert_eq!(
+            iso_millis(1_712_345_678_123_456),
+            json!("2024-04-05T19:34:38.123Z")
+        );
+    }
+}
