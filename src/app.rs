@@ -81,7 +81,10 @@ impl Application {
                 )
                 .configure(api::routes)
         })
-        .shutdown_timeout(10);
+        .shutdown_timeout(10)
+        // `stop_on_signals` installs the handlers, so that they are in place before the banner
+        // tells anyone the server is up.
+        .disable_signals();
         if settings.workers > 0 {
             server = server.workers(settings.workers);
         }
@@ -106,6 +109,24 @@ impl Application {
 
     pub fn bootstrap(&self) -> &Bootstrap {
         &self.bootstrap
+    }
+
+    /// Stops gracefully on SIGINT or SIGTERM: no new connections, running requests finish.
+    /// The handlers are registered when this returns.
+    pub fn stop_on_signals(&self) -> std::io::Result<()> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        let handle = self.server.handle();
+        actix_web::rt::spawn(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            log::info!("signal received, stopping gracefully");
+            handle.stop(true).await;
+        });
+        Ok(())
     }
 
     /// Serves until the server stops (SIGINT/SIGTERM trigger a graceful stop), then folds the WAL

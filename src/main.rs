@@ -90,6 +90,8 @@ fn main() -> ExitCode {
 fn serve(settings: Settings) -> Result<(), String> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(&settings, Clock::system()).map_err(|e| e.to_string())?;
+        app.stop_on_signals()
+            .map_err(|e| format!("cannot handle signals: {e}"))?;
         print_banner(&settings, app.port(), app.bootstrap());
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })

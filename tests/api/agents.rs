@@ -1,0 +1,191 @@
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn the_first_administrator_is_agent_1() {
+    let app = spawn_app().await;
+    let agents = app.get("/api/v1/accounts/1/agents").await.expect(200);
+    let admin = &agents.as_array().unwrap()[0];
+    assert_eq!(admin["id"], 1);
+    assert_eq!(admin["account_id"], 1);
+    assert_eq!(admin["role"], "administrator");
+    assert_eq!(admin["availability_status"], "online");
+    assert_eq!(admin["thumbnail"], "");
+    assert!(admin["confirmed"].is_boolean());
+    assert!(admin["available_name"].is_string());
+    assert!(
+        admin.get("custom_attributes").is_none(),
+        "absent while empty, as Chatwoot"
+    );
+}
+
+#[tokio::test]
+async fn creating_an_agent_returns_the_agent() {
+    let app = spawn_app().await;
+    let agent = app
+        .post(
+            "/api/v1/accounts/1/agents",
+            json!({ "name": "Alice", "email": "Alice@Example.com", "role": "agent", "availability_status": "busy" }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(agent["name"], "Alice");
+    assert_eq!(agent["email"], "alice@example.com");
+    assert_eq!(agent["role"], "agent");
+    assert_eq!(agent["availability_status"], "busy");
+    assert_eq!(agent["id"], 2);
+    let listed = app.get("/api/v1/accounts/1/agents").await.expect(200);
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn an_agent_needs_a_valid_unique_email_and_a_known_role() {
+    let app = spawn_app().await;
+    let path = "/api/v1/accounts/1/agents";
+    let body = app
+        .post(path, json!({ "name": "No mail" }))
+        .await
+        .expect(422);
+    assert_eq!(body["attributes"], json!(["email"]));
+    app.post(path, json!({ "name": "Bad", "email": "not-an-email" }))
+        .await
+        .expect(422);
+    app.post(path, json!({ "name": "A", "email": "a@example.com" }))
+        .await
+        .expect(200);
+    let body = app
+        .post(path, json!({ "name": "A2", "email": "A@example.com" }))
+        .await
+        .expect(422);
+    assert_eq!(body["message"], "Email has already been taken");
+    let body = app
+        .post(
+            path,
+            json!({ "name": "R", "email": "r@example.com", "role": "owner" }),
+        )
+        .await
+        .expect(422);
+    assert!(body["error"].as_str().unwrap().contains("role"));
+}
+
+#[tokio::test]
+async fn a_user_of_another_account_can_be_added_by_email() {
+    let app = spawn_app().await;
+    let other = app.create_account("Other", "shared@example.com");
+    let agent = app
+        .post(
+            "/api/v1/accounts/1/agents",
+            json!({ "name": "Shared", "email": "shared@example.com" }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(agent["id"], other.user_id);
+    let profile = app
+        .send(Method::GET, "/api/v1/profile", &other.token, None)
+        .await
+        .expect(200);
+    assert_eq!(profile["accounts"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn updating_an_agent_changes_name_and_role() {
+    let app = spawn_app().await;
+    let (id, _) = app.create_agent("Bob", "bob@example.com").await;
+    let path = format!("/api/v1/accounts/1/agents/{id}");
+    let agent = app
+        .patch(&path, json!({ "name": "Robert", "role": "administrator" }))
+        .await
+        .expect(200);
+    assert_eq!(agent["name"], "Robert");
+    assert_eq!(agent["role"], "administrator");
+    assert_eq!(agent["email"], "bob@example.com");
+    let agent = app
+        .send(
+            Method::PUT,
+            &path,
+            crate::helpers::ADMIN_TOKEN,
+            Some(json!({ "availability": "offline" })),
+        )
+        .await
+        .expect(200);
+    assert_eq!(agent["availability_status"], "offline");
+    assert_eq!(agent["name"], "Robert");
+}
+
+#[tokio::test]
+async fn deleting_an_agent_removes_them_from_the_account_and_its_inboxes() {
+    let app = spawn_app().await;
+    let (id, token) = app.create_agent("Carol", "carol@example.com").await;
+    app.post(
+        "/api/v1/accounts/1/inbox_members",
+        json!({ "inbox_id": 1, "user_ids": [id] }),
+    )
+    .await
+    .expect(200);
+    let reply = app.delete(&format!("/api/v1/accounts/1/agents/{id}")).await;
+    assert_eq!(reply.status, 200);
+    let agents = app.get("/api/v1/accounts/1/agents").await.expect(200);
+    assert!(agents.as_array().unwrap().iter().all(|a| a["id"] != id));
+    let members = app
+        .get("/api/v1/accounts/1/inbox_members/1")
+        .await
+        .expect(200);
+    assert!(members["payload"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["id"] != id));
+    // Their token no longer opens the account.
+    app.send(Method::GET, "/api/v1/accounts/1/agents", &token, None)
+        .await
+        .expect(401);
+    app.delete(&format!("/api/v1/accounts/1/agents/{id}"))
+        .await
+        .expect(404);
+}
+
+#[tokio::test]
+async fn agents_may_list_agents_but_not_change_them() {
+    let app = spawn_app().await;
+    let (id, token) = app.create_agent("Dan", "dan@example.com").await;
+    app.send(Method::GET, "/api/v1/accounts/1/agents", &token, None)
+        .await
+        .expect(200);
+    let create = json!({ "name": "X", "email": "x@example.com" });
+    app.send(
+        Method::POST,
+        "/api/v1/accounts/1/agents",
+        &token,
+        Some(create),
+    )
+    .await
+    .expect(401);
+    let path = format!("/api/v1/accounts/1/agents/{id}");
+    app.send(
+        Method::PATCH,
+        &path,
+        &token,
+        Some(json!({ "role": "administrator" })),
+    )
+    .await
+    .expect(401);
+    app.send(Method::DELETE, "/api/v1/accounts/1/agents/1", &token, None)
+        .await
+        .expect(401);
+}
+
+#[tokio::test]
+async fn another_accounts_agent_is_404() {
+    let app = spawn_app().await;
+    let other = app.create_account("Other", "boss@other.example");
+    let path = format!("/api/v1/accounts/1/agents/{}", other.user_id);
+    app.patch(&path, json!({ "name": "Hijack" }))
+        .await
+        .expect(404);
+    app.delete(&path).await.expect(404);
+    app.patch("/api/v1/accounts/1/agents/999", json!({ "name": "Nobody" }))
+        .await
+        .expect(404);
+}

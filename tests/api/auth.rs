@@ -1,0 +1,147 @@
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{error_of, spawn_app, Reply, ADMIN_TOKEN};
+
+#[tokio::test]
+async fn an_unknown_token_is_401_invalid_access_token() {
+    let app = spawn_app().await;
+    let body = app
+        .send(
+            Method::GET,
+            "/api/v1/accounts/1/agents",
+            "not-a-token",
+            None,
+        )
+        .await
+        .expect(401);
+    assert_eq!(body, json!({ "error": "Invalid Access Token" }));
+    let body = app
+        .send(Method::GET, "/api/v1/profile", "nope", None)
+        .await
+        .expect(401);
+    assert_eq!(error_of(&body), "Invalid Access Token");
+}
+
+#[tokio::test]
+async fn a_request_without_a_token_is_401() {
+    let app = spawn_app().await;
+    let reply = Reply::from(
+        app.request(Method::GET, "/api/v1/accounts/1/inboxes", None)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, 401);
+    assert!(reply.content_type.starts_with("application/json"));
+    assert!(reply.body["error"].is_string());
+}
+
+#[tokio::test]
+async fn a_bearer_header_sent_alongside_the_token_is_ignored() {
+    let app = spawn_app().await;
+    let with_both = app
+        .request(Method::GET, "/api/v1/profile", Some(ADMIN_TOKEN))
+        .header("Authorization", "Bearer something-else")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(Reply::from(with_both).await.expect(200)["id"], 1);
+    // A bearer token alone does not authenticate: Chatwoot reads only api_access_token.
+    let bearer_only = app
+        .request(Method::GET, "/api/v1/profile", None)
+        .header("Authorization", format!("Bearer {ADMIN_TOKEN}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(Reply::from(bearer_only).await.status, 401);
+}
+
+#[tokio::test]
+async fn an_unknown_account_is_404_for_a_valid_token() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/v1/accounts/99/agents",
+        "/api/v1/accounts/abc/agents",
+        "/api/v1/accounts/-1/teams",
+    ] {
+        let body = app.get(path).await.expect(404);
+        assert_eq!(
+            body,
+            json!({ "error": "Resource could not be found" }),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_user_of_another_account_is_401_not_authorized_for_this_account() {
+    let app = spawn_app().await;
+    let other = app.create_account("Other", "other@example.com");
+    let body = app
+        .send(Method::GET, "/api/v1/accounts/1/agents", &other.token, None)
+        .await
+        .expect(401);
+    assert_eq!(
+        body,
+        json!({ "error": "You are not authorized to access this account" })
+    );
+    // ... while their own account works.
+    let agents = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/accounts/{}/agents", other.account_id),
+            &other.token,
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(agents.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_agent_doing_an_administrators_action_is_401_not_authorized_to_do_this() {
+    let app = spawn_app().await;
+    let (_, agent_token) = app.create_agent("Agent", "agent@example.com").await;
+    let body = app
+        .send(
+            Method::POST,
+            "/api/v1/accounts/1/teams",
+            &agent_token,
+            Some(json!({ "name": "sales" })),
+        )
+        .await
+        .expect(401);
+    assert_eq!(
+        body,
+        json!({ "error": "You are not authorized to do this action" })
+    );
+}
+
+#[tokio::test]
+async fn the_profile_is_the_tokens_user_with_its_accounts() {
+    let app = spawn_app().await;
+    let body = app.get("/api/v1/profile").await.expect(200);
+    assert_eq!(body["id"], 1);
+    assert_eq!(body["email"], "admin@wootlite.local");
+    assert_eq!(body["access_token"], ADMIN_TOKEN);
+    assert_eq!(body["role"], "administrator");
+    let accounts = body["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(accounts[0]["id"], 1);
+    assert_eq!(accounts[0]["role"], "administrator");
+}
+
+#[tokio::test]
+async fn health_is_200_once_the_server_listens() {
+    let app = spawn_app().await;
+    let reply = Reply::from(
+        app.request(Method::GET, "/health", None)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.expect(200)["status"], "ok");
+}

@@ -1,0 +1,182 @@
+//! One real server per test: built from settings on 127.0.0.1:0 with a fresh temp data dir, and
+//! talked to over HTTP.
+
+use std::path::PathBuf;
+
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::Value;
+use tempfile::TempDir;
+
+use wootlite::app::Application;
+use wootlite::clock::Clock;
+use wootlite::config::{DataDir, Settings};
+use wootlite::db::Db;
+use wootlite::provision::{self, NewAccount, Provisioned};
+use wootlite::store::tokens;
+
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub data_dir: PathBuf,
+    _dir: TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let settings = Settings {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        data_dir: DataDir {
+            path: dir.path().to_path_buf(),
+        },
+        bootstrap_token: Some(ADMIN_TOKEN.to_string()),
+        max_body_bytes: BODY_LIMIT,
+        read_pool_size: 4,
+        workers: 1,
+    };
+    let app = Application::build(&settings, Clock::system()).expect("server starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        data_dir: dir.path().to_path_buf(),
+        _dir: dir,
+    }
+}
+
+/// A response's status and JSON body (`Value::Null` when the body is empty).
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub content_type: String,
+}
+
+impl Reply {
+    pub async fn from(response: Response) -> Reply {
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let text = response.text().await.expect("body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"))
+        };
+        Reply {
+            status,
+            body,
+            content_type,
+        }
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        self.body
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// A request with the given token (none when `token` is None).
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let builder = self.client.request(method, self.url(path));
+        match token {
+            Some(token) => builder.header("api_access_token", token),
+            None => builder,
+        }
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut builder = self.request(method, path, Some(token));
+        if let Some(body) = body {
+            builder = builder.json(&body);
+        }
+        Reply::from(builder.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(Method::GET, path, ADMIN_TOKEN, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send(Method::POST, path, ADMIN_TOKEN, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Reply {
+        self.send(Method::PATCH, path, ADMIN_TOKEN, Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send(Method::DELETE, path, ADMIN_TOKEN, None).await
+    }
+
+    fn db(&self) -> Db {
+        Db::open(&self.data_dir.join("wootlite.sqlite3"), 1).expect("open db")
+    }
+
+    /// A second account with its own administrator, inbox and token (as `account create` makes).
+    pub fn create_account(&self, name: &str, admin_email: &str) -> Provisioned {
+        provision::create_account(
+            &self.db(),
+            &NewAccount {
+                name,
+                admin_name: name,
+                admin_email,
+                token: None,
+            },
+            Clock::system().now_micros(),
+        )
+        .expect("account created")
+    }
+
+    /// A fresh token for a user (as `token create` makes).
+    pub fn token_for(&self, user_id: i64) -> String {
+        let token = tokens::generate();
+        self.db()
+            .write_now(|tx| tokens::insert(tx, user_id, &token, 0))
+            .expect("token stored");
+        token
+    }
+
+    /// Adds an agent (role `agent`) to account 1 through the API and returns (id, token).
+    pub async fn create_agent(&self, name: &str, email: &str) -> (i64, String) {
+        let body = self
+            .post(
+                "/api/v1/accounts/1/agents",
+                serde_json::json!({ "name": name, "email": email, "role": "agent" }),
+            )
+            .await
+            .expect(200);
+        let id = body["id"].as_i64().expect("agent id");
+        (id, self.token_for(id))
+    }
+}
+
+/// Chatwoot's `{"error": ...}` body.
+pub fn error_of(body: &Value) -> &str {
+    body["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error key in {body}"))
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the real server over real HTTP.
+
+mod agents;
+mod auth;
+mod bad_input;
+mod cli;
+mod contacts;
+mod custom_attributes;
+mod helpers;
+mod inboxes;
+mod labels;
+mod teams;
