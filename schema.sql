@@ -24,7 +24,9 @@ CREATE TABLE users (
     display_name       TEXT,
     email              TEXT    NOT NULL COLLATE NOCASE UNIQUE,
     avatar_url         TEXT,
-    confirmed          INTEGER NOT NULL DEFAULT 1,
+    -- Agents added through the API start unconfirmed, as Chatwoot's (it mails them an invitation).
+    confirmed          INTEGER NOT NULL DEFAULT 0,
+    pubsub_token       TEXT    NOT NULL UNIQUE,
     custom_attributes  TEXT    NOT NULL DEFAULT '{}',
     created_at         INTEGER NOT NULL,
     updated_at         INTEGER NOT NULL
@@ -151,7 +153,7 @@ CREATE TABLE labels (
     title              TEXT    NOT NULL,
     description        TEXT,
     color              TEXT    NOT NULL DEFAULT '#1f93ff',
-    show_on_sidebar    INTEGER NOT NULL DEFAULT 1,
+    show_on_sidebar    INTEGER,
     created_at         INTEGER NOT NULL,
     updated_at         INTEGER NOT NULL,
     UNIQUE (account_id, title)

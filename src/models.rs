@@ -87,6 +87,7 @@ pub struct Agent {
     pub email: String,
     pub avatar_url: Option<String>,
     pub confirmed: bool,
+    pub pubsub_token: String,
     pub role: Role,
     pub availability: Availability,
     pub auto_offline: bool,

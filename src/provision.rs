@@ -41,7 +41,7 @@ pub fn create_account(db: &Db, new: &NewAccount, now: i64) -> StoreResult<Provis
 
 fn provision(tx: &Connection, new: &NewAccount, now: i64) -> StoreResult<Provisioned> {
     let account_id = accounts::create(tx, new.name, now)?;
-    let user_id = agents::create_user(tx, new.admin_name, new.admin_email, now)?;
+    let user_id = agents::create_user(tx, new.admin_name, new.admin_email, true, now)?;
     accounts::add_member(tx, account_id, user_id, Role::Administrator, now)?;
     let inbox_id = inboxes::create(tx, account_id, "API", now)?;
     members::add(tx, members::Group::Inbox(inbox_id), &[user_id], now)?;

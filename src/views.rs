@@ -28,30 +28,36 @@ fn thumbnail(avatar_url: Option<&str>) -> &str {
     avatar_url.unwrap_or("")
 }
 
-/// `_agent.json.jbuilder`.
-pub fn agent(agent: &Agent) -> Value {
-    let mut out = json!({
-        "id": agent.id,
-        "account_id": agent.account_id,
-        "availability_status": agent.availability.as_str(),
-        "auto_offline": agent.auto_offline,
-        "confirmed": agent.confirmed,
-        "email": agent.email,
-        "provider": "email",
-        "available_name": agent.available_name(),
-        "name": agent.name,
-        "role": agent.role.as_str(),
-        "thumbnail": thumbnail(agent.avatar_url.as_deref()),
-    });
-    // Chatwoot adds custom_attributes only when the agent has some.
-    if agent
-        .custom_attributes
-        .as_object()
-        .is_some_and(|o| !o.is_empty())
-    {
-        out["custom_attributes"] = agent.custom_attributes.clone();
+/// Chatwoot renders a user's custom_attributes only when there are some.
+fn insert_custom_attributes(out: &mut Map<String, Value>, attributes: &Value) {
+    if attributes.as_object().is_some_and(|o| !o.is_empty()) {
+        out.insert("custom_attributes".into(), attributes.clone());
     }
-    out
+}
+
+/// `_agent.json.jbuilder`. `availability_status` is the agent's configured availability: there
+/// is no live presence to report.
+pub fn agent(agent: &Agent) -> Value {
+    let mut out = Map::new();
+    out.insert("id".into(), json!(agent.id));
+    out.insert("account_id".into(), json!(agent.account_id));
+    out.insert(
+        "availability_status".into(),
+        json!(agent.availability.as_str()),
+    );
+    out.insert("auto_offline".into(), json!(agent.auto_offline));
+    out.insert("confirmed".into(), json!(agent.confirmed));
+    out.insert("email".into(), json!(agent.email));
+    out.insert("provider".into(), json!("email"));
+    out.insert("available_name".into(), json!(agent.available_name()));
+    insert_custom_attributes(&mut out, &agent.custom_attributes);
+    out.insert("name".into(), json!(agent.name));
+    out.insert("role".into(), json!(agent.role.as_str()));
+    out.insert(
+        "thumbnail".into(),
+        json!(thumbnail(agent.avatar_url.as_deref())),
+    );
+    Value::Object(out)
 }
 
 pub fn agents(list: &[Agent]) -> Value {
@@ -66,40 +72,79 @@ pub fn profile(user: &Agent, memberships: &[Membership], token: &str) -> Value {
             json!({
                 "id": m.account_id,
                 "name": m.account_name,
-                "locale": m.locale,
                 "status": "active",
+                "active_at": Value::Null,
                 "role": m.role.as_str(),
+                "permissions": [m.role.as_str()],
                 "availability": m.availability.as_str(),
                 "availability_status": m.availability.as_str(),
                 "auto_offline": m.auto_offline,
+                "locale": m.locale,
             })
         })
         .collect();
     let current = memberships.first();
-    json!({
-        "access_token": token,
-        "account_id": current.map(|m| m.account_id),
-        "accounts": accounts,
-        "available_name": user.available_name(),
-        "avatar_url": thumbnail(user.avatar_url.as_deref()),
-        "confirmed": user.confirmed,
-        "display_name": user.display_name,
-        "message_signature": Value::Null,
-        "email": user.email,
-        "id": user.id,
-        "name": user.name,
-        "provider": "email",
-        "custom_attributes": user.custom_attributes,
-        "role": current.map_or(Role::Agent, |m| m.role).as_str(),
-        "ui_settings": {},
-        "uid": user.email,
-        "type": "user",
-    })
+    let mut out = Map::new();
+    out.insert("access_token".into(), json!(token));
+    out.insert("account_id".into(), json!(current.map(|m| m.account_id)));
+    out.insert("available_name".into(), json!(user.available_name()));
+    out.insert(
+        "avatar_url".into(),
+        json!(thumbnail(user.avatar_url.as_deref())),
+    );
+    out.insert("confirmed".into(), json!(user.confirmed));
+    out.insert("display_name".into(), json!(user.display_name));
+    out.insert("message_signature".into(), Value::Null);
+    out.insert("email".into(), json!(user.email));
+    out.insert("id".into(), json!(user.id));
+    out.insert("inviter_id".into(), Value::Null);
+    out.insert("name".into(), json!(user.name));
+    out.insert("provider".into(), json!("email"));
+    out.insert("pubsub_token".into(), json!(user.pubsub_token));
+    insert_custom_attributes(&mut out, &user.custom_attributes);
+    out.insert(
+        "role".into(),
+        json!(current.map_or(Role::Agent, |m| m.role).as_str()),
+    );
+    out.insert("ui_settings".into(), json!({}));
+    out.insert("uid".into(), json!(user.email));
+    out.insert("type".into(), Value::Null);
+    out.insert("accounts".into(), Value::Array(accounts));
+    Value::Object(out)
 }
 
-/// `_inbox.json.jbuilder` for an API channel.
-pub fn inbox(inbox: &Inbox) -> Value {
-    json!({
+/// Chatwoot's working hours of a new inbox: weekdays 9:00-17:00, weekends closed.
+fn default_working_hours() -> Value {
+    Value::Array(
+        (0..7)
+            .map(|day| {
+                let open = day != 0 && day != 6;
+                let hour = |h: i64| if open { json!(h) } else { Value::Null };
+                json!({
+                    "day_of_week": day,
+                    "closed_all_day": !open,
+                    "open_hour": hour(9),
+                    "open_minutes": hour(0),
+                    "close_hour": hour(17),
+                    "close_minutes": hour(0),
+                    "open_all_day": false,
+                })
+            })
+            .collect(),
+    )
+}
+
+fn sender_name_type(code: i64) -> &'static str {
+    if code == 1 {
+        "professional"
+    } else {
+        "friendly"
+    }
+}
+
+/// `_inbox.json.jbuilder` for an API channel. The HMAC token is shown to administrators only.
+pub fn inbox(inbox: &Inbox, viewer_is_administrator: bool) -> Value {
+    let mut out = json!({
         "id": inbox.id,
         "avatar_url": thumbnail(inbox.avatar_url.as_deref()),
         "channel_id": inbox.id,
@@ -110,23 +155,37 @@ pub fn inbox(inbox: &Inbox) -> Value {
         "working_hours_enabled": inbox.working_hours_enabled,
         "enable_email_collect": inbox.enable_email_collect,
         "csat_survey_enabled": inbox.csat_survey_enabled,
+        "csat_config": {},
         "enable_auto_assignment": inbox.enable_auto_assignment,
         "auto_assignment_config": inbox.auto_assignment_config,
         "out_of_office_message": inbox.out_of_office_message,
-        "working_hours": [],
+        "working_hours": default_working_hours(),
         "timezone": inbox.timezone,
         "callback_webhook_url": Value::Null,
         "allow_messages_after_resolved": inbox.allow_messages_after_resolved,
         "lock_to_single_conversation": inbox.lock_to_single_conversation,
-        "sender_name_type": if inbox.sender_name_type == 1 { "business_name" } else { "friendly" },
+        "sender_name_type": sender_name_type(inbox.sender_name_type),
         "business_name": inbox.business_name,
-        "webhook_url": inbox.webhook_url,
-        "inbox_identifier": inbox.identifier,
-        "additional_attributes": inbox.additional_attributes,
-        "hmac_token": inbox.hmac_token,
+        "widget_color": Value::Null,
+        "website_url": Value::Null,
         "hmac_mandatory": inbox.hmac_mandatory,
-        "provider": Value::Null,
-    })
+        "welcome_title": Value::Null,
+        "welcome_tagline": Value::Null,
+        "web_widget_script": Value::Null,
+        "website_token": Value::Null,
+        "selected_feature_flags": Value::Null,
+        "reply_time": Value::Null,
+        "messaging_service_sid": Value::Null,
+        "phone_number": Value::Null,
+    });
+    if viewer_is_administrator {
+        out["hmac_token"] = json!(inbox.hmac_token);
+    }
+    out["webhook_url"] = json!(inbox.webhook_url);
+    out["inbox_identifier"] = json!(inbox.identifier);
+    out["additional_attributes"] = inbox.additional_attributes.clone();
+    out["provider"] = Value::Null;
+    out
 }
 
 /// The raw inbox record Chatwoot returns inside a contact create's `contact_inbox`.
@@ -151,7 +210,7 @@ pub fn inbox_record(inbox: &Inbox) -> Value {
         "allow_messages_after_resolved": inbox.allow_messages_after_resolved,
         "auto_assignment_config": inbox.auto_assignment_config,
         "lock_to_single_conversation": inbox.lock_to_single_conversation,
-        "sender_name_type": if inbox.sender_name_type == 1 { "business_name" } else { "friendly" },
+        "sender_name_type": sender_name_type(inbox.sender_name_type),
         "business_name": inbox.business_name,
     })
 }

@@ -109,7 +109,6 @@ pub async fn update(
             .clone()
             .map(|name| validate::required("name", "Name", Some(name), "can't be blank"))
             .transpose()?,
-        email: input.email()?,
         role: input.role()?,
         availability: input.availability()?,
         auto_offline: input.auto_offline.map(|b| b.0),

@@ -65,11 +65,13 @@ async fn change(
         .0;
     let user_ids = input.users.ids()?;
     let locate = inbox_group(principal.account_id, inbox_id);
-    let agents = members::apply(state, &principal, user_ids, change, locate).await?;
+    let applied = members::apply(state, &principal, user_ids, change, locate)
+        .await?
+        .ok_or_else(|| ApiError::unprocessable(members::INVALID_USER_IDS))?;
     Ok(match change {
         Change::Remove => HttpResponse::Ok().finish(),
         Change::Add | Change::Replace => {
-            HttpResponse::Ok().json(json!({ "payload": views::agents(&agents) }))
+            HttpResponse::Ok().json(json!({ "payload": views::agents(&applied.members) }))
         }
     })
 }

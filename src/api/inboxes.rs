@@ -52,6 +52,20 @@ fn optional_text(
         .transpose()
 }
 
+/// Chatwoot's inbox name rule: no `< > / \ @`, and no symbol at either end.
+fn valid_name(name: String) -> Result<String, ApiError> {
+    let name = validate::required("name", "Name", Some(name), "can't be blank")?;
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let forbidden = name.contains(['<', '>', '/', '\\', '@']);
+    if forbidden || !word(name.chars().next()) || !word(name.chars().last()) {
+        return Err(validate::invalid(
+            "name",
+            "Name should not start or end with symbols, and it should not have < > / \\ @ characters.".into(),
+        ));
+    }
+    Ok(name)
+}
+
 impl InboxInput {
     fn into_change(self) -> Result<InboxChange, ApiError> {
         let channel = self.channel.unwrap_or_default();
@@ -63,10 +77,7 @@ impl InboxInput {
             }
         }
         Ok(InboxChange {
-            name: self
-                .name
-                .map(|n| validate::required("name", "Name", Some(n), "can't be blank"))
-                .transpose()?,
+            name: self.name.map(valid_name).transpose()?,
             webhook_url: channel
                 .webhook_url
                 .map(|v| validate::optional("webhook_url", "Webhook url", v, MAX_NAME_CHARS * 8))
@@ -94,11 +105,15 @@ impl InboxInput {
 }
 
 pub async fn index(state: web::Data<AppState>, principal: Principal) -> ApiResult {
+    let admin = principal.is_administrator();
     let list = state
         .db
         .read(move |conn| inboxes::visible_to(conn, &principal))
         .await?;
-    let payload: Vec<_> = list.iter().map(views::inbox).collect();
+    let payload: Vec<_> = list
+        .iter()
+        .map(|inbox| views::inbox(inbox, admin))
+        .collect();
     Ok(HttpResponse::Ok().json(json!({ "payload": payload })))
 }
 
@@ -107,7 +122,7 @@ pub async fn show(
     principal: Principal,
     path: web::Path<ItemPath>,
 ) -> ApiResult {
-    let inbox_id = path.id;
+    let (inbox_id, admin) = (path.id, principal.is_administrator());
     let (inbox, allowed) = state
         .db
         .read(move |conn| {
@@ -118,7 +133,7 @@ pub async fn show(
     if !allowed {
         return Err(ApiError::NotAllowed);
     }
-    Ok(HttpResponse::Ok().json(views::inbox(&inbox)))
+    Ok(HttpResponse::Ok().json(views::inbox(&inbox, admin)))
 }
 
 pub async fn create(
@@ -141,7 +156,7 @@ pub async fn create(
             inboxes::get(tx, account_id, inbox_id)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(views::inbox(&inbox)))
+    Ok(HttpResponse::Ok().json(views::inbox(&inbox, true)))
 }
 
 pub async fn update(
@@ -160,7 +175,7 @@ pub async fn update(
             inboxes::get(tx, account_id, inbox_id)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(views::inbox(&inbox)))
+    Ok(HttpResponse::Ok().json(views::inbox(&inbox, true)))
 }
 
 pub async fn destroy(

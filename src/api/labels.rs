@@ -76,7 +76,7 @@ impl LabelPatch {
                 .description
                 .unwrap_or_else(|| current.description.clone()),
             color: self.color.unwrap_or_else(|| current.color.clone()),
-            show_on_sidebar: self.show_on_sidebar.unwrap_or(current.show_on_sidebar),
+            show_on_sidebar: self.show_on_sidebar.or(current.show_on_sidebar),
         }
     }
 
@@ -87,7 +87,7 @@ impl LabelPatch {
                 .ok_or_else(|| validate::invalid("title", "Title must not be blank".into()))?,
             description: self.description.flatten(),
             color: self.color.unwrap_or_else(|| DEFAULT_COLOR.to_string()),
-            show_on_sidebar: self.show_on_sidebar.unwrap_or(true),
+            show_on_sidebar: self.show_on_sidebar,
         })
     }
 }

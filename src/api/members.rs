@@ -10,7 +10,7 @@ use crate::models::{Agent, Principal};
 use crate::store::members::{self, Group};
 use crate::store::{agents, StoreError};
 
-/// Chatwoot answers 401 with this when a listed user is not in the account.
+/// Chatwoot's message when a listed user is not in the account.
 pub const INVALID_USER_IDS: &str = "Invalid User IDs";
 
 #[derive(Deserialize)]
@@ -36,41 +36,50 @@ pub enum Change {
     Remove,
 }
 
-/// Applies the change and returns the agents Chatwoot renders: the ones added for `Add`, the
-/// whole member set for `Replace`, nothing for `Remove`. `locate` finds the group (404 if the
-/// inbox or team is not the account's).
+/// The result of a change, in the two forms Chatwoot renders: inbox members answer with the
+/// whole member set, team members with the agents just added.
+pub struct Applied {
+    pub added: Vec<Agent>,
+    pub members: Vec<Agent>,
+}
+
+/// Applies the change in one transaction. `None` when a listed user is not in the account (the
+/// caller answers with its Chatwoot error); `locate` finds the group (404 if the inbox or team
+/// is not the account's).
 pub async fn apply(
     state: &AppState,
     principal: &Principal,
     user_ids: Vec<i64>,
     change: Change,
     locate: impl FnOnce(&rusqlite::Connection) -> Result<Group, StoreError> + Send + 'static,
-) -> Result<Vec<Agent>, ApiError> {
+) -> Result<Option<Applied>, ApiError> {
     let (account_id, now) = (principal.account_id, state.now());
-    let outcome = state
+    state
         .db
         .write(move |tx| {
             let group = locate(tx)?;
             if !agents::all_members(tx, account_id, &user_ids)? {
                 return Ok(None);
             }
-            let shown = match change {
+            let added = match change {
                 Change::Add => members::add(tx, group, &user_ids, now)?,
                 Change::Replace => {
                     members::replace(tx, group, &user_ids, now)?;
-                    members::member_ids(tx, group)?
+                    Vec::new()
                 }
                 Change::Remove => {
                     members::remove(tx, group, &user_ids)?;
                     Vec::new()
                 }
             };
-            agents::list_ids(tx, account_id, &shown).map(Some)
+            let members = members::member_ids(tx, group)?;
+            Ok(Some(Applied {
+                added: agents::list_ids(tx, account_id, &added)?,
+                members: agents::list_ids(tx, account_id, &members)?,
+            }))
         })
-        .await?;
-    outcome.ok_or_else(|| ApiError::Unauthorized(INVALID_USER_IDS.into()))
+        .await
 }
-
 /// The group's members as agents.
 pub async fn list(
     state: &AppState,

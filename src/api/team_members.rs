@@ -7,6 +7,7 @@ use super::input::JsonBody;
 use super::members::{self, Change, UserIds};
 use super::{ApiResult, ItemPath};
 use crate::app::AppState;
+use crate::error::ApiError;
 use crate::models::Principal;
 use crate::store::members::Group;
 use crate::store::{teams, StoreError};
@@ -44,10 +45,14 @@ async fn change(
     principal.require_administrator()?;
     let user_ids = input.ids()?;
     let locate = team_group(&principal, team_id);
-    let agents = members::apply(state, &principal, user_ids, change, locate).await?;
+    let applied = members::apply(state, &principal, user_ids, change, locate)
+        .await?
+        // Chatwoot answers a team change naming a stranger with 401.
+        .ok_or_else(|| ApiError::Unauthorized(members::INVALID_USER_IDS.into()))?;
     Ok(match change {
         Change::Remove => HttpResponse::Ok().finish(),
-        Change::Add | Change::Replace => HttpResponse::Ok().json(views::agents(&agents)),
+        Change::Add => HttpResponse::Ok().json(views::agents(&applied.added)),
+        Change::Replace => HttpResponse::Ok().json(views::agents(&applied.members)),
     })
 }
 

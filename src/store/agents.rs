@@ -2,12 +2,12 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::{exists, json_object, StoreError, StoreResult};
+use super::{exists, json_object, one_row, StoreError, StoreResult};
 use crate::models::{Agent, Availability, Role};
 
 const SELECT_AGENT: &str =
     "SELECT u.id, au.account_id, u.name, u.display_name, u.email, u.avatar_url, u.confirmed,
-        au.role, au.availability, au.auto_offline, u.custom_attributes
+        au.role, au.availability, au.auto_offline, u.custom_attributes, u.pubsub_token
    FROM account_users au JOIN users u ON u.id = au.user_id";
 
 /// A user as seen from one of their accounts, or with default membership fields when they have
@@ -15,7 +15,8 @@ const SELECT_AGENT: &str =
 pub fn user(conn: &Connection, user_id: i64, account_id: Option<i64>) -> StoreResult<Agent> {
     let mut stmt = conn.prepare_cached(
         "SELECT u.id, COALESCE(au.account_id, 0), u.name, u.display_name, u.email, u.avatar_url, u.confirmed,
-                COALESCE(au.role, 0), COALESCE(au.availability, 0), COALESCE(au.auto_offline, 1), u.custom_attributes
+                COALESCE(au.role, 0), COALESCE(au.availability, 0), COALESCE(au.auto_offline, 1), u.custom_attributes,
+                u.pubsub_token
            FROM users u LEFT JOIN account_users au ON au.user_id = u.id AND au.account_id = ?2
           WHERE u.id = ?1",
     )?;
@@ -35,11 +36,12 @@ fn agent_from_row(row: &Row) -> rusqlite::Result<Agent> {
         availability: Availability::from_code(row.get(8)?).unwrap_or(Availability::Online),
         auto_offline: row.get(9)?,
         custom_attributes: json_object(&row.get::<_, String>(10)?),
+        pubsub_token: row.get(11)?,
     })
 }
 
 pub fn list(conn: &Connection, account_id: i64) -> StoreResult<Vec<Agent>> {
-    let sql = format!("{SELECT_AGENT} WHERE au.account_id = ?1 ORDER BY u.id");
+    let sql = format!("{SELECT_AGENT} WHERE au.account_id = ?1 ORDER BY lower(u.name), u.id");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([account_id], agent_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -87,11 +89,24 @@ pub fn all_members(conn: &Connection, account_id: i64, user_ids: &[i64]) -> Stor
     Ok(true)
 }
 
-pub fn create_user(conn: &Connection, name: &str, email: &str, now: i64) -> StoreResult<i64> {
+pub fn create_user(
+    conn: &Connection,
+    name: &str,
+    email: &str,
+    confirmed: bool,
+    now: i64,
+) -> StoreResult<i64> {
     super::execute_unique(
         conn,
-        "INSERT INTO users (name, email, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
-        params![name, email, now],
+        "INSERT INTO users (name, email, confirmed, pubsub_token, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        params![
+            name,
+            email,
+            confirmed,
+            uuid::Uuid::new_v4().simple().to_string(),
+            now
+        ],
         || StoreError::invalid("email", "Email has already been taken"),
     )?;
     Ok(conn.last_insert_rowid())
@@ -119,7 +134,7 @@ pub struct NewAgent {
 pub fn add(conn: &Connection, account_id: i64, agent: &NewAgent, now: i64) -> StoreResult<i64> {
     let user_id = match user_by_email(conn, &agent.email)? {
         Some(id) => id,
-        None => create_user(conn, &agent.name, &agent.email, now)?,
+        None => create_user(conn, &agent.name, &agent.email, false, now)?,
     };
     super::execute_unique(
         conn,
@@ -133,16 +148,15 @@ pub fn add(conn: &Connection, account_id: i64, agent: &NewAgent, now: i64) -> St
             agent.auto_offline,
             now
         ],
-        || StoreError::invalid("email", "Email has already been taken"),
+        || StoreError::invalid("user_id", "User has already been taken"),
     )?;
     Ok(user_id)
 }
 
-/// Only the fields that were sent change.
+/// Only the fields that were sent change. The email is not one of them: Chatwoot ignores it.
 #[derive(Default)]
 pub struct AgentChange {
     pub name: Option<String>,
-    pub email: Option<String>,
     pub role: Option<Role>,
     pub availability: Option<Availability>,
     pub auto_offline: Option<bool>,
@@ -169,14 +183,10 @@ pub fn update(
             change.auto_offline
         ],
     )?;
-    if updated == 0 {
-        return Err(StoreError::NotFound);
-    }
-    super::execute_unique(
-        conn,
-        "UPDATE users SET name = COALESCE(?2, name), email = COALESCE(?3, email), updated_at = ?4 WHERE id = ?1",
-        params![user_id, change.name, change.email, now],
-        || StoreError::invalid("email", "Email has already been taken"),
+    one_row(updated)?;
+    conn.execute(
+        "UPDATE users SET name = COALESCE(?2, name), updated_at = ?3 WHERE id = ?1",
+        params![user_id, change.name, now],
     )?;
     Ok(())
 }
@@ -188,9 +198,7 @@ pub fn remove(conn: &Connection, account_id: i64, user_id: i64) -> StoreResult<(
         "DELETE FROM account_users WHERE account_id = ?1 AND user_id = ?2",
         [account_id, user_id],
     )?;
-    if removed == 0 {
-        return Err(StoreError::NotFound);
-    }
+    one_row(removed)?;
     conn.execute(
         "DELETE FROM inbox_members
           WHERE user_id = ?2 AND inbox_id IN (SELECT id FROM inboxes WHERE account_id = ?1)",

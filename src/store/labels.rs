@@ -10,7 +10,7 @@ pub struct Label {
     pub title: String,
     pub description: Option<String>,
     pub color: String,
-    pub show_on_sidebar: bool,
+    pub show_on_sidebar: Option<bool>,
 }
 
 const SELECT_LABEL: &str = "SELECT id, title, description, color, show_on_sidebar FROM labels";
@@ -47,7 +47,7 @@ pub struct LabelFields {
     pub title: String,
     pub description: Option<String>,
     pub color: String,
-    pub show_on_sidebar: bool,
+    pub show_on_sidebar: Option<bool>,
 }
 
 pub fn create(

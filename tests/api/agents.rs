@@ -35,6 +35,10 @@ async fn creating_an_agent_returns_the_agent() {
     assert_eq!(agent["email"], "alice@example.com");
     assert_eq!(agent["role"], "agent");
     assert_eq!(agent["availability_status"], "busy");
+    assert_eq!(
+        agent["confirmed"], false,
+        "invited agents start unconfirmed"
+    );
     assert_eq!(agent["id"], 2);
     let listed = app.get("/api/v1/accounts/1/agents").await.expect(200);
     assert_eq!(listed.as_array().unwrap().len(), 2);
@@ -59,7 +63,10 @@ async fn an_agent_needs_a_valid_unique_email_and_a_known_role() {
         .post(path, json!({ "name": "A2", "email": "A@example.com" }))
         .await
         .expect(422);
-    assert_eq!(body["message"], "Email has already been taken");
+    assert_eq!(
+        body,
+        json!({ "message": "User has already been taken", "attributes": ["user_id"] })
+    );
     let body = app
         .post(
             path,
@@ -95,7 +102,10 @@ async fn updating_an_agent_changes_name_and_role() {
     let (id, _) = app.create_agent("Bob", "bob@example.com").await;
     let path = format!("/api/v1/accounts/1/agents/{id}");
     let agent = app
-        .patch(&path, json!({ "name": "Robert", "role": "administrator" }))
+        .patch(
+            &path,
+            json!({ "name": "Robert", "role": "administrator", "email": "ignored@example.com" }),
+        )
         .await
         .expect(200);
     assert_eq!(agent["name"], "Robert");

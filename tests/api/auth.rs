@@ -131,6 +131,17 @@ async fn the_profile_is_the_tokens_user_with_its_accounts() {
     assert_eq!(accounts.len(), 1);
     assert_eq!(accounts[0]["id"], 1);
     assert_eq!(accounts[0]["role"], "administrator");
+    assert_eq!(accounts[0]["permissions"], json!(["administrator"]));
+    assert!(body["pubsub_token"].is_string());
+    assert_eq!(
+        body["type"],
+        json!(null),
+        "a plain user, as Chatwoot renders it"
+    );
+    assert!(
+        body.get("custom_attributes").is_none(),
+        "absent while empty"
+    );
 }
 
 #[tokio::test]

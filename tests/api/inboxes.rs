@@ -134,8 +134,8 @@ async fn inbox_members_are_added_replaced_and_removed() {
             .map(|a| a["id"].as_i64().unwrap())
             .collect()
     };
-    assert_eq!(ids(&added), vec![a]);
-    // The bootstrap administrator was already a member.
+    // POST answers the whole member set; the bootstrap administrator was already a member.
+    assert_eq!(ids(&added), vec![1, a]);
     assert_eq!(
         ids(&app
             .get("/api/v1/accounts/1/inbox_members/1")
@@ -181,7 +181,7 @@ async fn inbox_members_must_be_users_of_the_account() {
             json!({ "inbox_id": 1, "user_ids": [other.user_id] }),
         )
         .await
-        .expect(401);
+        .expect(422);
     assert_eq!(error_of(&body), "Invalid User IDs");
     let body = app
         .post("/api/v1/accounts/1/inbox_members", json!({ "inbox_id": 1 }))
@@ -223,4 +223,49 @@ async fn deleting_an_inbox_removes_it() {
         .expect(200);
     assert_eq!(app.delete("/api/v1/accounts/1/inboxes/2").await.status, 200);
     app.get("/api/v1/accounts/1/inboxes/2").await.expect(404);
+}
+
+#[tokio::test]
+async fn inbox_names_follow_chatwoots_rule() {
+    let app = spawn_app().await;
+    for bad in ["a<b", "mail@home", "-leading", "trailing!", "x/y"] {
+        let body = app
+            .post("/api/v1/accounts/1/inboxes", json!({ "name": bad }))
+            .await
+            .expect(422);
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Name should not"),
+            "{bad}"
+        );
+    }
+    app.post(
+        "/api/v1/accounts/1/inboxes",
+        json!({ "name": "Support (EU) 2" }),
+    )
+    .await
+    .expect(200);
+}
+
+#[tokio::test]
+async fn only_administrators_see_the_hmac_token() {
+    let app = spawn_app().await;
+    let (agent_id, token) = app.create_agent("Agent", "agent@example.com").await;
+    app.post(
+        "/api/v1/accounts/1/inbox_members",
+        json!({ "inbox_id": 1, "user_ids": [agent_id] }),
+    )
+    .await
+    .expect(200);
+    let as_admin = app.get("/api/v1/accounts/1/inboxes/1").await.expect(200);
+    assert!(as_admin["hmac_token"].is_string());
+    assert_eq!(as_admin["working_hours"].as_array().unwrap().len(), 7);
+    let as_agent = app
+        .send(Method::GET, "/api/v1/accounts/1/inboxes/1", &token, None)
+        .await
+        .expect(200);
+    assert!(as_agent.get("hmac_token").is_none());
+    assert_eq!(as_agent["inbox_identifier"], as_admin["inbox_identifier"]);
 }

@@ -15,15 +15,23 @@ async fn labels_are_created_listed_updated_and_deleted() {
         .expect(200);
     assert_eq!(
         label,
-        json!({ "id": 1, "title": "billing", "description": "Money", "color": "#ff0000", "show_on_sidebar": true })
+        json!({ "id": 1, "title": "billing", "description": "Money", "color": "#ff0000", "show_on_sidebar": null })
     );
     let plain = app
         .post("/api/v1/accounts/1/labels", json!({ "title": "vip" }))
         .await
         .expect(200);
     assert_eq!(plain["color"], "#1f93ff");
+    let shown_on_sidebar = app
+        .post(
+            "/api/v1/accounts/1/labels",
+            json!({ "title": "shown", "show_on_sidebar": true }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(shown_on_sidebar["show_on_sidebar"], true);
     let list = app.get("/api/v1/accounts/1/labels").await.expect(200);
-    assert_eq!(list["payload"].as_array().unwrap().len(), 2);
+    assert_eq!(list["payload"].as_array().unwrap().len(), 3);
     let updated = app
         .patch(
             "/api/v1/accounts/1/labels/1",
