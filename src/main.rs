@@ -63,7 +63,7 @@ struct AccountCreate {
     /// The account's name.
     #[arg(long)]
     name: String,
-    /// The administrator's email; an existing user with this email is not reused.
+    /// The administrator's email; an existing user with this email becomes the administrator.
     #[arg(long)]
     admin_email: String,
     /// The administrator's name (defaults to the email's local part).
@@ -146,6 +146,9 @@ fn create_token(args: TokenCreate) -> Result<(), String> {
 fn create_account(args: AccountCreate) -> Result<(), String> {
     let db = open(&args.data_dir)?;
     let email = args.admin_email.trim().to_lowercase();
+    if !wootlite::api::validate::is_email(&email) {
+        return Err(format!("'{}' is not an email address", args.admin_email));
+    }
     let admin_name = args
         .admin_name
         .unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_string());

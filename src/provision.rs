@@ -4,7 +4,8 @@
 use rusqlite::Connection;
 
 use crate::db::Db;
-use crate::models::Role;
+use crate::models::{Availability, Role};
+use crate::store::agents::NewAgent;
 use crate::store::{accounts, agents, inboxes, members, tokens, StoreResult};
 
 /// What was created (or found) for the banner.
@@ -41,8 +42,16 @@ pub fn create_account(db: &Db, new: &NewAccount, now: i64) -> StoreResult<Provis
 
 fn provision(tx: &Connection, new: &NewAccount, now: i64) -> StoreResult<Provisioned> {
     let account_id = accounts::create(tx, new.name, now)?;
-    let user_id = agents::create_user(tx, new.admin_name, new.admin_email, true, now)?;
-    accounts::add_member(tx, account_id, user_id, Role::Administrator, now)?;
+    // An existing user with that email becomes the administrator, as users span accounts.
+    let admin = NewAgent {
+        name: new.admin_name.to_string(),
+        email: new.admin_email.to_string(),
+        role: Role::Administrator,
+        availability: Availability::Online,
+        auto_offline: true,
+        confirmed: true,
+    };
+    let user_id = agents::add(tx, account_id, &admin, now)?;
     let inbox_id = inboxes::create(tx, account_id, "API", now)?;
     members::add(tx, members::Group::Inbox(inbox_id), &[user_id], now)?;
     let token = new.token.map_or_else(tokens::generate, str::to_owned);

@@ -83,6 +83,7 @@ pub async fn create(
         role: input.role()?.unwrap_or(Role::Agent),
         availability: input.availability()?.unwrap_or(Availability::Online),
         auto_offline: input.auto_offline.is_none_or(|b| b.0),
+        confirmed: false,
     };
     let (account_id, now) = (principal.account_id, state.now());
     let created = state
@@ -129,11 +130,5 @@ pub async fn destroy(
     principal: Principal,
     path: web::Path<ItemPath>,
 ) -> ApiResult {
-    principal.require_administrator()?;
-    let (account_id, user_id) = (principal.account_id, path.id);
-    state
-        .db
-        .write(move |tx| agents::remove(tx, account_id, user_id))
-        .await?;
-    Ok(HttpResponse::Ok().finish())
+    super::delete_as_administrator(&state, &principal, path.id, agents::remove).await
 }

@@ -237,11 +237,5 @@ pub async fn destroy(
     principal: Principal,
     path: web::Path<ItemPath>,
 ) -> ApiResult {
-    principal.require_administrator()?;
-    let contact_id = path.id;
-    state
-        .db
-        .write(move |tx| contacts::delete(tx, principal.account_id, contact_id))
-        .await?;
-    Ok(HttpResponse::Ok().finish())
+    super::delete_as_administrator(&state, &principal, path.id, contacts::delete).await
 }

@@ -183,11 +183,5 @@ pub async fn destroy(
     principal: Principal,
     path: web::Path<ItemPath>,
 ) -> ApiResult {
-    principal.require_administrator()?;
-    let (account_id, inbox_id) = (principal.account_id, path.id);
-    state
-        .db
-        .write(move |tx| inboxes::delete(tx, account_id, inbox_id))
-        .await?;
-    Ok(HttpResponse::Ok().finish())
+    super::delete_as_administrator(&state, &principal, path.id, inboxes::delete).await
 }

@@ -158,13 +158,7 @@ pub async fn destroy(
     principal: Principal,
     path: web::Path<ItemPath>,
 ) -> ApiResult {
-    principal.require_administrator()?;
-    let label_id = path.id;
-    state
-        .db
-        .write(move |tx| labels::delete(tx, principal.account_id, label_id))
-        .await?;
-    Ok(HttpResponse::Ok().finish())
+    super::delete_as_administrator(&state, &principal, path.id, labels::delete).await
 }
 
 #[cfg(test)]

@@ -13,12 +13,15 @@ mod members;
 mod profile;
 mod team_members;
 mod teams;
-mod validate;
+pub mod validate;
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
+use crate::app::AppState;
 use crate::error::ApiError;
+use crate::models::Principal;
+use crate::store::StoreResult;
 
 pub type ApiResult = Result<HttpResponse, ApiError>;
 
@@ -26,6 +29,19 @@ pub type ApiResult = Result<HttpResponse, ApiError>;
 #[derive(Deserialize)]
 pub struct ItemPath {
     pub id: i64,
+}
+
+/// The administrator-only DELETE of one of the account's rows, answered with an empty 200 (or 404).
+pub async fn delete_as_administrator(
+    state: &AppState,
+    principal: &Principal,
+    id: i64,
+    delete: fn(&rusqlite::Connection, i64, i64) -> StoreResult<()>,
+) -> ApiResult {
+    principal.require_administrator()?;
+    let account_id = principal.account_id;
+    state.db.write(move |tx| delete(tx, account_id, id)).await?;
+    Ok(HttpResponse::Ok().finish())
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

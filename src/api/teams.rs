@@ -132,11 +132,5 @@ pub async fn destroy(
     principal: Principal,
     path: web::Path<ItemPath>,
 ) -> ApiResult {
-    principal.require_administrator()?;
-    let team_id = path.id;
-    state
-        .db
-        .write(move |tx| teams::delete(tx, principal.account_id, team_id))
-        .await?;
-    Ok(HttpResponse::Ok().finish())
+    super::delete_as_administrator(&state, &principal, path.id, teams::delete).await
 }

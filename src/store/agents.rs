@@ -127,6 +127,8 @@ pub struct NewAgent {
     pub role: Role,
     pub availability: Availability,
     pub auto_offline: bool,
+    /// Whether a user created for this agent starts confirmed (API invitations do not).
+    pub confirmed: bool,
 }
 
 /// Adds an agent to the account: the user with that email if one exists (users are shared
@@ -134,7 +136,7 @@ pub struct NewAgent {
 pub fn add(conn: &Connection, account_id: i64, agent: &NewAgent, now: i64) -> StoreResult<i64> {
     let user_id = match user_by_email(conn, &agent.email)? {
         Some(id) => id,
-        None => create_user(conn, &agent.name, &agent.email, false, now)?,
+        None => create_user(conn, &agent.name, &agent.email, agent.confirmed, now)?,
     };
     super::execute_unique(
         conn,

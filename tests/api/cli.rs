@@ -272,3 +272,45 @@ async fn help_documents_every_option_and_its_environment_variable() {
         );
     }
 }
+
+#[tokio::test]
+async fn account_create_with_a_known_email_makes_that_user_an_administrator_there() {
+    let dir = tempfile::tempdir().unwrap();
+    start(dir.path(), Some("first")).await.stop().await;
+    let output = run(
+        &[
+            "account",
+            "create",
+            "--name",
+            "Second",
+            "--admin-email",
+            "ADMIN@wootlite.local",
+        ],
+        dir.path(),
+    )
+    .await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("user id:    1"));
+    let server = start(dir.path(), None).await;
+    let (_, profile) = server.get("/api/v1/profile", "first").await;
+    let roles: Vec<_> = profile["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["id"].as_i64().unwrap(),
+                a["role"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        vec![(1, "administrator".into()), (2, "administrator".into())]
+    );
+    server.stop().await;
+}
