@@ -256,3 +256,78 @@ async fn a_bad_query_string_is_a_400_json_error() {
     );
     assert!(reply.body["error"].is_string());
 }
+
+#[tokio::test]
+async fn no_endpoint_answers_a_5xx_to_hostile_input() {
+    let app = spawn_app().await;
+    app.post("/api/v1/accounts/1/teams", json!({ "name": "t1" }))
+        .await
+        .expect(200);
+    app.post("/api/v1/accounts/1/labels", json!({ "title": "l1" }))
+        .await
+        .expect(200);
+    app.post(
+        "/api/v1/accounts/1/contacts",
+        json!({ "email": "c@example.com" }),
+    )
+    .await
+    .expect(200);
+    let routes = [
+        (Method::POST, "/api/v1/accounts/1/agents"),
+        (Method::PATCH, "/api/v1/accounts/1/agents/1"),
+        (Method::POST, "/api/v1/accounts/1/inboxes"),
+        (Method::PATCH, "/api/v1/accounts/1/inboxes/1"),
+        (Method::POST, "/api/v1/accounts/1/inbox_members"),
+        (Method::PATCH, "/api/v1/accounts/1/inbox_members"),
+        (Method::DELETE, "/api/v1/accounts/1/inbox_members"),
+        (Method::POST, "/api/v1/accounts/1/teams"),
+        (Method::PATCH, "/api/v1/accounts/1/teams/1"),
+        (Method::POST, "/api/v1/accounts/1/teams/1/team_members"),
+        (Method::PATCH, "/api/v1/accounts/1/teams/1/team_members"),
+        (Method::POST, "/api/v1/accounts/1/contacts"),
+        (Method::PUT, "/api/v1/accounts/1/contacts/1"),
+        (Method::POST, "/api/v1/accounts/1/labels"),
+        (Method::PATCH, "/api/v1/accounts/1/labels/1"),
+        (
+            Method::POST,
+            "/api/v1/accounts/1/custom_attribute_definitions",
+        ),
+    ];
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let hostile: Vec<Vec<u8>> = vec![
+        b"null".to_vec(),
+        b"\"text\"".to_vec(),
+        b"12".to_vec(),
+        deep.clone().into_bytes(),
+        format!(r#"{{"name": {deep}}}"#).into_bytes(),
+        vec![0xff, 0xfe, 0x00, 0x7b],
+        br#"{"name": "\u0000", "email": "\u0000@x.io", "title": "\u0000"}"#.to_vec(),
+        br#"{"inbox_id": 1e400, "user_ids": [99999999999999999999]}"#.to_vec(),
+        br#"{"inbox_id": -1, "user_ids": [-1, 0], "role": null, "availability": 7}"#.to_vec(),
+        br#"{"name": "x", "email": "e@example.com", "role": "administrator", "channel": "api"}"#.to_vec(),
+        br#"{"custom_attributes": {"a": {"b": {"c": [1, 2, {"d": null}]}}}, "additional_attributes": []}"#.to_vec(),
+        br#"{"attribute_display_name": "X", "attribute_key": "k", "attribute_display_type": 99, "attribute_model": -1}"#
+            .to_vec(),
+        br#"{"attribute_display_name": "X", "attribute_key": "k2", "attribute_values": [1, 2]}"#.to_vec(),
+        format!(r#"{{"name": "{0}", "title": "{0}", "description": "{0}"}}"#, "é".repeat(40_000)).into_bytes(),
+    ];
+    for (method, path) in &routes {
+        for body in &hostile {
+            let reply = raw(&app, method.clone(), path, "application/json", body.clone()).await;
+            assert!(
+                reply.status < 500,
+                "{method} {path} answered {} to {:?}: {}",
+                reply.status,
+                String::from_utf8_lossy(&body[..body.len().min(80)]),
+                reply.body
+            );
+            assert!(
+                reply.status == 200 || reply.status == 204 || reply.body.is_object(),
+                "{method} {path}"
+            );
+        }
+    }
+    // And the data is still there and readable.
+    app.get("/api/v1/accounts/1/contacts/1").await.expect(200);
+    app.get("/api/v1/accounts/1/agents").await.expect(200);
+}
