@@ -14,7 +14,10 @@ use crate::store::StoreError;
 
 /// Schema steps, applied in order; step `i` brings the database to `PRAGMA user_version = i + 1`.
 /// Steps are never edited once released: a change is a new step at the end.
-const MIGRATIONS: &[&str] = &[include_str!("../schema.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../schema.sql"),
+    include_str!("migrations/0002_counts_and_label_order.sql"),
+];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 

@@ -103,3 +103,43 @@ impl Agent {
         }
     }
 }
+
+chatwoot_enum!(Status {
+    Open = 0, "open";
+    Resolved = 1, "resolved";
+    Pending = 2, "pending";
+    Snoozed = 3, "snoozed";
+});
+
+chatwoot_enum!(Priority {
+    Low = 0, "low";
+    Medium = 1, "medium";
+    High = 2, "high";
+    Urgent = 3, "urgent";
+});
+
+chatwoot_enum!(MessageType {
+    Incoming = 0, "incoming";
+    Outgoing = 1, "outgoing";
+    Activity = 2, "activity";
+    Template = 3, "template";
+});
+
+chatwoot_enum!(MessageStatus {
+    Sent = 0, "sent";
+    Delivered = 1, "delivered";
+    Read = 2, "read";
+    Failed = 3, "failed";
+});
+
+chatwoot_enum!(FileType {
+    Image = 0, "image";
+    Audio = 1, "audio";
+    Video = 2, "video";
+    File = 3, "file";
+    Location = 4, "location";
+    Fallback = 5, "fallback";
+    Share = 6, "share";
+    StoryMention = 7, "story_mention";
+    Contact = 8, "contact";
+});

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod agents;
 pub mod contacts;
+pub mod conversations;
 pub mod custom_attributes;
 pub mod inboxes;
 pub mod labels;

@@ -1,0 +1,204 @@
+//! Conversations: the row, its per-account display_id, and the changes the API makes to it.
+//! Counts live in `conversation_counts` (see the version 2 migration); the list is in `lists.rs`.
+
+use rusqlite::{params, Connection, Row};
+use serde_json::{Map, Value};
+
+use super::{json_object, one_row, StoreResult};
+use crate::models::{Priority, Status};
+
+#[derive(Clone, Debug)]
+pub struct Conversation {
+    pub id: i64,
+    pub account_id: i64,
+    pub display_id: i64,
+    pub uuid: String,
+    pub inbox_id: i64,
+    pub contact_id: i64,
+    pub contact_inbox_id: Option<i64>,
+    pub status: Status,
+    pub priority: Option<Priority>,
+    pub assignee_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub campaign_id: Option<i64>,
+    pub sla_policy_id: Option<i64>,
+    pub snoozed_until: Option<i64>,
+    pub additional_attributes: Value,
+    pub custom_attributes: Value,
+    pub agent_last_seen_at: Option<i64>,
+    pub assignee_last_seen_at: Option<i64>,
+    pub contact_last_seen_at: Option<i64>,
+    pub first_reply_created_at: Option<i64>,
+    pub waiting_since: Option<i64>,
+    pub last_activity_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub const SELECT_CONVERSATION: &str = "SELECT c.id, c.account_id, c.display_id, c.uuid, c.inbox_id, c.contact_id,
+        c.contact_inbox_id, c.status, c.priority, c.assignee_id, c.team_id, c.campaign_id, c.sla_policy_id,
+        c.snoozed_until, c.additional_attributes, c.custom_attributes, c.agent_last_seen_at,
+        c.assignee_last_seen_at, c.contact_last_seen_at, c.first_reply_created_at, c.waiting_since,
+        c.last_activity_at, c.created_at, c.updated_at
+   FROM conversations c";
+
+pub fn conversation_from_row(row: &Row) -> rusqlite::Result<Conversation> {
+    Ok(Conversation {
+        id: row.get(0)?,
+        account_id: row.get(1)?,
+        display_id: row.get(2)?,
+        uuid: row.get(3)?,
+        inbox_id: row.get(4)?,
+        contact_id: row.get(5)?,
+        contact_inbox_id: row.get(6)?,
+        status: Status::from_code(row.get(7)?).unwrap_or(Status::Open),
+        priority: row.get::<_, Option<i64>>(8)?.and_then(Priority::from_code),
+        assignee_id: row.get(9)?,
+        team_id: row.get(10)?,
+        campaign_id: row.get(11)?,
+        sla_policy_id: row.get(12)?,
+        snoozed_until: row.get(13)?,
+        additional_attributes: json_object(&row.get::<_, String>(14)?),
+        custom_attributes: json_object(&row.get::<_, String>(15)?),
+        agent_last_seen_at: row.get(16)?,
+        assignee_last_seen_at: row.get(17)?,
+        contact_last_seen_at: row.get(18)?,
+        first_reply_created_at: row.get(19)?,
+        waiting_since: row.get(20)?,
+        last_activity_at: row.get(21)?,
+        created_at: row.get(22)?,
+        updated_at: row.get(23)?,
+    })
+}
+
+/// The account's conversation with this display id.
+pub fn get(conn: &Connection, account_id: i64, display_id: i64) -> StoreResult<Conversation> {
+    let sql = format!("{SELECT_CONVERSATION} WHERE c.account_id = ?1 AND c.display_id = ?2");
+    Ok(conn.prepare_cached(&sql)?.query_row([account_id, display_id], conversation_from_row)?)
+}
+
+pub fn get_by_id(conn: &Connection, id: i64) -> StoreResult<Conversation> {
+    let sql = format!("{SELECT_CONVERSATION} WHERE c.id = ?1");
+    Ok(conn.prepare_cached(&sql)?.query_row([id], conversation_from_row)?)
+}
+
+pub struct NewConversation {
+    pub inbox_id: i64,
+    pub contact_id: i64,
+    pub contact_inbox_id: i64,
+    pub status: Status,
+    pub assignee_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub snoozed_until: Option<i64>,
+    pub additional_attributes: Map<String, Value>,
+    pub custom_attributes: Map<String, Value>,
+}
+
+/// Inserts the conversation under the account's next display id. The counter is bumped in the
+/// same transaction, so ids are dense per account and never reused, even after deletes.
+pub fn create(conn: &Connection, account_id: i64, new: &NewConversation, now: i64) -> StoreResult<Conversation> {
+    let display_id: i64 = conn
+        .prepare_cached("UPDATE accounts SET last_display_id = last_display_id + 1 WHERE id = ?1 RETURNING last_display_id")?
+        .query_row([account_id], |row| row.get(0))?;
+    // Chatwoot keeps snoozed_until only while snoozed.
+    let snoozed_until = new.snoozed_until.filter(|_| new.status == Status::Snoozed);
+    conn.execute(
+        "INSERT INTO conversations
+             (account_id, display_id, uuid, inbox_id, contact_id, contact_inbox_id, status, assignee_id, team_id,
+              snoozed_until, additional_attributes, custom_attributes, waiting_since, last_activity_at,
+              created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?13, ?13)",
+        params![
+            account_id,
+            display_id,
+            uuid::Uuid::new_v4().to_string(),
+            new.inbox_id,
+            new.contact_id,
+            new.contact_inbox_id,
+            new.status.code(),
+            new.assignee_id,
+            new.team_id,
+            snoozed_until,
+            Value::Object(new.additional_attributes.clone()).to_string(),
+            Value::Object(new.custom_attributes.clone()).to_string(),
+            now
+        ],
+    )?;
+    get_by_id(conn, conn.last_insert_rowid())
+}
+
+/// Sets the status; leaving snoozed (or any status but snoozed) clears `snoozed_until`, and
+/// resolving clears `waiting_since`, as Chatwoot's callbacks do.
+pub fn set_status(conn: &Connection, id: i64, status: Status, snoozed_until: Option<i64>, now: i64) -> StoreResult<()> {
+    let snoozed_until = snoozed_until.filter(|_| status == Status::Snoozed);
+    one_row(conn.execute(
+        "UPDATE conversations
+            SET status = ?2, snoozed_until = ?3, updated_at = ?4,
+                waiting_since = CASE WHEN ?2 = 1 THEN NULL ELSE waiting_since END
+          WHERE id = ?1",
+        params![id, status.code(), snoozed_until, now],
+    )?)
+}
+
+pub fn set_priority(conn: &Connection, id: i64, priority: Option<Priority>, now: i64) -> StoreResult<()> {
+    one_row(conn.execute(
+        "UPDATE conversations SET priority = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, priority.map(Priority::code), now],
+    )?)
+}
+
+pub fn set_assignee(conn: &Connection, id: i64, assignee_id: Option<i64>, now: i64) -> StoreResult<()> {
+    one_row(conn.execute(
+        "UPDATE conversations SET assignee_id = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, assignee_id, now],
+    )?)
+}
+
+pub fn set_team(conn: &Connection, id: i64, team_id: Option<i64>, now: i64) -> StoreResult<()> {
+    one_row(conn.execute(
+        "UPDATE conversations SET team_id = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, team_id, now],
+    )?)
+}
+
+pub fn set_custom_attributes(conn: &Connection, id: i64, attributes: &Value, now: i64) -> StoreResult<()> {
+    one_row(conn.execute(
+        "UPDATE conversations SET custom_attributes = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, attributes.to_string(), now],
+    )?)
+}
+
+/// Chatwoot writes last-seen times with `update_columns`: `updated_at` is left alone.
+pub fn set_last_seen(
+    conn: &Connection,
+    id: i64,
+    agent_last_seen_at: Option<i64>,
+    assignee_last_seen_at: Option<i64>,
+) -> StoreResult<()> {
+    one_row(conn.execute(
+        "UPDATE conversations SET agent_last_seen_at = ?2, assignee_last_seen_at = ?3 WHERE id = ?1",
+        params![id, agent_last_seen_at, assignee_last_seen_at],
+    )?)
+}
+
+/// Deletes the conversation; messages, attachments rows and labels go with it (foreign keys).
+/// Returns the storage keys of its attachment files, for the caller to remove after commit.
+pub fn delete(conn: &Connection, id: i64) -> StoreResult<Vec<String>> {
+    let files = super::column(
+        conn,
+        "SELECT a.storage_key FROM attachments a JOIN messages m ON m.id = a.message_id
+          WHERE m.conversation_id = ?1 AND a.storage_key IS NOT NULL",
+        [id],
+    )?;
+    one_row(conn.execute("DELETE FROM conversations WHERE id = ?1", [id])?)?;
+    Ok(files)
+}
+
+/// The conversation's labels, in the order they were added.
+pub fn labels(conn: &Connection, id: i64) -> StoreResult<Vec<String>> {
+    super::column(
+        conn,
+        "SELECT title FROM conversation_labels WHERE conversation_id = ?1 ORDER BY id",
+        [id],
+    )
+}
