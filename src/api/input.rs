@@ -313,3 +313,69 @@ mod tests {
         assert_eq!(sample.private, Some(FlexBool(true)));
     }
 }
+
+/// A point in time sent as unix seconds (a number or a numeric string, as Chatwoot's
+/// `DateTime.strptime(value, '%s')`) or as an ISO 8601 / RFC 3339 string. Returns unix micros.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlexTime(pub i64);
+
+/// Later than any real snooze; keeps the micros arithmetic far from overflow.
+const MAX_UNIX_SECONDS: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+
+impl FlexTime {
+    fn from_seconds(seconds: f64) -> Option<Self> {
+        (seconds.is_finite() && (0.0..=MAX_UNIX_SECONDS as f64).contains(&seconds))
+            .then(|| FlexTime((seconds * 1_000_000.0).round() as i64))
+    }
+
+    pub fn parse_text(text: &str) -> Option<Self> {
+        let text = text.trim();
+        if let Ok(seconds) = text.parse::<f64>() {
+            return Self::from_seconds(seconds);
+        }
+        let at = chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .or_else(|_| {
+                chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc())
+            })
+            .ok()?;
+        Self::from_seconds(at.timestamp() as f64).map(|_| FlexTime(at.timestamp_micros()))
+    }
+}
+
+impl<'de> Deserialize<'de> for FlexTime {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        let parsed = match &value {
+            Value::Number(n) => n.as_f64().and_then(FlexTime::from_seconds),
+            Value::String(s) => FlexTime::parse_text(s),
+            _ => None,
+        };
+        parsed.ok_or_else(|| {
+            de::Error::custom(format!(
+                "expected a time as unix seconds or ISO 8601 (e.g. 2026-01-02T03:04:05Z), got {value}"
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::FlexTime;
+
+    #[test]
+    fn times_are_unix_seconds_or_iso_8601() {
+        assert_eq!(FlexTime::parse_text("1712345678"), Some(FlexTime(1_712_345_678_000_000)));
+        assert_eq!(
+            FlexTime::parse_text("2024-04-05T19:34:38Z"),
+            Some(FlexTime(1_712_345_678_000_000))
+        );
+        assert_eq!(
+            FlexTime::parse_text("2024-04-05T21:34:38.5+02:00"),
+            Some(FlexTime(1_712_345_678_500_000))
+        );
+        assert_eq!(FlexTime::parse_text("tomorrow"), None);
+        assert_eq!(FlexTime::parse_text("-5"), None);
+        assert_eq!(FlexTime::parse_text("1e300"), None);
+    }
+}

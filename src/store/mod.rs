@@ -4,12 +4,16 @@
 
 pub mod accounts;
 pub mod agents;
+pub mod changes;
 pub mod contacts;
+pub mod conversation_list;
 pub mod conversations;
 pub mod custom_attributes;
+pub mod details;
 pub mod inboxes;
 pub mod labels;
 pub mod members;
+pub mod messages;
 pub mod teams;
 pub mod tokens;
 

@@ -1,5 +1,7 @@
 //! The wire JSON: one function per Chatwoot object, field for field as Chatwoot renders it.
 
+pub mod conversations;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
 
@@ -24,7 +26,7 @@ pub fn iso_millis(micros: i64) -> Value {
     }
 }
 
-fn thumbnail(avatar_url: Option<&str>) -> &str {
+pub(crate) fn thumbnail(avatar_url: Option<&str>) -> &str {
     avatar_url.unwrap_or("")
 }
 

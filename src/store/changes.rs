@@ -1,0 +1,271 @@
+//! What each change to a conversation implies, done in the caller's write transaction: the row,
+//! Chatwoot's side effects (reopening, self-assignment, waiting times, muting the contact) and
+//! the activity messages it writes for people to read.
+
+use rusqlite::{params, Connection};
+
+use super::conversations::{self, Conversation};
+use super::messages::{self, NewMessage};
+use super::{agents, teams, StoreResult};
+use crate::models::{MessageType, Principal, Priority, Status};
+
+/// The acting user's name, as activity messages show it.
+fn actor_name(conn: &Connection, principal: &Principal) -> StoreResult<String> {
+    Ok(agents::get(conn, principal.account_id, principal.user_id)?.name)
+}
+
+/// Writes an activity message (message_type 2, no sender).
+pub fn activity(conn: &Connection, conversation: &Conversation, text: String, now: i64) -> StoreResult<i64> {
+    let message = NewMessage {
+        message_type: MessageType::Activity,
+        content: Some(text),
+        private: false,
+        content_type: "text".into(),
+        content_attributes: serde_json::json!({}),
+        source_id: None,
+        echo_id: None,
+        sender: None,
+    };
+    let id = messages::insert(
+        conn,
+        conversation.account_id,
+        conversation.inbox_id,
+        conversation.id,
+        &message,
+        now,
+    )?;
+    touch_activity(conn, conversation.id, now)?;
+    Ok(id)
+}
+
+/// Every new message moves the conversation's last activity (and `updated_at`).
+fn touch_activity(conn: &Connection, conversation_id: i64, now: i64) -> StoreResult<()> {
+    conn.execute(
+        "UPDATE conversations SET last_activity_at = ?2, updated_at = ?2 WHERE id = ?1",
+        params![conversation_id, now],
+    )?;
+    Ok(())
+}
+
+fn status_text(status: Status, user: &str) -> String {
+    match status {
+        Status::Resolved => format!("Conversation was marked resolved by {user}"),
+        Status::Open => format!("Conversation was reopened by {user}"),
+        Status::Pending => format!("Conversation was marked as pending by {user}"),
+        Status::Snoozed => format!("Conversation was snoozed by {user}"),
+    }
+}
+
+/// Chatwoot's toggle: without a status, open becomes resolved and anything else opens.
+pub fn toggled(current: Status, requested: Option<Status>) -> Status {
+    match requested {
+        Some(status) => status,
+        None if current == Status::Open => Status::Resolved,
+        None => Status::Open,
+    }
+}
+
+/// Sets the status (and snooze time), with the activity message; an agent who opens a
+/// conversation becomes its assignee, replacing any other.
+pub fn change_status(
+    conn: &Connection,
+    principal: &Principal,
+    conversation: &Conversation,
+    status: Status,
+    snoozed_until: Option<i64>,
+    now: i64,
+) -> StoreResult<()> {
+    conversations::set_status(conn, conversation.id, status, snoozed_until, now)?;
+    let user = actor_name(conn, principal)?;
+    if status != conversation.status {
+        activity(conn, conversation, status_text(status, &user), now)?;
+    }
+    if status == Status::Open && !principal.is_administrator() && conversation.assignee_id != Some(principal.user_id) {
+        conversations::set_assignee(conn, conversation.id, Some(principal.user_id), now)?;
+        activity(conn, conversation, format!("{user} self-assigned this conversation"), now)?;
+    }
+    Ok(())
+}
+
+pub fn change_priority(
+    conn: &Connection,
+    principal: &Principal,
+    conversation: &Conversation,
+    priority: Option<Priority>,
+    now: i64,
+) -> StoreResult<()> {
+    if priority == conversation.priority {
+        return Ok(());
+    }
+    conversations::set_priority(conn, conversation.id, priority, now)?;
+    let user = actor_name(conn, principal)?;
+    let text = match (conversation.priority, priority) {
+        (None, Some(new)) => format!("{user} set the priority to {}", new.as_str()),
+        (Some(old), Some(new)) => format!("{user} changed the priority from {} to {}", old.as_str(), new.as_str()),
+        (_, None) => format!("{user} removed the priority"),
+    };
+    activity(conn, conversation, text, now)?;
+    Ok(())
+}
+
+/// Assigns (or, with `None`, unassigns) an agent.
+pub fn change_assignee(
+    conn: &Connection,
+    principal: &Principal,
+    conversation: &Conversation,
+    assignee_id: Option<i64>,
+    now: i64,
+) -> StoreResult<()> {
+    if assignee_id == conversation.assignee_id {
+        return Ok(());
+    }
+    conversations::set_assignee(conn, conversation.id, assignee_id, now)?;
+    let user = actor_name(conn, principal)?;
+    let text = match assignee_id {
+        Some(id) if id == principal.user_id => format!("{user} self-assigned this conversation"),
+        Some(id) => {
+            let assignee = agents::get(conn, principal.account_id, id)?;
+            format!("Assigned to {} by {user}", assignee.name)
+        }
+        None => format!("Conversation unassigned by {user}"),
+    };
+    activity(conn, conversation, text, now)?;
+    Ok(())
+}
+
+/// Sets (or, with `None`, clears) the team.
+pub fn change_team(
+    conn: &Connection,
+    principal: &Principal,
+    conversation: &Conversation,
+    team_id: Option<i64>,
+    now: i64,
+) -> StoreResult<()> {
+    if team_id == conversation.team_id {
+        return Ok(());
+    }
+    conversations::set_team(conn, conversation.id, team_id, now)?;
+    let user = actor_name(conn, principal)?;
+    let team_name = |id| teams::get(conn, principal.account_id, id, principal.user_id).map(|t| t.name);
+    let text = match (team_id, conversation.team_id) {
+        (Some(id), _) => format!("Assigned to {} by {user}", team_name(id)?),
+        (None, Some(old)) => format!("Unassigned from {} by {user}", team_name(old)?),
+        (None, None) => return Ok(()),
+    };
+    activity(conn, conversation, text, now)?;
+    Ok(())
+}
+
+/// Replaces the label set, with "added" / "removed" activity messages.
+pub fn replace_labels(
+    conn: &Connection,
+    principal: &Principal,
+    conversation: &Conversation,
+    labels: &[String],
+    now: i64,
+) -> StoreResult<()> {
+    let current = conversations::labels(conn, conversation.id)?;
+    let added: Vec<&String> = labels.iter().filter(|l| !current.contains(l)).collect();
+    let removed: Vec<&String> = current.iter().filter(|l| !labels.contains(l)).collect();
+    if added.is_empty() && removed.is_empty() {
+        return Ok(());
+    }
+    for title in &removed {
+        conn.execute(
+            "DELETE FROM conversation_labels WHERE conversation_id = ?1 AND title = ?2",
+            params![conversation.id, title],
+        )?;
+    }
+    for title in &added {
+        conn.execute(
+            "INSERT INTO conversation_labels (conversation_id, account_id, title) VALUES (?1, ?2, ?3)",
+            params![conversation.id, conversation.account_id, title],
+        )?;
+    }
+    conn.execute("UPDATE conversations SET updated_at = ?2 WHERE id = ?1", params![conversation.id, now])?;
+    let user = actor_name(conn, principal)?;
+    let join = |list: &[&String]| list.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+    if !added.is_empty() {
+        activity(conn, conversation, format!("{user} added {}", join(&added)), now)?;
+    }
+    if !removed.is_empty() {
+        activity(conn, conversation, format!("{user} removed {}", join(&removed)), now)?;
+    }
+    Ok(())
+}
+
+/// Mute resolves the conversation and blocks the contact (for all their conversations).
+pub fn mute(conn: &Connection, principal: &Principal, conversation: &Conversation, now: i64) -> StoreResult<()> {
+    if conversation.status != Status::Resolved {
+        conversations::set_status(conn, conversation.id, Status::Resolved, None, now)?;
+        let user = actor_name(conn, principal)?;
+        activity(conn, conversation, status_text(Status::Resolved, &user), now)?;
+    }
+    set_blocked(conn, conversation.contact_id, true, now)?;
+    let user = actor_name(conn, principal)?;
+    activity(conn, conversation, format!("{user} has muted the conversation"), now)?;
+    Ok(())
+}
+
+/// Unmute unblocks the contact; the status stays as it is.
+pub fn unmute(conn: &Connection, principal: &Principal, conversation: &Conversation, now: i64) -> StoreResult<()> {
+    set_blocked(conn, conversation.contact_id, false, now)?;
+    let user = actor_name(conn, principal)?;
+    activity(conn, conversation, format!("{user} has unmuted the conversation"), now)?;
+    Ok(())
+}
+
+fn set_blocked(conn: &Connection, contact_id: i64, blocked: bool, now: i64) -> StoreResult<()> {
+    conn.execute(
+        "UPDATE contacts SET blocked = ?2, updated_at = ?3 WHERE id = ?1",
+        params![contact_id, blocked, now],
+    )?;
+    Ok(())
+}
+
+/// A message from a person (not an activity message), with what it does to the conversation:
+/// last activity, reopening on the contact's reply unless muted, the first reply time and the
+/// waiting time.
+pub fn post_message(
+    conn: &Connection,
+    conversation: &Conversation,
+    message: &NewMessage,
+    now: i64,
+) -> StoreResult<i64> {
+    let id = messages::insert(
+        conn,
+        conversation.account_id,
+        conversation.inbox_id,
+        conversation.id,
+        message,
+        now,
+    )?;
+    let incoming = message.message_type == MessageType::Incoming;
+    let human_reply = message.message_type == MessageType::Outgoing
+        && !message.private
+        && matches!(message.sender, Some(("User", _)));
+    let muted: bool = conn
+        .prepare_cached("SELECT blocked FROM contacts WHERE id = ?1")?
+        .query_row([conversation.contact_id], |row| row.get(0))?;
+    let reopen = incoming && !muted;
+    conn.execute(
+        "UPDATE conversations
+            SET last_activity_at = ?2, updated_at = ?2,
+                status = CASE WHEN ?3 AND status IN (1, 3) THEN 0 ELSE status END,
+                snoozed_until = CASE WHEN ?3 AND status IN (1, 3) THEN NULL ELSE snoozed_until END,
+                first_reply_created_at = CASE WHEN ?4 AND first_reply_created_at IS NULL THEN ?2
+                                              ELSE first_reply_created_at END,
+                waiting_since = CASE WHEN ?4 THEN NULL
+                                     WHEN ?5 THEN COALESCE(waiting_since, ?2)
+                                     ELSE waiting_since END
+          WHERE id = ?1",
+        params![conversation.id, now, reopen, human_reply, incoming],
+    )?;
+    if incoming {
+        conn.execute(
+            "UPDATE contacts SET last_activity_at = ?2 WHERE id = ?1",
+            params![conversation.contact_id, now],
+        )?;
+    }
+    Ok(id)
+}

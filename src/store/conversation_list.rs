@@ -1,0 +1,265 @@
+//! The conversation list, `/meta` and their four counts, as Chatwoot's ConversationFinder
+//! computes them. The WHERE clause is assembled from fixed fragments; every value is bound.
+
+use rusqlite::types::ToSql;
+use rusqlite::Connection;
+
+use super::conversations::{conversation_from_row, Conversation, SELECT_CONVERSATION};
+use super::{page_window, StoreResult};
+use crate::models::{Principal, Status};
+
+pub const CONVERSATIONS_PER_PAGE: i64 = 25;
+
+/// The list's filters, all optional. The four counts are computed under these.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// `None`: every status (`status=all`).
+    pub status: Option<Status>,
+    pub inbox_id: Option<i64>,
+    pub team_id: Option<i64>,
+    /// Any of these labels.
+    pub labels: Vec<String>,
+    pub source_id: Option<String>,
+    /// `updated_at` strictly after this time (micros).
+    pub updated_after: Option<i64>,
+    /// `conversation_type=unattended`: never replied to, or waiting for a reply.
+    pub unattended: bool,
+    /// Only this contact's conversations (the contact conversations route).
+    pub contact_id: Option<i64>,
+}
+
+impl Filter {
+    /// Whether the count table can answer: it knows status, inbox, team and assignee only.
+    fn countable_from_table(&self) -> bool {
+        self.labels.is_empty()
+            && self.source_id.is_none()
+            && self.updated_after.is_none()
+            && !self.unattended
+            && self.contact_id.is_none()
+    }
+}
+
+/// `assignee_type`: which tab's rows the list returns. It does not change the counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssigneeTab {
+    Me,
+    Unassigned,
+    Assigned,
+    All,
+}
+
+/// Chatwoot's `sort_by` whitelist (legacy aliases are parsed into these by the caller).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sort {
+    LastActivityAtDesc,
+    LastActivityAtAsc,
+    CreatedAtDesc,
+    CreatedAtAsc,
+    PriorityDesc,
+    PriorityAsc,
+    WaitingSinceAsc,
+    WaitingSinceDesc,
+}
+
+impl Sort {
+    /// Chatwoot's names, with its deprecated aliases.
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "last_activity_at_desc" | "latest" => Self::LastActivityAtDesc,
+            "last_activity_at_asc" => Self::LastActivityAtAsc,
+            "created_at_desc" => Self::CreatedAtDesc,
+            "created_at_asc" | "sort_on_created_at" => Self::CreatedAtAsc,
+            "priority_desc" | "sort_on_priority" => Self::PriorityDesc,
+            "priority_asc" => Self::PriorityAsc,
+            "waiting_since_asc" | "sort_on_waiting_since" => Self::WaitingSinceAsc,
+            "waiting_since_desc" => Self::WaitingSinceDesc,
+            _ => return None,
+        })
+    }
+
+    fn order_by(self) -> &'static str {
+        match self {
+            Self::LastActivityAtDesc => "c.last_activity_at DESC, c.id DESC",
+            Self::LastActivityAtAsc => "c.last_activity_at ASC, c.id ASC",
+            Self::CreatedAtDesc => "c.created_at DESC, c.id DESC",
+            Self::CreatedAtAsc => "c.created_at ASC, c.id ASC",
+            Self::PriorityDesc => "c.priority IS NULL, c.priority DESC, c.last_activity_at DESC, c.id DESC",
+            Self::PriorityAsc => "c.priority IS NULL, c.priority ASC, c.last_activity_at DESC, c.id DESC",
+            Self::WaitingSinceAsc => "c.waiting_since IS NULL, c.waiting_since ASC, c.created_at ASC, c.id ASC",
+            Self::WaitingSinceDesc => "c.waiting_since IS NULL, c.waiting_since DESC, c.created_at ASC, c.id ASC",
+        }
+    }
+}
+
+/// Chatwoot's four counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub mine: i64,
+    pub assigned: i64,
+    pub unassigned: i64,
+    pub all: i64,
+}
+
+impl Counts {
+    /// The rows on every page of one tab (the short doc's `meta.count`).
+    pub fn of_tab(&self, tab: AssigneeTab) -> i64 {
+        match tab {
+            AssigneeTab::Me => self.mine,
+            AssigneeTab::Unassigned => self.unassigned,
+            AssigneeTab::Assigned => self.assigned,
+            AssigneeTab::All => self.all,
+        }
+    }
+}
+
+/// A WHERE clause from fixed fragments (each with `?` placeholders) and their bound values.
+#[derive(Default)]
+struct Where {
+    fragments: Vec<&'static str>,
+    values: Vec<Box<dyn ToSql>>,
+}
+
+impl Where {
+    fn and(&mut self, fragment: &'static str, values: Vec<Box<dyn ToSql>>) {
+        self.fragments.push(fragment);
+        self.values.extend(values);
+    }
+
+    fn sql(&self) -> String {
+        self.fragments.join(" AND ")
+    }
+
+    fn params(&self) -> Vec<&dyn ToSql> {
+        self.values.iter().map(|v| v.as_ref()).collect()
+    }
+}
+
+/// The conditions shared by the count table and the conversations table (same column names).
+fn scope(principal: &Principal, filter: &Filter, alias: &'static str) -> Where {
+    let mut w = Where::default();
+    let (account, status, inbox, team, visible) = if alias == "c" {
+        (
+            "c.account_id = ?",
+            "c.status = ?",
+            "c.inbox_id = ?",
+            "c.team_id = ?",
+            "c.inbox_id IN (SELECT inbox_id FROM inbox_members WHERE user_id = ?)",
+        )
+    } else {
+        (
+            "account_id = ?",
+            "status = ?",
+            "inbox_id = ?",
+            "team_id = ?",
+            "inbox_id IN (SELECT inbox_id FROM inbox_members WHERE user_id = ?)",
+        )
+    };
+    w.and(account, vec![Box::new(principal.account_id)]);
+    if let Some(s) = filter.status {
+        w.and(status, vec![Box::new(s.code())]);
+    }
+    if let Some(id) = filter.inbox_id {
+        w.and(inbox, vec![Box::new(id)]);
+    }
+    if let Some(id) = filter.team_id {
+        w.and(team, vec![Box::new(id)]);
+    }
+    // Agents see the conversations of the inboxes they are members of.
+    if !principal.is_administrator() {
+        w.and(visible, vec![Box::new(principal.user_id)]);
+    }
+    w
+}
+
+/// The conditions only the conversations table can answer.
+fn conversation_scope(principal: &Principal, filter: &Filter) -> Where {
+    let mut w = scope(principal, filter, "c");
+    if !filter.labels.is_empty() {
+        let labels = serde_json::Value::from(filter.labels.clone()).to_string();
+        w.and(
+            "EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = c.id
+                       AND l.title IN (SELECT value FROM json_each(?)))",
+            vec![Box::new(labels)],
+        );
+    }
+    if let Some(source) = &filter.source_id {
+        w.and(
+            "c.contact_inbox_id IN (SELECT id FROM contact_inboxes WHERE source_id = ?)",
+            vec![Box::new(source.clone())],
+        );
+    }
+    if let Some(after) = filter.updated_after {
+        w.and("c.updated_at > ?", vec![Box::new(after)]);
+    }
+    if filter.unattended {
+        w.and("(c.first_reply_created_at IS NULL OR c.waiting_since IS NOT NULL)", vec![]);
+    }
+    if let Some(contact) = filter.contact_id {
+        w.and("c.contact_id = ?", vec![Box::new(contact)]);
+    }
+    w
+}
+
+pub fn counts(conn: &Connection, principal: &Principal, filter: &Filter) -> StoreResult<Counts> {
+    let (sql, w) = if filter.countable_from_table() {
+        let w = scope(principal, filter, "");
+        let sql = format!(
+            "SELECT COALESCE(SUM(n), 0),
+                    COALESCE(SUM(CASE WHEN assignee_id = ? THEN n END), 0),
+                    COALESCE(SUM(CASE WHEN assignee_id = 0 THEN n END), 0)
+               FROM conversation_counts WHERE {}",
+            w.sql()
+        );
+        (sql, w)
+    } else {
+        let w = conversation_scope(principal, filter);
+        let sql = format!(
+            "SELECT COUNT(*), COALESCE(SUM(c.assignee_id = ?), 0), COALESCE(SUM(c.assignee_id IS NULL), 0)
+               FROM conversations c WHERE {}",
+            w.sql()
+        );
+        (sql, w)
+    };
+    let mut params: Vec<&dyn ToSql> = vec![&principal.user_id];
+    params.extend(w.params());
+    let (all, mine, unassigned): (i64, i64, i64) = conn
+        .prepare_cached(&sql)?
+        .query_row(params.as_slice(), |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+    Ok(Counts {
+        mine,
+        assigned: all - unassigned,
+        unassigned,
+        all,
+    })
+}
+
+/// One page of one tab, in the requested order.
+pub fn page(
+    conn: &Connection,
+    principal: &Principal,
+    filter: &Filter,
+    tab: AssigneeTab,
+    sort: Sort,
+    page: i64,
+    per_page: i64,
+) -> StoreResult<Vec<Conversation>> {
+    let mut w = conversation_scope(principal, filter);
+    match tab {
+        AssigneeTab::Me => w.and("c.assignee_id = ?", vec![Box::new(principal.user_id)]),
+        AssigneeTab::Unassigned => w.and("c.assignee_id IS NULL", vec![]),
+        AssigneeTab::Assigned => w.and("c.assignee_id IS NOT NULL", vec![]),
+        AssigneeTab::All => {}
+    }
+    let (limit, offset) = page_window(page, per_page);
+    let sql = format!(
+        "{SELECT_CONVERSATION} WHERE {} ORDER BY {} LIMIT ? OFFSET ?",
+        w.sql(),
+        sort.order_by()
+    );
+    let mut params = w.params();
+    params.push(&limit);
+    params.push(&offset);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params.as_slice(), conversation_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -1,0 +1,342 @@
+//! Messages and their attachments.
+
+use rusqlite::{params, Connection, Row};
+use serde_json::Value;
+
+use super::{json_object, one_row, StoreResult};
+use crate::models::{FileType, MessageStatus, MessageType};
+
+#[derive(Clone, Debug)]
+pub struct Message {
+    pub id: i64,
+    pub account_id: i64,
+    pub inbox_id: i64,
+    pub conversation_id: i64,
+    /// The conversation's display id: what every message JSON calls `conversation_id`.
+    pub conversation_display_id: i64,
+    pub message_type: MessageType,
+    pub content: Option<String>,
+    pub private: bool,
+    pub status: MessageStatus,
+    pub content_type: String,
+    pub content_attributes: Value,
+    pub source_id: Option<String>,
+    pub echo_id: Option<String>,
+    pub sender_type: Option<String>,
+    pub sender_id: Option<i64>,
+    pub external_source_ids: Value,
+    pub additional_attributes: Value,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub const SELECT_MESSAGE: &str = "SELECT m.id, m.account_id, m.inbox_id, m.conversation_id, c.display_id,
+        m.message_type, m.content, m.private, m.status, m.content_type, m.content_attributes, m.source_id,
+        m.echo_id, m.sender_type, m.sender_id, m.external_source_ids, m.additional_attributes,
+        m.created_at, m.updated_at
+   FROM messages m JOIN conversations c ON c.id = m.conversation_id";
+
+fn message_from_row(row: &Row) -> rusqlite::Result<Message> {
+    Ok(Message {
+        id: row.get(0)?,
+        account_id: row.get(1)?,
+        inbox_id: row.get(2)?,
+        conversation_id: row.get(3)?,
+        conversation_display_id: row.get(4)?,
+        message_type: MessageType::from_code(row.get(5)?).unwrap_or(MessageType::Outgoing),
+        content: row.get(6)?,
+        private: row.get(7)?,
+        status: MessageStatus::from_code(row.get(8)?).unwrap_or(MessageStatus::Sent),
+        content_type: row.get(9)?,
+        content_attributes: json_object(&row.get::<_, String>(10)?),
+        source_id: row.get(11)?,
+        echo_id: row.get(12)?,
+        sender_type: row.get(13)?,
+        sender_id: row.get(14)?,
+        external_source_ids: json_object(&row.get::<_, String>(15)?),
+        additional_attributes: json_object(&row.get::<_, String>(16)?),
+        created_at: row.get(17)?,
+        updated_at: row.get(18)?,
+    })
+}
+
+fn query(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreResult<Vec<Message>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, message_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn get(conn: &Connection, conversation_id: i64, message_id: i64) -> StoreResult<Message> {
+    let sql = format!("{SELECT_MESSAGE} WHERE m.conversation_id = ?1 AND m.id = ?2");
+    Ok(conn.prepare_cached(&sql)?.query_row([conversation_id, message_id], message_from_row)?)
+}
+
+/// The newest message of the conversation, and the newest that is not an activity message.
+pub fn latest(conn: &Connection, conversation_id: i64) -> StoreResult<(Option<Message>, Option<Message>)> {
+    let newest = format!("{SELECT_MESSAGE} WHERE m.conversation_id = ?1 ORDER BY m.created_at DESC, m.id DESC LIMIT 1");
+    let newest_non_activity = format!(
+        "{SELECT_MESSAGE} WHERE m.conversation_id = ?1 AND m.message_type != 2
+          ORDER BY m.created_at DESC, m.id DESC LIMIT 1"
+    );
+    let first = |sql: &str| query(conn, sql, [conversation_id]).map(|mut v| v.pop());
+    Ok((first(&newest)?, first(&newest_non_activity)?))
+}
+
+/// Incoming messages after the agent last looked, capped at 10 as Chatwoot's `unread_count`.
+pub fn unread_count(conn: &Connection, conversation_id: i64, agent_last_seen_at: Option<i64>) -> StoreResult<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM messages
+              WHERE conversation_id = ?1 AND message_type = 0 AND (?2 IS NULL OR created_at > ?2)
+              LIMIT 10)",
+        )?
+        .query_row(params![conversation_id, agent_last_seen_at], |row| row.get(0))?)
+}
+
+/// Which page of the conversation's messages `GET /messages` asked for (Chatwoot's
+/// MessageFinder: ids select, creation time orders).
+#[derive(Clone, Copy, Debug)]
+pub enum Window {
+    /// The newest 20.
+    Latest,
+    /// The 20 just before a message id.
+    Before(i64),
+    /// Up to 100 after a message id (exclusive).
+    After(i64),
+    /// From `after` (inclusive) up to `before` (exclusive), at most 1000.
+    Between(i64, i64),
+}
+
+const PAGE: i64 = 20;
+const AFTER_PAGE: i64 = 100;
+const BETWEEN_PAGE: i64 = 1000;
+
+/// A page of messages, oldest first. `internal` false drops private notes and activity messages
+/// (`filter_internal_messages`).
+pub fn page(conn: &Connection, conversation_id: i64, window: Window, internal: bool) -> StoreResult<Vec<Message>> {
+    // Ids beyond any real one stand in for "no bound", so each window is one static statement.
+    let (after, before, limit, newest_first) = match window {
+        Window::Latest => (i64::MIN, i64::MAX, PAGE, true),
+        Window::Before(before) => (i64::MIN, before, PAGE, true),
+        Window::After(after) => (after.saturating_add(1), i64::MAX, AFTER_PAGE, false),
+        Window::Between(after, before) => (after, before, BETWEEN_PAGE, false),
+    };
+    let sql = if newest_first {
+        format!(
+            "{SELECT_MESSAGE} WHERE m.conversation_id = ?1 AND m.id >= ?2 AND m.id < ?3
+                AND (?4 OR (m.private = 0 AND m.message_type != 2))
+              ORDER BY m.created_at DESC, m.id DESC LIMIT ?5"
+        )
+    } else {
+        format!(
+            "{SELECT_MESSAGE} WHERE m.conversation_id = ?1 AND m.id >= ?2 AND m.id < ?3
+                AND (?4 OR (m.private = 0 AND m.message_type != 2))
+              ORDER BY m.created_at, m.id LIMIT ?5"
+        )
+    };
+    let mut messages = query(conn, &sql, params![conversation_id, after, before, internal, limit])?;
+    if newest_first {
+        messages.reverse();
+    }
+    Ok(messages)
+}
+
+pub struct NewMessage {
+    pub message_type: MessageType,
+    pub content: Option<String>,
+    pub private: bool,
+    pub content_type: String,
+    pub content_attributes: Value,
+    pub source_id: Option<String>,
+    pub echo_id: Option<String>,
+    /// ("Contact" | "User", id), or None for activity messages.
+    pub sender: Option<(&'static str, i64)>,
+}
+
+pub fn insert(
+    conn: &Connection,
+    account_id: i64,
+    inbox_id: i64,
+    conversation_id: i64,
+    new: &NewMessage,
+    now: i64,
+) -> StoreResult<i64> {
+    conn.execute(
+        "INSERT INTO messages (account_id, inbox_id, conversation_id, message_type, content, private, content_type,
+                               content_attributes, source_id, echo_id, sender_type, sender_id, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+        params![
+            account_id,
+            inbox_id,
+            conversation_id,
+            new.message_type.code(),
+            new.content,
+            new.private,
+            new.content_type,
+            new.content_attributes.to_string(),
+            new.source_id,
+            new.echo_id,
+            new.sender.map(|s| s.0),
+            new.sender.map(|s| s.1),
+            now
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Sets the delivery status; `external_error` is kept for a failed message and cleared otherwise,
+/// as Chatwoot's status update service does.
+pub fn set_status(conn: &Connection, message_id: i64, status: MessageStatus, external_error: Option<&str>, now: i64) -> StoreResult<()> {
+    let external_error = external_error.filter(|_| status == MessageStatus::Failed);
+    one_row(conn.execute(
+        "UPDATE messages
+            SET status = ?2, updated_at = ?4,
+                content_attributes = CASE WHEN ?3 IS NULL THEN json_remove(content_attributes, '$.external_error')
+                                          ELSE json_set(content_attributes, '$.external_error', ?3) END
+          WHERE id = ?1",
+        params![message_id, status.code(), external_error, now],
+    )?)
+}
+
+/// Chatwoot's soft delete: the row stays, its content becomes a notice, its content attributes
+/// become `{"deleted": true}`, and its attachments go. Returns the storage keys of the removed
+/// attachment files.
+pub fn soft_delete(conn: &Connection, message_id: i64, now: i64) -> StoreResult<Vec<String>> {
+    let files = super::column(
+        conn,
+        "SELECT storage_key FROM attachments WHERE message_id = ?1 AND storage_key IS NOT NULL",
+        [message_id],
+    )?;
+    conn.execute("DELETE FROM attachments WHERE message_id = ?1", [message_id])?;
+    one_row(conn.execute(
+        r#"UPDATE messages
+              SET content = 'This message was deleted', content_type = 'text', deleted = 1, updated_at = ?2,
+                  content_attributes = '{"deleted":true}'
+            WHERE id = ?1"#,
+        params![message_id, now],
+    )?)?;
+    Ok(files)
+}
+
+#[derive(Clone, Debug)]
+pub struct Attachment {
+    pub id: i64,
+    pub account_id: i64,
+    pub message_id: i64,
+    pub file_type: FileType,
+    pub file_name: Option<String>,
+    pub mime_type: Option<String>,
+    pub extension: Option<String>,
+    pub file_size: Option<i64>,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub storage_key: Option<String>,
+    pub external_url: Option<String>,
+    pub coordinates_lat: Option<f64>,
+    pub coordinates_long: Option<f64>,
+    pub fallback_title: Option<String>,
+    pub created_at: i64,
+}
+
+const SELECT_ATTACHMENT: &str = "SELECT a.id, a.account_id, a.message_id, a.file_type, a.file_name, a.mime_type,
+        a.extension, a.file_size, a.width, a.height, a.storage_key, a.external_url, a.coordinates_lat,
+        a.coordinates_long, a.fallback_title, a.created_at
+   FROM attachments a";
+
+fn attachment_from_row(row: &Row) -> rusqlite::Result<Attachment> {
+    Ok(Attachment {
+        id: row.get(0)?,
+        account_id: row.get(1)?,
+        message_id: row.get(2)?,
+        file_type: FileType::from_code(row.get(3)?).unwrap_or(FileType::File),
+        file_name: row.get(4)?,
+        mime_type: row.get(5)?,
+        extension: row.get(6)?,
+        file_size: row.get(7)?,
+        width: row.get(8)?,
+        height: row.get(9)?,
+        storage_key: row.get(10)?,
+        external_url: row.get(11)?,
+        coordinates_lat: row.get(12)?,
+        coordinates_long: row.get(13)?,
+        fallback_title: row.get(14)?,
+        created_at: row.get(15)?,
+    })
+}
+
+pub fn attachments_of(conn: &Connection, message_id: i64) -> StoreResult<Vec<Attachment>> {
+    let sql = format!("{SELECT_ATTACHMENT} WHERE a.message_id = ?1 ORDER BY a.id");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([message_id], attachment_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn attachment(conn: &Connection, account_id: i64, attachment_id: i64) -> StoreResult<Attachment> {
+    let sql = format!("{SELECT_ATTACHMENT} WHERE a.account_id = ?1 AND a.id = ?2");
+    Ok(conn.prepare_cached(&sql)?.query_row([account_id, attachment_id], attachment_from_row)?)
+}
+
+/// A page of the conversation's attachments, newest first, with the message they came with,
+/// and how many there are in all.
+pub fn conversation_attachments(
+    conn: &Connection,
+    conversation_id: i64,
+    page: i64,
+    per_page: i64,
+) -> StoreResult<(Vec<(Attachment, Message)>, i64)> {
+    let (limit, offset) = super::page_window(page, per_page);
+    let sql = format!(
+        "{SELECT_ATTACHMENT} JOIN messages m ON m.id = a.message_id
+          WHERE m.conversation_id = ?1 ORDER BY a.created_at DESC, a.id DESC LIMIT ?2 OFFSET ?3"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let attachments = stmt
+        .query_map(params![conversation_id, limit, offset], attachment_from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Vec::with_capacity(attachments.len());
+    for attachment in attachments {
+        let message = get(conn, conversation_id, attachment.message_id)?;
+        out.push((attachment, message));
+    }
+    let total = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.conversation_id = ?1",
+        )?
+        .query_row([conversation_id], |row| row.get(0))?;
+    Ok((out, total))
+}
+
+pub struct NewAttachment {
+    pub file_type: FileType,
+    pub file_name: String,
+    pub mime_type: String,
+    pub extension: Option<String>,
+    pub file_size: i64,
+    pub storage_key: String,
+}
+
+pub fn insert_attachment(
+    conn: &Connection,
+    account_id: i64,
+    message_id: i64,
+    new: &NewAttachment,
+    now: i64,
+) -> StoreResult<i64> {
+    conn.execute(
+        "INSERT INTO attachments (account_id, message_id, file_type, file_name, mime_type, extension, file_size,
+                                  storage_key, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            account_id,
+            message_id,
+            new.file_type.code(),
+            new.file_name,
+            new.mime_type,
+            new.extension,
+            new.file_size,
+            new.storage_key,
+            now
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
