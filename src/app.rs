@@ -20,6 +20,13 @@ use crate::store::StoreError;
 pub struct AppState {
     pub db: Db,
     pub clock: Clock,
+    /// Attachment files are stored here, under random keys.
+    pub files_dir: std::path::PathBuf,
+    /// The base of attachment URLs; derived from each request when unset.
+    pub public_url: Option<String>,
+    /// Largest attachment file and largest JSON body or form field accepted.
+    pub max_attachment_bytes: usize,
+    pub max_body_bytes: usize,
 }
 
 impl AppState {
@@ -64,6 +71,10 @@ impl Application {
         let state = web::Data::new(AppState {
             db: db.clone(),
             clock,
+            files_dir: settings.data_dir.files_dir(),
+            public_url: settings.public_url.clone(),
+            max_attachment_bytes: settings.max_attachment_bytes,
+            max_body_bytes: settings.max_body_bytes,
         });
         let limit = BodyLimit(settings.max_body_bytes);
         let mut server = HttpServer::new(move || {

@@ -21,6 +21,11 @@ impl DataDir {
     pub fn database_file(&self) -> PathBuf {
         self.path.join("wootlite.sqlite3")
     }
+
+    /// Where attachment files live.
+    pub fn files_dir(&self) -> PathBuf {
+        self.path.join("files")
+    }
 }
 
 /// Everything `serve` needs.
@@ -38,9 +43,18 @@ pub struct Settings {
     #[arg(long, env = "WOOTLITE_BOOTSTRAP_TOKEN")]
     pub bootstrap_token: Option<String>,
 
+    /// Base URL of attachment links (e.g. https://support.example.com); by default the scheme
+    /// and host each request was made to.
+    #[arg(long, env = "WOOTLITE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "WOOTLITE_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+
+    /// Largest attachment file accepted with a message, in bytes (Chatwoot's default is 40 MB).
+    #[arg(long, env = "WOOTLITE_MAX_ATTACHMENT_BYTES", default_value_t = 40 * 1024 * 1024)]
+    pub max_attachment_bytes: usize,
 
     /// Read connections kept open in the pool.
     #[arg(long, env = "WOOTLITE_READ_POOL_SIZE", default_value_t = 8)]

@@ -112,6 +112,7 @@ impl From<StoreError> for ApiError {
                 attributes,
             },
             StoreError::Rejected(message) => Self::Unprocessable(message),
+            StoreError::NotAllowed => Self::NotAllowed,
             StoreError::Database(cause) => Self::Internal(cause),
         }
     }

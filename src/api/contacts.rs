@@ -12,7 +12,7 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::models::Principal;
 use crate::store::contacts::{self, ContactChange, SortKey};
-use crate::store::inboxes;
+use crate::store::{inboxes, StoreError};
 use crate::views;
 
 #[derive(Deserialize)]
@@ -199,7 +199,8 @@ pub async fn create(
             let inbox = inboxes::get(tx, account_id, inbox_id)?;
             // API inboxes identify a contact by a random UUID unless the client picks one.
             let source_id = source_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-            contacts::attach_inbox(tx, contact_id, inbox_id, &source_id, now)?;
+            let taken = || StoreError::invalid("source_id", "Source has already been taken");
+            contacts::attach_inbox(tx, contact_id, inbox_id, &source_id, now, taken)?;
             Ok((contact_id, Some(inbox), Some(source_id)))
         })
         .await?;

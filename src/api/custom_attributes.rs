@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::input::{nullable, JsonBody};
+use super::input::{enum_value, nullable, JsonBody, NameOrCode};
 use super::validate::{self, MAX_TEXT_CHARS};
 use super::{ApiResult, ItemPath};
 use crate::app::AppState;
@@ -45,42 +45,6 @@ const RESERVED_CONTACT_KEYS: &[&str] = &[
     "referer",
     "blocked",
 ];
-
-/// An enum sent by its wire name or its Rails integer.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum NameOrCode {
-    Code(i64),
-    Name(String),
-}
-
-fn enum_value<T>(
-    given: Option<NameOrCode>,
-    field: &str,
-    parse: fn(&str) -> Option<T>,
-    from_code: fn(i64) -> Option<T>,
-    names: fn() -> String,
-) -> Result<Option<T>, ApiError> {
-    let Some(given) = given else { return Ok(None) };
-    let (parsed, shown) = match given {
-        NameOrCode::Code(code) => (from_code(code), code.to_string()),
-        NameOrCode::Name(name) => {
-            let trimmed = name.trim();
-            let parsed = trimmed
-                .parse::<i64>()
-                .ok()
-                .and_then(from_code)
-                .or_else(|| parse(trimmed));
-            (parsed, name)
-        }
-    };
-    parsed.map(Some).ok_or_else(|| {
-        ApiError::unprocessable(format!(
-            "'{shown}' is not a valid {field}; use one of: {}",
-            names()
-        ))
-    })
-}
 
 fn display_type(given: Option<NameOrCode>) -> Result<Option<AttributeDisplayType>, ApiError> {
     enum_value(

@@ -224,6 +224,42 @@ pub fn parse_enum<T>(
         .transpose()
 }
 
+/// An enum sent by its wire name or its Rails integer.
+#[derive(Deserialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum NameOrCode {
+    Code(i64),
+    Name(String),
+}
+
+pub fn enum_value<T>(
+    given: Option<NameOrCode>,
+    field: &str,
+    parse: fn(&str) -> Option<T>,
+    from_code: fn(i64) -> Option<T>,
+    names: fn() -> String,
+) -> Result<Option<T>, ApiError> {
+    let Some(given) = given else { return Ok(None) };
+    let (parsed, shown) = match given {
+        NameOrCode::Code(code) => (from_code(code), code.to_string()),
+        NameOrCode::Name(name) => {
+            let trimmed = name.trim();
+            let parsed = trimmed
+                .parse::<i64>()
+                .ok()
+                .and_then(from_code)
+                .or_else(|| parse(trimmed));
+            (parsed, name)
+        }
+    };
+    parsed.map(Some).ok_or_else(|| {
+        ApiError::unprocessable(format!(
+            "'{shown}' is not a valid {field}; use one of: {}",
+            names()
+        ))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,7 +372,8 @@ impl FlexTime {
         let at = chrono::DateTime::parse_from_rfc3339(text)
             .map(|t| t.with_timezone(&chrono::Utc))
             .or_else(|_| {
-                chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc())
+                chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+                    .map(|t| t.and_utc())
             })
             .ok()?;
         Self::from_seconds(at.timestamp() as f64).map(|_| FlexTime(at.timestamp_micros()))
@@ -365,7 +402,10 @@ mod time_tests {
 
     #[test]
     fn times_are_unix_seconds_or_iso_8601() {
-        assert_eq!(FlexTime::parse_text("1712345678"), Some(FlexTime(1_712_345_678_000_000)));
+        assert_eq!(
+            FlexTime::parse_text("1712345678"),
+            Some(FlexTime(1_712_345_678_000_000))
+        );
         assert_eq!(
             FlexTime::parse_text("2024-04-05T19:34:38Z"),
             Some(FlexTime(1_712_345_678_000_000))

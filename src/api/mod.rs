@@ -3,13 +3,20 @@
 
 mod agents;
 mod contacts;
+mod conversation_actions;
+mod conversation_input;
+mod conversations;
 mod custom_attributes;
+mod files;
 mod health;
 mod inbox_members;
 mod inboxes;
 pub mod input;
 mod labels;
+mod links;
 mod members;
+mod message_input;
+mod messages;
 mod profile;
 mod team_members;
 mod teams;
@@ -47,6 +54,7 @@ pub async fn delete_as_administrator(
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health))
         .route("/api/v1/profile", web::get().to(profile::show))
+        .route("/files/{folder}/{name}", web::get().to(files::serve))
         .service(
             web::scope("/api/v1/accounts/{account_id}")
                 .service(
@@ -109,6 +117,63 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .patch(contacts::update)
                         .put(contacts::update)
                         .delete(contacts::destroy),
+                )
+                .service(
+                    web::resource("/contacts/{id}/conversations").get(conversations::of_contact),
+                )
+                .service(
+                    web::resource("/conversations")
+                        .get(conversations::index)
+                        .post(conversations::create),
+                )
+                // Before `/conversations/{id}`, which would otherwise take "meta" as an id.
+                .service(web::resource("/conversations/meta").get(conversations::meta))
+                .service(
+                    web::resource("/conversations/{id}")
+                        .get(conversations::show)
+                        .patch(conversations::update)
+                        .put(conversations::update)
+                        .delete(conversations::destroy),
+                )
+                .service(
+                    web::scope("/conversations/{id}")
+                        .route(
+                            "/toggle_status",
+                            web::post().to(conversation_actions::toggle_status),
+                        )
+                        .route(
+                            "/toggle_priority",
+                            web::post().to(conversation_actions::toggle_priority),
+                        )
+                        .route(
+                            "/toggle_typing_status",
+                            web::post().to(conversation_actions::toggle_typing_status),
+                        )
+                        .route("/mute", web::post().to(conversation_actions::mute))
+                        .route("/unmute", web::post().to(conversation_actions::unmute))
+                        .route("/unread", web::post().to(conversation_actions::unread))
+                        .route(
+                            "/update_last_seen",
+                            web::post().to(conversation_actions::update_last_seen),
+                        )
+                        .route(
+                            "/custom_attributes",
+                            web::post().to(conversation_actions::custom_attributes),
+                        )
+                        .route(
+                            "/attachments",
+                            web::get().to(conversation_actions::attachments),
+                        )
+                        .route("/labels", web::get().to(conversation_actions::labels))
+                        .route("/labels", web::post().to(conversation_actions::set_labels))
+                        .route("/assignments", web::post().to(conversation_actions::assign))
+                        .route("/messages", web::get().to(messages::index))
+                        .route("/messages", web::post().to(messages::create))
+                        .route("/messages/{message_id}", web::patch().to(messages::update))
+                        .route(
+                            "/messages/{message_id}",
+                            web::delete().to(messages::destroy),
+                        ),
                 )
                 .service(
                     web::resource("/labels")

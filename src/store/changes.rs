@@ -15,7 +15,12 @@ fn actor_name(conn: &Connection, principal: &Principal) -> StoreResult<String> {
 }
 
 /// Writes an activity message (message_type 2, no sender).
-pub fn activity(conn: &Connection, conversation: &Conversation, text: String, now: i64) -> StoreResult<i64> {
+pub fn activity(
+    conn: &Connection,
+    conversation: &Conversation,
+    text: String,
+    now: i64,
+) -> StoreResult<i64> {
     let message = NewMessage {
         message_type: MessageType::Activity,
         content: Some(text),
@@ -23,7 +28,7 @@ pub fn activity(conn: &Connection, conversation: &Conversation, text: String, no
         content_type: "text".into(),
         content_attributes: serde_json::json!({}),
         source_id: None,
-        echo_id: None,
+        additional_attributes: serde_json::json!({}),
         sender: None,
     };
     let id = messages::insert(
@@ -80,9 +85,17 @@ pub fn change_status(
     if status != conversation.status {
         activity(conn, conversation, status_text(status, &user), now)?;
     }
-    if status == Status::Open && !principal.is_administrator() && conversation.assignee_id != Some(principal.user_id) {
+    if status == Status::Open
+        && !principal.is_administrator()
+        && conversation.assignee_id != Some(principal.user_id)
+    {
         conversations::set_assignee(conn, conversation.id, Some(principal.user_id), now)?;
-        activity(conn, conversation, format!("{user} self-assigned this conversation"), now)?;
+        activity(
+            conn,
+            conversation,
+            format!("{user} self-assigned this conversation"),
+            now,
+        )?;
     }
     Ok(())
 }
@@ -101,7 +114,11 @@ pub fn change_priority(
     let user = actor_name(conn, principal)?;
     let text = match (conversation.priority, priority) {
         (None, Some(new)) => format!("{user} set the priority to {}", new.as_str()),
-        (Some(old), Some(new)) => format!("{user} changed the priority from {} to {}", old.as_str(), new.as_str()),
+        (Some(old), Some(new)) => format!(
+            "{user} changed the priority from {} to {}",
+            old.as_str(),
+            new.as_str()
+        ),
         (_, None) => format!("{user} removed the priority"),
     };
     activity(conn, conversation, text, now)?;
@@ -145,8 +162,21 @@ pub fn change_team(
         return Ok(());
     }
     conversations::set_team(conn, conversation.id, team_id, now)?;
+    // An assignee outside the new team is dropped (Chatwoot's assignment handler); only the team
+    // change gets an activity message.
+    if let (Some(team), Some(assignee)) = (team_id, conversation.assignee_id) {
+        let in_team = super::exists(
+            conn,
+            "SELECT 1 FROM team_members WHERE team_id = ?1 AND user_id = ?2",
+            [team, assignee],
+        )?;
+        if !in_team {
+            conversations::set_assignee(conn, conversation.id, None, now)?;
+        }
+    }
     let user = actor_name(conn, principal)?;
-    let team_name = |id| teams::get(conn, principal.account_id, id, principal.user_id).map(|t| t.name);
+    let team_name =
+        |id| teams::get(conn, principal.account_id, id, principal.user_id).map(|t| t.name);
     let text = match (team_id, conversation.team_id) {
         (Some(id), _) => format!("Assigned to {} by {user}", team_name(id)?),
         (None, Some(old)) => format!("Unassigned from {} by {user}", team_name(old)?),
@@ -182,36 +212,79 @@ pub fn replace_labels(
             params![conversation.id, conversation.account_id, title],
         )?;
     }
-    conn.execute("UPDATE conversations SET updated_at = ?2 WHERE id = ?1", params![conversation.id, now])?;
+    conn.execute(
+        "UPDATE conversations SET updated_at = ?2 WHERE id = ?1",
+        params![conversation.id, now],
+    )?;
     let user = actor_name(conn, principal)?;
-    let join = |list: &[&String]| list.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+    let join = |list: &[&String]| {
+        list.iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     if !added.is_empty() {
-        activity(conn, conversation, format!("{user} added {}", join(&added)), now)?;
+        activity(
+            conn,
+            conversation,
+            format!("{user} added {}", join(&added)),
+            now,
+        )?;
     }
     if !removed.is_empty() {
-        activity(conn, conversation, format!("{user} removed {}", join(&removed)), now)?;
+        activity(
+            conn,
+            conversation,
+            format!("{user} removed {}", join(&removed)),
+            now,
+        )?;
     }
     Ok(())
 }
 
 /// Mute resolves the conversation and blocks the contact (for all their conversations).
-pub fn mute(conn: &Connection, principal: &Principal, conversation: &Conversation, now: i64) -> StoreResult<()> {
+pub fn mute(
+    conn: &Connection,
+    principal: &Principal,
+    conversation: &Conversation,
+    now: i64,
+) -> StoreResult<()> {
     if conversation.status != Status::Resolved {
         conversations::set_status(conn, conversation.id, Status::Resolved, None, now)?;
         let user = actor_name(conn, principal)?;
-        activity(conn, conversation, status_text(Status::Resolved, &user), now)?;
+        activity(
+            conn,
+            conversation,
+            status_text(Status::Resolved, &user),
+            now,
+        )?;
     }
     set_blocked(conn, conversation.contact_id, true, now)?;
     let user = actor_name(conn, principal)?;
-    activity(conn, conversation, format!("{user} has muted the conversation"), now)?;
+    activity(
+        conn,
+        conversation,
+        format!("{user} has muted the conversation"),
+        now,
+    )?;
     Ok(())
 }
 
 /// Unmute unblocks the contact; the status stays as it is.
-pub fn unmute(conn: &Connection, principal: &Principal, conversation: &Conversation, now: i64) -> StoreResult<()> {
+pub fn unmute(
+    conn: &Connection,
+    principal: &Principal,
+    conversation: &Conversation,
+    now: i64,
+) -> StoreResult<()> {
     set_blocked(conn, conversation.contact_id, false, now)?;
     let user = actor_name(conn, principal)?;
-    activity(conn, conversation, format!("{user} has unmuted the conversation"), now)?;
+    activity(
+        conn,
+        conversation,
+        format!("{user} has unmuted the conversation"),
+        now,
+    )?;
     Ok(())
 }
 

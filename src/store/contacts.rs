@@ -356,34 +356,48 @@ pub fn delete(conn: &Connection, account_id: i64, contact_id: i64) -> StoreResul
     )?)
 }
 
-/// Finds the contact's inbox entry with this source id, or creates it. A source id already used
-/// in that inbox by another contact is refused.
+/// Finds the contact's inbox entry with this source id, or creates it; returns its id. A source
+/// id already used in that inbox by another contact is refused with `taken`.
 pub fn attach_inbox(
     conn: &Connection,
     contact_id: i64,
     inbox_id: i64,
     source_id: &str,
     now: i64,
-) -> StoreResult<()> {
-    let owner: Option<i64> = conn
+    taken: impl FnOnce() -> StoreError,
+) -> StoreResult<i64> {
+    let owner: Option<(i64, i64)> = conn
         .prepare_cached(
-            "SELECT contact_id FROM contact_inboxes WHERE inbox_id = ?1 AND source_id = ?2",
+            "SELECT id, contact_id FROM contact_inboxes WHERE inbox_id = ?1 AND source_id = ?2",
         )?
-        .query_row(params![inbox_id, source_id], |row| row.get(0))
+        .query_row(params![inbox_id, source_id], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
         .optional()?;
     match owner {
-        Some(owner) if owner == contact_id => Ok(()),
-        Some(_) => Err(StoreError::invalid(
-            "source_id",
-            "Source has already been taken",
-        )),
+        Some((id, owner)) if owner == contact_id => Ok(id),
+        Some(_) => Err(taken()),
         None => {
             conn.execute(
                 "INSERT INTO contact_inboxes (contact_id, inbox_id, source_id, pubsub_token, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
                 params![contact_id, inbox_id, source_id, uuid::Uuid::new_v4().simple().to_string(), now],
             )?;
-            Ok(())
+            Ok(conn.last_insert_rowid())
         }
     }
+}
+
+/// A contact inbox of the account by its source id: (id, contact_id, inbox_id).
+pub fn contact_inbox_by_source(
+    conn: &Connection,
+    account_id: i64,
+    source_id: &str,
+) -> StoreResult<(i64, i64, i64)> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT ci.id, ci.contact_id, ci.inbox_id FROM contact_inboxes ci JOIN inboxes i ON i.id = ci.inbox_id
+              WHERE i.account_id = ?1 AND ci.source_id = ?2 ORDER BY ci.id LIMIT 1",
+        )?
+        .query_row(params![account_id, source_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?)
 }

@@ -59,6 +59,7 @@ pub enum Sort {
     PriorityAsc,
     WaitingSinceAsc,
     WaitingSinceDesc,
+    PriorityDescCreatedAtAsc,
 }
 
 impl Sort {
@@ -73,6 +74,7 @@ impl Sort {
             "priority_asc" => Self::PriorityAsc,
             "waiting_since_asc" | "sort_on_waiting_since" => Self::WaitingSinceAsc,
             "waiting_since_desc" => Self::WaitingSinceDesc,
+            "priority_desc_created_at_asc" => Self::PriorityDescCreatedAtAsc,
             _ => return None,
         })
     }
@@ -83,10 +85,21 @@ impl Sort {
             Self::LastActivityAtAsc => "c.last_activity_at ASC, c.id ASC",
             Self::CreatedAtDesc => "c.created_at DESC, c.id DESC",
             Self::CreatedAtAsc => "c.created_at ASC, c.id ASC",
-            Self::PriorityDesc => "c.priority IS NULL, c.priority DESC, c.last_activity_at DESC, c.id DESC",
-            Self::PriorityAsc => "c.priority IS NULL, c.priority ASC, c.last_activity_at DESC, c.id DESC",
-            Self::WaitingSinceAsc => "c.waiting_since IS NULL, c.waiting_since ASC, c.created_at ASC, c.id ASC",
-            Self::WaitingSinceDesc => "c.waiting_since IS NULL, c.waiting_since DESC, c.created_at ASC, c.id ASC",
+            Self::PriorityDesc => {
+                "c.priority IS NULL, c.priority DESC, c.last_activity_at DESC, c.id DESC"
+            }
+            Self::PriorityAsc => {
+                "c.priority IS NULL, c.priority ASC, c.last_activity_at DESC, c.id DESC"
+            }
+            Self::WaitingSinceAsc => {
+                "c.waiting_since IS NULL, c.waiting_since ASC, c.created_at ASC, c.id ASC"
+            }
+            Self::WaitingSinceDesc => {
+                "c.waiting_since IS NULL, c.waiting_since DESC, c.created_at ASC, c.id ASC"
+            }
+            Self::PriorityDescCreatedAtAsc => {
+                "c.priority IS NULL, c.priority DESC, c.created_at ASC, c.id ASC"
+            }
         }
     }
 }
@@ -192,7 +205,10 @@ fn conversation_scope(principal: &Principal, filter: &Filter) -> Where {
         w.and("c.updated_at > ?", vec![Box::new(after)]);
     }
     if filter.unattended {
-        w.and("(c.first_reply_created_at IS NULL OR c.waiting_since IS NOT NULL)", vec![]);
+        w.and(
+            "(c.first_reply_created_at IS NULL OR c.waiting_since IS NOT NULL)",
+            vec![],
+        );
     }
     if let Some(contact) = filter.contact_id {
         w.and("c.contact_id = ?", vec![Box::new(contact)]);
@@ -224,7 +240,9 @@ pub fn counts(conn: &Connection, principal: &Principal, filter: &Filter) -> Stor
     params.extend(w.params());
     let (all, mine, unassigned): (i64, i64, i64) = conn
         .prepare_cached(&sql)?
-        .query_row(params.as_slice(), |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        .query_row(params.as_slice(), |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
     Ok(Counts {
         mine,
         assigned: all - unassigned,

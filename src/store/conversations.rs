@@ -5,7 +5,7 @@ use rusqlite::{params, Connection, Row};
 use serde_json::{Map, Value};
 
 use super::{json_object, one_row, StoreResult};
-use crate::models::{Priority, Status};
+use crate::models::{Principal, Priority, Status};
 
 #[derive(Clone, Debug)]
 pub struct Conversation {
@@ -74,12 +74,30 @@ pub fn conversation_from_row(row: &Row) -> rusqlite::Result<Conversation> {
 /// The account's conversation with this display id.
 pub fn get(conn: &Connection, account_id: i64, display_id: i64) -> StoreResult<Conversation> {
     let sql = format!("{SELECT_CONVERSATION} WHERE c.account_id = ?1 AND c.display_id = ?2");
-    Ok(conn.prepare_cached(&sql)?.query_row([account_id, display_id], conversation_from_row)?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([account_id, display_id], conversation_from_row)?)
+}
+
+/// The conversation at a display id, if the principal may act on it: 404 when it is not the
+/// account's, not allowed when an agent is not a member of its inbox.
+pub fn visible(
+    conn: &Connection,
+    principal: &Principal,
+    display_id: i64,
+) -> StoreResult<Conversation> {
+    let conversation = get(conn, principal.account_id, display_id)?;
+    if !super::inboxes::can_access(conn, principal, conversation.inbox_id)? {
+        return Err(super::StoreError::NotAllowed);
+    }
+    Ok(conversation)
 }
 
 pub fn get_by_id(conn: &Connection, id: i64) -> StoreResult<Conversation> {
     let sql = format!("{SELECT_CONVERSATION} WHERE c.id = ?1");
-    Ok(conn.prepare_cached(&sql)?.query_row([id], conversation_from_row)?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], conversation_from_row)?)
 }
 
 pub struct NewConversation {
@@ -96,7 +114,12 @@ pub struct NewConversation {
 
 /// Inserts the conversation under the account's next display id. The counter is bumped in the
 /// same transaction, so ids are dense per account and never reused, even after deletes.
-pub fn create(conn: &Connection, account_id: i64, new: &NewConversation, now: i64) -> StoreResult<Conversation> {
+pub fn create(
+    conn: &Connection,
+    account_id: i64,
+    new: &NewConversation,
+    now: i64,
+) -> StoreResult<Conversation> {
     let display_id: i64 = conn
         .prepare_cached("UPDATE accounts SET last_display_id = last_display_id + 1 WHERE id = ?1 RETURNING last_display_id")?
         .query_row([account_id], |row| row.get(0))?;
@@ -129,7 +152,13 @@ pub fn create(conn: &Connection, account_id: i64, new: &NewConversation, now: i6
 
 /// Sets the status; leaving snoozed (or any status but snoozed) clears `snoozed_until`, and
 /// resolving clears `waiting_since`, as Chatwoot's callbacks do.
-pub fn set_status(conn: &Connection, id: i64, status: Status, snoozed_until: Option<i64>, now: i64) -> StoreResult<()> {
+pub fn set_status(
+    conn: &Connection,
+    id: i64,
+    status: Status,
+    snoozed_until: Option<i64>,
+    now: i64,
+) -> StoreResult<()> {
     let snoozed_until = snoozed_until.filter(|_| status == Status::Snoozed);
     one_row(conn.execute(
         "UPDATE conversations
@@ -140,14 +169,24 @@ pub fn set_status(conn: &Connection, id: i64, status: Status, snoozed_until: Opt
     )?)
 }
 
-pub fn set_priority(conn: &Connection, id: i64, priority: Option<Priority>, now: i64) -> StoreResult<()> {
+pub fn set_priority(
+    conn: &Connection,
+    id: i64,
+    priority: Option<Priority>,
+    now: i64,
+) -> StoreResult<()> {
     one_row(conn.execute(
         "UPDATE conversations SET priority = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, priority.map(Priority::code), now],
     )?)
 }
 
-pub fn set_assignee(conn: &Connection, id: i64, assignee_id: Option<i64>, now: i64) -> StoreResult<()> {
+pub fn set_assignee(
+    conn: &Connection,
+    id: i64,
+    assignee_id: Option<i64>,
+    now: i64,
+) -> StoreResult<()> {
     one_row(conn.execute(
         "UPDATE conversations SET assignee_id = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, assignee_id, now],
@@ -161,7 +200,12 @@ pub fn set_team(conn: &Connection, id: i64, team_id: Option<i64>, now: i64) -> S
     )?)
 }
 
-pub fn set_custom_attributes(conn: &Connection, id: i64, attributes: &Value, now: i64) -> StoreResult<()> {
+pub fn set_custom_attributes(
+    conn: &Connection,
+    id: i64,
+    attributes: &Value,
+    now: i64,
+) -> StoreResult<()> {
     one_row(conn.execute(
         "UPDATE conversations SET custom_attributes = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, attributes.to_string(), now],
@@ -201,4 +245,16 @@ pub fn labels(conn: &Connection, id: i64) -> StoreResult<Vec<String>> {
         "SELECT title FROM conversation_labels WHERE conversation_id = ?1 ORDER BY id",
         [id],
     )
+}
+
+/// The newest conversation of a contact inbox (inboxes locked to a single conversation reuse it).
+pub fn latest_of_contact_inbox(
+    conn: &Connection,
+    contact_inbox_id: i64,
+) -> StoreResult<Option<Conversation>> {
+    let sql =
+        format!("{SELECT_CONVERSATION} WHERE c.contact_inbox_id = ?1 ORDER BY c.id DESC LIMIT 1");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query_map([contact_inbox_id], conversation_from_row)?;
+    Ok(rows.next().transpose()?)
 }

@@ -40,8 +40,12 @@ pub struct ConversationDetails {
 
 pub fn message(conn: &Connection, message: Message) -> StoreResult<MessageDetails> {
     let sender = match (message.sender_type.as_deref(), message.sender_id) {
-        (Some("Contact"), Some(id)) => contacts::get(conn, message.account_id, id).ok().map(Sender::Contact),
-        (Some("User"), Some(id)) => agents::user(conn, id, Some(message.account_id)).ok().map(Sender::User),
+        (Some("Contact"), Some(id)) => contacts::get(conn, message.account_id, id)
+            .ok()
+            .map(Sender::Contact),
+        (Some("User"), Some(id)) => agents::user(conn, id, Some(message.account_id))
+            .ok()
+            .map(Sender::User),
         _ => None,
     };
     let attachments = messages::attachments_of(conn, message.id)?;
@@ -57,7 +61,11 @@ pub fn messages(conn: &Connection, list: Vec<Message>) -> StoreResult<Vec<Messag
 }
 
 /// The details of one conversation, as seen by `viewer` (the team's `is_member`).
-pub fn conversation(conn: &Connection, conversation: Conversation, viewer: i64) -> StoreResult<ConversationDetails> {
+pub fn conversation(
+    conn: &Connection,
+    conversation: Conversation,
+    viewer: i64,
+) -> StoreResult<ConversationDetails> {
     let account_id = conversation.account_id;
     let contact = contacts::get(conn, account_id, conversation.contact_id)?;
     let assignee = match conversation.assignee_id {
@@ -80,7 +88,8 @@ pub fn conversation(conn: &Connection, conversation: Conversation, viewer: i64) 
     };
     let labels = super::conversations::labels(conn, conversation.id)?;
     let (last, last_non_activity) = messages::latest(conn, conversation.id)?;
-    let unread_count = messages::unread_count(conn, conversation.id, conversation.agent_last_seen_at)?;
+    let unread_count =
+        messages::unread_count(conn, conversation.id, conversation.agent_last_seen_at)?;
     Ok(ConversationDetails {
         contact,
         assignee,
@@ -95,6 +104,12 @@ pub fn conversation(conn: &Connection, conversation: Conversation, viewer: i64) 
     })
 }
 
-pub fn conversations(conn: &Connection, list: Vec<Conversation>, viewer: i64) -> StoreResult<Vec<ConversationDetails>> {
-    list.into_iter().map(|c| conversation(conn, c, viewer)).collect()
+pub fn conversations(
+    conn: &Connection,
+    list: Vec<Conversation>,
+    viewer: i64,
+) -> StoreResult<Vec<ConversationDetails>> {
+    list.into_iter()
+        .map(|c| conversation(conn, c, viewer))
+        .collect()
 }

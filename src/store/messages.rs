@@ -68,11 +68,16 @@ fn query(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreRe
 
 pub fn get(conn: &Connection, conversation_id: i64, message_id: i64) -> StoreResult<Message> {
     let sql = format!("{SELECT_MESSAGE} WHERE m.conversation_id = ?1 AND m.id = ?2");
-    Ok(conn.prepare_cached(&sql)?.query_row([conversation_id, message_id], message_from_row)?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([conversation_id, message_id], message_from_row)?)
 }
 
 /// The newest message of the conversation, and the newest that is not an activity message.
-pub fn latest(conn: &Connection, conversation_id: i64) -> StoreResult<(Option<Message>, Option<Message>)> {
+pub fn latest(
+    conn: &Connection,
+    conversation_id: i64,
+) -> StoreResult<(Option<Message>, Option<Message>)> {
     let newest = format!("{SELECT_MESSAGE} WHERE m.conversation_id = ?1 ORDER BY m.created_at DESC, m.id DESC LIMIT 1");
     let newest_non_activity = format!(
         "{SELECT_MESSAGE} WHERE m.conversation_id = ?1 AND m.message_type != 2
@@ -83,14 +88,20 @@ pub fn latest(conn: &Connection, conversation_id: i64) -> StoreResult<(Option<Me
 }
 
 /// Incoming messages after the agent last looked, capped at 10 as Chatwoot's `unread_count`.
-pub fn unread_count(conn: &Connection, conversation_id: i64, agent_last_seen_at: Option<i64>) -> StoreResult<i64> {
+pub fn unread_count(
+    conn: &Connection,
+    conversation_id: i64,
+    agent_last_seen_at: Option<i64>,
+) -> StoreResult<i64> {
     Ok(conn
         .prepare_cached(
             "SELECT COUNT(*) FROM (SELECT 1 FROM messages
               WHERE conversation_id = ?1 AND message_type = 0 AND (?2 IS NULL OR created_at > ?2)
               LIMIT 10)",
         )?
-        .query_row(params![conversation_id, agent_last_seen_at], |row| row.get(0))?)
+        .query_row(params![conversation_id, agent_last_seen_at], |row| {
+            row.get(0)
+        })?)
 }
 
 /// Which page of the conversation's messages `GET /messages` asked for (Chatwoot's
@@ -113,7 +124,12 @@ const BETWEEN_PAGE: i64 = 1000;
 
 /// A page of messages, oldest first. `internal` false drops private notes and activity messages
 /// (`filter_internal_messages`).
-pub fn page(conn: &Connection, conversation_id: i64, window: Window, internal: bool) -> StoreResult<Vec<Message>> {
+pub fn page(
+    conn: &Connection,
+    conversation_id: i64,
+    window: Window,
+    internal: bool,
+) -> StoreResult<Vec<Message>> {
     // Ids beyond any real one stand in for "no bound", so each window is one static statement.
     let (after, before, limit, newest_first) = match window {
         Window::Latest => (i64::MIN, i64::MAX, PAGE, true),
@@ -134,7 +150,11 @@ pub fn page(conn: &Connection, conversation_id: i64, window: Window, internal: b
               ORDER BY m.created_at, m.id LIMIT ?5"
         )
     };
-    let mut messages = query(conn, &sql, params![conversation_id, after, before, internal, limit])?;
+    let mut messages = query(
+        conn,
+        &sql,
+        params![conversation_id, after, before, internal, limit],
+    )?;
     if newest_first {
         messages.reverse();
     }
@@ -148,7 +168,7 @@ pub struct NewMessage {
     pub content_type: String,
     pub content_attributes: Value,
     pub source_id: Option<String>,
-    pub echo_id: Option<String>,
+    pub additional_attributes: Value,
     /// ("Contact" | "User", id), or None for activity messages.
     pub sender: Option<(&'static str, i64)>,
 }
@@ -163,8 +183,9 @@ pub fn insert(
 ) -> StoreResult<i64> {
     conn.execute(
         "INSERT INTO messages (account_id, inbox_id, conversation_id, message_type, content, private, content_type,
-                               content_attributes, source_id, echo_id, sender_type, sender_id, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+                               content_attributes, source_id, sender_type, sender_id, additional_attributes,
+                               created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?13, ?12, ?12)",
         params![
             account_id,
             inbox_id,
@@ -175,10 +196,10 @@ pub fn insert(
             new.content_type,
             new.content_attributes.to_string(),
             new.source_id,
-            new.echo_id,
             new.sender.map(|s| s.0),
             new.sender.map(|s| s.1),
-            now
+            now,
+            new.additional_attributes.to_string()
         ],
     )?;
     Ok(conn.last_insert_rowid())
@@ -186,7 +207,13 @@ pub fn insert(
 
 /// Sets the delivery status; `external_error` is kept for a failed message and cleared otherwise,
 /// as Chatwoot's status update service does.
-pub fn set_status(conn: &Connection, message_id: i64, status: MessageStatus, external_error: Option<&str>, now: i64) -> StoreResult<()> {
+pub fn set_status(
+    conn: &Connection,
+    message_id: i64,
+    status: MessageStatus,
+    external_error: Option<&str>,
+    now: i64,
+) -> StoreResult<()> {
     let external_error = external_error.filter(|_| status == MessageStatus::Failed);
     one_row(conn.execute(
         "UPDATE messages
@@ -207,7 +234,10 @@ pub fn soft_delete(conn: &Connection, message_id: i64, now: i64) -> StoreResult<
         "SELECT storage_key FROM attachments WHERE message_id = ?1 AND storage_key IS NOT NULL",
         [message_id],
     )?;
-    conn.execute("DELETE FROM attachments WHERE message_id = ?1", [message_id])?;
+    conn.execute(
+        "DELETE FROM attachments WHERE message_id = ?1",
+        [message_id],
+    )?;
     one_row(conn.execute(
         r#"UPDATE messages
               SET content = 'This message was deleted', content_type = 'text', deleted = 1, updated_at = ?2,
@@ -271,9 +301,15 @@ pub fn attachments_of(conn: &Connection, message_id: i64) -> StoreResult<Vec<Att
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn attachment(conn: &Connection, account_id: i64, attachment_id: i64) -> StoreResult<Attachment> {
+pub fn attachment(
+    conn: &Connection,
+    account_id: i64,
+    attachment_id: i64,
+) -> StoreResult<Attachment> {
     let sql = format!("{SELECT_ATTACHMENT} WHERE a.account_id = ?1 AND a.id = ?2");
-    Ok(conn.prepare_cached(&sql)?.query_row([account_id, attachment_id], attachment_from_row)?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([account_id, attachment_id], attachment_from_row)?)
 }
 
 /// A page of the conversation's attachments, newest first, with the message they came with,
@@ -339,4 +375,13 @@ pub fn insert_attachment(
         ],
     )?;
     Ok(conn.last_insert_rowid())
+}
+
+/// When the conversation's newest incoming message was created.
+pub fn last_incoming_at(conn: &Connection, conversation_id: i64) -> StoreResult<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT MAX(created_at) FROM messages WHERE conversation_id = ?1 AND message_type = 0",
+        )?
+        .query_row([conversation_id], |row| row.get(0))?)
 }

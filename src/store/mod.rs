@@ -34,6 +34,9 @@ pub enum StoreError {
     /// A refused operation with a plain message (`{"error": ...}`).
     #[error("{0}")]
     Rejected(String),
+    /// The principal may not act on this object (Chatwoot's 401 "not authorized to do this").
+    #[error("not allowed")]
+    NotAllowed,
     #[error("database: {0}")]
     Database(String),
 }

@@ -95,3 +95,10 @@ pub fn delete(conn: &Connection, account_id: i64, team_id: i64) -> StoreResult<(
         [account_id, team_id],
     )?)
 }
+
+/// (created_at, updated_at) of a team, for the raw record an assignment answers with.
+pub fn timestamps(conn: &Connection, team_id: i64) -> StoreResult<(i64, i64)> {
+    Ok(conn
+        .prepare_cached("SELECT created_at, updated_at FROM teams WHERE id = ?1")?
+        .query_row([team_id], |row| Ok((row.get(0)?, row.get(1)?)))?)
+}

@@ -16,7 +16,11 @@ pub struct Links {
 
 impl Links {
     pub fn file_url(&self, storage_key: &str) -> String {
-        format!("{}/files/{}", self.base_url.trim_end_matches('/'), storage_key)
+        format!(
+            "{}/files/{}",
+            self.base_url.trim_end_matches('/'),
+            storage_key
+        )
     }
 }
 
@@ -117,14 +121,21 @@ impl<'a> ConversationSummary<'a> {
             assignee_id: details.conversation.assignee_id,
             unread_count: details.unread_count,
             last_activity_at: details.conversation.last_activity_at,
-            source_id: details.contact_inbox.as_ref().map(|(source, _)| source.as_str()),
+            source_id: details
+                .contact_inbox
+                .as_ref()
+                .map(|(source, _)| source.as_str()),
         }
     }
 }
 
 /// `Message#push_event_data`: the message inside a conversation's `messages` and
 /// `last_non_activity_message`.
-pub fn message_push_data(details: &MessageDetails, summary: &ConversationSummary, links: &Links) -> Value {
+pub fn message_push_data(
+    details: &MessageDetails,
+    summary: &ConversationSummary,
+    links: &Links,
+) -> Value {
     let m = &details.message;
     let mut out = json!({
         "id": m.id,
@@ -154,7 +165,13 @@ pub fn message_push_data(details: &MessageDetails, summary: &ConversationSummary
         },
     });
     if !details.attachments.is_empty() {
-        out["attachments"] = Value::Array(details.attachments.iter().map(|a| attachment(a, links)).collect());
+        out["attachments"] = Value::Array(
+            details
+                .attachments
+                .iter()
+                .map(|a| attachment(a, links))
+                .collect(),
+        );
     }
     if let Some(from) = &details.sender {
         out["sender"] = sender(from);
@@ -187,7 +204,11 @@ pub fn message(details: &MessageDetails, links: &Links) -> Value {
         out.insert("sender".into(), sender(from));
     }
     if !details.attachments.is_empty() {
-        let list = details.attachments.iter().map(|a| attachment(a, links)).collect();
+        let list = details
+            .attachments
+            .iter()
+            .map(|a| attachment(a, links))
+            .collect();
         out.insert("attachments".into(), Value::Array(list));
     }
     Value::Object(out)
@@ -210,7 +231,10 @@ pub fn conversation(details: &ConversationDetails, links: &Links) -> Value {
     }
     meta.insert(
         "hmac_verified".into(),
-        json!(details.contact_inbox.as_ref().map(|(_, verified)| *verified)),
+        json!(details
+            .contact_inbox
+            .as_ref()
+            .map(|(_, verified)| *verified)),
     );
     let last = details
         .last_message
@@ -263,4 +287,29 @@ pub fn conversation(details: &ConversationDetails, links: &Links) -> Value {
             "thumbnail": thumbnail(a.avatar_url.as_deref()),
         })),
     })
+}
+
+/// The `meta` of `GET /messages`: the conversation's labels and attributes, the contact, the
+/// assignee (absent when none) and the last-seen times as ISO strings.
+pub fn messages_meta(details: &ConversationDetails) -> Value {
+    let c = &details.conversation;
+    let mut meta = Map::new();
+    meta.insert("labels".into(), json!(details.labels));
+    meta.insert(
+        "additional_attributes".into(),
+        c.additional_attributes.clone(),
+    );
+    meta.insert("contact".into(), contact_sender(&details.contact));
+    if let Some(assignee) = &details.assignee {
+        meta.insert("assignee".into(), user_sender(assignee));
+    }
+    meta.insert(
+        "agent_last_seen_at".into(),
+        c.agent_last_seen_at.map_or(Value::Null, iso_millis),
+    );
+    meta.insert(
+        "assignee_last_seen_at".into(),
+        c.assignee_last_seen_at.map_or(Value::Null, iso_millis),
+    );
+    Value::Object(meta)
 }

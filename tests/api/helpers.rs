@@ -16,6 +16,7 @@ use wootlite::store::tokens;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 pub const BODY_LIMIT: usize = 256 * 1024;
+pub const ATTACHMENT_LIMIT: usize = 1024 * 1024;
 
 pub struct TestApp {
     pub address: String,
@@ -32,7 +33,9 @@ pub async fn spawn_app() -> TestApp {
             path: dir.path().to_path_buf(),
         },
         bootstrap_token: Some(ADMIN_TOKEN.to_string()),
+        public_url: None,
         max_body_bytes: BODY_LIMIT,
+        max_attachment_bytes: ATTACHMENT_LIMIT,
         read_pool_size: 4,
         workers: 1,
     };

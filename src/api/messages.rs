@@ -1,0 +1,315 @@
+//! `/conversations/{id}/messages`: the conversation's messages, new messages as JSON or as
+//! multipart with attachment files, delivery status updates, and Chatwoot's soft delete.
+
+use actix_multipart::Multipart;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::input::JsonBody;
+use super::message_input::{MessageInput, ParsedMessage};
+use super::ApiResult;
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::models::{FileType, MessageStatus, Principal};
+use crate::store::messages::{self, NewAttachment, Window};
+use crate::store::{changes, conversations, details, StoreError};
+use crate::views::conversations::{self as conversation_views, Links};
+
+/// Chatwoot's limit of attachments per message.
+pub const MAX_ATTACHMENTS: usize = 15;
+
+#[derive(Deserialize)]
+pub struct MessagePath {
+    id: i64,
+    message_id: i64,
+}
+
+#[derive(Deserialize)]
+pub struct ConversationPath {
+    id: i64,
+}
+
+#[derive(Deserialize)]
+pub struct IndexQuery {
+    before: Option<String>,
+    after: Option<String>,
+    filter_internal_messages: Option<String>,
+}
+
+fn message_id(name: &str, value: Option<String>) -> Result<Option<i64>, ApiError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => v.parse::<i64>().map(Some).map_err(|_| {
+            ApiError::unprocessable(format!("Invalid {name} '{v}': expected a message id"))
+        }),
+    }
+}
+
+pub async fn index(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<ConversationPath>,
+    query: web::Query<IndexQuery>,
+    links: Links,
+) -> ApiResult {
+    let query = query.into_inner();
+    let window = match (
+        message_id("after", query.after)?,
+        message_id("before", query.before)?,
+    ) {
+        (Some(after), Some(before)) => Window::Between(after, before),
+        (None, Some(before)) => Window::Before(before),
+        (Some(after), None) => Window::After(after),
+        (None, None) => Window::Latest,
+    };
+    let internal = query
+        .filter_internal_messages
+        .is_none_or(|v| v.trim().is_empty());
+    let display_id = path.id;
+    let body = state
+        .db
+        .read(move |conn| {
+            let conversation = conversations::visible(conn, &principal, display_id)?;
+            let card = details::conversation(conn, conversation.clone(), principal.user_id)?;
+            let page = messages::page(conn, conversation.id, window, internal)?;
+            let payload: Vec<Value> = details::messages(conn, page)?
+                .iter()
+                .map(|m| conversation_views::message(m, &links))
+                .collect();
+            Ok(json!({ "meta": conversation_views::messages_meta(&card), "payload": payload }))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// A file sent with a message, held in memory until it is stored.
+struct Upload {
+    name: String,
+    mime: String,
+    bytes: Vec<u8>,
+}
+
+/// Chatwoot's file types by content type: a few image and video types, any audio, else file.
+fn file_type(mime: &str) -> FileType {
+    match mime {
+        "image/jpeg" | "image/png" | "image/gif" | "image/bmp" | "image/webp" => FileType::Image,
+        "video/ogg" | "video/mp4" | "video/webm" | "video/quicktime" => FileType::Video,
+        m if m.contains("audio/") => FileType::Audio,
+        _ => FileType::File,
+    }
+}
+
+/// Reads a multipart body: text fields become the message input, `attachments[]` parts files.
+async fn read_multipart(
+    mut body: Multipart,
+    max_file_bytes: usize,
+    max_field_bytes: usize,
+) -> Result<(MessageInput, Vec<Upload>), ApiError> {
+    let mut fields = Map::new();
+    let mut uploads = Vec::new();
+    while let Some(part) = body.next().await {
+        let mut part =
+            part.map_err(|e| ApiError::BadRequest(format!("Malformed multipart body: {e}")))?;
+        let name = part.name().unwrap_or("").to_string();
+        let is_file = name.starts_with("attachments");
+        if is_file && uploads.len() >= MAX_ATTACHMENTS {
+            return Err(ApiError::unprocessable(format!(
+                "A message may carry at most {MAX_ATTACHMENTS} attachments"
+            )));
+        }
+        let limit = if is_file {
+            max_file_bytes
+        } else {
+            max_field_bytes
+        };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part.next().await {
+            let chunk = chunk
+                .map_err(|e| ApiError::BadRequest(format!("Malformed multipart body: {e}")))?;
+            if bytes.len() + chunk.len() > limit {
+                return Err(if is_file {
+                    ApiError::PayloadTooLarge { limit }
+                } else {
+                    ApiError::unprocessable(format!("Field '{name}' is larger than {limit} bytes"))
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if is_file {
+            let sent_name = part
+                .content_disposition()
+                .and_then(|d| d.get_filename())
+                .map(str::to_string);
+            let name = super::files::safe_name(sent_name.as_deref());
+            let mime = part
+                .content_type()
+                .map(|m| m.essence_str().to_string())
+                .filter(|m| m != "application/octet-stream")
+                .unwrap_or_else(|| super::files::mime_guess_from_name(&name));
+            uploads.push(Upload { name, mime, bytes });
+        } else if !name.is_empty() {
+            let text = String::from_utf8(bytes).map_err(|_| {
+                ApiError::unprocessable(format!("Field '{name}' is not UTF-8 text"))
+            })?;
+            fields.insert(name, Value::String(text));
+        }
+    }
+    let input = serde_json::from_value::<MessageInput>(Value::Object(fields))
+        .map_err(|e| ApiError::unprocessable(format!("Invalid message field: {e}")))?;
+    Ok((input, uploads))
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<ConversationPath>,
+    links: Links,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult {
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    let mut dev_payload = payload.into_inner();
+    let (input, uploads) = if is_multipart {
+        let body = Multipart::new(req.headers(), dev_payload);
+        read_multipart(body, state.max_attachment_bytes, state.max_body_bytes).await?
+    } else {
+        let JsonBody(input) =
+            JsonBody::<MessageInput>::from_request(&req, &mut dev_payload).await?;
+        (input, Vec::new())
+    };
+    if input.content.as_deref().is_none_or(|c| c.trim().is_empty()) && uploads.is_empty() {
+        return Err(ApiError::unprocessable(
+            "A message needs content or at least one attachment",
+        ));
+    }
+    // Files first: a failed transaction removes them again, a stored row always has its file.
+    let mut stored = Vec::with_capacity(uploads.len());
+    for upload in uploads {
+        let size = upload.bytes.len() as i64;
+        let key = super::files::store(&state.files_dir, &upload.name, upload.bytes).await?;
+        let extension = std::path::Path::new(&upload.name)
+            .extension()
+            .map(|e| e.to_string_lossy().to_lowercase());
+        stored.push(NewAttachment {
+            file_type: file_type(&upload.mime),
+            file_name: upload.name,
+            mime_type: upload.mime,
+            extension,
+            file_size: size,
+            storage_key: key,
+        });
+    }
+    let keys: Vec<String> = stored.iter().map(|a| a.storage_key.clone()).collect();
+    let (display_id, now) = (path.id, state.now());
+    let written = state
+        .db
+        .write(move |tx| {
+            let conversation = conversations::visible(tx, &principal, display_id)?;
+            let ParsedMessage { message, echo_id } = input
+                .parse(principal.user_id, conversation.contact_id)
+                .map_err(|e| StoreError::Rejected(api_message(e)))?;
+            let message_id = changes::post_message(tx, &conversation, &message, now)?;
+            for attachment in &stored {
+                messages::insert_attachment(
+                    tx,
+                    conversation.account_id,
+                    message_id,
+                    attachment,
+                    now,
+                )?;
+            }
+            let mut created =
+                details::message(tx, messages::get(tx, conversation.id, message_id)?)?;
+            created.message.echo_id = echo_id;
+            Ok(created)
+        })
+        .await;
+    match written {
+        Ok(created) => Ok(HttpResponse::Ok().json(conversation_views::message(&created, &links))),
+        Err(error) => {
+            super::files::remove(&state.files_dir, keys).await;
+            Err(error)
+        }
+    }
+}
+
+/// The text of an input error, carried through the store's plain rejection.
+fn api_message(error: ApiError) -> String {
+    match error {
+        ApiError::Unprocessable(message) | ApiError::BadRequest(message) => message,
+        other => other.to_string(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct UpdateInput {
+    status: Option<String>,
+    external_error: Option<String>,
+}
+
+/// PATCH: the delivery status (every wootlite inbox is an API inbox, where Chatwoot allows it).
+/// A read message does not go back to delivered.
+pub async fn update(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<MessagePath>,
+    links: Links,
+    body: JsonBody<UpdateInput>,
+) -> ApiResult {
+    let input = body.0;
+    let status = match input.status.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(name) => Some(MessageStatus::parse(name).ok_or_else(|| {
+            ApiError::unprocessable(format!(
+                "'{name}' is not a valid status; use one of: {}",
+                MessageStatus::names()
+            ))
+        })?),
+    };
+    let (display_id, message_id, now) = (path.id, path.message_id, state.now());
+    let updated = state
+        .db
+        .write(move |tx| {
+            let conversation = conversations::visible(tx, &principal, display_id)?;
+            let message = messages::get(tx, conversation.id, message_id)?;
+            let downgrade =
+                message.status == MessageStatus::Read && status == Some(MessageStatus::Delivered);
+            if let (Some(status), false) = (status, downgrade) {
+                messages::set_status(tx, message_id, status, input.external_error.as_deref(), now)?;
+            }
+            details::message(tx, messages::get(tx, conversation.id, message_id)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(conversation_views::message(&updated, &links)))
+}
+
+/// DELETE: Chatwoot's soft delete; the attachment files are removed before answering.
+pub async fn destroy(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<MessagePath>,
+    links: Links,
+) -> ApiResult {
+    let (display_id, message_id, now) = (path.id, path.message_id, state.now());
+    let (deleted, files) = state
+        .db
+        .write(move |tx| {
+            let conversation = conversations::visible(tx, &principal, display_id)?;
+            messages::get(tx, conversation.id, message_id)?;
+            let files = messages::soft_delete(tx, message_id, now)?;
+            Ok((
+                details::message(tx, messages::get(tx, conversation.id, message_id)?)?,
+                files,
+            ))
+        })
+        .await?;
+    super::files::remove(&state.files_dir, files).await;
+    Ok(HttpResponse::Ok().json(conversation_views::message(&deleted, &links)))
+}
