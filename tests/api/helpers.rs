@@ -183,3 +183,80 @@ pub fn error_of(body: &Value) -> &str {
         .as_str()
         .unwrap_or_else(|| panic!("no error key in {body}"))
 }
+
+impl TestApp {
+    /// A contact in account 1 with a contact inbox in inbox 1 under `source_id`; returns its id.
+    pub async fn create_contact(&self, name: &str, source_id: &str) -> i64 {
+        let body = self
+            .post(
+                "/api/v1/accounts/1/contacts",
+                serde_json::json!({ "name": name, "inbox_id": 1, "source_id": source_id }),
+            )
+            .await
+            .expect(200);
+        body["payload"]["contact"]["id"]
+            .as_i64()
+            .expect("contact id")
+    }
+
+    /// A conversation in account 1 (inbox 1) for a new contact; returns the conversation JSON.
+    pub async fn create_conversation(&self, extra: Value) -> Value {
+        let source = format!("src-{}", uuid_like());
+        self.create_contact("Customer", &source).await;
+        let mut body = serde_json::json!({ "source_id": source });
+        if let (Some(target), Value::Object(more)) = (body.as_object_mut(), extra) {
+            target.extend(more);
+        }
+        self.post("/api/v1/accounts/1/conversations", body)
+            .await
+            .expect(200)
+    }
+
+    pub async fn conversation(&self, id: i64) -> Value {
+        self.get(&format!("/api/v1/accounts/1/conversations/{id}"))
+            .await
+            .expect(200)
+    }
+
+    /// Posts a message to conversation `id` of account 1 and returns it.
+    pub async fn message(&self, id: i64, body: Value) -> Value {
+        self.post(
+            &format!("/api/v1/accounts/1/conversations/{id}/messages"),
+            body,
+        )
+        .await
+        .expect(200)
+    }
+
+    /// All messages of a conversation (up to the latest 20).
+    pub async fn messages(&self, id: i64) -> Vec<Value> {
+        let body = self
+            .get(&format!("/api/v1/accounts/1/conversations/{id}/messages"))
+            .await
+            .expect(200);
+        body["payload"].as_array().unwrap().clone()
+    }
+
+    /// The contents of the conversation's activity messages, oldest first.
+    pub async fn activity(&self, id: i64) -> Vec<String> {
+        self.messages(id)
+            .await
+            .iter()
+            .filter(|m| m["message_type"] == 2)
+            .map(|m| m["content"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// A read-only connection to the server's database, for recomputing what the API reports.
+    pub fn sqlite(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open_with_flags(
+            self.data_dir.join("wootlite.sqlite3"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("open database")
+    }
+}
+
+fn uuid_like() -> String {
+    tokens::generate()
+}

@@ -5,6 +5,8 @@ mod auth;
 mod bad_input;
 mod cli;
 mod contacts;
+mod conversation_list;
+mod conversations;
 mod custom_attributes;
 mod helpers;
 mod inboxes;
