@@ -272,7 +272,34 @@ async fn no_endpoint_answers_a_5xx_to_hostile_input() {
     )
     .await
     .expect(200);
+    app.create_conversation(json!({})).await;
+    let message = app.message(1, json!({ "content": "target" })).await;
+    let message_path = format!(
+        "/api/v1/accounts/1/conversations/1/messages/{}",
+        message["id"]
+    );
     let routes = [
+        (Method::POST, "/api/v1/accounts/1/conversations"),
+        (Method::PATCH, "/api/v1/accounts/1/conversations/1"),
+        (
+            Method::POST,
+            "/api/v1/accounts/1/conversations/1/toggle_status",
+        ),
+        (
+            Method::POST,
+            "/api/v1/accounts/1/conversations/1/toggle_priority",
+        ),
+        (
+            Method::POST,
+            "/api/v1/accounts/1/conversations/1/custom_attributes",
+        ),
+        (Method::POST, "/api/v1/accounts/1/conversations/1/labels"),
+        (
+            Method::POST,
+            "/api/v1/accounts/1/conversations/1/assignments",
+        ),
+        (Method::POST, "/api/v1/accounts/1/conversations/1/messages"),
+        (Method::PATCH, message_path.as_str()),
         (Method::POST, "/api/v1/accounts/1/agents"),
         (Method::PATCH, "/api/v1/accounts/1/agents/1"),
         (Method::POST, "/api/v1/accounts/1/inboxes"),
@@ -310,6 +337,13 @@ async fn no_endpoint_answers_a_5xx_to_hostile_input() {
             .to_vec(),
         br#"{"attribute_display_name": "X", "attribute_key": "k2", "attribute_values": [1, 2]}"#.to_vec(),
         format!(r#"{{"name": "{0}", "title": "{0}", "description": "{0}"}}"#, "é".repeat(40_000)).into_bytes(),
+        br#"{"source_id": "c", "inbox_id": "1", "contact_id": -9, "status": 7, "priority": 99, "snoozed_until": -1}"#
+            .to_vec(),
+        br#"{"status": "snoozed", "snoozed_until": 1e300, "labels": {"a": 1}, "assignee_id": "x", "team_id": []}"#
+            .to_vec(),
+        br#"{"content": null, "message_type": 9, "attachments": "no", "content_attributes": 5, "echo_id": {}}"#
+            .to_vec(),
+        br#"{"custom_attributes": "text", "merge": "perhaps", "priority": ["high"]}"#.to_vec(),
     ];
     for (method, path) in &routes {
         for body in &hostile {

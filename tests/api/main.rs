@@ -8,6 +8,7 @@ mod contacts;
 mod conversation_actions;
 mod conversation_list;
 mod conversations;
+mod counts;
 mod custom_attributes;
 mod helpers;
 mod inboxes;
