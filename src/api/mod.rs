@@ -38,16 +38,36 @@ pub struct ItemPath {
     pub id: i64,
 }
 
-/// The administrator-only DELETE of one of the account's rows, answered with an empty 200 (or 404).
-pub async fn delete_as_administrator(
+/// What a delete leaves to clean up after its transaction: attachment files, for the deletes
+/// that take conversations with them.
+pub trait LeftoverFiles: Send + 'static {
+    fn into_files(self) -> Vec<String>;
+}
+
+impl LeftoverFiles for () {
+    fn into_files(self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+impl LeftoverFiles for Vec<String> {
+    fn into_files(self) -> Vec<String> {
+        self
+    }
+}
+
+/// The administrator-only DELETE of one of the account's rows, answered with an empty 200 (or
+/// 404) once its attachment files are gone too.
+pub async fn delete_as_administrator<R: LeftoverFiles>(
     state: &AppState,
     principal: &Principal,
     id: i64,
-    delete: fn(&rusqlite::Connection, i64, i64) -> StoreResult<()>,
+    delete: fn(&rusqlite::Connection, i64, i64) -> StoreResult<R>,
 ) -> ApiResult {
     principal.require_administrator()?;
     let account_id = principal.account_id;
-    state.db.write(move |tx| delete(tx, account_id, id)).await?;
+    let leftover = state.db.write(move |tx| delete(tx, account_id, id)).await?;
+    files::remove(&state.files_dir, leftover.into_files()).await;
     Ok(HttpResponse::Ok().finish())
 }
 

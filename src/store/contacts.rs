@@ -349,11 +349,20 @@ pub fn update(
 
 /// Deletes the contact with its contact inboxes, conversations and their messages (foreign keys
 /// cascade; Chatwoot does the same in a background job).
-pub fn delete(conn: &Connection, account_id: i64, contact_id: i64) -> StoreResult<()> {
+/// Returns the storage keys of the attachment files that went with it.
+pub fn delete(conn: &Connection, account_id: i64, contact_id: i64) -> StoreResult<Vec<String>> {
+    let files = super::column(
+        conn,
+        "SELECT a.storage_key FROM attachments a
+           JOIN messages m ON m.id = a.message_id JOIN conversations c ON c.id = m.conversation_id
+          WHERE c.account_id = ?1 AND c.contact_id = ?2 AND a.storage_key IS NOT NULL",
+        [account_id, contact_id],
+    )?;
     one_row(conn.execute(
         "DELETE FROM contacts WHERE account_id = ?1 AND id = ?2",
         [account_id, contact_id],
-    )?)
+    )?)?;
+    Ok(files)
 }
 
 /// Finds the contact's inbox entry with this source id, or creates it; returns its id. A source

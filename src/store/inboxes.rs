@@ -205,9 +205,18 @@ pub fn update(
 }
 
 /// Deletes the inbox with everything in it (conversations, contact inboxes, members).
-pub fn delete(conn: &Connection, account_id: i64, inbox_id: i64) -> StoreResult<()> {
+/// Returns the storage keys of the attachment files that went with it.
+pub fn delete(conn: &Connection, account_id: i64, inbox_id: i64) -> StoreResult<Vec<String>> {
+    let files = super::column(
+        conn,
+        "SELECT a.storage_key FROM attachments a
+           JOIN messages m ON m.id = a.message_id JOIN conversations c ON c.id = m.conversation_id
+          WHERE c.account_id = ?1 AND c.inbox_id = ?2 AND a.storage_key IS NOT NULL",
+        [account_id, inbox_id],
+    )?;
     one_row(conn.execute(
         "DELETE FROM inboxes WHERE account_id = ?1 AND id = ?2",
         [account_id, inbox_id],
-    )?)
+    )?)?;
+    Ok(files)
 }

@@ -539,3 +539,79 @@ async fn a_contacts_conversations_are_listed_newest_first() {
         .await
         .expect(404);
 }
+
+#[tokio::test]
+async fn deleting_a_contact_or_an_inbox_takes_their_conversations_and_files() {
+    let app = spawn_app().await;
+    let contact = app.create_contact("Leaving", "leaving").await;
+    app.post(BASE, json!({ "source_id": "leaving" }))
+        .await
+        .expect(200);
+    let upload = |name: &str| {
+        reqwest::multipart::Form::new()
+            .text("content", "file")
+            .part(
+                "attachments[]",
+                reqwest::multipart::Part::bytes(b"data".to_vec()).file_name(name.to_string()),
+            )
+    };
+    let send = |form| {
+        app.request(
+            Method::POST,
+            &format!("{BASE}/1/messages"),
+            Some(ADMIN_TOKEN),
+        )
+        .multipart(form)
+        .send()
+    };
+    let first: Value = send(upload("a.txt")).await.unwrap().json().await.unwrap();
+    let url = first["attachments"][0]["data_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        app.delete(&format!("/api/v1/accounts/1/contacts/{contact}"))
+            .await
+            .status,
+        200
+    );
+    app.get(&format!("{BASE}/1")).await.expect(404);
+    assert_eq!(
+        app.client.get(&url).send().await.unwrap().status().as_u16(),
+        404
+    );
+
+    app.post("/api/v1/accounts/1/inboxes", json!({ "name": "Temporary" }))
+        .await
+        .expect(200);
+    let other = app.create_contact("Stays", "stays").await;
+    app.post(BASE, json!({ "inbox_id": 2, "contact_id": other }))
+        .await
+        .expect(200);
+    let response = app
+        .request(
+            Method::POST,
+            &format!("{BASE}/2/messages"),
+            Some(ADMIN_TOKEN),
+        )
+        .multipart(upload("b.txt"))
+        .send()
+        .await
+        .unwrap();
+    let second: Value = response.json().await.unwrap();
+    let url = second["attachments"][0]["data_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(app.delete("/api/v1/accounts/1/inboxes/2").await.status, 200);
+    app.get(&format!("{BASE}/2")).await.expect(404);
+    assert_eq!(
+        app.client.get(&url).send().await.unwrap().status().as_u16(),
+        404
+    );
+    let meta = app
+        .get(&format!("{BASE}/meta?status=all"))
+        .await
+        .expect(200);
+    assert_eq!(meta["meta"]["all_count"], 0);
+}
