@@ -208,7 +208,7 @@ pub async fn create(
 ) -> ApiResult {
     let mut input = body.0;
     let requested_status = parse_status(input.status.take())?;
-    let message = input.message.take();
+    let message = input.message.take().map(MessageInput::parse).transpose()?;
     let now = state.now();
     let rendered = state
         .db
@@ -263,10 +263,8 @@ pub async fn create(
             if let Some(assignee) = assignee_id {
                 changes::change_assignee(tx, &principal, &conversation, Some(assignee), now)?;
             }
-            if let Some(message) = message {
-                let parsed = message
-                    .parse(principal.user_id, contact_id)
-                    .map_err(|e| StoreError::Rejected(e.to_string()))?;
+            if let Some(parsed) = message {
+                let parsed = parsed.sent_by(principal.user_id, contact_id);
                 let current = conversations::get_by_id(tx, conversation.id)?;
                 changes::post_message(tx, &current, &parsed.message, now)?;
             }

@@ -49,9 +49,21 @@ pub struct ParsedMessage {
     pub echo_id: Option<String>,
 }
 
+impl ParsedMessage {
+    /// Names the sender: `user_id` sends outgoing messages, the conversation's contact the rest.
+    pub fn sent_by(mut self, user_id: i64, contact_id: i64) -> Self {
+        self.message.sender = Some(if self.message.message_type == MessageType::Outgoing {
+            ("User", user_id)
+        } else {
+            ("Contact", contact_id)
+        });
+        self
+    }
+}
+
 impl MessageInput {
-    /// `user_id` sends outgoing messages; the conversation's contact sends the rest.
-    pub fn parse(self, user_id: i64, contact_id: i64) -> Result<ParsedMessage, ApiError> {
+    /// Validates the message; its sender is set with `ParsedMessage::sent_by`.
+    pub fn parse(self) -> Result<ParsedMessage, ApiError> {
         let message_type = enum_value(
             self.message_type,
             "message_type",
@@ -84,11 +96,6 @@ impl MessageInput {
         if let Some(params) = self.template_params.filter(|p| !p.is_null()) {
             additional.insert("template_params".into(), params);
         }
-        let sender = if message_type == MessageType::Outgoing {
-            ("User", user_id)
-        } else {
-            ("Contact", contact_id)
-        };
         Ok(ParsedMessage {
             message: NewMessage {
                 message_type,
@@ -98,7 +105,7 @@ impl MessageInput {
                 content_attributes: content_attributes(self.content_attributes)?,
                 source_id: self.source_id.filter(|s| !s.trim().is_empty()),
                 additional_attributes: Value::Object(additional),
-                sender: Some(sender),
+                sender: None,
             },
             echo_id: self.echo_id.and_then(|v| match v {
                 Value::String(s) => Some(s),
@@ -131,7 +138,8 @@ mod tests {
     fn parse(body: Value) -> Result<ParsedMessage, ApiError> {
         serde_json::from_value::<MessageInput>(body)
             .unwrap()
-            .parse(7, 9)
+            .parse()
+            .map(|m| m.sent_by(7, 9))
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::models::{FileType, MessageStatus, Principal};
 use crate::store::messages::{self, NewAttachment, Window};
-use crate::store::{changes, conversations, details, StoreError};
+use crate::store::{changes, conversations, details};
 use crate::views::conversations::{self as conversation_views, Links};
 
 /// Chatwoot's limit of attachments per message.
@@ -85,13 +85,6 @@ pub async fn index(
     Ok(HttpResponse::Ok().json(body))
 }
 
-/// A file sent with a message, held in memory until it is stored.
-struct Upload {
-    name: String,
-    mime: String,
-    bytes: Vec<u8>,
-}
-
 /// Chatwoot's file types by content type: a few image and video types, any audio, else file.
 fn file_type(mime: &str) -> FileType {
     match mime {
@@ -102,33 +95,53 @@ fn file_type(mime: &str) -> FileType {
     }
 }
 
-/// Reads a multipart body: text fields become the message input, `attachments[]` parts files.
+/// Reads a multipart body: text fields become the message input, `attachments[]` parts are
+/// stored as they arrive (one file in memory at a time). On any error the files stored so far
+/// are removed again.
 async fn read_multipart(
+    state: &AppState,
+    body: Multipart,
+) -> Result<(MessageInput, Vec<NewAttachment>), ApiError> {
+    let mut stored = Vec::new();
+    match read_parts(state, body, &mut stored).await {
+        Ok(input) => Ok((input, stored)),
+        Err(error) => {
+            super::files::remove(
+                &state.files_dir,
+                stored.into_iter().map(|a| a.storage_key).collect(),
+            )
+            .await;
+            Err(error)
+        }
+    }
+}
+
+async fn read_parts(
+    state: &AppState,
     mut body: Multipart,
-    max_file_bytes: usize,
-    max_field_bytes: usize,
-) -> Result<(MessageInput, Vec<Upload>), ApiError> {
+    stored: &mut Vec<NewAttachment>,
+) -> Result<MessageInput, ApiError> {
+    let malformed = |e: actix_multipart::MultipartError| {
+        ApiError::BadRequest(format!("Malformed multipart body: {e}"))
+    };
     let mut fields = Map::new();
-    let mut uploads = Vec::new();
     while let Some(part) = body.next().await {
-        let mut part =
-            part.map_err(|e| ApiError::BadRequest(format!("Malformed multipart body: {e}")))?;
+        let mut part = part.map_err(malformed)?;
         let name = part.name().unwrap_or("").to_string();
         let is_file = name.starts_with("attachments");
-        if is_file && uploads.len() >= MAX_ATTACHMENTS {
+        if is_file && stored.len() >= MAX_ATTACHMENTS {
             return Err(ApiError::unprocessable(format!(
                 "A message may carry at most {MAX_ATTACHMENTS} attachments"
             )));
         }
         let limit = if is_file {
-            max_file_bytes
+            state.max_attachment_bytes
         } else {
-            max_field_bytes
+            state.max_body_bytes
         };
         let mut bytes = Vec::new();
         while let Some(chunk) = part.next().await {
-            let chunk = chunk
-                .map_err(|e| ApiError::BadRequest(format!("Malformed multipart body: {e}")))?;
+            let chunk = chunk.map_err(malformed)?;
             if bytes.len() + chunk.len() > limit {
                 return Err(if is_file {
                     ApiError::PayloadTooLarge { limit }
@@ -143,13 +156,25 @@ async fn read_multipart(
                 .content_disposition()
                 .and_then(|d| d.get_filename())
                 .map(str::to_string);
-            let name = super::files::safe_name(sent_name.as_deref());
-            let mime = part
+            let file_name = super::files::safe_name(sent_name.as_deref());
+            let mime_type = part
                 .content_type()
                 .map(|m| m.essence_str().to_string())
                 .filter(|m| m != "application/octet-stream")
-                .unwrap_or_else(|| super::files::mime_guess_from_name(&name));
-            uploads.push(Upload { name, mime, bytes });
+                .unwrap_or_else(|| super::files::mime_guess_from_name(&file_name));
+            let extension = std::path::Path::new(&file_name)
+                .extension()
+                .map(|e| e.to_string_lossy().to_lowercase());
+            let file_size = bytes.len() as i64;
+            let storage_key = super::files::store(&state.files_dir, &file_name, bytes).await?;
+            stored.push(NewAttachment {
+                file_type: file_type(&mime_type),
+                file_name,
+                mime_type,
+                extension,
+                file_size,
+                storage_key,
+            });
         } else if !name.is_empty() {
             let text = String::from_utf8(bytes).map_err(|_| {
                 ApiError::unprocessable(format!("Field '{name}' is not UTF-8 text"))
@@ -157,9 +182,8 @@ async fn read_multipart(
             fields.insert(name, Value::String(text));
         }
     }
-    let input = serde_json::from_value::<MessageInput>(Value::Object(fields))
-        .map_err(|e| ApiError::unprocessable(format!("Invalid message field: {e}")))?;
-    Ok((input, uploads))
+    serde_json::from_value::<MessageInput>(Value::Object(fields))
+        .map_err(|e| ApiError::unprocessable(format!("Invalid message field: {e}")))
 }
 
 pub async fn create(
@@ -175,48 +199,45 @@ pub async fn create(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
-    let mut dev_payload = payload.into_inner();
-    let (input, uploads) = if is_multipart {
-        let body = Multipart::new(req.headers(), dev_payload);
-        read_multipart(body, state.max_attachment_bytes, state.max_body_bytes).await?
+    let mut payload = payload.into_inner();
+    let (input, attachments) = if is_multipart {
+        read_multipart(&state, Multipart::new(req.headers(), payload)).await?
     } else {
-        let JsonBody(input) =
-            JsonBody::<MessageInput>::from_request(&req, &mut dev_payload).await?;
+        let JsonBody(input) = JsonBody::<MessageInput>::from_request(&req, &mut payload).await?;
         (input, Vec::new())
     };
-    if input.content.as_deref().is_none_or(|c| c.trim().is_empty()) && uploads.is_empty() {
+    let keys: Vec<String> = attachments.iter().map(|a| a.storage_key.clone()).collect();
+    let outcome = create_message(&state, principal, path.id, links, input, attachments).await;
+    if outcome.is_err() {
+        // A stored file always has its row: without the row, the file goes.
+        super::files::remove(&state.files_dir, keys).await;
+    }
+    outcome
+}
+
+async fn create_message(
+    state: &AppState,
+    principal: Principal,
+    display_id: i64,
+    links: Links,
+    input: MessageInput,
+    attachments: Vec<NewAttachment>,
+) -> ApiResult {
+    if input.content.as_deref().is_none_or(|c| c.trim().is_empty()) && attachments.is_empty() {
         return Err(ApiError::unprocessable(
             "A message needs content or at least one attachment",
         ));
     }
-    // Files first: a failed transaction removes them again, a stored row always has its file.
-    let mut stored = Vec::with_capacity(uploads.len());
-    for upload in uploads {
-        let size = upload.bytes.len() as i64;
-        let key = super::files::store(&state.files_dir, &upload.name, upload.bytes).await?;
-        let extension = std::path::Path::new(&upload.name)
-            .extension()
-            .map(|e| e.to_string_lossy().to_lowercase());
-        stored.push(NewAttachment {
-            file_type: file_type(&upload.mime),
-            file_name: upload.name,
-            mime_type: upload.mime,
-            extension,
-            file_size: size,
-            storage_key: key,
-        });
-    }
-    let keys: Vec<String> = stored.iter().map(|a| a.storage_key.clone()).collect();
-    let (display_id, now) = (path.id, state.now());
-    let written = state
+    let parsed = input.parse()?;
+    let now = state.now();
+    let created = state
         .db
         .write(move |tx| {
             let conversation = conversations::visible(tx, &principal, display_id)?;
-            let ParsedMessage { message, echo_id } = input
-                .parse(principal.user_id, conversation.contact_id)
-                .map_err(|e| StoreError::Rejected(api_message(e)))?;
+            let ParsedMessage { message, echo_id } =
+                parsed.sent_by(principal.user_id, conversation.contact_id);
             let message_id = changes::post_message(tx, &conversation, &message, now)?;
-            for attachment in &stored {
+            for attachment in &attachments {
                 messages::insert_attachment(
                     tx,
                     conversation.account_id,
@@ -230,22 +251,8 @@ pub async fn create(
             created.message.echo_id = echo_id;
             Ok(created)
         })
-        .await;
-    match written {
-        Ok(created) => Ok(HttpResponse::Ok().json(conversation_views::message(&created, &links))),
-        Err(error) => {
-            super::files::remove(&state.files_dir, keys).await;
-            Err(error)
-        }
-    }
-}
-
-/// The text of an input error, carried through the store's plain rejection.
-fn api_message(error: ApiError) -> String {
-    match error {
-        ApiError::Unprocessable(message) | ApiError::BadRequest(message) => message,
-        other => other.to_string(),
-    }
+        .await?;
+    Ok(HttpResponse::Ok().json(conversation_views::message(&created, &links)))
 }
 
 #[derive(Deserialize)]
