@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::conversation_input::parse_list_query;
 use super::input::{enum_value, nullable, object_or_null, FlexId, FlexTime, JsonBody, NameOrCode};
-use super::message_input::MessageInput;
+use super::message_input::{MessageInput, ParsedMessage};
 use super::{ApiResult, ItemPath};
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -207,72 +207,85 @@ pub async fn create(
     body: JsonBody<CreateInput>,
 ) -> ApiResult {
     let mut input = body.0;
-    let requested_status = parse_status(input.status.take())?;
+    let status = parse_status(input.status.take())?;
     let message = input.message.take().map(MessageInput::parse).transpose()?;
     let now = state.now();
     let rendered = state
         .db
         .write(move |tx| {
-            let (contact_inbox_id, contact_id, inbox_id) =
-                contact_inbox_for(tx, &principal, &input, now)?;
-            let inbox = inboxes::get(tx, principal.account_id, inbox_id)?;
-            if inbox.lock_to_single_conversation {
-                if let Some(existing) =
-                    conversations::latest_of_contact_inbox(tx, contact_inbox_id)?
-                {
-                    return render(tx, existing, principal.user_id, &links);
-                }
-            }
-            let contact = contacts::get(tx, principal.account_id, contact_id)?;
-            let team_id = match input.team_id.flatten() {
-                Some(team) => Some(
-                    teams::get(tx, principal.account_id, team.0, principal.user_id)
-                        .map_err(|_| {
-                            StoreError::Rejected(format!(
-                                "Team {} is not a team of this account",
-                                team.0
-                            ))
-                        })?
-                        .id,
-                ),
-                None => None,
-            };
-            let assignee_id = input
-                .assignee_id
-                .flatten()
-                .map(|a| member_or_reject(tx, principal.account_id, a.0))
-                .transpose()?;
-            // A blocked contact's conversations start resolved.
-            let status = if contact.blocked {
-                Status::Resolved
-            } else {
-                requested_status.unwrap_or(Status::Open)
-            };
-            let new = NewConversation {
-                inbox_id,
-                contact_id,
-                contact_inbox_id,
-                status,
-                assignee_id: None,
-                team_id,
-                snoozed_until: input.snoozed_until.map(|t| t.0),
-                additional_attributes: input.additional_attributes.take().unwrap_or_default(),
-                custom_attributes: input.custom_attributes.take().unwrap_or_default(),
-            };
-            let conversation = conversations::create(tx, principal.account_id, &new, now)?;
-            if let Some(assignee) = assignee_id {
-                changes::change_assignee(tx, &principal, &conversation, Some(assignee), now)?;
-            }
-            if let Some(parsed) = message {
-                let parsed = parsed.sent_by(principal.user_id, contact_id);
-                let current = conversations::get_by_id(tx, conversation.id)?;
-                changes::post_message(tx, &current, &parsed.message, now)?;
-            }
-            let conversation = conversations::get_by_id(tx, conversation.id)?;
+            let conversation = open_conversation(tx, &principal, input, status, message, now)?;
             render(tx, conversation, principal.user_id, &links)
         })
         .await?;
     Ok(HttpResponse::Ok().json(rendered))
+}
+
+/// Everything a create does, in the caller's transaction: find the contact inbox, honour an
+/// inbox locked to one conversation, check the assignee and team, insert, assign, post the
+/// initial message.
+fn open_conversation(
+    tx: &rusqlite::Connection,
+    principal: &Principal,
+    mut input: CreateInput,
+    requested_status: Option<Status>,
+    message: Option<ParsedMessage>,
+    now: i64,
+) -> StoreResult<Conversation> {
+    let account_id = principal.account_id;
+    let (contact_inbox_id, contact_id, inbox_id) = contact_inbox_for(tx, principal, &input, now)?;
+    if inboxes::get(tx, account_id, inbox_id)?.lock_to_single_conversation {
+        if let Some(existing) = conversations::latest_of_contact_inbox(tx, contact_inbox_id)? {
+            return Ok(existing);
+        }
+    }
+    let team_id = match input.team_id.flatten() {
+        Some(team) => Some(
+            teams::get(tx, account_id, team.0, principal.user_id)
+                .map_err(|_| {
+                    StoreError::Rejected(format!("Team {} is not a team of this account", team.0))
+                })?
+                .id,
+        ),
+        None => None,
+    };
+    let mut assignee_id = input
+        .assignee_id
+        .flatten()
+        .map(|a| member_or_reject(tx, account_id, a.0))
+        .transpose()?;
+    // An assignee outside the conversation's team is dropped, as Chatwoot's assignment handler.
+    if let (Some(team), Some(assignee)) = (team_id, assignee_id) {
+        if !teams::has_member(tx, team, assignee)? {
+            assignee_id = None;
+        }
+    }
+    // A blocked contact's conversations start resolved.
+    let status = if contacts::get(tx, account_id, contact_id)?.blocked {
+        Status::Resolved
+    } else {
+        requested_status.unwrap_or(Status::Open)
+    };
+    let new = NewConversation {
+        inbox_id,
+        contact_id,
+        contact_inbox_id,
+        status,
+        assignee_id: None,
+        team_id,
+        snoozed_until: input.snoozed_until.map(|t| t.0),
+        additional_attributes: input.additional_attributes.take().unwrap_or_default(),
+        custom_attributes: input.custom_attributes.take().unwrap_or_default(),
+    };
+    let conversation = conversations::create(tx, account_id, &new, now)?;
+    if let Some(assignee) = assignee_id {
+        changes::change_assignee(tx, principal, &conversation, Some(assignee), now)?;
+    }
+    if let Some(parsed) = message {
+        let parsed = parsed.sent_by(principal.user_id, contact_id);
+        let current = conversations::get_by_id(tx, conversation.id)?;
+        changes::post_message(tx, &current, &parsed.message, now)?;
+    }
+    conversations::get_by_id(tx, conversation.id)
 }
 
 pub async fn show(

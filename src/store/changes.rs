@@ -165,12 +165,7 @@ pub fn change_team(
     // An assignee outside the new team is dropped (Chatwoot's assignment handler); only the team
     // change gets an activity message.
     if let (Some(team), Some(assignee)) = (team_id, conversation.assignee_id) {
-        let in_team = super::exists(
-            conn,
-            "SELECT 1 FROM team_members WHERE team_id = ?1 AND user_id = ?2",
-            [team, assignee],
-        )?;
-        if !in_team {
+        if !teams::has_member(conn, team, assignee)? {
             conversations::set_assignee(conn, conversation.id, None, now)?;
         }
     }

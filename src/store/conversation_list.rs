@@ -147,10 +147,19 @@ impl Where {
     }
 }
 
-/// The conditions shared by the count table and the conversations table (same column names).
-fn scope(principal: &Principal, filter: &Filter, alias: &'static str) -> Where {
+/// Which table a WHERE clause reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Table {
+    /// `conversations c`
+    Conversations,
+    /// `conversation_counts`, which names the same columns without an alias.
+    Counts,
+}
+
+/// The conditions both tables can answer.
+fn scope(principal: &Principal, filter: &Filter, table: Table) -> Where {
     let mut w = Where::default();
-    let (account, status, inbox, team, visible) = if alias == "c" {
+    let (account, status, inbox, team, visible) = if table == Table::Conversations {
         (
             "c.account_id = ?",
             "c.status = ?",
@@ -186,7 +195,7 @@ fn scope(principal: &Principal, filter: &Filter, alias: &'static str) -> Where {
 
 /// The conditions only the conversations table can answer.
 fn conversation_scope(principal: &Principal, filter: &Filter) -> Where {
-    let mut w = scope(principal, filter, "c");
+    let mut w = scope(principal, filter, Table::Conversations);
     if !filter.labels.is_empty() {
         let labels = serde_json::Value::from(filter.labels.clone()).to_string();
         w.and(
@@ -218,7 +227,7 @@ fn conversation_scope(principal: &Principal, filter: &Filter) -> Where {
 
 pub fn counts(conn: &Connection, principal: &Principal, filter: &Filter) -> StoreResult<Counts> {
     let (sql, w) = if filter.countable_from_table() {
-        let w = scope(principal, filter, "");
+        let w = scope(principal, filter, Table::Counts);
         let sql = format!(
             "SELECT COALESCE(SUM(n), 0),
                     COALESCE(SUM(CASE WHEN assignee_id = ? THEN n END), 0),

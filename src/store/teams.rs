@@ -102,3 +102,11 @@ pub fn timestamps(conn: &Connection, team_id: i64) -> StoreResult<(i64, i64)> {
         .prepare_cached("SELECT created_at, updated_at FROM teams WHERE id = ?1")?
         .query_row([team_id], |row| Ok((row.get(0)?, row.get(1)?)))?)
 }
+
+pub fn has_member(conn: &Connection, team_id: i64, user_id: i64) -> StoreResult<bool> {
+    super::exists(
+        conn,
+        "SELECT 1 FROM team_members WHERE team_id = ?1 AND user_id = ?2",
+        [team_id, user_id],
+    )
+}

@@ -615,3 +615,29 @@ async fn deleting_a_contact_or_an_inbox_takes_their_conversations_and_files() {
         .expect(200);
     assert_eq!(meta["meta"]["all_count"], 0);
 }
+
+#[tokio::test]
+async fn an_assignee_outside_the_team_given_on_create_is_dropped() {
+    let app = spawn_app().await;
+    app.post("/api/v1/accounts/1/teams", json!({ "name": "night" }))
+        .await
+        .expect(200);
+    let (outsider, _) = app.create_agent("Outsider", "out@example.com").await;
+    let dropped = app
+        .create_conversation(json!({ "team_id": 1, "assignee_id": outsider }))
+        .await;
+    assert_eq!(dropped["meta"]["team"]["id"], 1);
+    assert!(dropped["meta"].get("assignee").is_none());
+    app.post(
+        "/api/v1/accounts/1/teams/1/team_members",
+        json!({ "user_ids": [outsider] }),
+    )
+    .await
+    .expect(200);
+    let kept = app
+        .create_conversation(json!({ "team_id": 1, "assignee_id": outsider }))
+        .await;
+    assert_eq!(kept["meta"]["assignee"]["id"], outsider);
+    let activity = app.activity(kept["id"].as_i64().unwrap()).await;
+    assert_eq!(activity, vec!["Assigned to Outsider by Administrator"]);
+}
