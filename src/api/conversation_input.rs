@@ -3,7 +3,7 @@
 
 use crate::error::ApiError;
 use crate::models::Status;
-use crate::store::conversation_list::{AssigneeTab, Filter, Sort};
+use crate::store::conversation_list::{AssigneeTab, ConversationType, Filter, Sort};
 
 /// Longest filter value accepted (labels, source ids): far past any real one.
 const MAX_VALUE_CHARS: usize = 1024;
@@ -88,7 +88,14 @@ pub fn parse_list_query(query: &str, now: i64) -> Result<ListQuery, ApiError> {
             }
             // Chatwoot falls back to the default order for a name it does not know.
             "sort_by" => parsed.sort = Sort::parse(&value).unwrap_or(Sort::LastActivityAtDesc),
-            "conversation_type" => parsed.filter.unattended = value == "unattended",
+            "conversation_type" => {
+                parsed.filter.conversation_type = match value.as_str() {
+                    "unattended" => Some(ConversationType::Unattended),
+                    "mention" => Some(ConversationType::Mention),
+                    "participating" => Some(ConversationType::Participating),
+                    _ => None,
+                }
+            }
             "source_id" if !value.is_empty() => parsed.filter.source_id = Some(value),
             "updated_within" if !value.is_empty() => {
                 let seconds = value

@@ -22,8 +22,8 @@ pub struct Filter {
     pub source_id: Option<String>,
     /// `updated_at` strictly after this time (micros).
     pub updated_after: Option<i64>,
-    /// `conversation_type=unattended`: never replied to, or waiting for a reply.
-    pub unattended: bool,
+    /// `conversation_type`: unattended, mention or participating.
+    pub conversation_type: Option<ConversationType>,
     /// Only this contact's conversations (the contact conversations route).
     pub contact_id: Option<i64>,
 }
@@ -34,9 +34,18 @@ impl Filter {
         self.labels.is_empty()
             && self.source_id.is_none()
             && self.updated_after.is_none()
-            && !self.unattended
+            && self.conversation_type.is_none()
             && self.contact_id.is_none()
     }
+}
+
+/// `conversation_type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConversationType {
+    /// Never replied to, or waiting for a reply.
+    Unattended,
+    Mention,
+    Participating,
 }
 
 /// `assignee_type`: which tab's rows the list returns. It does not change the counts.
@@ -213,11 +222,20 @@ fn conversation_scope(principal: &Principal, filter: &Filter) -> Where {
     if let Some(after) = filter.updated_after {
         w.and("c.updated_at > ?", vec![Box::new(after)]);
     }
-    if filter.unattended {
-        w.and(
+    match filter.conversation_type {
+        Some(ConversationType::Unattended) => w.and(
             "(c.first_reply_created_at IS NULL OR c.waiting_since IS NOT NULL)",
             vec![],
-        );
+        ),
+        // wootlite has no @mentions, so no conversation mentions anyone.
+        Some(ConversationType::Mention) => w.and("0", vec![]),
+        // Chatwoot's participants are the agents assigned to or writing in a conversation.
+        Some(ConversationType::Participating) => w.and(
+            "(c.assignee_id = ? OR EXISTS (SELECT 1 FROM messages pm WHERE pm.conversation_id = c.id
+                 AND pm.sender_type = 'User' AND pm.sender_id = ?))",
+            vec![Box::new(principal.user_id), Box::new(principal.user_id)],
+        ),
+        None => {}
     }
     if let Some(contact) = filter.contact_id {
         w.and("c.contact_id = ?", vec![Box::new(contact)]);

@@ -88,6 +88,12 @@ pub fn conversation(
     };
     let labels = super::conversations::labels(conn, conversation.id)?;
     let (last, last_non_activity) = messages::latest(conn, conversation.id)?;
+    let last_message = last.map(|m| message(conn, m)).transpose()?;
+    // Usually one message is both; its sender and attachments are loaded once.
+    let last_non_activity_message = match (&last_message, last_non_activity) {
+        (Some(newest), Some(other)) if newest.message.id == other.id => Some(newest.clone()),
+        (_, other) => other.map(|m| message(conn, m)).transpose()?,
+    };
     let unread_count =
         messages::unread_count(conn, conversation.id, conversation.agent_last_seen_at)?;
     Ok(ConversationDetails {
@@ -97,8 +103,8 @@ pub fn conversation(
         channel_type,
         contact_inbox,
         labels,
-        last_message: last.map(|m| message(conn, m)).transpose()?,
-        last_non_activity_message: last_non_activity.map(|m| message(conn, m)).transpose()?,
+        last_message,
+        last_non_activity_message,
         unread_count,
         conversation,
     })

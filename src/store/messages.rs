@@ -78,13 +78,22 @@ pub fn latest(
     conn: &Connection,
     conversation_id: i64,
 ) -> StoreResult<(Option<Message>, Option<Message>)> {
-    let newest = format!("{SELECT_MESSAGE} WHERE m.conversation_id = ?1 ORDER BY m.created_at DESC, m.id DESC LIMIT 1");
+    let newest = format!(
+        "{SELECT_MESSAGE} WHERE m.conversation_id = ?1 ORDER BY m.created_at DESC, m.id DESC LIMIT 1"
+    );
     let newest_non_activity = format!(
         "{SELECT_MESSAGE} WHERE m.conversation_id = ?1 AND m.message_type != 2
           ORDER BY m.created_at DESC, m.id DESC LIMIT 1"
     );
     let first = |sql: &str| query(conn, sql, [conversation_id]).map(|mut v| v.pop());
-    Ok((first(&newest)?, first(&newest_non_activity)?))
+    let last = first(&newest)?;
+    // Usually the newest message is not an activity message, and then it is both.
+    let last_non_activity = match &last {
+        Some(m) if m.message_type != MessageType::Activity => Some(m.clone()),
+        Some(_) => first(&newest_non_activity)?,
+        None => None,
+    };
+    Ok((last, last_non_activity))
 }
 
 /// Incoming messages after the agent last looked, capped at 10 as Chatwoot's `unread_count`.
