@@ -185,6 +185,15 @@ async fn inbox_team_label_source_and_unattended_filters() {
         ids(&list(&app, "conversation_type=unattended").await),
         vec![3, 2]
     );
+    assert_eq!(
+        ids(&list(&app, "conversation_type=participating").await),
+        vec![1],
+        "the administrator replied in 1"
+    );
+    assert_eq!(
+        ids(&list(&app, "conversation_type=mention").await),
+        Vec::<i64>::new()
+    );
     let counts = list(&app, "labels=vip,bug").await["data"]["meta"].clone();
     assert_eq!(counts["all_count"], 2);
     assert_eq!(ids(&list(&app, "updated_within=3600").await).len(), 3);
