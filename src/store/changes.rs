@@ -80,6 +80,8 @@ pub fn change_status(
     snoozed_until: Option<i64>,
     now: i64,
 ) -> StoreResult<()> {
+    // Chatwoot only writes snoozed_until when one is sent: re-snoozing keeps the old time.
+    let snoozed_until = snoozed_until.or(conversation.snoozed_until);
     conversations::set_status(conn, conversation.id, status, snoozed_until, now)?;
     let user = actor_name(conn, principal)?;
     if status != conversation.status {

@@ -87,6 +87,12 @@ async fn snoozed_until_takes_unix_seconds_or_iso_and_clears_on_leaving_snoozed()
         .await
         .expect(200);
     assert_eq!(body["payload"]["snoozed_until"], "2100-01-01T00:00:00.000Z");
+    // Snoozing again without a time keeps the time it had.
+    let body = app
+        .post(&path, json!({ "status": "snoozed" }))
+        .await
+        .expect(200);
+    assert_eq!(body["payload"]["snoozed_until"], "2100-01-01T00:00:00.000Z");
     let body = app
         .post(
             &path,
