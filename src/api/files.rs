@@ -4,9 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse, Responder, ResponseError};
 
-use super::ApiResult;
 use crate::app::AppState;
 use crate::error::ApiError;
 
@@ -80,19 +79,25 @@ pub struct FilePath {
 }
 
 /// `GET /files/{folder}/{name}`: the key is unguessable, like Chatwoot's signed blob URLs, so
-/// no token is needed to fetch a file.
-pub async fn serve(state: web::Data<AppState>, path: web::Path<FilePath>) -> ApiResult {
+/// no token is needed to fetch a file. The file is streamed, not read into memory.
+pub async fn serve(
+    state: web::Data<AppState>,
+    path: web::Path<FilePath>,
+    req: HttpRequest,
+) -> HttpResponse {
     let key = format!("{}/{}", path.folder, path.name);
-    let file = resolve(&state.files_dir, &key).ok_or(ApiError::NotFound)?;
-    let bytes = web::block(move || std::fs::read(file))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|_| ApiError::NotFound)?;
-    let mime = mime_guess_from_name(&path.name);
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, mime))
-        .insert_header((header::CACHE_CONTROL, "private, max-age=86400"))
-        .body(bytes))
+    let Some(file) = resolve(&state.files_dir, &key) else {
+        return ApiError::NotFound.error_response();
+    };
+    match web::block(move || actix_files::NamedFile::open(file)).await {
+        Ok(Ok(file)) => file
+            .use_etag(true)
+            .customize()
+            .insert_header((header::CACHE_CONTROL, "private, max-age=86400"))
+            .respond_to(&req)
+            .map_into_boxed_body(),
+        _ => ApiError::NotFound.error_response(),
+    }
 }
 
 /// The content type for a file name's extension.
