@@ -4,7 +4,7 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use rusqlite::params;
 
-use wootlite::db::Db;
+use wootlite::db::{Db, PoolSizes};
 use wootlite::models::Role;
 use wootlite::store::{accounts, agents, tokens};
 
@@ -12,7 +12,11 @@ const USERS: i64 = 1_000;
 
 fn seeded() -> (tempfile::TempDir, Db, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&dir.path().join("bench.sqlite3"), 2).unwrap();
+    let db = Db::open(
+        &dir.path().join("bench.sqlite3"),
+        PoolSizes { read: 2, heavy: 1 },
+    )
+    .unwrap();
     let tokens = db
         .write_now(|tx| {
             let account = accounts::create(tx, "bench", 0)?;

@@ -2,6 +2,7 @@
 //! an empty data dir, binds the listener, and runs until SIGINT/SIGTERM, then checkpoints the WAL.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::Logger;
@@ -11,14 +12,16 @@ use crate::api;
 use crate::api::input::BodyLimit;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, PoolSizes};
 use crate::error::ApiError;
 use crate::provision::{self, Bootstrap};
+use crate::search::{SearchError, SearchIndex};
 use crate::store::StoreError;
 
 /// What every handler can reach.
 pub struct AppState {
     pub db: Db,
+    pub search: Arc<SearchIndex>,
     pub clock: Clock,
     /// Attachment files are stored here, under random keys.
     pub files_dir: std::path::PathBuf,
@@ -39,6 +42,8 @@ impl AppState {
 pub enum StartError {
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error(transparent)]
+    Search(#[from] SearchError),
     #[error("cannot provision the first account: {0}")]
     Provision(#[from] StoreError),
     #[error("cannot listen on {addr}: {source}")]
@@ -53,13 +58,21 @@ pub struct Application {
     port: u16,
     bootstrap: Bootstrap,
     db: Db,
+    search: Arc<SearchIndex>,
 }
 
 impl Application {
     pub fn build(settings: &Settings, clock: Clock) -> Result<Self, StartError> {
-        let db = Db::open(&settings.data_dir.database_file(), settings.read_pool_size)?;
+        let db = Db::open(
+            &settings.data_dir.database_file(),
+            PoolSizes {
+                read: settings.read_pool_size,
+                heavy: settings.search_concurrency,
+            },
+        )?;
         let bootstrap =
             provision::bootstrap(&db, settings.bootstrap_token.as_deref(), clock.now_micros())?;
+        let search = Arc::new(SearchIndex::start(&settings.data_dir.search_dir(), &db)?);
         let listener = TcpListener::bind(settings.bind).map_err(|source| StartError::Bind {
             addr: settings.bind.to_string(),
             source,
@@ -70,6 +83,7 @@ impl Application {
         })?;
         let state = web::Data::new(AppState {
             db: db.clone(),
+            search: Arc::clone(&search),
             clock,
             files_dir: settings.data_dir.files_dir(),
             public_url: settings.public_url.clone(),
@@ -111,6 +125,7 @@ impl Application {
             port: port.port(),
             bootstrap,
             db,
+            search,
         })
     }
 
@@ -140,10 +155,13 @@ impl Application {
         Ok(())
     }
 
-    /// Serves until the server stops (SIGINT/SIGTERM trigger a graceful stop), then folds the WAL
-    /// into the database file.
+    /// Serves until the server stops (SIGINT/SIGTERM trigger a graceful stop), then stops the
+    /// indexer and folds the WAL into the database file.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        let search = self.search;
+        // Joining the indexer blocks for up to one batch.
+        let _ = actix_web::web::block(move || search.stop()).await;
         if let Err(e) = self.db.checkpoint() {
             log::warn!("WAL checkpoint on shutdown failed: {e}");
         }

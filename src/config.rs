@@ -8,7 +8,7 @@ use clap::Args;
 /// Where the data lives. Shared by every subcommand that opens a data directory.
 #[derive(Args, Debug, Clone)]
 pub struct DataDir {
-    /// Directory holding the SQLite database (and, later, the search index and attachment files).
+    /// Directory holding the SQLite database, the search index and attachment files.
     #[arg(
         long = "data-dir",
         env = "WOOTLITE_DATA_DIR",
@@ -20,6 +20,11 @@ pub struct DataDir {
 impl DataDir {
     pub fn database_file(&self) -> PathBuf {
         self.path.join("wootlite.sqlite3")
+    }
+
+    /// Where the full-text index lives; it can always be rebuilt from the database.
+    pub fn search_dir(&self) -> PathBuf {
+        self.path.join("search")
     }
 
     /// Where attachment files live.
@@ -59,6 +64,11 @@ pub struct Settings {
     /// Read connections kept open in the pool.
     #[arg(long, env = "WOOTLITE_READ_POOL_SIZE", default_value_t = 8)]
     pub read_pool_size: u32,
+
+    /// Searches run at once (each on its own read connection); more wait in line, so searches
+    /// never take the connections that lists and single reads use.
+    #[arg(long, env = "WOOTLITE_SEARCH_CONCURRENCY", default_value_t = 2)]
+    pub search_concurrency: u32,
 
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "WOOTLITE_WORKERS", default_value_t = 0)]

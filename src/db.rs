@@ -1,6 +1,7 @@
 //! Connections: one writer (every write transaction `BEGIN IMMEDIATE`, so writers never meet
-//! SQLITE_BUSY), an r2d2 pool of read-only connections, the pragmas every connection gets, and the
-//! forward-only schema migrations.
+//! SQLITE_BUSY), an r2d2 pool of read-only connections for point and list reads, a second small
+//! pool for heavy reads (search) so that they can never take every connection from the first,
+//! the pragmas every connection gets, and the forward-only schema migrations.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -17,11 +18,27 @@ use crate::store::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("../schema.sql"),
     include_str!("migrations/0002_counts_and_label_order.sql"),
+    include_str!("migrations/0003_search_outbox.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a heavy read waits for its turn before the client is told to retry.
+const HEAVY_QUEUE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connections per pool.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolSizes {
+    pub read: u32,
+    /// Heavy reads running at once; more wait in line.
+    pub heavy: u32,
+}
+
+impl PoolSizes {
+    /// For one-shot commands.
+    pub const SMALL: PoolSizes = PoolSizes { read: 1, heavy: 1 };
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -48,11 +65,13 @@ pub type ReadConnection = r2d2::PooledConnection<SqliteConnectionManager>;
 pub struct Db {
     writer: Arc<Mutex<Connection>>,
     readers: r2d2::Pool<SqliteConnectionManager>,
+    heavy_readers: r2d2::Pool<SqliteConnectionManager>,
+    heavy_turns: Arc<tokio::sync::Semaphore>,
 }
 
 impl Db {
     /// Opens (creating if needed) the database file, migrates it, and builds the read pool.
-    pub fn open(file: &Path, read_pool_size: u32) -> Result<Self, DbError> {
+    pub fn open(file: &Path, pools: PoolSizes) -> Result<Self, DbError> {
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir).map_err(|source| DbError::DataDir {
                 path: dir.display().to_string(),
@@ -63,16 +82,13 @@ impl Db {
         configure_writer(&writer)?;
         migrate(&mut writer)?;
 
-        let manager = SqliteConnectionManager::file(file)
-            .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-            .with_init(configure_reader);
-        let readers = r2d2::Pool::builder()
-            .max_size(read_pool_size.max(1))
-            .connection_timeout(Duration::from_secs(10))
-            .build(manager)?;
+        let readers = read_pool(file, pools.read)?;
+        let heavy_readers = read_pool(file, pools.heavy)?;
         Ok(Self {
             writer: Arc::new(Mutex::new(writer)),
             readers,
+            heavy_readers,
+            heavy_turns: Arc::new(tokio::sync::Semaphore::new(pools.heavy.max(1) as usize)),
         })
     }
 
@@ -102,6 +118,34 @@ impl Db {
             .get()
             .map_err(|e| StoreError::Database(format!("read pool: {e}")))?;
         work(&conn)
+    }
+
+    /// `read` for heavy work, on its own bounded pool: it waits for a turn (503 after a while)
+    /// instead of taking connections that point and list reads need.
+    pub async fn read_heavy<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let turn = tokio::time::timeout(
+            HEAVY_QUEUE_TIMEOUT,
+            Arc::clone(&self.heavy_turns).acquire_owned(),
+        )
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or_else(|| {
+            ApiError::unavailable("The server is busy with other searches; try again shortly")
+        })?;
+        let pool = self.heavy_readers.clone();
+        run_blocking(move || {
+            let _turn = turn;
+            let conn = pool
+                .get()
+                .map_err(|e| StoreError::Database(format!("heavy read pool: {e}")))?;
+            work(&conn)
+        })
+        .await
     }
 
     /// `write_now` off the async workers.
@@ -157,7 +201,8 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // With WAL, NORMAL loses no committed transaction on a process crash, only on power loss.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
-    Ok(())
+    // `rarray(?)` binds a list of ids as one parameter.
+    rusqlite::vtab::array::load_module(conn)
 }
 
 fn configure_writer(conn: &Connection) -> rusqlite::Result<()> {
@@ -169,6 +214,18 @@ fn configure_writer(conn: &Connection) -> rusqlite::Result<()> {
 
 fn configure_reader(conn: &mut Connection) -> rusqlite::Result<()> {
     configure(conn)
+}
+
+fn read_pool(file: &Path, size: u32) -> Result<r2d2::Pool<SqliteConnectionManager>, DbError> {
+    let manager = SqliteConnectionManager::file(file)
+        .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .with_init(configure_reader);
+    Ok(r2d2::Pool::builder()
+        .max_size(size.max(1))
+        // Connections are opened when first needed, so one-shot commands open few.
+        .min_idle(Some(0))
+        .connection_timeout(Duration::from_secs(10))
+        .build(manager)?)
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), DbError> {
@@ -198,8 +255,8 @@ mod tests {
     fn a_fresh_database_reaches_the_latest_version_and_reopens() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("db.sqlite3");
-        Db::open(&file, 1).unwrap();
-        let db = Db::open(&file, 1).unwrap();
+        Db::open(&file, PoolSizes::SMALL).unwrap();
+        let db = Db::open(&file, PoolSizes::SMALL).unwrap();
         let version: i64 = db
             .read_now(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?))
             .unwrap();
@@ -214,7 +271,9 @@ mod tests {
             .unwrap()
             .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
             .unwrap();
-        let error = Db::open(&file, 1).err().expect("must refuse");
+        let error = Db::open(&file, PoolSizes::SMALL)
+            .err()
+            .expect("must refuse");
         assert!(matches!(error, DbError::TooNew { .. }), "{error}");
         assert!(error.to_string().contains("newer"));
     }
@@ -222,7 +281,11 @@ mod tests {
     #[test]
     fn every_connection_gets_the_pragmas() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("db.sqlite3"), 2).unwrap();
+        let db = Db::open(
+            &dir.path().join("db.sqlite3"),
+            PoolSizes { read: 2, heavy: 1 },
+        )
+        .unwrap();
         let read = |c: &Connection| -> Result<(i64, i64, String), StoreError> {
             let fk = c.pragma_query_value(None, "foreign_keys", |r| r.get(0))?;
             let sync = c.pragma_query_value(None, "synchronous", |r| r.get(0))?;

@@ -40,6 +40,10 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
+    /// The server cannot answer right now (the search index is catching up, searches are
+    /// queued); the client should retry.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -47,6 +51,10 @@ pub enum ApiError {
 impl ApiError {
     pub fn unprocessable(message: impl Into<String>) -> Self {
         Self::Unprocessable(message.into())
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::Unavailable(message.into())
     }
 
     pub fn internal(cause: impl std::fmt::Display) -> Self {
@@ -66,6 +74,7 @@ impl ResponseError for ApiError {
             Self::Unprocessable(_) | Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -78,7 +87,8 @@ impl ResponseError for ApiError {
             Self::NotFound => json!({ "error": NOT_FOUND }),
             Self::BadRequest(message)
             | Self::Unprocessable(message)
-            | Self::Unauthorized(message) => {
+            | Self::Unauthorized(message)
+            | Self::Unavailable(message) => {
                 json!({ "error": message })
             }
             Self::UnsupportedMediaType(kind) => {
@@ -96,7 +106,11 @@ impl ResponseError for ApiError {
                 json!({ "error": "Internal server error" })
             }
         };
-        HttpResponse::build(self.status_code()).json(body)
+        let mut response = HttpResponse::build(self.status_code());
+        if let Self::Unavailable(_) = self {
+            response.insert_header(("Retry-After", "1"));
+        }
+        response.json(body)
     }
 }
 

@@ -9,5 +9,6 @@ pub mod db;
 pub mod error;
 pub mod models;
 pub mod provision;
+pub mod search;
 pub mod store;
 pub mod views;

@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use wootlite::app::Application;
 use wootlite::clock::Clock;
 use wootlite::config::{DataDir, Settings};
-use wootlite::db::Db;
+use wootlite::db::{Db, PoolSizes};
 use wootlite::provision::{self, Bootstrap, NewAccount};
 use wootlite::store::{agents, tokens};
 
@@ -122,7 +122,7 @@ fn print_banner(settings: &Settings, port: u16, bootstrap: &Bootstrap) {
 }
 
 fn open(data_dir: &DataDir) -> Result<Db, String> {
-    Db::open(&data_dir.database_file(), 1).map_err(|e| e.to_string())
+    Db::open(&data_dir.database_file(), PoolSizes::SMALL).map_err(|e| e.to_string())
 }
 
 fn create_token(args: TokenCreate) -> Result<(), String> {

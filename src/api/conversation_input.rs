@@ -3,6 +3,7 @@
 
 use crate::error::ApiError;
 use crate::models::Status;
+use crate::search::text::MAX_QUERY_CHARS;
 use crate::store::conversation_list::{AssigneeTab, ConversationType, Filter, Sort};
 
 /// Longest filter value accepted (labels, source ids): far past any real one.
@@ -17,6 +18,8 @@ pub struct ListQuery {
     pub page: i64,
     /// `page` as sent, echoed back as `current_page`.
     pub current_page: i64,
+    /// `q` as sent (untrimmed; it may be empty): message content to search for.
+    pub q: Option<String>,
 }
 
 fn bad(name: &str, value: &str, expected: &str) -> ApiError {
@@ -43,8 +46,19 @@ pub fn parse_list_query(query: &str, now: i64) -> Result<ListQuery, ApiError> {
         sort: Sort::LastActivityAtDesc,
         page: 1,
         current_page: 1,
+        q: None,
     };
+    let mut status = None;
     for (key, value) in pairs {
+        if key == "q" {
+            if value.chars().count() > MAX_QUERY_CHARS {
+                return Err(ApiError::unprocessable(format!(
+                    "Search query is too long: at most {MAX_QUERY_CHARS} characters"
+                )));
+            }
+            parsed.q = Some(value);
+            continue;
+        }
         if value.chars().count() > MAX_VALUE_CHARS {
             return Err(ApiError::unprocessable(format!(
                 "Parameter '{key}' is too long"
@@ -52,13 +66,7 @@ pub fn parse_list_query(query: &str, now: i64) -> Result<ListQuery, ApiError> {
         }
         let value = value.trim().to_string();
         match key.as_str() {
-            "status" if value.is_empty() => {}
-            "status" if value == "all" => parsed.filter.status = None,
-            "status" => {
-                parsed.filter.status = Some(Status::parse(&value).ok_or_else(|| {
-                    bad("status", &value, "open, resolved, pending, snoozed or all")
-                })?)
-            }
+            "status" if !value.is_empty() => status = Some(value),
             "assignee_type" => {
                 parsed.tab = match value.as_str() {
                     "me" => AssigneeTab::Me,
@@ -109,6 +117,15 @@ pub fn parse_list_query(query: &str, now: i64) -> Result<ListQuery, ApiError> {
             _ => {}
         }
     }
+    // A search looks at every status, whatever `status` says.
+    parsed.filter.status = match (&parsed.q, status.as_deref()) {
+        (Some(_), _) | (None, Some("all")) => None,
+        (None, None) => Some(Status::Open),
+        (None, Some(value)) => Some(
+            Status::parse(value)
+                .ok_or_else(|| bad("status", value, "open, resolved, pending, snoozed or all"))?,
+        ),
+    };
     if parsed.filter.labels.len() > MAX_LABELS {
         return Err(ApiError::unprocessable(format!(
             "At most {MAX_LABELS} labels may be given"
@@ -163,5 +180,20 @@ mod tests {
         );
         let q = parse_list_query("updated_within=60", 100_000_000).unwrap();
         assert_eq!(q.filter.updated_after, Some(40_000_000));
+    }
+
+    #[test]
+    fn a_query_is_kept_as_sent_and_lifts_the_status_filter() {
+        let q = parse_list_query("status=resolved&q=%20Hi%20", 0).unwrap();
+        assert_eq!(q.q.as_deref(), Some(" Hi "));
+        assert_eq!(q.filter.status, None);
+        assert_eq!(
+            parse_list_query("q=&status=bogus", 0).unwrap().q.as_deref(),
+            Some("")
+        );
+        let long = format!("q={}", "é".repeat(MAX_QUERY_CHARS + 1));
+        assert!(parse_list_query(&long, 0).is_err());
+        let fits = format!("q={}", "é".repeat(MAX_QUERY_CHARS));
+        assert!(parse_list_query(&fits, 0).is_ok());
     }
 }

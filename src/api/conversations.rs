@@ -5,7 +5,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::conversation_input::parse_list_query;
+use super::conversation_finder::{self, render_showing, PageRequest};
+use super::conversation_input::{parse_list_query, ListQuery};
 use super::input::{enum_value, nullable, object_or_null, FlexId, FlexTime, JsonBody, NameOrCode};
 use super::message_input::{MessageInput, ParsedMessage};
 use super::{ApiResult, ItemPath};
@@ -14,8 +15,8 @@ use crate::error::ApiError;
 use crate::models::{Principal, Priority, Status};
 use crate::store::conversation_list::{self, AssigneeTab, Filter, Sort, CONVERSATIONS_PER_PAGE};
 use crate::store::conversations::{self, Conversation, NewConversation};
-use crate::store::{agents, changes, contacts, details, inboxes, teams, StoreError, StoreResult};
-use crate::views::conversations::{self as conversation_views, Links};
+use crate::store::{agents, changes, contacts, inboxes, teams, StoreError, StoreResult};
+use crate::views::conversations::Links;
 
 /// Chatwoot does not page a list asked with `updated_within`; this bounds that response.
 const MAX_UPDATED_WITHIN_ROWS: i64 = 1000;
@@ -29,31 +30,7 @@ pub fn render(
     viewer: i64,
     links: &Links,
 ) -> StoreResult<Value> {
-    let details = details::conversation(conn, conversation, viewer)?;
-    Ok(conversation_views::conversation(&details, links))
-}
-
-fn render_all(
-    conn: &rusqlite::Connection,
-    list: Vec<Conversation>,
-    viewer: i64,
-    links: &Links,
-) -> StoreResult<Vec<Value>> {
-    list.into_iter()
-        .map(|c| render(conn, c, viewer, links))
-        .collect()
-}
-
-/// An unknown `team_id` is a 404, as Chatwoot's `teams.find`.
-fn check_team(
-    conn: &rusqlite::Connection,
-    principal: &Principal,
-    filter: &Filter,
-) -> StoreResult<()> {
-    match filter.team_id {
-        Some(id) => teams::get(conn, principal.account_id, id, principal.user_id).map(|_| ()),
-        None => Ok(()),
-    }
+    render_showing(conn, conversation, viewer, links, None)
 }
 
 fn counts_json(counts: &conversation_list::Counts) -> Map<String, Value> {
@@ -65,6 +42,20 @@ fn counts_json(counts: &conversation_list::Counts) -> Map<String, Value> {
     meta
 }
 
+/// The list and `/search` page alike, except that `updated_within` lists a window unpaged.
+fn page_of(query: &ListQuery, links: Links) -> PageRequest {
+    let (page, per_page) = if query.filter.updated_after.is_some() {
+        (1, MAX_UPDATED_WITHIN_ROWS)
+    } else {
+        (query.page, CONVERSATIONS_PER_PAGE)
+    };
+    PageRequest {
+        page,
+        per_page,
+        links,
+    }
+}
+
 pub async fn index(
     state: web::Data<AppState>,
     principal: Principal,
@@ -72,48 +63,34 @@ pub async fn index(
     links: Links,
 ) -> ApiResult {
     let query = parse_list_query(req.query_string(), state.now())?;
-    let (page, per_page) = if query.filter.updated_after.is_some() {
-        (1, MAX_UPDATED_WITHIN_ROWS)
-    } else {
-        (query.page, CONVERSATIONS_PER_PAGE)
-    };
-    let (counts, payload) = state
-        .db
-        .read(move |conn| {
-            check_team(conn, &principal, &query.filter)?;
-            let counts = conversation_list::counts(conn, &principal, &query.filter)?;
-            let rows = conversation_list::page(
-                conn,
-                &principal,
-                &query.filter,
-                query.tab,
-                query.sort,
-                page,
-                per_page,
-            )?;
-            Ok((
-                (counts, query.tab, query.current_page),
-                render_all(conn, rows, principal.user_id, &links)?,
-            ))
-        })
-        .await?;
-    let (counts, tab, current_page) = counts;
-    let mut meta = counts_json(&counts);
-    meta.insert("count".into(), json!(counts.of_tab(tab)));
+    let (tab, current_page) = (query.tab, query.current_page);
+    let page = page_of(&query, links);
+    let found = conversation_finder::find(&state, principal, query, Some(page)).await?;
+    let mut meta = counts_json(&found.counts);
+    meta.insert("count".into(), json!(found.counts.of_tab(tab)));
     meta.insert("current_page".into(), json!(current_page));
-    Ok(HttpResponse::Ok().json(json!({ "data": { "meta": meta, "payload": payload } })))
+    Ok(HttpResponse::Ok().json(json!({ "data": { "meta": meta, "payload": found.payload } })))
 }
 
 pub async fn meta(state: web::Data<AppState>, principal: Principal, req: HttpRequest) -> ApiResult {
     let query = parse_list_query(req.query_string(), state.now())?;
-    let counts = state
-        .db
-        .read(move |conn| {
-            check_team(conn, &principal, &query.filter)?;
-            conversation_list::counts(conn, &principal, &query.filter)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({ "meta": counts_json(&counts) })))
+    let found = conversation_finder::find(&state, principal, query, None).await?;
+    Ok(HttpResponse::Ok().json(json!({ "meta": counts_json(&found.counts) })))
+}
+
+/// `GET /conversations/search?q=`: conversations with a message containing `q`, any status,
+/// each showing a matching message. Without `q` it is the list in another envelope.
+pub async fn search(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    links: Links,
+) -> ApiResult {
+    let query = parse_list_query(req.query_string(), state.now())?;
+    let page = page_of(&query, links);
+    let found = conversation_finder::find(&state, principal, query, Some(page)).await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({ "meta": counts_json(&found.counts), "payload": found.payload })))
 }
 
 #[derive(Deserialize)]
@@ -395,7 +372,9 @@ pub async fn of_contact(
                 1,
                 CONTACT_CONVERSATIONS,
             )?;
-            render_all(conn, rows, principal.user_id, &links)
+            rows.into_iter()
+                .map(|c| render(conn, c, principal.user_id, &links))
+                .collect::<StoreResult<Vec<_>>>()
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "payload": payload })))

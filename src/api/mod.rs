@@ -4,6 +4,7 @@
 mod agents;
 mod contacts;
 mod conversation_actions;
+mod conversation_finder;
 mod conversation_input;
 mod conversations;
 mod custom_attributes;
@@ -148,6 +149,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 // Before `/conversations/{id}`, which would otherwise take "meta" as an id.
                 .service(web::resource("/conversations/meta").get(conversations::meta))
+                .service(web::resource("/conversations/search").get(conversations::search))
                 .service(
                     web::resource("/conversations/{id}")
                         .get(conversations::show)

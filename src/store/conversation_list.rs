@@ -1,7 +1,10 @@
 //! The conversation list, `/meta` and their four counts, as Chatwoot's ConversationFinder
 //! computes them. The WHERE clause is assembled from fixed fragments; every value is bound.
 
-use rusqlite::types::ToSql;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use rusqlite::types::{ToSql, Value};
 use rusqlite::Connection;
 
 use super::conversations::{conversation_from_row, Conversation, SELECT_CONVERSATION};
@@ -26,6 +29,17 @@ pub struct Filter {
     pub conversation_type: Option<ConversationType>,
     /// Only this contact's conversations (the contact conversations route).
     pub contact_id: Option<i64>,
+    /// `q`: only conversations with a matching message.
+    pub text: Option<TextMatch>,
+}
+
+/// The conversations a search query matches.
+#[derive(Clone, Debug)]
+pub enum TextMatch {
+    /// An empty query matches every conversation with a searchable message.
+    AnySearchableMessage,
+    /// The conversations the index found.
+    Conversations(Arc<Vec<i64>>),
 }
 
 impl Filter {
@@ -36,6 +50,7 @@ impl Filter {
             && self.updated_after.is_none()
             && self.conversation_type.is_none()
             && self.contact_id.is_none()
+            && self.text.is_none()
     }
 }
 
@@ -239,6 +254,17 @@ fn conversation_scope(principal: &Principal, filter: &Filter) -> Where {
     }
     if let Some(contact) = filter.contact_id {
         w.and("c.contact_id = ?", vec![Box::new(contact)]);
+    }
+    match &filter.text {
+        Some(TextMatch::AnySearchableMessage) => w.and(
+            super::search_feed::CONVERSATION_HAS_SEARCHABLE_MESSAGE,
+            vec![],
+        ),
+        Some(TextMatch::Conversations(ids)) => {
+            let ids: Vec<Value> = ids.iter().map(|&id| Value::Integer(id)).collect();
+            w.and("c.id IN rarray(?)", vec![Box::new(Rc::new(ids))]);
+        }
+        None => {}
     }
     w
 }

@@ -14,6 +14,7 @@ pub mod inboxes;
 pub mod labels;
 pub mod members;
 pub mod messages;
+pub mod search_feed;
 pub mod teams;
 pub mod tokens;
 

@@ -10,7 +10,7 @@ use tempfile::TempDir;
 use wootlite::app::Application;
 use wootlite::clock::Clock;
 use wootlite::config::{DataDir, Settings};
-use wootlite::db::Db;
+use wootlite::db::{Db, PoolSizes};
 use wootlite::provision::{self, NewAccount, Provisioned};
 use wootlite::store::tokens;
 
@@ -37,6 +37,7 @@ pub async fn spawn_app() -> TestApp {
         max_body_bytes: BODY_LIMIT,
         max_attachment_bytes: ATTACHMENT_LIMIT,
         read_pool_size: 4,
+        search_concurrency: 2,
         workers: 1,
     };
     let app = Application::build(&settings, Clock::system()).expect("server starts");
@@ -136,7 +137,7 @@ impl TestApp {
     }
 
     fn db(&self) -> Db {
-        Db::open(&self.data_dir.join("wootlite.sqlite3"), 1).expect("open db")
+        Db::open(&self.data_dir.join("wootlite.sqlite3"), PoolSizes::SMALL).expect("open db")
     }
 
     /// A second account with its own administrator, inbox and token (as `account create` makes).

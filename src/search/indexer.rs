@@ -1,0 +1,192 @@
+//! The one indexer thread: applies the outbox to the index in batches, commits each batch with
+//! its watermark, and only then makes it visible and prunes the outbox behind it.
+
+use std::collections::BTreeSet;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+use tantivy::{IndexReader, IndexWriter, Term};
+use tokio::sync::watch;
+
+use super::fields::{document, id_value, Fields};
+use super::{SearchError, Watermark};
+use crate::db::Db;
+use crate::store::search_feed::{self, SearchableMessage};
+use crate::store::StoreError;
+
+/// How long writes may wait for a commit when no search is waiting for them: tantivy commits
+/// cost milliseconds each, so they are grouped.
+const POLL: Duration = Duration::from_millis(100);
+/// Outbox rows applied per commit at most.
+const BATCH: i64 = 5_000;
+/// Pause after a failed batch (a full disk, say) before trying again.
+const RETRY: Duration = Duration::from_secs(1);
+
+pub enum Signal {
+    /// A search is waiting: apply what is pending now.
+    Hurry,
+    Stop,
+}
+
+pub struct Indexer {
+    pub writer: IndexWriter,
+    pub reader: IndexReader,
+    pub fields: Fields,
+    pub db: Db,
+    /// The last outbox row in the index; None until the index is rebuilt.
+    pub applied: Option<i64>,
+    pub visible: watch::Sender<i64>,
+    pub signals: Receiver<Signal>,
+}
+
+impl Indexer {
+    pub fn run(mut self) {
+        loop {
+            if self.step().is_err() {
+                // The failure was logged; wait before the next try unless told to stop.
+                if matches!(self.signals.recv_timeout(RETRY), Ok(Signal::Stop)) {
+                    break;
+                }
+                continue;
+            }
+            match self.signals.recv_timeout(POLL) {
+                Ok(Signal::Hurry) | Err(RecvTimeoutError::Timeout) => {}
+                Ok(Signal::Stop) | Err(RecvTimeoutError::Disconnected) => break,
+            }
+            // Several searches may have asked; one pass serves them all.
+            while let Ok(signal) = self.signals.try_recv() {
+                if matches!(signal, Signal::Stop) {
+                    return self.finish();
+                }
+            }
+        }
+        self.finish();
+    }
+
+    fn finish(self) {
+        if let Err(e) = self.writer.wait_merging_threads() {
+            log::warn!("search index merges did not finish: {e}");
+        }
+    }
+
+    /// Rebuilds if needed, then applies everything pending.
+    fn step(&mut self) -> Result<(), SearchError> {
+        let result = match self.applied {
+            None => self.rebuild(),
+            Some(after) => self.catch_up(after),
+        };
+        if let Err(e) = &result {
+            log::error!("search indexer: {e}");
+            // Whatever was added but not committed is dropped; the outbox still has it.
+            if let Err(e) = self.writer.rollback() {
+                log::error!("search indexer rollback: {e}");
+            }
+        }
+        result
+    }
+
+    fn rebuild(&mut self) -> Result<(), SearchError> {
+        log::info!("rebuilding the search index from the database");
+        let started = std::time::Instant::now();
+        let (seq, indexed) = rebuild(&mut self.writer, &self.fields, &self.db, &mut |_, _| {})?;
+        log::info!(
+            "search index rebuilt: {indexed} messages in {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
+        self.publish(seq)
+    }
+
+    fn catch_up(&mut self, mut after: i64) -> Result<(), SearchError> {
+        loop {
+            let (last, changed) = self.db.read_now(|conn| {
+                let pending = search_feed::pending(conn, after, BATCH)?;
+                let Some(&(last, _)) = pending.last() else {
+                    return Ok((after, Vec::new()));
+                };
+                let ids: BTreeSet<i64> = pending.iter().map(|&(_, id)| id).collect();
+                let changed = ids
+                    .into_iter()
+                    .map(|id| Ok((id, search_feed::searchable(conn, id)?)))
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                Ok((last, changed))
+            })?;
+            if changed.is_empty() {
+                // Nothing new: still publish, so the first catch-up after start is announced.
+                if *self.visible.borrow() != after {
+                    self.publish(after)?;
+                }
+                return Ok(());
+            }
+            self.apply(&changed)?;
+            commit(&mut self.writer, last)?;
+            self.publish(last)?;
+            self.prune(last);
+            after = last;
+        }
+    }
+
+    /// Delete-then-add by message id: the index ends up holding each message as it is now.
+    fn apply(&self, changed: &[(i64, Option<SearchableMessage>)]) -> Result<(), SearchError> {
+        for (id, message) in changed {
+            self.writer
+                .delete_term(Term::from_field_u64(self.fields.message_id, id_value(*id)));
+            if let Some(message) = message {
+                self.writer.add_document(document(&self.fields, message))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes committed work visible to searches, and says how far it goes.
+    fn publish(&mut self, seq: i64) -> Result<(), SearchError> {
+        self.reader.reload()?;
+        self.applied = Some(seq);
+        self.visible.send_replace(seq);
+        Ok(())
+    }
+
+    /// The index has committed everything up to `seq`; the outbox can forget it.
+    fn prune(&self, seq: i64) {
+        if let Err(e) = self.db.write_now(|tx| search_feed::prune(tx, seq)) {
+            log::warn!("search outbox prune failed (retried after the next batch): {e}");
+        }
+    }
+}
+
+fn commit(writer: &mut IndexWriter, seq: i64) -> Result<(), SearchError> {
+    let mut prepared = writer.prepare_commit()?;
+    prepared.set_payload(&Watermark::payload(seq));
+    prepared.commit()?;
+    Ok(())
+}
+
+/// Replaces the index's content with every searchable message, read in one snapshot together
+/// with the outbox position it corresponds to. Returns `(seq, messages indexed)`.
+pub fn rebuild(
+    writer: &mut IndexWriter,
+    fields: &Fields,
+    db: &Db,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<(i64, u64), SearchError> {
+    writer.delete_all_documents()?;
+    let (seq, indexed) = db.read_now(|conn| {
+        let snapshot = conn.unchecked_transaction()?;
+        let seq = search_feed::latest_seq(&snapshot)?;
+        let total = search_feed::count_searchable(&snapshot)?.max(0) as u64;
+        let mut indexed = 0u64;
+        progress(0, total);
+        search_feed::for_each_searchable(&snapshot, |message| {
+            writer
+                .add_document(document(fields, &message))
+                .map_err(|e| StoreError::Database(format!("search index: {e}")))?;
+            indexed += 1;
+            if indexed.is_multiple_of(10_000) || indexed == total {
+                progress(indexed, total);
+            }
+            Ok(())
+        })?;
+        Ok((seq, indexed))
+    })?;
+    commit(writer, seq)?;
+    Ok((seq, indexed))
+}

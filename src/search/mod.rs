@@ -1,0 +1,284 @@
+//! Full-text search over message content: a tantivy index in the data dir that follows the
+//! database through the outbox (DESIGN §3–§4).
+//!
+//! SQLite is the source of truth. Triggers write an outbox row with every change to a
+//! searchable message; one indexer thread applies rows past its watermark and commits them
+//! with that watermark in the commit payload. On start the payload tells where to resume; an
+//! index that is missing, unreadable, of another format, or behind a pruned outbox is rebuilt
+//! from the messages table.
+
+mod fields;
+mod indexer;
+mod query;
+pub mod text;
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy};
+use tokio::sync::watch;
+
+use crate::db::Db;
+use crate::store::{search_feed, StoreError};
+use fields::{Fields, FORMAT};
+pub use query::ConversationHits;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("search index directory {path}: {source}")]
+    Directory {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the search index in {0} is in use by another wootlite process; stop it first")]
+    InUse(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What the last commit says about the index.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Watermark {
+    format: u32,
+    /// Every outbox row up to this one is in the index.
+    seq: i64,
+}
+
+impl Watermark {
+    fn read(index: &Index) -> Option<Watermark> {
+        let payload = index.load_metas().ok()?.payload?;
+        serde_json::from_str::<Watermark>(&payload)
+            .ok()
+            .filter(|w| w.format == FORMAT)
+    }
+
+    fn payload(seq: i64) -> String {
+        serde_json::json!({ "format": FORMAT, "seq": seq }).to_string()
+    }
+}
+
+/// An index opened for writing, and where it stands.
+pub struct OpenedIndex {
+    index: Index,
+    writer: IndexWriter,
+    fields: Fields,
+    /// The outbox row to resume after, or None when the index must be rebuilt first.
+    resume_after: Option<i64>,
+}
+
+fn directory_error(path: &Path) -> impl FnOnce(std::io::Error) -> SearchError + '_ {
+    move |source| SearchError::Directory {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// A new empty index in `dir`, replacing whatever was there.
+fn create_fresh(dir: &Path) -> Result<Index, SearchError> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(directory_error(dir))?;
+    }
+    std::fs::create_dir_all(dir).map_err(directory_error(dir))?;
+    Ok(Index::create_in_dir(dir, fields::schema().0)?)
+}
+
+/// The existing index if it opens, has this build's format, and its segments can be read.
+fn open_existing(dir: &Path) -> Option<(Index, Watermark)> {
+    if !dir.join("meta.json").exists() {
+        return None;
+    }
+    let index = match Index::open_in_dir(dir) {
+        Ok(index) => index,
+        Err(e) => {
+            log::warn!("search index unreadable ({e}); rebuilding it");
+            return None;
+        }
+    };
+    let Some(watermark) = Watermark::read(&index) else {
+        log::warn!("search index of another format; rebuilding it");
+        return None;
+    };
+    if let Err(e) = index.reader() {
+        log::warn!("search index segments unreadable ({e}); rebuilding it");
+        return None;
+    }
+    Some((index, watermark))
+}
+
+/// Whether the index can catch up from the outbox: the rows after its watermark must still be
+/// there, and the database must not be older than the index.
+fn can_resume(db: &Db, after: i64) -> Result<bool, SearchError> {
+    Ok(db.read_now(|conn| {
+        let latest = search_feed::latest_seq(conn)?;
+        let oldest = search_feed::oldest_pending(conn)?;
+        Ok(match (latest, oldest) {
+            (latest, _) if latest < after => false,
+            (latest, _) if latest == after => true,
+            (_, Some(oldest)) => oldest <= after + 1,
+            (_, None) => false,
+        })
+    })?)
+}
+
+/// Opens the index in `dir` for writing, creating it (to be rebuilt) when it is missing or
+/// unusable. Fails when another process holds it.
+pub fn open_for_writing(
+    dir: &Path,
+    db: &Db,
+    threads: usize,
+    memory: usize,
+) -> Result<OpenedIndex, SearchError> {
+    let (index, resume_after) = match open_existing(dir) {
+        Some((index, watermark)) if can_resume(db, watermark.seq)? => (index, Some(watermark.seq)),
+        Some((index, _)) => {
+            log::warn!(
+                "search index is not where the database's outbox can resume it; rebuilding it"
+            );
+            (index, None)
+        }
+        None => (create_fresh(dir)?, None),
+    };
+    let writer = index
+        .writer_with_num_threads(threads, memory)
+        .map_err(|e| match e {
+            tantivy::TantivyError::LockFailure(..) => SearchError::InUse(dir.display().to_string()),
+            other => SearchError::Index(other),
+        })?;
+    Ok(OpenedIndex {
+        index,
+        writer,
+        fields: fields::schema().1,
+        resume_after,
+    })
+}
+
+/// Rebuilds the index in `dir` from the database now, reporting `(indexed, total)` as it goes.
+/// Returns the number of messages indexed.
+pub fn rebuild(
+    dir: &Path,
+    db: &Db,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<u64, SearchError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let mut opened = open_for_writing(dir, db, threads, 256 << 20)?;
+    let (_, indexed) = indexer::rebuild(&mut opened.writer, &opened.fields, db, progress)?;
+    opened.writer.wait_merging_threads()?;
+    Ok(indexed)
+}
+
+/// Documents in the index at `dir` (its last commit).
+pub fn count_documents(dir: &Path) -> Result<u64, SearchError> {
+    let index = Index::open_in_dir(dir)?;
+    Ok(index.reader()?.searcher().num_docs())
+}
+
+/// The serving side: a reader that follows the indexer's commits, and the watermark those
+/// commits have made visible.
+pub struct SearchIndex {
+    dir: PathBuf,
+    fields: Fields,
+    reader: IndexReader,
+    /// The newest outbox row visible to searches; -1 until the first catch-up is done.
+    visible: watch::Receiver<i64>,
+    signals: Mutex<mpsc::Sender<indexer::Signal>>,
+    worker: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl SearchIndex {
+    /// Opens (or creates) the index in `dir` and starts its indexer thread.
+    pub fn start(dir: &Path, db: &Db) -> Result<Self, SearchError> {
+        let opened = open_for_writing(dir, db, 1, 64 << 20)?;
+        let reader = opened
+            .index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let (visible_tx, visible) = watch::channel(-1);
+        let (signals, inbox) = mpsc::channel();
+        let worker = indexer::Indexer {
+            writer: opened.writer,
+            reader: IndexReader::clone(&reader),
+            fields: opened.fields,
+            db: db.clone(),
+            applied: opened.resume_after,
+            visible: visible_tx,
+            signals: inbox,
+        };
+        let handle = std::thread::Builder::new()
+            .name("search-indexer".into())
+            .spawn(move || worker.run())
+            .map_err(directory_error(dir))?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            fields: opened.fields,
+            reader,
+            visible,
+            signals: Mutex::new(signals),
+            worker: Mutex::new(Some(handle)),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn signal(&self, signal: indexer::Signal) {
+        let sender = self.signals.lock().unwrap_or_else(|p| p.into_inner());
+        // A stopped indexer has nothing to be told.
+        let _ = sender.send(signal);
+    }
+
+    /// Waits until every outbox row up to `seq` is visible to searches. False on timeout.
+    pub async fn wait_until_visible(&self, seq: i64, timeout: Duration) -> bool {
+        if *self.visible.borrow() >= seq && seq >= 0 {
+            return true;
+        }
+        self.signal(indexer::Signal::Hurry);
+        let mut visible = self.visible.clone();
+        let reached = tokio::time::timeout(timeout, visible.wait_for(|v| *v >= seq.max(0))).await;
+        matches!(reached, Ok(Ok(_)))
+    }
+
+    /// The newest outbox row visible to searches (-1 before the first catch-up).
+    pub fn visible_seq(&self) -> i64 {
+        *self.visible.borrow()
+    }
+
+    /// The account's conversations with a message containing `needle` (not empty), each with
+    /// its newest matching message.
+    pub fn find(&self, account_id: i64, needle: &str) -> Result<ConversationHits, SearchError> {
+        let Some(query) = query::matching(&self.fields, account_id, needle) else {
+            return Ok(ConversationHits::new());
+        };
+        Ok(self
+            .reader
+            .searcher()
+            .search(&*query, &query::ConversationsCollector)?)
+    }
+
+    pub fn document_count(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Stops the indexer after its current batch and waits for it.
+    pub fn stop(&self) {
+        self.signal(indexer::Signal::Stop);
+        let handle = self.worker.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(handle) = handle {
+            if handle.join().is_err() {
+                log::error!("search indexer panicked");
+            }
+        }
+    }
+}
+
+impl Drop for SearchIndex {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

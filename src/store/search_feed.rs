@@ -1,0 +1,118 @@
+//! What the search index reads from the database: the outbox of message changes, the current
+//! searchable state of a message, and every searchable message for a rebuild.
+//!
+//! A message is searchable when it is incoming or outgoing (private notes included), has
+//! content, and is not deleted.
+
+use rusqlite::{Connection, OptionalExtension};
+
+use super::StoreResult;
+
+/// The searchable part of a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchableMessage {
+    pub id: i64,
+    pub account_id: i64,
+    pub conversation_id: i64,
+    pub content: String,
+}
+
+const SEARCHABLE: &str = "message_type IN (0, 1) AND deleted = 0 AND content IS NOT NULL";
+
+/// The same rule as a condition on conversations `c`: what an empty query matches.
+pub const CONVERSATION_HAS_SEARCHABLE_MESSAGE: &str =
+    "EXISTS (SELECT 1 FROM messages sm WHERE sm.conversation_id = c.id
+               AND sm.message_type IN (0, 1) AND sm.deleted = 0 AND sm.content IS NOT NULL)";
+
+fn searchable_from_row(row: &rusqlite::Row) -> rusqlite::Result<SearchableMessage> {
+    Ok(SearchableMessage {
+        id: row.get(0)?,
+        account_id: row.get(1)?,
+        conversation_id: row.get(2)?,
+        content: row.get(3)?,
+    })
+}
+
+/// The newest outbox sequence number ever written (0 before the first): everything committed so
+/// far is at or below it.
+pub fn latest_seq(conn: &Connection) -> StoreResult<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'search_outbox'), 0)",
+        )?
+        .query_row([], |row| row.get(0))?)
+}
+
+/// Outbox rows after `after`, oldest first: `(seq, message_id)`.
+pub fn pending(conn: &Connection, after: i64, limit: i64) -> StoreResult<Vec<(i64, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, message_id FROM search_outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let rows = stmt.query_map([after, limit], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Forgets the outbox rows the index has committed.
+pub fn prune(conn: &Connection, up_to: i64) -> StoreResult<usize> {
+    Ok(conn
+        .prepare_cached("DELETE FROM search_outbox WHERE seq <= ?1")?
+        .execute([up_to])?)
+}
+
+/// The message as the index should hold it, or None when it is gone or not searchable.
+pub fn searchable(conn: &Connection, message_id: i64) -> StoreResult<Option<SearchableMessage>> {
+    let sql = format!(
+        "SELECT id, account_id, conversation_id, content FROM messages WHERE id = ?1 AND {SEARCHABLE}"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([message_id], searchable_from_row)
+        .optional()?)
+}
+
+pub fn count_searchable(conn: &Connection) -> StoreResult<i64> {
+    let sql = format!("SELECT COUNT(*) FROM messages WHERE {SEARCHABLE}");
+    Ok(conn.prepare_cached(&sql)?.query_row([], |row| row.get(0))?)
+}
+
+/// Calls `each` with every searchable message, in id order.
+pub fn for_each_searchable(
+    conn: &Connection,
+    mut each: impl FnMut(SearchableMessage) -> StoreResult<()>,
+) -> StoreResult<()> {
+    let sql = format!(
+        "SELECT id, account_id, conversation_id, content FROM messages WHERE {SEARCHABLE} ORDER BY id"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        each(searchable_from_row(row)?)?;
+    }
+    Ok(())
+}
+
+/// The newest searchable message of a conversation: what a search shows for a conversation
+/// matched by an empty query.
+pub fn latest_searchable(conn: &Connection, conversation_id: i64) -> StoreResult<Option<i64>> {
+    let sql = format!("SELECT MAX(id) FROM messages WHERE conversation_id = ?1 AND {SEARCHABLE}");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([conversation_id], |row| row.get(0))?)
+}
+
+/// The account's searchable messages whose content `LIKE`s `%needle%`: the plain scan the index
+/// replaces, kept for benchmarks to compare against. (SQLite's LIKE folds ASCII case only.)
+pub fn like_scan(conn: &Connection, account_id: i64, needle: &str) -> StoreResult<Vec<i64>> {
+    let sql = format!(
+        "SELECT DISTINCT conversation_id FROM messages
+          WHERE account_id = ?1 AND {SEARCHABLE} AND content LIKE '%' || ?2 || '%'"
+    );
+    super::column(conn, &sql, rusqlite::params![account_id, needle])
+}
+
+/// The oldest outbox row not yet pruned.
+pub fn oldest_pending(conn: &Connection) -> StoreResult<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT MIN(seq) FROM search_outbox")?
+        .query_row([], |row| row.get(0))?)
+}
