@@ -14,4 +14,6 @@ mod helpers;
 mod inboxes;
 mod labels;
 mod messages;
+mod search;
+mod search_differential;
 mod teams;

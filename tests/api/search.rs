@@ -1,0 +1,432 @@
+//! `GET /conversations/search?q=` and `q` on the list and meta: what matches, what is shown,
+//! scoping, read-your-writes, and bad queries.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{error_of, spawn_app, TestApp};
+
+const SEARCH: &str = "/api/v1/accounts/1/conversations/search";
+
+/// Query-string encoding of a search term.
+fn encoded(q: &str) -> String {
+    serde_urlencoded::to_string([("q", q)]).unwrap()
+}
+
+async fn search(app: &TestApp, q: &str) -> Value {
+    app.get(&format!("{SEARCH}?{}", encoded(q)))
+        .await
+        .expect(200)
+}
+
+/// The display ids a search returns on its first page.
+fn ids(body: &Value) -> Vec<i64> {
+    body["payload"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no payload in {body}"))
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect()
+}
+
+fn sorted(mut v: Vec<i64>) -> Vec<i64> {
+    v.sort();
+    v
+}
+
+async fn conversation_with(app: &TestApp, content: &str) -> i64 {
+    let id = app.create_conversation(json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    app.message(
+        id,
+        json!({ "content": content, "message_type": "incoming" }),
+    )
+    .await;
+    id
+}
+
+#[tokio::test]
+async fn a_search_matches_case_insensitive_substrings_of_messages_in_any_status() {
+    let app = spawn_app().await;
+    let hello = conversation_with(&app, "Hello there, I need HELP with my Ørder").await;
+    let other = conversation_with(&app, "Nothing relevant").await;
+    // Resolved conversations are searched too.
+    app.post(
+        &format!("/api/v1/accounts/1/conversations/{hello}/toggle_status"),
+        json!({ "status": "resolved" }),
+    )
+    .await
+    .expect(200);
+
+    for q in [
+        "help",
+        "HeLp",
+        "ørder",
+        "ØRDER",
+        "o there, i",
+        "ø",
+        "lp",
+        "Hello there, I need HELP with my Ørder",
+    ] {
+        assert_eq!(ids(&search(&app, q).await), vec![hello], "q={q:?}");
+    }
+    assert_eq!(
+        sorted(ids(&search(&app, "e").await)),
+        sorted(vec![hello, other])
+    );
+    for q in ["helpx", "Hello  there", "relevant!", "%", "_"] {
+        assert!(ids(&search(&app, q).await).is_empty(), "q={q:?}");
+    }
+}
+
+#[tokio::test]
+async fn outgoing_messages_and_private_notes_match_but_activity_messages_do_not() {
+    let app = spawn_app().await;
+    let id = app.create_conversation(json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    app.message(id, json!({ "content": "outgoing reply alpha" }))
+        .await;
+    app.message(
+        id,
+        json!({ "content": "private note beta", "private": true }),
+    )
+    .await;
+    assert_eq!(ids(&search(&app, "alpha").await), vec![id]);
+    assert_eq!(ids(&search(&app, "beta").await), vec![id]);
+    // The status change writes "Conversation was marked resolved by ..." as an activity message.
+    app.post(
+        &format!("/api/v1/accounts/1/conversations/{id}/toggle_status"),
+        json!({ "status": "resolved" }),
+    )
+    .await
+    .expect(200);
+    assert!(app
+        .activity(id)
+        .await
+        .iter()
+        .any(|a| a.contains("resolved")));
+    assert!(ids(&search(&app, "marked resolved").await).is_empty());
+}
+
+#[tokio::test]
+async fn the_shown_message_is_the_newest_matching_one_and_the_envelope_is_chatwoots() {
+    let app = spawn_app().await;
+    let id = conversation_with(&app, "first mention of the invoice").await;
+    app.message(
+        id,
+        json!({ "content": "second invoice question", "message_type": "incoming" }),
+    )
+    .await;
+    app.message(id, json!({ "content": "a later reply without the word" }))
+        .await;
+    let body = search(&app, "invoice").await;
+    let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+    assert_eq!(keys, vec!["meta", "payload"]);
+    let meta = &body["meta"];
+    assert_eq!(meta["all_count"], 1);
+    assert_eq!(meta["unassigned_count"], 1);
+    assert_eq!(meta["mine_count"], 0);
+    assert_eq!(meta["assigned_count"], 0);
+    let conversation = &body["payload"][0];
+    assert_eq!(conversation["id"], id);
+    assert_eq!(
+        conversation["messages"][0]["content"],
+        "second invoice question"
+    );
+    // The list shows the newest message, as ever.
+    let listed = app.conversation(id).await;
+    assert_eq!(
+        listed["messages"][0]["content"],
+        "a later reply without the word"
+    );
+}
+
+#[tokio::test]
+async fn a_message_is_found_by_the_next_search_after_it_is_written() {
+    let app = spawn_app().await;
+    let id = app.create_conversation(json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    for n in 0..40 {
+        let word = format!("fresh{n}word");
+        app.message(
+            id,
+            json!({ "content": format!("say {word} now"), "message_type": "incoming" }),
+        )
+        .await;
+        let body = search(&app, &word).await;
+        assert_eq!(
+            ids(&body),
+            vec![id],
+            "message {n} not visible to the next search"
+        );
+        assert_eq!(
+            body["payload"][0]["messages"][0]["content"],
+            format!("say {word} now")
+        );
+    }
+}
+
+#[tokio::test]
+async fn deleted_messages_and_conversations_are_not_found() {
+    let app = spawn_app().await;
+    let kept = conversation_with(&app, "keepsake").await;
+    let id = app.create_conversation(json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let message = app
+        .message(
+            id,
+            json!({ "content": "ephemeral text", "message_type": "incoming" }),
+        )
+        .await;
+    assert_eq!(ids(&search(&app, "ephemeral").await), vec![id]);
+    app.delete(&format!(
+        "/api/v1/accounts/1/conversations/{id}/messages/{}",
+        message["id"]
+    ))
+    .await
+    .expect(200);
+    assert!(ids(&search(&app, "ephemeral").await).is_empty());
+    // Chatwoot's replacement text is not searchable content either.
+    assert!(ids(&search(&app, "was deleted").await).is_empty());
+
+    let gone = conversation_with(&app, "doomed keepsake").await;
+    assert_eq!(
+        sorted(ids(&search(&app, "keepsake").await)),
+        sorted(vec![kept, gone])
+    );
+    app.delete(&format!("/api/v1/accounts/1/conversations/{gone}"))
+        .await
+        .expect(200);
+    assert_eq!(ids(&search(&app, "keepsake").await), vec![kept]);
+}
+
+#[tokio::test]
+async fn a_search_sees_only_the_callers_account_and_inboxes() {
+    let app = spawn_app().await;
+    let mine = conversation_with(&app, "shared secret phrase").await;
+    // Another account's conversation with the same words.
+    let other = app.create_account("Other", "other@example.com");
+    let contact = app
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/accounts/{}/contacts", other.account_id),
+            &other.token,
+            Some(json!({ "name": "C", "inbox_id": other.inbox_id, "source_id": "s-other" })),
+        )
+        .await
+        .expect(200);
+    let contact_id = contact["payload"]["contact"]["id"].as_i64().unwrap();
+    let conversation = app
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/accounts/{}/conversations", other.account_id),
+            &other.token,
+            Some(
+                json!({ "inbox_id": other.inbox_id, "contact_id": contact_id,
+                         "message": { "content": "shared secret phrase" } }),
+            ),
+        )
+        .await
+        .expect(200);
+    let theirs = conversation["id"].as_i64().unwrap();
+    assert_eq!(ids(&search(&app, "secret").await), vec![mine]);
+    let body = app
+        .send(
+            reqwest::Method::GET,
+            &format!(
+                "/api/v1/accounts/{}/conversations/search?q=secret",
+                other.account_id
+            ),
+            &other.token,
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(ids(&body), vec![theirs]);
+
+    // An agent outside inbox 1 sees nothing; once a member, the conversation.
+    let (agent, token) = app.create_agent("Agent", "agent@example.com").await;
+    let as_agent = |token: String| {
+        let app = &app;
+        async move {
+            app.send(
+                reqwest::Method::GET,
+                &format!("{SEARCH}?q=secret"),
+                &token,
+                None,
+            )
+            .await
+            .expect(200)
+        }
+    };
+    let body = as_agent(token.clone()).await;
+    assert!(ids(&body).is_empty());
+    assert_eq!(body["meta"]["all_count"], 0);
+    app.post(
+        "/api/v1/accounts/1/inbox_members",
+        json!({ "inbox_id": 1, "user_ids": [agent] }),
+    )
+    .await
+    .expect(200);
+    assert_eq!(ids(&as_agent(token).await), vec![mine]);
+}
+
+#[tokio::test]
+async fn a_search_keeps_the_list_filters_order_and_paging() {
+    let app = spawn_app().await;
+    let mut all = Vec::new();
+    for n in 0..30 {
+        all.push(conversation_with(&app, &format!("paging needle {n}")).await);
+    }
+    // Label one and assign another, to check the label filter and the counts.
+    app.post(
+        &format!("/api/v1/accounts/1/conversations/{}/labels", all[3]),
+        json!({ "labels": ["vip"] }),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/api/v1/accounts/1/conversations/{}/assignments", all[5]),
+        json!({ "assignee_id": 1 }),
+    )
+    .await
+    .expect(200);
+
+    let first = search(&app, "needle").await;
+    assert_eq!(first["meta"]["all_count"], 30);
+    assert_eq!(first["meta"]["mine_count"], 1);
+    assert_eq!(first["meta"]["assigned_count"], 1);
+    assert_eq!(first["meta"]["unassigned_count"], 29);
+    let page_one = ids(&first);
+    assert_eq!(page_one.len(), 25);
+    let second = app
+        .get(&format!("{SEARCH}?q=needle&page=2"))
+        .await
+        .expect(200);
+    let mut seen = page_one.clone();
+    seen.extend(ids(&second));
+    assert_eq!(sorted(seen.clone()), sorted(all.clone()));
+    // Newest activity first, as the list: the assignment made all[5] the most recent.
+    assert_eq!(page_one[0], all[5]);
+
+    let labelled = app
+        .get(&format!("{SEARCH}?q=needle&labels=vip"))
+        .await
+        .expect(200);
+    assert_eq!(ids(&labelled), vec![all[3]]);
+    let mine = app
+        .get(&format!("{SEARCH}?q=needle&assignee_type=me"))
+        .await
+        .expect(200);
+    assert_eq!(ids(&mine), vec![all[5]]);
+    assert_eq!(mine["meta"]["all_count"], 30);
+    let oldest_first = app
+        .get(&format!("{SEARCH}?q=needle&sort_by=created_at_asc"))
+        .await
+        .expect(200);
+    assert_eq!(ids(&oldest_first)[0], all[0]);
+    app.get(&format!("{SEARCH}?q=needle&team_id=999"))
+        .await
+        .expect(404);
+}
+
+#[tokio::test]
+async fn the_list_and_meta_apply_q_the_same_way() {
+    let app = spawn_app().await;
+    let open = conversation_with(&app, "listed lemon").await;
+    let resolved = conversation_with(&app, "resolved lemon").await;
+    conversation_with(&app, "no fruit").await;
+    app.post(
+        &format!("/api/v1/accounts/1/conversations/{resolved}/toggle_status"),
+        json!({ "status": "resolved" }),
+    )
+    .await
+    .expect(200);
+    let list = app
+        .get("/api/v1/accounts/1/conversations?q=lemon&status=open")
+        .await
+        .expect(200);
+    let listed: Vec<i64> = list["data"]["payload"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(sorted(listed), sorted(vec![open, resolved]));
+    assert_eq!(list["data"]["meta"]["all_count"], 2);
+    let meta = app
+        .get("/api/v1/accounts/1/conversations/meta?q=LEMON")
+        .await
+        .expect(200);
+    assert_eq!(meta["meta"]["all_count"], 2);
+}
+
+#[tokio::test]
+async fn an_empty_query_matches_every_conversation_with_a_message_and_a_missing_one_lists() {
+    let app = spawn_app().await;
+    let talked = conversation_with(&app, "anything").await;
+    let silent = app.create_conversation(json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let resolved = conversation_with(&app, "closed topic").await;
+    app.post(
+        &format!("/api/v1/accounts/1/conversations/{resolved}/toggle_status"),
+        json!({ "status": "resolved" }),
+    )
+    .await
+    .expect(200);
+    // Present but empty: like Chatwoot's `ILIKE '%%'`, every status, only conversations that
+    // have a searchable message.
+    let body = app.get(&format!("{SEARCH}?q=")).await.expect(200);
+    assert_eq!(sorted(ids(&body)), sorted(vec![talked, resolved]));
+    // Missing: the list's own rule (open conversations) in the search envelope.
+    let body = app.get(SEARCH).await.expect(200);
+    assert_eq!(sorted(ids(&body)), sorted(vec![talked, silent]));
+    assert_eq!(body["meta"]["all_count"], 2);
+}
+
+#[tokio::test]
+async fn hostile_queries_get_clean_answers() {
+    let app = spawn_app().await;
+    let id = conversation_with(
+        &app,
+        "quote \" bracket (( emoji 🎉 tab\there AND OR NOT *:~^",
+    )
+    .await;
+    // Within the length cap, brackets are text like any other.
+    let nested = "(".repeat(499);
+    for q in [
+        nested.as_str(),
+        "\"",
+        "\"unbalanced",
+        "field:value",
+        "a AND b",
+        "*",
+        "\u{0}\u{1}\u{7f}",
+        "🎉",
+        "\\",
+        "' OR 1=1 --",
+    ] {
+        let reply = app.get(&format!("{SEARCH}?{}", encoded(q))).await;
+        assert_eq!(reply.status, 200, "q={q:?}: {}", reply.body);
+    }
+    assert_eq!(ids(&search(&app, "🎉").await), vec![id]);
+    assert_eq!(ids(&search(&app, "\" bracket ((").await), vec![id]);
+    assert_eq!(ids(&search(&app, "tab\there").await), vec![id]);
+    assert_eq!(ids(&search(&app, "*:~^").await), vec![id]);
+
+    let reply = app
+        .get(&format!("{SEARCH}?{}", encoded(&"(".repeat(800))))
+        .await;
+    assert_eq!(reply.status, 422);
+    let long = "x".repeat(10 * 1024);
+    let reply = app.get(&format!("{SEARCH}?q={long}")).await;
+    assert_eq!(reply.status, 422);
+    assert!(error_of(&reply.body).contains("too long"));
+    // Bytes that are not UTF-8 decode to replacement characters, which no message contains.
+    let reply = app.get(&format!("{SEARCH}?q=%FF%FE")).await;
+    assert!(ids(&reply.expect(200)).is_empty());
+}
