@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod corpus;
 pub mod db;
 pub mod error;
 pub mod models;

@@ -10,6 +10,7 @@ use wootlite::config::{DataDir, Settings};
 use wootlite::db::{Db, PoolSizes};
 use wootlite::provision::{self, Bootstrap, NewAccount};
 use wootlite::store::{agents, tokens};
+use wootlite::{corpus, search};
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +34,25 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Rebuild the search index from the database (stop the server first).
+    Reindex(DataDir),
+    /// Fill a data dir with generated conversations and messages, for benchmarks.
+    Generate(GenerateArgs),
+}
+
+#[derive(Args)]
+struct GenerateArgs {
+    #[command(flatten)]
+    data_dir: DataDir,
+    /// Conversations to create in account 1.
+    #[arg(long, default_value_t = 1000)]
+    conversations: u64,
+    /// Messages in each conversation.
+    #[arg(long, default_value_t = 10)]
+    messages_per_conversation: u64,
+    /// Seed of the generator: the same seed gives the same text.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 #[derive(Subcommand)]
@@ -72,11 +92,16 @@ struct AccountCreate {
 }
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or("info,tantivy=warn"),
+    )
+    .init();
     let result = match Cli::parse().command {
         Command::Serve(settings) => serve(settings),
         Command::Token(TokenCommand::Create(args)) => create_token(args),
         Command::Account(AccountCommand::Create(args)) => create_account(args),
+        Command::Reindex(data_dir) => reindex(data_dir),
+        Command::Generate(args) => generate(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -167,5 +192,65 @@ fn create_account(args: AccountCreate) -> Result<(), String> {
     println!("user id:    {}", created.user_id);
     println!("inbox id:   {}", created.inbox_id);
     println!("token:      {}", created.token);
+    Ok(())
+}
+
+/// A progress bar on stderr (drawn only on a terminal) for `(done, total)` reports.
+fn progress_bar(what: &str) -> impl FnMut(u64, u64) {
+    let bar = indicatif::ProgressBar::new(0).with_message(what.to_string());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    move |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+        if done >= total {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn reindex(data_dir: DataDir) -> Result<(), String> {
+    let db = open(&data_dir)?;
+    let started = std::time::Instant::now();
+    let indexed = search::rebuild(
+        &data_dir.search_dir(),
+        &db,
+        &mut progress_bar("indexing messages"),
+    )
+    .map_err(|e| e.to_string())?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "indexed {indexed} messages in {seconds:.1}s ({:.0} messages/s)",
+        indexed as f64 / seconds.max(1e-9)
+    );
+    Ok(())
+}
+
+fn generate(args: GenerateArgs) -> Result<(), String> {
+    let db = open(&args.data_dir)?;
+    let started = std::time::Instant::now();
+    let spec = corpus::Spec {
+        conversations: args.conversations,
+        messages_per_conversation: args.messages_per_conversation,
+        seed: args.seed,
+    };
+    let made = corpus::generate(
+        &db,
+        &spec,
+        Clock::system().now_micros(),
+        &mut progress_bar("writing messages"),
+    )
+    .map_err(|e| e.to_string())?;
+    println!(
+        "generated {} conversations with {} messages in {:.1}s",
+        made.conversations,
+        made.messages,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

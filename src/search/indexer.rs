@@ -93,7 +93,9 @@ impl Indexer {
             "search index rebuilt: {indexed} messages in {:.1}s",
             started.elapsed().as_secs_f64()
         );
-        self.publish(seq)
+        self.publish(seq)?;
+        self.prune(seq);
+        Ok(())
     }
 
     fn catch_up(&mut self, mut after: i64) -> Result<(), SearchError> {

@@ -92,22 +92,27 @@ fn open_existing(dir: &Path) -> Option<(Index, Watermark)> {
     if !dir.join("meta.json").exists() {
         return None;
     }
-    let index = match Index::open_in_dir(dir) {
-        Ok(index) => index,
-        Err(e) => {
-            log::warn!("search index unreadable ({e}); rebuilding it");
-            return None;
+    // tantivy panics on some damaged files (one shorter than its footer) instead of returning
+    // an error; either way the index is rebuilt.
+    let opened = std::panic::catch_unwind(|| {
+        let index = Index::open_in_dir(dir).map_err(|e| format!("unreadable ({e})"))?;
+        let watermark = Watermark::read(&index).ok_or("of another format")?;
+        index
+            .reader()
+            .map_err(|e| format!("with unreadable segments ({e})"))?;
+        Ok::<_, String>((index, watermark))
+    });
+    match opened {
+        Ok(Ok(found)) => Some(found),
+        Ok(Err(problem)) => {
+            log::warn!("search index {problem}; rebuilding it");
+            None
         }
-    };
-    let Some(watermark) = Watermark::read(&index) else {
-        log::warn!("search index of another format; rebuilding it");
-        return None;
-    };
-    if let Err(e) = index.reader() {
-        log::warn!("search index segments unreadable ({e}); rebuilding it");
-        return None;
+        Err(_) => {
+            log::warn!("search index damaged; rebuilding it");
+            None
+        }
     }
-    Some((index, watermark))
 }
 
 /// Whether the index can catch up from the outbox: the rows after its watermark must still be
@@ -166,8 +171,9 @@ pub fn rebuild(
 ) -> Result<u64, SearchError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     let mut opened = open_for_writing(dir, db, threads, 256 << 20)?;
-    let (_, indexed) = indexer::rebuild(&mut opened.writer, &opened.fields, db, progress)?;
+    let (seq, indexed) = indexer::rebuild(&mut opened.writer, &opened.fields, db, progress)?;
     opened.writer.wait_merging_threads()?;
+    db.write_now(|tx| search_feed::prune(tx, seq))?;
     Ok(indexed)
 }
 

@@ -14,6 +14,8 @@ mod helpers;
 mod inboxes;
 mod labels;
 mod messages;
+mod process;
 mod search;
 mod search_differential;
+mod search_recovery;
 mod teams;

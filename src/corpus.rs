@@ -1,0 +1,176 @@
+//! A generated, reproducible corpus for benchmarks: conversations in account 1 (inbox 1), each
+//! with a contact and a run of incoming and outgoing messages. Words follow a Zipf-like law over
+//! a syllable vocabulary, with some accented words, so common words, rare words and short
+//! substrings all occur as they do in real text. One word, [`RARE_WORD`], is planted in one
+//! message out of [`RARE_EVERY`].
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Map};
+
+use crate::db::Db;
+use crate::models::{MessageType, Status};
+use crate::provision;
+use crate::store::conversations::{self, NewConversation};
+use crate::store::messages::{self, NewMessage};
+use crate::store::{contacts, StoreResult};
+
+/// A word found in about one message in [`RARE_EVERY`].
+pub const RARE_WORD: &str = "quokkaberry";
+pub const RARE_EVERY: u64 = 100_000;
+
+const SYLLABLES: &[&str] = &[
+    "ka", "lo", "mi", "ne", "ru", "sa", "ti", "po", "fe", "gu", "da", "vo", "ze", "bi", "ché",
+    "ló", "ñu", "hä",
+];
+const VOCABULARY: usize = 5_000;
+const CONVERSATIONS_PER_TRANSACTION: u64 = 500;
+
+pub struct Spec {
+    pub conversations: u64,
+    pub messages_per_conversation: u64,
+    pub seed: u64,
+}
+
+pub struct Generated {
+    pub conversations: u64,
+    pub messages: u64,
+}
+
+/// Words ordered from most to least frequent.
+fn vocabulary(rng: &mut StdRng) -> Vec<String> {
+    let mut words: Vec<String> = Vec::with_capacity(VOCABULARY);
+    while words.len() < VOCABULARY {
+        let syllables = rng.gen_range(1..=4);
+        let word: String = (0..syllables)
+            .map(|_| SYLLABLES[rng.gen_range(0..SYLLABLES.len())])
+            .collect();
+        if word != RARE_WORD && !words.contains(&word) {
+            words.push(word);
+        }
+    }
+    words
+}
+
+/// An index into the vocabulary drawn with probability about 1/(rank+1) (Zipf, s = 1).
+fn zipf_rank(rng: &mut StdRng) -> usize {
+    let harmonic_max = (VOCABULARY as f64).ln();
+    let u: f64 = rng.gen_range(0.0..harmonic_max);
+    (u.exp() as usize).saturating_sub(1).min(VOCABULARY - 1)
+}
+
+fn sentence(rng: &mut StdRng, words: &[String], rare: bool) -> String {
+    let count = rng.gen_range(6..=24);
+    let mut text: Vec<&str> = (0..count).map(|_| words[zipf_rank(rng)].as_str()).collect();
+    if rare {
+        let at = rng.gen_range(0..text.len());
+        text[at] = RARE_WORD;
+    }
+    let mut sentence = text.join(" ");
+    if let Some(first) = sentence.get(..1) {
+        sentence.replace_range(..1, &first.to_uppercase());
+    }
+    sentence.push(if rng.gen_bool(0.2) { '?' } else { '.' });
+    sentence
+}
+
+/// Fills the data dir's database (provisioning account 1 if it is empty). Reports
+/// `(messages written, total)` after every transaction.
+pub fn generate(
+    db: &Db,
+    spec: &Spec,
+    now: i64,
+    progress: &mut dyn FnMut(u64, u64),
+) -> StoreResult<Generated> {
+    provision::bootstrap(db, None, now)?;
+    let mut rng = StdRng::seed_from_u64(spec.seed);
+    let words = vocabulary(&mut rng);
+    let total = spec.conversations * spec.messages_per_conversation;
+    let mut written = 0u64;
+    let mut made = 0u64;
+    while made < spec.conversations {
+        let batch = CONVERSATIONS_PER_TRANSACTION.min(spec.conversations - made);
+        db.write_now(|tx| {
+            for _ in 0..batch {
+                // Older conversations first, a minute apart, messages a second apart.
+                let started = now - ((spec.conversations - made) as i64) * 60_000_000;
+                let contact = contacts::create(
+                    tx,
+                    1,
+                    contacts::ContactChange {
+                        name: Some(format!("Customer {}", made + 1)),
+                        ..Default::default()
+                    },
+                    started,
+                )?;
+                let contact_inbox = contacts::attach_inbox(
+                    tx,
+                    contact,
+                    1,
+                    &uuid::Uuid::new_v4().to_string(),
+                    started,
+                    || crate::store::StoreError::Rejected("source id taken".into()),
+                )?;
+                let status = match rng.gen_range(0..10) {
+                    0..=5 => Status::Open,
+                    6..=8 => Status::Resolved,
+                    _ => Status::Pending,
+                };
+                let conversation = conversations::create(
+                    tx,
+                    1,
+                    &NewConversation {
+                        inbox_id: 1,
+                        contact_id: contact,
+                        contact_inbox_id: contact_inbox,
+                        status,
+                        assignee_id: rng.gen_bool(0.3).then_some(1),
+                        team_id: None,
+                        snoozed_until: None,
+                        additional_attributes: Map::new(),
+                        custom_attributes: Map::new(),
+                    },
+                    started,
+                )?;
+                for n in 0..spec.messages_per_conversation {
+                    written += 1;
+                    let incoming = n % 2 == 0;
+                    let rare = written % RARE_EVERY == RARE_EVERY / 2;
+                    let message = NewMessage {
+                        message_type: if incoming {
+                            MessageType::Incoming
+                        } else {
+                            MessageType::Outgoing
+                        },
+                        content: Some(sentence(&mut rng, &words, rare)),
+                        private: !incoming && rng.gen_bool(0.05),
+                        content_type: "text".into(),
+                        content_attributes: json!({}),
+                        source_id: None,
+                        additional_attributes: json!({}),
+                        sender: Some(if incoming {
+                            ("Contact", contact)
+                        } else {
+                            ("User", 1)
+                        }),
+                    };
+                    messages::insert(
+                        tx,
+                        1,
+                        1,
+                        conversation.id,
+                        &message,
+                        started + n as i64 * 1_000_000,
+                    )?;
+                }
+                made += 1;
+            }
+            Ok(())
+        })?;
+        progress(written, total);
+    }
+    Ok(Generated {
+        conversations: made,
+        messages: written,
+    })
+}

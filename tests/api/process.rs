@@ -1,0 +1,148 @@
+//! The real binary as a child process: started on a free port, talked to over HTTP, stopped
+//! with SIGTERM or killed with SIGKILL.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub const BINARY: &str = env!("CARGO_BIN_EXE_wootlite");
+
+pub struct Server {
+    child: Child,
+    pub banner: Vec<String>,
+    pub url: String,
+}
+
+/// Starts `wootlite serve` on a free port and reads its banner up to the `try:` line.
+pub async fn start(data_dir: &Path, bootstrap_token: Option<&str>) -> Server {
+    let mut command = Command::new(BINARY);
+    command
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env_remove("WOOTLITE_BOOTSTRAP_TOKEN")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    if let Some(token) = bootstrap_token {
+        command.env("WOOTLITE_BOOTSTRAP_TOKEN", token);
+    }
+    let mut child = command.spawn().expect("binary starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut banner = Vec::new();
+    let read = async {
+        while let Some(line) = lines.next_line().await.expect("stdout") {
+            let done = line.trim_start().starts_with("try:");
+            banner.push(line);
+            if done {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), read)
+        .await
+        .expect("banner printed");
+    let url = banner[0]
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("url in the first banner line")
+        .to_string();
+    Server { child, banner, url }
+}
+
+impl Server {
+    pub fn line(&self, key: &str) -> String {
+        let line = self
+            .banner
+            .iter()
+            .find(|l| l.trim_start().starts_with(key))
+            .unwrap_or_else(|| panic!("no {key} in banner {:?}", self.banner));
+        line.trim_start()[key.len()..].trim().to_string()
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let response = reqwest::Client::new()
+            .get(format!("{}{path}", self.url))
+            .header("api_access_token", token)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// SIGTERM, as a service manager stops it; waits for a clean exit.
+    pub async fn stop(mut self) {
+        let pid = self.child.id().expect("running").to_string();
+        let killed = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .unwrap();
+        assert!(killed.success());
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("stops after SIGTERM")
+            .unwrap();
+        assert!(status.success(), "exit status {status}");
+    }
+}
+
+pub async fn run(args: &[&str], data_dir: &Path) -> std::process::Output {
+    Command::new(BINARY)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .expect("runs")
+}
+
+impl Server {
+    /// Any request with a JSON body; connection failures (a killed server) are `None`.
+    pub async fn try_send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Option<(u16, Value)> {
+        let mut request = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.url))
+            .header("api_access_token", token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.ok()?;
+        let status = response.status().as_u16();
+        let text = response.text().await.ok()?;
+        Some((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+    }
+
+    /// A request that must succeed with 200; returns the body.
+    pub async fn ok(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let (status, body) = self
+            .try_send(method, path, token, body)
+            .await
+            .expect("server answers");
+        assert_eq!(status, 200, "{path}: {body}");
+        body
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub async fn kill(mut self) {
+        self.child.start_kill().expect("kill sent");
+        self.child.wait().await.expect("reaped");
+    }
+}
