@@ -16,6 +16,7 @@ mod labels;
 mod messages;
 mod process;
 mod search;
+mod search_crash;
 mod search_differential;
 mod search_recovery;
 mod teams;

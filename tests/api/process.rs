@@ -103,27 +103,28 @@ pub async fn run(args: &[&str], data_dir: &Path) -> std::process::Output {
         .expect("runs")
 }
 
-impl Server {
-    /// Any request with a JSON body; connection failures (a killed server) are `None`.
-    pub async fn try_send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: &str,
-        body: Option<Value>,
-    ) -> Option<(u16, Value)> {
-        let mut request = reqwest::Client::new()
-            .request(method, format!("{}{path}", self.url))
-            .header("api_access_token", token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.ok()?;
-        let status = response.status().as_u16();
-        let text = response.text().await.ok()?;
-        Some((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+/// Any request with a JSON body to the server at `url`; connection failures (a killed server)
+/// are `None`.
+pub async fn try_send(
+    url: &str,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> Option<(u16, Value)> {
+    let mut request = reqwest::Client::new()
+        .request(method, format!("{url}{path}"))
+        .header("api_access_token", token);
+    if let Some(body) = body {
+        request = request.json(&body);
     }
+    let response = request.send().await.ok()?;
+    let status = response.status().as_u16();
+    let text = response.text().await.ok()?;
+    Some((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+}
 
+impl Server {
     /// A request that must succeed with 200; returns the body.
     pub async fn ok(
         &self,
@@ -132,8 +133,7 @@ impl Server {
         token: &str,
         body: Option<Value>,
     ) -> Value {
-        let (status, body) = self
-            .try_send(method, path, token, body)
+        let (status, body) = try_send(&self.url, method, path, token, body)
             .await
             .expect("server answers");
         assert_eq!(status, 200, "{path}: {body}");
