@@ -52,6 +52,11 @@ fn vocabulary(rng: &mut StdRng) -> Vec<String> {
     words
 }
 
+/// The corpus's most frequent word for a seed.
+pub fn most_common_word(seed: u64) -> String {
+    vocabulary(&mut StdRng::seed_from_u64(seed)).swap_remove(0)
+}
+
 /// An index into the vocabulary drawn with probability about 1/(rank+1) (Zipf, s = 1).
 fn zipf_rank(rng: &mut StdRng) -> usize {
     let harmonic_max = (VOCABULARY as f64).ln();
@@ -74,6 +79,55 @@ fn sentence(rng: &mut StdRng, words: &[String], rare: bool) -> String {
     sentence
 }
 
+/// A conversation in account 1, inbox 1, with a new contact: `(conversation id, contact id)`.
+fn new_conversation(
+    tx: &rusqlite::Connection,
+    number: u64,
+    status: Status,
+    assignee_id: Option<i64>,
+    now: i64,
+) -> StoreResult<(i64, i64)> {
+    let contact = contacts::create(
+        tx,
+        1,
+        contacts::ContactChange {
+            name: Some(format!("Customer {number}")),
+            ..Default::default()
+        },
+        now,
+    )?;
+    let contact_inbox = contacts::attach_inbox(
+        tx,
+        contact,
+        1,
+        &uuid::Uuid::new_v4().to_string(),
+        now,
+        || crate::store::StoreError::Rejected("source id taken".into()),
+    )?;
+    let conversation = conversations::create(
+        tx,
+        1,
+        &NewConversation {
+            inbox_id: 1,
+            contact_id: contact,
+            contact_inbox_id: contact_inbox,
+            status,
+            assignee_id,
+            team_id: None,
+            snoozed_until: None,
+            additional_attributes: Map::new(),
+            custom_attributes: Map::new(),
+        },
+        now,
+    )?;
+    Ok((conversation.id, contact))
+}
+
+/// One more open conversation without messages, for probes; returns its id.
+pub fn add_conversation(db: &Db, now: i64) -> StoreResult<i64> {
+    db.write_now(|tx| new_conversation(tx, 0, Status::Open, None, now).map(|(id, _)| id))
+}
+
 /// Fills the data dir's database (provisioning account 1 if it is empty). Reports
 /// `(messages written, total)` after every transaction.
 pub fn generate(
@@ -94,44 +148,14 @@ pub fn generate(
             for _ in 0..batch {
                 // Older conversations first, a minute apart, messages a second apart.
                 let started = now - ((spec.conversations - made) as i64) * 60_000_000;
-                let contact = contacts::create(
-                    tx,
-                    1,
-                    contacts::ContactChange {
-                        name: Some(format!("Customer {}", made + 1)),
-                        ..Default::default()
-                    },
-                    started,
-                )?;
-                let contact_inbox = contacts::attach_inbox(
-                    tx,
-                    contact,
-                    1,
-                    &uuid::Uuid::new_v4().to_string(),
-                    started,
-                    || crate::store::StoreError::Rejected("source id taken".into()),
-                )?;
                 let status = match rng.gen_range(0..10) {
                     0..=5 => Status::Open,
                     6..=8 => Status::Resolved,
                     _ => Status::Pending,
                 };
-                let conversation = conversations::create(
-                    tx,
-                    1,
-                    &NewConversation {
-                        inbox_id: 1,
-                        contact_id: contact,
-                        contact_inbox_id: contact_inbox,
-                        status,
-                        assignee_id: rng.gen_bool(0.3).then_some(1),
-                        team_id: None,
-                        snoozed_until: None,
-                        additional_attributes: Map::new(),
-                        custom_attributes: Map::new(),
-                    },
-                    started,
-                )?;
+                let assignee = rng.gen_bool(0.3).then_some(1);
+                let (conversation, contact) =
+                    new_conversation(tx, made + 1, status, assignee, started)?;
                 for n in 0..spec.messages_per_conversation {
                     written += 1;
                     let incoming = n % 2 == 0;
@@ -158,7 +182,7 @@ pub fn generate(
                         tx,
                         1,
                         1,
-                        conversation.id,
+                        conversation,
                         &message,
                         started + n as i64 * 1_000_000,
                     )?;

@@ -278,6 +278,49 @@ mod tests {
         assert!(error.to_string().contains("newer"));
     }
 
+    /// A search holding every heavy turn leaves plain reads free, and the next search waits for
+    /// a turn instead of taking another connection.
+    #[tokio::test]
+    async fn heavy_reads_queue_on_their_own_pool_and_never_block_plain_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(
+            &dir.path().join("db.sqlite3"),
+            PoolSizes { read: 1, heavy: 1 },
+        )
+        .unwrap();
+        let (started, running) = tokio::sync::oneshot::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let first = tokio::spawn({
+            let db = db.clone();
+            async move {
+                db.read_heavy(move |_| {
+                    started.send(()).unwrap();
+                    released.recv().unwrap();
+                    Ok(1)
+                })
+                .await
+            }
+        });
+        running.await.unwrap();
+        let second = tokio::spawn({
+            let db = db.clone();
+            async move { db.read_heavy(|_| Ok(2)).await }
+        });
+        // The only read connection is free although the heavy pool is taken.
+        let plain: i64 = db
+            .read(|c| Ok(c.query_row("SELECT 3", [], |r| r.get(0))?))
+            .await
+            .unwrap();
+        assert_eq!(plain, 3);
+        assert!(
+            !second.is_finished(),
+            "a second search ran beside the first"
+        );
+        release.send(()).unwrap();
+        assert_eq!(first.await.unwrap().unwrap(), 1);
+        assert_eq!(second.await.unwrap().unwrap(), 2);
+    }
+
     #[test]
     fn every_connection_gets_the_pragmas() {
         let dir = tempfile::tempdir().unwrap();

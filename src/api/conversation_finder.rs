@@ -75,7 +75,7 @@ pub async fn find(
             let hits = index
                 .find(principal.account_id, &q)
                 .map_err(|e| StoreError::Database(e.to_string()))?;
-            let ids = hits.keys().copied().collect();
+            let ids = hits.conversation_ids().to_vec();
             query.filter.text = Some(TextMatch::Conversations(Arc::new(ids)));
             run(
                 conn,
@@ -120,7 +120,7 @@ fn run(
         .map(|c| {
             let message = match &shown {
                 Shown::Latest => None,
-                Shown::Matching(hits) => hits.get(&c.id).copied(),
+                Shown::Matching(hits) => hits.newest_message(c.id),
                 Shown::Searchable => search_feed::latest_searchable(conn, c.id)?,
             };
             render_showing(conn, c, principal.user_id, &page.links, message)

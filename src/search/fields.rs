@@ -6,11 +6,11 @@ use tantivy::schema::{
 use tantivy::tokenizer::{PreTokenizedString, Token};
 use tantivy::TantivyDocument;
 
-use super::text::{fold, grams};
+use super::text::{fold, grams, words};
 use crate::store::search_feed::SearchableMessage;
 
 /// Bumped whenever the schema or the tokens change; an index of another format is rebuilt.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 #[derive(Clone, Copy)]
 pub struct Fields {
@@ -20,6 +20,7 @@ pub struct Fields {
     pub chars: Field,
     pub bigrams: Field,
     pub trigrams: Field,
+    pub words: Field,
 }
 
 fn gram_field(positions: bool) -> TextOptions {
@@ -49,12 +50,13 @@ pub fn schema() -> (Schema, Fields) {
         chars: builder.add_text_field("chars", gram_field(false)),
         bigrams: builder.add_text_field("bigrams", gram_field(false)),
         trigrams: builder.add_text_field("trigrams", gram_field(true)),
+        words: builder.add_text_field("words", gram_field(false)),
     };
     (builder.build(), fields)
 }
 
-fn tokens(folded: &[char], n: usize) -> PreTokenizedString {
-    let tokens = grams(folded, n)
+fn pre_tokenized(tokens: impl Iterator<Item = (usize, String)>) -> PreTokenizedString {
+    let tokens = tokens
         .map(|(position, text)| Token {
             offset_from: 0,
             offset_to: 0,
@@ -80,8 +82,12 @@ pub fn document(fields: &Fields, message: &SearchableMessage) -> TantivyDocument
     doc.add_u64(fields.message_id, id_value(message.id));
     doc.add_u64(fields.conversation_id, id_value(message.conversation_id));
     doc.add_u64(fields.account_id, id_value(message.account_id));
-    doc.add_pre_tokenized_text(fields.chars, tokens(&folded, 1));
-    doc.add_pre_tokenized_text(fields.bigrams, tokens(&folded, 2));
-    doc.add_pre_tokenized_text(fields.trigrams, tokens(&folded, 3));
+    doc.add_pre_tokenized_text(fields.chars, pre_tokenized(grams(&folded, 1)));
+    doc.add_pre_tokenized_text(fields.bigrams, pre_tokenized(grams(&folded, 2)));
+    doc.add_pre_tokenized_text(fields.trigrams, pre_tokenized(grams(&folded, 3)));
+    doc.add_pre_tokenized_text(
+        fields.words,
+        pre_tokenized(words(&folded).into_iter().enumerate()),
+    );
     doc
 }

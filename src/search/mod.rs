@@ -7,6 +7,7 @@
 //! index that is missing, unreadable, of another format, or behind a pruned outbox is rebuilt
 //! from the messages table.
 
+mod contains;
 mod fields;
 mod indexer;
 mod query;
@@ -258,13 +259,10 @@ impl SearchIndex {
     /// The account's conversations with a message containing `needle` (not empty), each with
     /// its newest matching message.
     pub fn find(&self, account_id: i64, needle: &str) -> Result<ConversationHits, SearchError> {
-        let Some(query) = query::matching(&self.fields, account_id, needle) else {
-            return Ok(ConversationHits::new());
-        };
-        Ok(self
-            .reader
-            .searcher()
-            .search(&*query, &query::ConversationsCollector)?)
+        let searcher = self.reader.searcher();
+        let query = query::matching(&searcher, &self.fields, account_id, needle)?
+            .unwrap_or_else(|| Box::new(tantivy::query::EmptyQuery));
+        Ok(query::conversations(&searcher, &*query)?)
     }
 
     pub fn document_count(&self) -> u64 {

@@ -1,16 +1,13 @@
 //! Queries built from the folded text itself (never through tantivy's query parser, which a
-//! few hundred nested brackets overflow) and the collector that turns hits into conversations.
+//! few hundred nested brackets overflow), and the gathering of hits into conversations.
 
-use std::collections::HashMap;
-
-use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::Column;
-use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{BooleanQuery, EnableScoring, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, Term};
+use tantivy::{Searcher, Term};
 
+use super::contains::ContainsQuery;
 use super::fields::{id_value, Fields};
-use super::text::{fold, lookup, Lookup};
+use super::text::{fold, is_one_word, lookup, Lookup};
 
 fn term_query(field: Field, text: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(
@@ -19,11 +16,50 @@ fn term_query(field: Field, text: &str) -> Box<dyn Query> {
     ))
 }
 
+/// A phrase whose rarest trigram is in more documents than this checks positions in too many;
+/// a one-word query then looks through the words instead.
+const PHRASE_CANDIDATES_UP_TO: u64 = 10_000;
+
 /// The account's messages containing `needle` (not empty), or None for an empty needle.
-pub fn matching(fields: &Fields, account_id: i64, needle: &str) -> Option<Box<dyn Query>> {
-    let text = match lookup(&fold(needle))? {
+pub fn matching(
+    searcher: &Searcher,
+    fields: &Fields,
+    account_id: i64,
+    needle: &str,
+) -> tantivy::Result<Option<Box<dyn Query>>> {
+    matching_with(
+        searcher,
+        fields,
+        account_id,
+        needle,
+        PHRASE_CANDIDATES_UP_TO,
+    )
+}
+
+fn matching_with(
+    searcher: &Searcher,
+    fields: &Fields,
+    account_id: i64,
+    needle: &str,
+    phrase_candidates_up_to: u64,
+) -> tantivy::Result<Option<Box<dyn Query>>> {
+    let folded = fold(needle);
+    let Some(lookup) = lookup(&folded) else {
+        return Ok(None);
+    };
+    let text = match lookup {
         Lookup::Char(c) => term_query(fields.chars, &c),
         Lookup::Bigram(b) => term_query(fields.bigrams, &b),
+        Lookup::Trigrams(grams)
+            if is_one_word(&folded)
+                && fewest_documents(searcher, fields.trigrams, &grams)?
+                    > phrase_candidates_up_to =>
+        {
+            Box::new(ContainsQuery::new(
+                fields.words,
+                &folded.iter().collect::<String>(),
+            ))
+        }
         Lookup::Trigrams(grams) if grams.len() == 1 => term_query(fields.trigrams, &grams[0].1),
         Lookup::Trigrams(grams) => Box::new(PhraseQuery::new_with_offset(
             grams
@@ -36,75 +72,174 @@ pub fn matching(fields: &Fields, account_id: i64, needle: &str) -> Option<Box<dy
         Term::from_field_u64(fields.account_id, id_value(account_id)),
         IndexRecordOption::Basic,
     ));
-    Some(Box::new(BooleanQuery::new(vec![
+    Ok(Some(Box::new(BooleanQuery::new(vec![
         (Occur::Must, account),
         (Occur::Must, text),
-    ])))
+    ]))))
+}
+
+/// Documents holding the rarest of these trigrams.
+fn fewest_documents(
+    searcher: &Searcher,
+    field: Field,
+    grams: &[(usize, String)],
+) -> tantivy::Result<u64> {
+    let mut fewest = u64::MAX;
+    for (_, gram) in grams {
+        fewest = fewest.min(searcher.doc_freq(&Term::from_field_text(field, gram))?);
+    }
+    Ok(fewest)
 }
 
 /// Matching conversations, each with the id of its newest matching message.
-pub type ConversationHits = HashMap<i64, i64>;
-
-/// Collects `conversation id -> newest matching message id` from fast fields, without scoring.
-pub struct ConversationsCollector;
-
-pub struct SegmentConversations {
-    conversation: Column<u64>,
-    message: Column<u64>,
-    hits: ConversationHits,
+///
+/// Conversation ids are dense, so hits are kept in an array indexed by conversation id: one
+/// store per matching message, whether a search finds ten messages or a million.
+pub struct ConversationHits {
+    /// Newest matching message per conversation id; 0 where none matched.
+    newest: Vec<u64>,
+    /// The conversations with a hit, each once.
+    ids: Vec<i64>,
 }
 
-fn merge_into(into: &mut ConversationHits, conversation: i64, message: i64) {
-    into.entry(conversation)
-        .and_modify(|newest| *newest = (*newest).max(message))
-        .or_insert(message);
+impl ConversationHits {
+    fn for_ids_up_to(max: u64) -> Self {
+        Self {
+            // Zeroed allocations of large arrays are lazy, so a rare word touches few pages.
+            newest: vec![0; usize::try_from(max).unwrap_or(0).saturating_add(1)],
+            ids: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, conversation: u64, message: u64) {
+        let Some(slot) = usize::try_from(conversation)
+            .ok()
+            .and_then(|at| self.newest.get_mut(at))
+        else {
+            return;
+        };
+        if *slot == 0 {
+            self.ids.push(conversation as i64);
+        }
+        *slot = (*slot).max(message);
+    }
+
+    pub fn conversation_ids(&self) -> &[i64] {
+        &self.ids
+    }
+
+    pub fn newest_message(&self, conversation: i64) -> Option<i64> {
+        let at = usize::try_from(conversation).ok()?;
+        self.newest
+            .get(at)
+            .copied()
+            .filter(|&m| m != 0)
+            .map(|m| m as i64)
+    }
 }
 
-impl Collector for ConversationsCollector {
-    type Fruit = ConversationHits;
-    type Child = SegmentConversations;
-
-    fn for_segment(
-        &self,
-        _segment: SegmentOrdinal,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<SegmentConversations> {
-        let fast = reader.fast_fields();
-        Ok(SegmentConversations {
-            conversation: fast.u64("conversation_id")?,
-            message: fast.u64("message_id")?,
-            hits: HashMap::new(),
+/// Runs `query` over every segment without scoring, gathering conversations from fast fields.
+pub fn conversations(searcher: &Searcher, query: &dyn Query) -> tantivy::Result<ConversationHits> {
+    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let columns = searcher
+        .segment_readers()
+        .iter()
+        .map(|reader| {
+            let fast = reader.fast_fields();
+            Ok((
+                reader,
+                fast.u64("conversation_id")?,
+                fast.u64("message_id")?,
+            ))
         })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(&self, fruits: Vec<ConversationHits>) -> tantivy::Result<ConversationHits> {
-        let mut fruits = fruits.into_iter();
-        let mut all = fruits.next().unwrap_or_default();
-        for fruit in fruits {
-            for (conversation, message) in fruit {
-                merge_into(&mut all, conversation, message);
+        .collect::<tantivy::Result<Vec<_>>>()?;
+    let max = columns
+        .iter()
+        .map(|(_, conversation, _)| conversation.max_value())
+        .max()
+        .unwrap_or(0);
+    let mut hits = ConversationHits::for_ids_up_to(max);
+    for (reader, conversation, message) in &columns {
+        let alive = reader.alive_bitset();
+        weight.for_each_no_score(reader, &mut |docs| {
+            for &doc in docs {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    if let (Some(c), Some(m)) = (conversation.first(doc), message.first(doc)) {
+                        hits.add(c, m);
+                    }
+                }
             }
-        }
-        Ok(all)
+        })?;
     }
+    Ok(hits)
 }
 
-impl SegmentCollector for SegmentConversations {
-    type Fruit = ConversationHits;
+#[cfg(test)]
+mod tests {
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    use tantivy::{Index, TantivyDocument};
 
-    fn collect(&mut self, doc: DocId, _score: Score) {
-        if let (Some(conversation), Some(message)) =
-            (self.conversation.first(doc), self.message.first(doc))
-        {
-            merge_into(&mut self.hits, conversation as i64, message as i64);
+    use super::*;
+    use crate::search::fields::{document, schema};
+    use crate::search::text::contains;
+    use crate::store::search_feed::SearchableMessage;
+
+    const PIECES: &[&str] = &[
+        "ab", "ba", "a", "b", "AB", "é", "É", "ñ", "x", "İ", "ς", "Σ", " ", ".", "-", "1", "2",
+    ];
+
+    /// Both ways of answering a query of three or more characters (phrase of trigrams, words
+    /// containing it) give exactly the documents a plain scan finds.
+    #[test]
+    fn the_phrase_and_the_word_lookups_agree_with_a_scan() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let (schema, fields) = schema();
+        let index = Index::create_in_ram(schema);
+        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let mut texts = Vec::new();
+        for id in 1..=400 {
+            let content: String = (0..rng.gen_range(1..10))
+                .map(|_| PIECES[rng.gen_range(0..PIECES.len())])
+                .collect();
+            let message = SearchableMessage {
+                id,
+                account_id: 1 + id % 2,
+                conversation_id: id,
+                content: content.clone(),
+            };
+            let doc: TantivyDocument = document(&fields, &message);
+            writer.add_document(doc).unwrap();
+            texts.push(message);
         }
-    }
-
-    fn harvest(self) -> ConversationHits {
-        self.hits
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let mut checked = 0;
+        for _ in 0..300 {
+            let source = &texts[rng.gen_range(0..texts.len())].content;
+            let chars: Vec<char> = source.chars().collect();
+            let len = rng.gen_range(1..=chars.len().min(6));
+            let start = rng.gen_range(0..=chars.len() - len);
+            let needle: String = chars[start..start + len].iter().collect();
+            let mut expected: Vec<i64> = texts
+                .iter()
+                .filter(|m| m.account_id == 1 && contains(&m.content, &needle))
+                .map(|m| m.conversation_id)
+                .collect();
+            expected.sort();
+            for threshold in [0, u64::MAX] {
+                let query = matching_with(&searcher, &fields, 1, &needle, threshold)
+                    .unwrap()
+                    .unwrap();
+                let mut found = conversations(&searcher, &*query)
+                    .unwrap()
+                    .conversation_ids()
+                    .to_vec();
+                found.sort();
+                assert_eq!(found, expected, "{needle:?} (threshold {threshold})");
+            }
+            checked += usize::from(!expected.is_empty());
+        }
+        assert!(checked > 200);
     }
 }

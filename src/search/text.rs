@@ -34,6 +34,20 @@ pub fn grams(folded: &[char], n: usize) -> impl Iterator<Item = (usize, String)>
         .map(|(offset, window)| (offset, window.iter().collect()))
 }
 
+/// The words of folded text: its maximal runs of alphanumeric characters. A query made only of
+/// alphanumeric characters occurs in a text exactly when it occurs inside one of its words.
+pub fn words(folded: &[char]) -> Vec<String> {
+    folded
+        .split(|c| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.iter().collect())
+        .collect()
+}
+
+pub fn is_one_word(folded: &[char]) -> bool {
+    !folded.is_empty() && folded.iter().all(|c| c.is_alphanumeric())
+}
+
 /// What a non-empty folded query looks up.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Lookup {
@@ -102,6 +116,17 @@ mod tests {
             Some(Lookup::Trigrams(vec![(0, "abc".into()), (3, "def".into())]))
         );
         assert_eq!(lookup(&[]), None);
+    }
+
+    #[test]
+    fn words_split_on_everything_but_letters_and_digits() {
+        assert_eq!(
+            words(&fold("Hi, wörld-2 🎉ok")),
+            vec!["hi", "wörld", "2", "ok"]
+        );
+        assert!(is_one_word(&fold("Wörld2")));
+        assert!(!is_one_word(&fold("a b")));
+        assert!(!is_one_word(&[]));
     }
 
     #[test]

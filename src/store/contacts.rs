@@ -204,22 +204,32 @@ fn check_unique(
     contact_id: i64,
     contact: &Contact,
 ) -> StoreResult<()> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT MAX(email = ?3), MAX(phone_number = ?4), MAX(identifier = ?5)
-           FROM contacts
-          WHERE account_id = ?1 AND id != ?2
-            AND (email = ?3 OR phone_number = ?4 OR identifier = ?5)",
-    )?;
-    let taken: (Option<bool>, Option<bool>, Option<bool>) = stmt.query_row(
-        params![
-            account_id,
-            contact_id,
-            contact.email,
-            contact.phone_number,
-            contact.identifier
-        ],
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-    )?;
+    // One probe per column, each on its own unique index (an OR of the three scans every
+    // contact of the account).
+    let taken = |sql: &str, value: &Option<String>| -> StoreResult<Option<bool>> {
+        match value {
+            Some(value) => Ok(Some(super::exists(
+                conn,
+                sql,
+                params![account_id, value, contact_id],
+            )?)),
+            None => Ok(None),
+        }
+    };
+    let taken = (
+        taken(
+            "SELECT 1 FROM contacts WHERE account_id = ?1 AND email = ?2 AND id != ?3",
+            &contact.email,
+        )?,
+        taken(
+            "SELECT 1 FROM contacts WHERE account_id = ?1 AND phone_number = ?2 AND id != ?3",
+            &contact.phone_number,
+        )?,
+        taken(
+            "SELECT 1 FROM contacts WHERE account_id = ?1 AND identifier = ?2 AND id != ?3",
+            &contact.identifier,
+        )?,
+    );
     let mut messages = Vec::new();
     let mut attributes = Vec::new();
     for (is_taken, attribute, label) in [

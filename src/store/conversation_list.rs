@@ -171,11 +171,19 @@ impl Where {
     }
 }
 
+/// A search matching at most this many conversations is read by id; more, by scanning the
+/// account's conversations against the set.
+const READ_BY_ID_UP_TO: usize = 2_000;
+
 /// Which table a WHERE clause reads.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Table {
     /// `conversations c`
     Conversations,
+    /// `conversations c`, looked up by the ids a search found: the account condition must not
+    /// lead SQLite to scan the account's conversations instead (the unary `+` keeps it off the
+    /// indexes).
+    ConversationsById,
     /// `conversation_counts`, which names the same columns without an alias.
     Counts,
 }
@@ -183,9 +191,13 @@ enum Table {
 /// The conditions both tables can answer.
 fn scope(principal: &Principal, filter: &Filter, table: Table) -> Where {
     let mut w = Where::default();
-    let (account, status, inbox, team, visible) = if table == Table::Conversations {
+    let (account, status, inbox, team, visible) = if table != Table::Counts {
         (
-            "c.account_id = ?",
+            if table == Table::ConversationsById {
+                "+c.account_id = ?"
+            } else {
+                "c.account_id = ?"
+            },
             "c.status = ?",
             "c.inbox_id = ?",
             "c.team_id = ?",
@@ -219,7 +231,13 @@ fn scope(principal: &Principal, filter: &Filter, table: Table) -> Where {
 
 /// The conditions only the conversations table can answer.
 fn conversation_scope(principal: &Principal, filter: &Filter) -> Where {
-    let mut w = scope(principal, filter, Table::Conversations);
+    let table = match &filter.text {
+        Some(TextMatch::Conversations(ids)) if ids.len() <= READ_BY_ID_UP_TO => {
+            Table::ConversationsById
+        }
+        _ => Table::Conversations,
+    };
+    let mut w = scope(principal, filter, table);
     if !filter.labels.is_empty() {
         let labels = serde_json::Value::from(filter.labels.clone()).to_string();
         w.and(
