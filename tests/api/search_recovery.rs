@@ -91,10 +91,13 @@ async fn a_missing_corrupt_or_foreign_index_is_rebuilt_on_start() {
             std::fs::write(index.join("meta.json"), "{ not json").unwrap()
         }),
         ("older format", |index| {
-            let meta = std::fs::read_to_string(index.join("meta.json")).unwrap();
-            assert!(meta.contains("\\\"format\\\":1"), "{meta}");
-            let older = meta.replace("\\\"format\\\":1", "\\\"format\\\":0");
-            std::fs::write(index.join("meta.json"), older).unwrap();
+            let file = index.join("meta.json");
+            let mut meta: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+            let mut payload: Value =
+                serde_json::from_str(meta["payload"].as_str().unwrap()).unwrap();
+            payload["format"] = json!(0);
+            meta["payload"] = json!(payload.to_string());
+            std::fs::write(&file, meta.to_string()).unwrap();
         }),
         ("truncated segment files", |index| {
             let files = segment_files(index);
