@@ -8,7 +8,8 @@
 //! 3. index lag at 1,000 messages/s: write acknowledged -> visible to searches, with no search
 //!    hurrying the indexer (its background batching) and as a search right after a write sees
 //!    it (read-your-writes wait);
-//! 4. isolation over HTTP: list latency alone and while clients run heavy searches.
+//! 4. over HTTP: a rare-word search end to end, and list latency alone and while clients run
+//!    heavy searches (isolation).
 //!
 //! `cargo bench --bench search`; WOOTLITE_BENCH_CONVERSATIONS sets the corpus size. The corpus
 //! is generated once under target/bench-data and reused; WOOTLITE_BENCH_SKIP_REBUILD=1 keeps the
@@ -334,6 +335,25 @@ fn isolation(dir: &Path) {
             }
             percentiles(samples)
         };
+        let mut samples = Vec::new();
+        for _ in 0..200 {
+            let started = Instant::now();
+            let response = client
+                .get(format!("{base}/search?q={RARE_WORD}"))
+                .header("api_access_token", &token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            response.bytes().await.unwrap();
+            samples.push(started.elapsed());
+        }
+        let rare = percentiles(samples);
+        println!(
+            "HTTP GET /conversations/search?q={RARE_WORD}: p50 {:.2}ms p99 {:.2}ms (whole response, 10 conversations rendered)",
+            ms(rare.p50),
+            ms(rare.p99)
+        );
         let alone = list(client.clone(), base.clone(), token.clone()).await;
         let busy = Arc::new(AtomicBool::new(true));
         let searchers: Vec<_> = (0..8)

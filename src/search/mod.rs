@@ -13,7 +13,7 @@ mod indexer;
 mod query;
 pub mod text;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc;
 use std::sync::Mutex;
 use std::thread::JoinHandle;
@@ -187,7 +187,6 @@ pub fn count_documents(dir: &Path) -> Result<u64, SearchError> {
 /// The serving side: a reader that follows the indexer's commits, and the watermark those
 /// commits have made visible.
 pub struct SearchIndex {
-    dir: PathBuf,
     fields: Fields,
     reader: IndexReader,
     /// The newest outbox row visible to searches; -1 until the first catch-up is done.
@@ -221,17 +220,12 @@ impl SearchIndex {
             .spawn(move || worker.run())
             .map_err(directory_error(dir))?;
         Ok(Self {
-            dir: dir.to_path_buf(),
             fields: opened.fields,
             reader,
             visible,
             signals: Mutex::new(signals),
             worker: Mutex::new(Some(handle)),
         })
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     fn signal(&self, signal: indexer::Signal) {

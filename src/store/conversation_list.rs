@@ -171,10 +171,6 @@ impl Where {
     }
 }
 
-/// A search matching at most this many conversations is read by id; more, by scanning the
-/// account's conversations against the set.
-const READ_BY_ID_UP_TO: usize = 2_000;
-
 /// Which table a WHERE clause reads.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Table {
@@ -182,7 +178,8 @@ enum Table {
     Conversations,
     /// `conversations c`, looked up by the ids a search found: the account condition must not
     /// lead SQLite to scan the account's conversations instead (the unary `+` keeps it off the
-    /// indexes).
+    /// indexes). Measured on 100,000 conversations, reading by id is the faster plan even when
+    /// a search matches all of them.
     ConversationsById,
     /// `conversation_counts`, which names the same columns without an alias.
     Counts,
@@ -232,9 +229,7 @@ fn scope(principal: &Principal, filter: &Filter, table: Table) -> Where {
 /// The conditions only the conversations table can answer.
 fn conversation_scope(principal: &Principal, filter: &Filter) -> Where {
     let table = match &filter.text {
-        Some(TextMatch::Conversations(ids)) if ids.len() <= READ_BY_ID_UP_TO => {
-            Table::ConversationsById
-        }
+        Some(TextMatch::Conversations(_)) => Table::ConversationsById,
         _ => Table::Conversations,
     };
     let mut w = scope(principal, filter, table);
@@ -279,7 +274,10 @@ fn conversation_scope(principal: &Principal, filter: &Filter) -> Where {
             vec![],
         ),
         Some(TextMatch::Conversations(ids)) => {
-            let ids: Vec<Value> = ids.iter().map(|&id| Value::Integer(id)).collect();
+            // In key order, SQLite builds its lookup table for the list by appending.
+            let mut ids: Vec<i64> = ids.to_vec();
+            ids.sort_unstable();
+            let ids: Vec<Value> = ids.into_iter().map(Value::Integer).collect();
             w.and("c.id IN rarray(?)", vec![Box::new(Rc::new(ids))]);
         }
         None => {}
