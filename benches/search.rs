@@ -294,6 +294,24 @@ fn lag(db: &Db, index: &Arc<SearchIndex>, rate: u64, seconds: u64, hurry: bool) 
     percentiles(lags)
 }
 
+/// 200 GETs of `url` one after another.
+async fn timed_gets(client: &reqwest::Client, url: &str, token: &str) -> Percentiles {
+    let mut samples = Vec::new();
+    for _ in 0..200 {
+        let started = Instant::now();
+        let response = client
+            .get(url)
+            .header("api_access_token", token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.bytes().await.unwrap();
+        samples.push(started.elapsed());
+    }
+    percentiles(samples)
+}
+
 /// List latency over HTTP alone, then while `searchers` clients run two-character searches.
 fn isolation(dir: &Path) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -319,42 +337,13 @@ fn isolation(dir: &Path) {
         let base = format!("http://127.0.0.1:{}/api/v1/accounts/1/conversations", app.port());
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::new();
-        let list = |client: reqwest::Client, base: String, token: String| async move {
-            let mut samples = Vec::new();
-            for _ in 0..200 {
-                let started = Instant::now();
-                let response = client
-                    .get(&base)
-                    .header("api_access_token", &token)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(response.status(), 200);
-                response.bytes().await.unwrap();
-                samples.push(started.elapsed());
-            }
-            percentiles(samples)
-        };
-        let mut samples = Vec::new();
-        for _ in 0..200 {
-            let started = Instant::now();
-            let response = client
-                .get(format!("{base}/search?q={RARE_WORD}"))
-                .header("api_access_token", &token)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), 200);
-            response.bytes().await.unwrap();
-            samples.push(started.elapsed());
-        }
-        let rare = percentiles(samples);
+        let rare = timed_gets(&client, &format!("{base}/search?q={RARE_WORD}"), &token).await;
         println!(
             "HTTP GET /conversations/search?q={RARE_WORD}: p50 {:.2}ms p99 {:.2}ms (whole response, 10 conversations rendered)",
             ms(rare.p50),
             ms(rare.p99)
         );
-        let alone = list(client.clone(), base.clone(), token.clone()).await;
+        let alone = timed_gets(&client, &base, &token).await;
         let busy = Arc::new(AtomicBool::new(true));
         let searchers: Vec<_> = (0..8)
             .map(|_| {
@@ -377,7 +366,7 @@ fn isolation(dir: &Path) {
             })
             .collect();
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let loaded = list(client.clone(), base.clone(), token.clone()).await;
+        let loaded = timed_gets(&client, &base, &token).await;
         busy.store(false, Ordering::Relaxed);
         let mut searches = 0;
         for s in searchers {

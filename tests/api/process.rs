@@ -140,6 +140,29 @@ impl Server {
         body
     }
 
+    /// A contact with a contact inbox in inbox 1 under `source_id`, and a conversation for it;
+    /// returns the conversation's display id.
+    pub async fn create_conversation(&self, token: &str, source_id: &str) -> i64 {
+        let contact = self
+            .ok(
+                reqwest::Method::POST,
+                "/api/v1/accounts/1/contacts",
+                token,
+                Some(serde_json::json!({ "name": "C", "inbox_id": 1, "source_id": source_id })),
+            )
+            .await;
+        let contact_id = contact["payload"]["contact"]["id"].as_i64().unwrap();
+        let conversation = self
+            .ok(
+                reqwest::Method::POST,
+                "/api/v1/accounts/1/conversations",
+                token,
+                Some(serde_json::json!({ "inbox_id": 1, "contact_id": contact_id })),
+            )
+            .await;
+        conversation["id"].as_i64().unwrap()
+    }
+
     /// SIGKILL: no shutdown code runs.
     pub async fn kill(mut self) {
         self.child.start_kill().expect("kill sent");

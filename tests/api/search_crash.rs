@@ -118,24 +118,11 @@ async fn acknowledged_writes_survive_sigkill_and_the_index_matches_the_database(
     let server = start(dir.path(), Some(TOKEN)).await;
     let mut conversations = Vec::new();
     for n in 0..CONVERSATIONS {
-        let contact = server
-            .ok(
-                Method::POST,
-                "/api/v1/accounts/1/contacts",
-                TOKEN,
-                Some(json!({ "name": "C", "inbox_id": 1, "source_id": format!("crash-{n}") })),
-            )
-            .await;
-        let contact_id = contact["payload"]["contact"]["id"].as_i64().unwrap();
-        let conversation = server
-            .ok(
-                Method::POST,
-                "/api/v1/accounts/1/conversations",
-                TOKEN,
-                Some(json!({ "inbox_id": 1, "contact_id": contact_id })),
-            )
-            .await;
-        conversations.push(conversation["id"].as_i64().unwrap());
+        conversations.push(
+            server
+                .create_conversation(TOKEN, &format!("crash-{n}"))
+                .await,
+        );
     }
     server.stop().await;
 

@@ -12,24 +12,7 @@ const TOKEN: &str = "recovery-token";
 
 /// Creates a conversation holding one incoming message per word; returns its display id.
 async fn conversation_saying(server: &Server, words: &[&str]) -> i64 {
-    let contact = server
-        .ok(
-            Method::POST,
-            "/api/v1/accounts/1/contacts",
-            TOKEN,
-            Some(json!({ "name": "C", "inbox_id": 1, "source_id": uuid() })),
-        )
-        .await;
-    let contact_id = contact["payload"]["contact"]["id"].as_i64().unwrap();
-    let conversation = server
-        .ok(
-            Method::POST,
-            "/api/v1/accounts/1/conversations",
-            TOKEN,
-            Some(json!({ "inbox_id": 1, "contact_id": contact_id })),
-        )
-        .await;
-    let id = conversation["id"].as_i64().unwrap();
+    let id = server.create_conversation(TOKEN, &uuid()).await;
     for word in words {
         server
             .ok(
