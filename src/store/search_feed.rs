@@ -116,3 +116,87 @@ pub fn oldest_pending(conn: &Connection) -> StoreResult<Option<i64>> {
         .prepare_cached("SELECT MIN(seq) FROM search_outbox")?
         .query_row([], |row| row.get(0))?)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::db::{Db, PoolSizes};
+    use crate::models::MessageType;
+    use crate::store::messages::{self, NewMessage};
+    use crate::store::{contacts, conversations};
+
+    fn message(kind: MessageType, content: &str) -> NewMessage {
+        NewMessage {
+            message_type: kind,
+            content: Some(content.into()),
+            private: false,
+            content_type: "text".into(),
+            content_attributes: json!({}),
+            source_id: None,
+            additional_attributes: json!({}),
+            sender: None,
+        }
+    }
+
+    /// Every path that changes a searchable message leaves an outbox row, cascades included;
+    /// activity messages leave none.
+    #[test]
+    fn the_outbox_sees_inserts_soft_deletes_and_cascading_deletes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("db.sqlite3"), PoolSizes::SMALL).unwrap();
+        crate::provision::bootstrap(&db, None, 0).unwrap();
+        let conversation = crate::corpus::add_conversation(&db, 0).unwrap();
+        let pending_ids = |after: i64| -> Vec<i64> {
+            db.read_now(|c| pending(c, after, 100))
+                .unwrap()
+                .into_iter()
+                .map(|(_, id)| id)
+                .collect()
+        };
+        let (said, noted) = db
+            .write_now(|tx| {
+                let said = messages::insert(
+                    tx,
+                    1,
+                    1,
+                    conversation,
+                    &message(MessageType::Incoming, "hi"),
+                    0,
+                )?;
+                messages::insert(
+                    tx,
+                    1,
+                    1,
+                    conversation,
+                    &message(MessageType::Activity, "resolved"),
+                    0,
+                )?;
+                let noted = messages::insert(
+                    tx,
+                    1,
+                    1,
+                    conversation,
+                    &message(MessageType::Outgoing, "note"),
+                    0,
+                )?;
+                Ok((said, noted))
+            })
+            .unwrap();
+        assert_eq!(pending_ids(0), vec![said, noted]);
+        let mark = db.read_now(latest_seq).unwrap();
+        db.write_now(|tx| messages::soft_delete(tx, said, 1))
+            .unwrap();
+        assert_eq!(pending_ids(mark), vec![said]);
+        assert_eq!(db.read_now(|c| searchable(c, said)).unwrap(), None);
+
+        let mark = db.read_now(latest_seq).unwrap();
+        let contact = db
+            .read_now(|c| Ok(conversations::get_by_id(c, conversation)?.contact_id))
+            .unwrap();
+        db.write_now(|tx| contacts::delete(tx, 1, contact)).unwrap();
+        assert_eq!(pending_ids(mark), vec![said, noted]);
+        assert_eq!(db.read_now(|c| searchable(c, noted)).unwrap(), None);
+    }
+}
