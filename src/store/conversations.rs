@@ -35,12 +35,19 @@ pub struct Conversation {
     pub updated_at: i64,
 }
 
-pub const SELECT_CONVERSATION: &str = "SELECT c.id, c.account_id, c.display_id, c.uuid, c.inbox_id, c.contact_id,
+/// The columns `conversation_from_row` reads, from `conversations c`.
+macro_rules! conversation_columns {
+    () => {
+        "SELECT c.id, c.account_id, c.display_id, c.uuid, c.inbox_id, c.contact_id,
         c.contact_inbox_id, c.status, c.priority, c.assignee_id, c.team_id, c.campaign_id, c.sla_policy_id,
         c.snoozed_until, c.additional_attributes, c.custom_attributes, c.agent_last_seen_at,
         c.assignee_last_seen_at, c.contact_last_seen_at, c.first_reply_created_at, c.waiting_since,
-        c.last_activity_at, c.created_at, c.updated_at
-   FROM conversations c";
+        c.last_activity_at, c.created_at, c.updated_at"
+    };
+}
+pub(crate) use conversation_columns;
+
+pub const SELECT_CONVERSATION: &str = concat!(conversation_columns!(), " FROM conversations c");
 
 pub fn conversation_from_row(row: &Row) -> rusqlite::Result<Conversation> {
     Ok(Conversation {
