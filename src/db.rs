@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::error::ApiError;
@@ -202,7 +204,25 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // `rarray(?)` binds a list of ids as one parameter.
-    rusqlite::vtab::array::load_module(conn)
+    rusqlite::vtab::array::load_module(conn)?;
+    // `fold(x)`: the search rule's case folding (each character lowercased), which SQLite's
+    // ASCII-only `lower()` does not do; filters use it for case-insensitive matches.
+    conn.create_scalar_function(
+        "fold",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(match ctx.get_raw(0) {
+                ValueRef::Null => None,
+                ValueRef::Text(bytes) => {
+                    Some(crate::search::text::folded(&String::from_utf8_lossy(bytes)))
+                }
+                ValueRef::Integer(i) => Some(i.to_string()),
+                ValueRef::Real(f) => Some(f.to_string()),
+                ValueRef::Blob(_) => None,
+            })
+        },
+    )
 }
 
 fn configure_writer(conn: &Connection) -> rusqlite::Result<()> {

@@ -8,6 +8,7 @@ pub mod config;
 pub mod corpus;
 pub mod db;
 pub mod error;
+pub mod filter;
 pub mod models;
 pub mod provision;
 pub mod search;

@@ -49,11 +49,16 @@ pub async fn find(
     mut query: ListQuery,
     page: Option<PageRequest>,
 ) -> Result<Found, ApiError> {
+    let query_is_heavy = query.filter.condition.is_some();
     let Some(q) = query.q.take() else {
-        return state
-            .db
-            .read(move |conn| run(conn, &principal, &query, page.as_ref(), Shown::Latest))
-            .await;
+        let read =
+            move |conn: &Connection| run(conn, &principal, &query, page.as_ref(), Shown::Latest);
+        // A compiled filter may read every conversation: it is heavy work.
+        return if query_is_heavy {
+            state.db.read_heavy(read).await
+        } else {
+            state.db.read(read).await
+        };
     };
     if !q.is_empty() {
         // Read-your-writes: everything committed before this request is in what it searches.

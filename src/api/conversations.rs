@@ -33,7 +33,7 @@ pub fn render(
     render_showing(conn, conversation, viewer, links, None)
 }
 
-fn counts_json(counts: &conversation_list::Counts) -> Map<String, Value> {
+pub fn counts_json(counts: &conversation_list::Counts) -> Map<String, Value> {
     let mut meta = Map::new();
     meta.insert("mine_count".into(), json!(counts.mine));
     meta.insert("assigned_count".into(), json!(counts.assigned));

@@ -4,6 +4,7 @@
 mod agents;
 mod contacts;
 mod conversation_actions;
+mod conversation_filter;
 mod conversation_finder;
 mod conversation_input;
 mod conversations;
@@ -150,6 +151,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 // Before `/conversations/{id}`, which would otherwise take "meta" as an id.
                 .service(web::resource("/conversations/meta").get(conversations::meta))
                 .service(web::resource("/conversations/search").get(conversations::search))
+                .service(web::resource("/conversations/filter").post(conversation_filter::filter))
                 .service(
                     web::resource("/conversations/{id}")
                         .get(conversations::show)

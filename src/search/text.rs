@@ -18,6 +18,11 @@ pub fn fold(text: &str) -> Vec<char> {
     text.chars().flat_map(char::to_lowercase).collect()
 }
 
+/// `fold` as a string.
+pub fn folded(text: &str) -> String {
+    text.chars().flat_map(char::to_lowercase).collect()
+}
+
 /// Whether `needle` occurs in `haystack` under the matching rule: the reference every index
 /// answer is checked against.
 pub fn contains(haystack: &str, needle: &str) -> bool {

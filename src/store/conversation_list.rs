@@ -1,6 +1,7 @@
 //! The conversation list, `/meta` and their four counts, as Chatwoot's ConversationFinder
 //! computes them. The WHERE clause is assembled from fixed fragments; every value is bound.
 
+use std::borrow::Cow;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -31,6 +32,8 @@ pub struct Filter {
     pub contact_id: Option<i64>,
     /// `q`: only conversations with a matching message.
     pub text: Option<TextMatch>,
+    /// A compiled `/filter` payload.
+    pub condition: Option<Arc<crate::filter::Compiled>>,
 }
 
 /// The conversations a search query matches.
@@ -51,6 +54,7 @@ impl Filter {
             && self.conversation_type.is_none()
             && self.contact_id.is_none()
             && self.text.is_none()
+            && self.condition.is_none()
     }
 }
 
@@ -152,14 +156,26 @@ impl Counts {
 /// A WHERE clause from fixed fragments (each with `?` placeholders) and their bound values.
 #[derive(Default)]
 struct Where {
-    fragments: Vec<&'static str>,
+    fragments: Vec<Cow<'static, str>>,
     values: Vec<Box<dyn ToSql>>,
 }
 
 impl Where {
     fn and(&mut self, fragment: &'static str, values: Vec<Box<dyn ToSql>>) {
-        self.fragments.push(fragment);
+        self.fragments.push(Cow::Borrowed(fragment));
         self.values.extend(values);
+    }
+
+    /// A compiled filter: text assembled from static pieces by the compiler, values bound.
+    fn and_compiled(&mut self, compiled: &crate::filter::Compiled) {
+        self.fragments.push(Cow::Owned(compiled.sql.clone()));
+        self.values.extend(
+            compiled
+                .params
+                .iter()
+                .cloned()
+                .map(|v| Box::new(v) as Box<dyn ToSql>),
+        );
     }
 
     fn sql(&self) -> String {
@@ -262,6 +278,9 @@ fn conversation_scope(principal: &Principal, filter: &Filter) -> Where {
         ),
         // Joined in by `From::of`.
         Some(TextMatch::Conversations(_)) | None => {}
+    }
+    if let Some(compiled) = &filter.condition {
+        w.and_compiled(compiled);
     }
     w
 }

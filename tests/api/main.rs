@@ -10,6 +10,7 @@ mod conversation_list;
 mod conversations;
 mod counts;
 mod custom_attributes;
+mod filter;
 mod helpers;
 mod inboxes;
 mod labels;
