@@ -9,6 +9,9 @@ mod keys;
 mod parse;
 mod sql;
 
+#[cfg(test)]
+mod reference_tests;
+
 pub use parse::parse;
 pub use sql::{compile, Compiled};
 
