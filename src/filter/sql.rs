@@ -215,26 +215,42 @@ fn folded(values: &[Value]) -> Vec<Value> {
         .collect()
 }
 
-/// The attribute's JSON value (`what` = "value") or JSON type (`what` = "type"), NULL when the
-/// key is absent. The key is bound, never spliced into a JSON path.
-fn custom_expr(sql: &mut Sql, key: &str, model: AttributeModel, type_of: bool) {
-    let piece = match (model, type_of) {
-        (AttributeModel::Conversation, false) => {
-            "(SELECT j.value FROM json_each(c.custom_attributes) j WHERE j.key = ?)"
-        }
-        (AttributeModel::Conversation, true) => {
-            "(SELECT j.type FROM json_each(c.custom_attributes) j WHERE j.key = ?)"
-        }
-        (AttributeModel::Contact, false) => {
-            "(SELECT j.value FROM contacts ct, json_each(ct.custom_attributes) j WHERE ct.id = c.contact_id AND j.key = ?)"
-        }
-        (AttributeModel::Contact, true) => {
-            "(SELECT j.type FROM contacts ct, json_each(ct.custom_attributes) j WHERE ct.id = c.contact_id AND j.key = ?)"
-        }
+/// What a per-row expression reads from a custom attribute's row.
+#[derive(Clone, Copy)]
+enum Part {
+    Value,
+    Type,
+    Folded,
+}
+
+/// One part of the attribute's value for the conversation of the row, NULL when the key is
+/// absent: a primary-key read of the values table the triggers keep. The key is bound.
+fn custom_part(sql: &mut Sql, key: &str, model: AttributeModel, part: Part) {
+    let piece = match (model, part) {
+        (AttributeModel::Conversation, Part::Value) => "(SELECT v.value FROM conversation_attribute_values v WHERE v.conversation_id = c.id AND v.key = ?)",
+        (AttributeModel::Conversation, Part::Type) => "(SELECT v.type FROM conversation_attribute_values v WHERE v.conversation_id = c.id AND v.key = ?)",
+        (AttributeModel::Conversation, Part::Folded) => "(SELECT v.folded FROM conversation_attribute_values v WHERE v.conversation_id = c.id AND v.key = ?)",
+        (AttributeModel::Contact, Part::Value) => "(SELECT v.value FROM contact_attribute_values v WHERE v.contact_id = c.contact_id AND v.key = ?)",
+        (AttributeModel::Contact, Part::Type) => "(SELECT v.type FROM contact_attribute_values v WHERE v.contact_id = c.contact_id AND v.key = ?)",
+        (AttributeModel::Contact, Part::Folded) => "(SELECT v.folded FROM contact_attribute_values v WHERE v.contact_id = c.contact_id AND v.key = ?)",
     };
     sql.push(piece).bind(SqlValue::Text(key.to_string()));
 }
 
+/// The start of a condition answered from the values table's indexes: the conversations whose
+/// attribute row satisfies what follows (on `v`), closed by `)`.
+fn custom_rows(sql: &mut Sql, key: &str, model: AttributeModel) {
+    let piece = match model {
+        AttributeModel::Conversation => "c.id IN (SELECT v.conversation_id FROM conversation_attribute_values v WHERE v.key = ? AND ",
+        AttributeModel::Contact => "c.contact_id IN (SELECT v.contact_id FROM contact_attribute_values v WHERE v.key = ? AND ",
+    };
+    sql.push(piece).bind(SqlValue::Text(key.to_string()));
+}
+
+/// Positive operators (equal, contains, greater, less, present) select through the indexes:
+/// where the attribute is absent they give false instead of SQL's NULL, which selects the same
+/// rows since conditions are only ever joined with AND and OR. Negative operators keep NULL
+/// handling and read the attribute per row.
 #[allow(clippy::too_many_arguments)]
 fn custom(
     sql: &mut Sql,
@@ -246,80 +262,97 @@ fn custom(
     today: NaiveDate,
 ) {
     use Operator::*;
-    let value = |sql: &mut Sql| custom_expr(sql, key, model, false);
-    // The compared form of the value, by type.
-    let typed = |sql: &mut Sql| match kind {
-        CustomKind::Text => {
-            sql.push("fold(");
-            value(sql);
-            sql.push(")");
-        }
-        CustomKind::Number => {
-            sql.push("(CASE WHEN ");
-            custom_expr(sql, key, model, true);
-            sql.push(" IN ('integer', 'real') THEN ");
-            value(sql);
-            sql.push(" END)");
-        }
-        CustomKind::Date => {
-            sql.push("date(");
-            value(sql);
-            sql.push(")");
-        }
-        CustomKind::Boolean => custom_expr(sql, key, model, true),
-    };
+    // Chatwoot compares a text attribute, lowercased, with its first value only.
     let compared: Vec<Value> = match kind {
         CustomKind::Text => folded(&values[..values.len().min(1)]),
         _ => values.to_vec(),
     };
+    let first = sql_value(compared.first());
     match operator {
-        IsPresent | IsNotPresent => {
-            value(sql);
-            sql.push(if operator == IsPresent {
-                " IS NOT NULL"
-            } else {
-                " IS NULL"
-            });
+        EqualTo | Contains | IsGreaterThan | IsLessThan | DaysBefore | IsPresent => {
+            custom_rows(sql, key, model);
+            match (kind, operator) {
+                (_, IsPresent) => {
+                    sql.push("v.value IS NOT NULL");
+                }
+                (CustomKind::Text, EqualTo) => {
+                    sql.push("v.folded").push(IN_LIST).bind_list(&compared);
+                }
+                (CustomKind::Text, _) => {
+                    sql.push("instr(v.folded, ?) > 0").bind(first);
+                }
+                (CustomKind::Number, EqualTo) => {
+                    sql.push("v.type IN ('integer', 'real') AND v.value")
+                        .push(IN_LIST)
+                        .bind_list(&compared);
+                }
+                (CustomKind::Number, IsGreaterThan) => {
+                    sql.push("v.type IN ('integer', 'real') AND v.value > ?")
+                        .bind(first);
+                }
+                (CustomKind::Number, _) => {
+                    sql.push("v.type IN ('integer', 'real') AND v.value < ?")
+                        .bind(first);
+                }
+                (CustomKind::Date, EqualTo) => {
+                    sql.push("date(v.value)").push(IN_LIST).bind_list(&compared);
+                }
+                (CustomKind::Date, IsGreaterThan) => {
+                    sql.push("date(v.value) > ?").bind(first);
+                }
+                (CustomKind::Date, IsLessThan) => {
+                    sql.push("date(v.value) < ?").bind(first);
+                }
+                (CustomKind::Date, _) => {
+                    sql.push("date(v.value) < ?")
+                        .bind(sql_value(Some(&Value::Day(days_ago(values, today)))));
+                }
+                (CustomKind::Boolean, _) => {
+                    sql.push("v.type").push(IN_LIST).bind_list(&compared);
+                }
+            }
+            sql.push(")");
         }
-        EqualTo => {
-            typed(sql);
-            sql.push(IN_LIST).bind_list(&compared);
+        IsNotPresent => {
+            custom_part(sql, key, model, Part::Value);
+            sql.push(" IS NULL");
         }
         // Chatwoot's one NULL exception: a custom attribute that is not set is "not equal".
         NotEqualTo => {
             sql.push("(");
-            typed(sql);
+            typed(sql, key, model, kind);
             sql.push(NOT_IN_LIST).bind_list(&compared).push(" OR ");
-            value(sql);
+            custom_part(sql, key, model, Part::Value);
             sql.push(" IS NULL)");
         }
-        Contains | DoesNotContain => {
+        DoesNotContain => {
             sql.push("instr(");
-            typed(sql);
-            sql.push(if operator == Contains {
-                ", ?) > 0"
-            } else {
-                ", ?) = 0"
-            });
-            sql.bind(sql_value(compared.first()));
-        }
-        IsGreaterThan | IsLessThan => {
-            typed(sql);
-            sql.push(if operator == IsGreaterThan {
-                " > ?"
-            } else {
-                " < ?"
-            });
-            sql.bind(sql_value(compared.first()));
-        }
-        DaysBefore => {
-            typed(sql);
-            sql.push(" < ?");
-            sql.bind(sql_value(Some(&Value::Day(days_ago(values, today)))));
+            custom_part(sql, key, model, Part::Folded);
+            sql.push(", ?) = 0").bind(first);
         }
         Unknown => {
             sql.push("0");
         }
+    }
+}
+
+/// The compared form of the attribute for the row, by type.
+fn typed(sql: &mut Sql, key: &str, model: AttributeModel, kind: CustomKind) {
+    match kind {
+        CustomKind::Text => custom_part(sql, key, model, Part::Folded),
+        CustomKind::Number => {
+            sql.push("(CASE WHEN ");
+            custom_part(sql, key, model, Part::Type);
+            sql.push(" IN ('integer', 'real') THEN ");
+            custom_part(sql, key, model, Part::Value);
+            sql.push(" END)");
+        }
+        CustomKind::Date => {
+            sql.push("date(");
+            custom_part(sql, key, model, Part::Value);
+            sql.push(")");
+        }
+        CustomKind::Boolean => custom_part(sql, key, model, Part::Type),
     }
 }
 
