@@ -2,18 +2,19 @@
 //! with a contact and a run of incoming and outgoing messages. Words follow a Zipf-like law over
 //! a syllable vocabulary, with some accented words, so common words, rare words and short
 //! substrings all occur as they do in real text. One word, [`RARE_WORD`], is planted in one
-//! message out of [`RARE_EVERY`].
+//! message out of [`RARE_EVERY`]. Conversations carry the custom attributes `plan` (list),
+//! `trial` (checkbox) and `seats` (number), defined in the account, and some carry labels.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Map};
 
 use crate::db::Db;
-use crate::models::{MessageType, Status};
+use crate::models::{AttributeDisplayType, AttributeModel, MessageType, Status};
 use crate::provision;
 use crate::store::conversations::{self, NewConversation};
 use crate::store::messages::{self, NewMessage};
-use crate::store::{contacts, StoreResult};
+use crate::store::{contacts, custom_attributes, StoreResult};
 
 /// A word found in about one message in [`RARE_EVERY`].
 pub const RARE_WORD: &str = "quokkaberry";
@@ -123,6 +124,64 @@ fn new_conversation(
     Ok((conversation.id, contact))
 }
 
+pub const PLANS: &[&str] = &["free", "starter", "pro", "business", "enterprise"];
+pub const LABELS: &[&str] = &["vip", "billing", "bug", "feedback", "sales"];
+
+/// The definitions the generated attributes follow.
+fn define_attributes(tx: &rusqlite::Connection, now: i64) -> StoreResult<()> {
+    for (key, display_type) in [
+        ("plan", AttributeDisplayType::List),
+        ("trial", AttributeDisplayType::Checkbox),
+        ("seats", AttributeDisplayType::Number),
+    ] {
+        let fields = custom_attributes::DefinitionFields {
+            display_name: key.to_string(),
+            key: key.to_string(),
+            display_type,
+            model: AttributeModel::Conversation,
+            description: None,
+            values: json!(if key == "plan" {
+                PLANS.to_vec()
+            } else {
+                Vec::new()
+            }),
+            regex_pattern: None,
+            regex_cue: None,
+        };
+        match custom_attributes::create(tx, 1, &fields, now) {
+            Ok(_) | Err(crate::store::StoreError::Invalid { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+fn attributes_and_labels(
+    tx: &rusqlite::Connection,
+    conversation: i64,
+    rng: &mut StdRng,
+    now: i64,
+) -> StoreResult<()> {
+    let mut attributes = Map::new();
+    attributes.insert("plan".into(), json!(PLANS[zipf_rank(rng) % PLANS.len()]));
+    if rng.gen_bool(0.8) {
+        attributes.insert("trial".into(), json!(rng.gen_bool(0.2)));
+    }
+    attributes.insert("seats".into(), json!(rng.gen_range(1..200)));
+    conversations::set_custom_attributes(
+        tx,
+        conversation,
+        &serde_json::Value::Object(attributes),
+        now,
+    )?;
+    for label in LABELS {
+        if rng.gen_bool(0.1) {
+            conversations::attach_label(tx, conversation, 1, label)?;
+        }
+    }
+    Ok(())
+}
+
 /// One more open conversation without messages, for probes; returns its id.
 pub fn add_conversation(db: &Db, now: i64) -> StoreResult<i64> {
     db.write_now(|tx| new_conversation(tx, 0, Status::Open, None, now).map(|(id, _)| id))
@@ -137,6 +196,7 @@ pub fn generate(
     progress: &mut dyn FnMut(u64, u64),
 ) -> StoreResult<Generated> {
     provision::bootstrap(db, None, now)?;
+    db.write_now(|tx| define_attributes(tx, now))?;
     let mut rng = StdRng::seed_from_u64(spec.seed);
     let words = vocabulary(&mut rng);
     let total = spec.conversations * spec.messages_per_conversation;
@@ -156,6 +216,7 @@ pub fn generate(
                 let assignee = rng.gen_bool(0.3).then_some(1);
                 let (conversation, contact) =
                     new_conversation(tx, made + 1, status, assignee, started)?;
+                attributes_and_labels(tx, conversation, &mut rng, started)?;
                 for n in 0..spec.messages_per_conversation {
                     written += 1;
                     let incoming = n % 2 == 0;

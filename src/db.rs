@@ -84,6 +84,9 @@ impl Db {
         let mut writer = Connection::open(file)?;
         configure_writer(&writer)?;
         migrate(&mut writer)?;
+        // Table statistics let SQLite pick the selective index (a custom attribute's, say) over
+        // scanning an account's conversations; sampled, so this stays quick on big files.
+        writer.execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")?;
 
         let readers = read_pool(file, pools.read)?;
         let heavy_readers = read_pool(file, pools.heavy)?;

@@ -60,6 +60,8 @@ const KEYS: &[&str] = &[
     "campaign_id",
     "labels",
     "browser_language",
+    "conversation_language",
+    "country_code",
     "mail_subject",
     "referer",
     "created_at",
@@ -135,7 +137,13 @@ fn seed_rows(db: &Db, rng: &mut StdRng) -> Vec<Row> {
                         crate::store::StoreError::Rejected("taken".into())
                     })?;
                 let mut additional = Map::new();
-                for key in ["browser_language", "mail_subject", "referer"] {
+                for key in [
+                    "browser_language",
+                    "conversation_language",
+                    "country_code",
+                    "mail_subject",
+                    "referer",
+                ] {
                     if rng.gen_bool(0.6) {
                         additional.insert(key.into(), json!(random_text(rng)));
                     }
@@ -403,7 +411,11 @@ fn evaluate_one(row: &Row, c: &Json) -> Truth {
                 _ => row.labels.is_empty(),
             })
         }
-        "browser_language" | "mail_subject" | "referer" => {
+        "browser_language"
+        | "conversation_language"
+        | "country_code"
+        | "mail_subject"
+        | "referer" => {
             let x = conv.additional_attributes.get(key).and_then(Json::as_str);
             let contains = |x: &str| list.iter().any(|n| fold(x).contains(&fold(n.trim())));
             match op {

@@ -204,10 +204,7 @@ pub fn replace_labels(
         )?;
     }
     for title in &added {
-        conn.execute(
-            "INSERT INTO conversation_labels (conversation_id, account_id, title) VALUES (?1, ?2, ?3)",
-            params![conversation.id, conversation.account_id, title],
-        )?;
+        conversations::attach_label(conn, conversation.id, conversation.account_id, title)?;
     }
     conn.execute(
         "UPDATE conversations SET updated_at = ?2 WHERE id = ?1",

@@ -246,6 +246,15 @@ pub fn delete(conn: &Connection, id: i64) -> StoreResult<Vec<String>> {
 }
 
 /// The conversation's labels, in the order they were added.
+/// Tags the conversation with a label (no activity message: callers write their own).
+pub fn attach_label(conn: &Connection, id: i64, account_id: i64, title: &str) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO conversation_labels (conversation_id, account_id, title) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![id, account_id, title])?;
+    Ok(())
+}
+
 pub fn labels(conn: &Connection, id: i64) -> StoreResult<Vec<String>> {
     super::column(
         conn,
