@@ -1,6 +1,7 @@
--- Schema version 4: custom attribute values, one row per (conversation or contact, key), kept by
--- triggers in the same transaction as every write of `custom_attributes`, so that filters on a
--- custom attribute read an index instead of parsing the JSON of every conversation.
+-- Schema version 4: indexes for filters. Custom attribute values get one row per (conversation
+-- or contact, key), kept by triggers in the same transaction as every write of
+-- `custom_attributes`, so that filters on a custom attribute read an index instead of parsing
+-- the JSON of every conversation.
 --
 -- `folded` is the value as text with each character lowercased by `fold()`, the function every
 -- wootlite connection registers (filters on text attributes compare it). The triggers therefore
@@ -67,3 +68,7 @@ SELECT c.id, j.key, j.type, j.value, fold(j.value)
 INSERT INTO contact_attribute_values (contact_id, key, type, value, folded)
 SELECT ct.id, j.key, j.type, j.value, fold(j.value)
   FROM contacts ct, json_each(ct.custom_attributes) j;
+
+-- The filter's date keys (and the list sorted by date across statuses) read these.
+CREATE INDEX conversations_by_created ON conversations (account_id, created_at);
+CREATE INDEX conversations_by_activity ON conversations (account_id, last_activity_at);
