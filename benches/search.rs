@@ -127,15 +127,13 @@ fn search_with(db: &Db, lookup: &dyn Fn() -> Vec<i64>) -> (usize, i64) {
         ..Filter::default()
     };
     db.read_now(|conn| {
-        let counts = conversation_list::counts(conn, &ADMIN, &filter)?;
-        conversation_list::page(
+        let (counts, _) = conversation_list::counts_and_page(
             conn,
             &ADMIN,
             &filter,
             AssigneeTab::All,
             Sort::LastActivityAtDesc,
-            1,
-            25,
+            Some((1, 25)),
         )?;
         Ok((matched, counts.all))
     })

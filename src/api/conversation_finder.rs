@@ -104,22 +104,20 @@ fn run(
     if let Some(id) = query.filter.team_id {
         teams::get(conn, principal.account_id, id, principal.user_id)?;
     }
-    let counts = conversation_list::counts(conn, principal, &query.filter)?;
+    let (counts, rows) = conversation_list::counts_and_page(
+        conn,
+        principal,
+        &query.filter,
+        query.tab,
+        query.sort,
+        page.map(|p| (p.page, p.per_page)),
+    )?;
     let Some(page) = page else {
         return Ok(Found {
             counts,
             payload: Vec::new(),
         });
     };
-    let rows = conversation_list::page(
-        conn,
-        principal,
-        &query.filter,
-        query.tab,
-        query.sort,
-        page.page,
-        page.per_page,
-    )?;
     let payload = rows
         .into_iter()
         .map(|c| {

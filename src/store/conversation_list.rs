@@ -391,3 +391,63 @@ pub fn page(
     let rows = stmt.query_map(params.as_slice(), conversation_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// The four counts and, when asked, one page of one tab: what the list, meta, search and filter
+/// answer. Where the count table cannot give the counts, one pass over the matching rows in the
+/// requested order gives both, instead of evaluating the conditions twice.
+pub fn counts_and_page(
+    conn: &Connection,
+    principal: &Principal,
+    filter: &Filter,
+    tab: AssigneeTab,
+    sort: Sort,
+    window: Option<(i64, i64)>,
+) -> StoreResult<(Counts, Vec<Conversation>)> {
+    if filter.countable_from_table() {
+        let counts = counts(conn, principal, filter)?;
+        let rows = match window {
+            Some((number, per_page)) => page(conn, principal, filter, tab, sort, number, per_page)?,
+            None => Vec::new(),
+        };
+        return Ok((counts, rows));
+    }
+    let w = conversation_scope(principal, filter);
+    let from = From::of(filter);
+    let sql = format!(
+        "SELECT c.id, c.assignee_id FROM {} WHERE {} ORDER BY {}",
+        from.sql,
+        w.sql(),
+        sort.order_by()
+    );
+    let (limit, offset) = window.map_or((0, 0), |(number, per_page)| page_window(number, per_page));
+    let mut counts = Counts::default();
+    let mut in_tab = 0i64;
+    let mut ids = Vec::new();
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(from.params(w.params()).as_slice())?;
+    while let Some(row) = rows.next()? {
+        let id: i64 = row.get(0)?;
+        let assignee: Option<i64> = row.get(1)?;
+        counts.all += 1;
+        counts.mine += i64::from(assignee == Some(principal.user_id));
+        counts.unassigned += i64::from(assignee.is_none());
+        let shown = match tab {
+            AssigneeTab::Me => assignee == Some(principal.user_id),
+            AssigneeTab::Unassigned => assignee.is_none(),
+            AssigneeTab::Assigned => assignee.is_some(),
+            AssigneeTab::All => true,
+        };
+        if shown {
+            if in_tab >= offset && in_tab - offset < limit {
+                ids.push(id);
+            }
+            in_tab += 1;
+        }
+    }
+    counts.assigned = counts.all - counts.unassigned;
+    let rows = ids
+        .into_iter()
+        .map(|id| super::conversations::get_by_id(conn, id))
+        .collect::<StoreResult<_>>()?;
+    Ok((counts, rows))
+}
