@@ -10,20 +10,7 @@ use wootlite::models::{AttributeDisplayType, AttributeModel};
 use wootlite::store::custom_attributes::Definition;
 
 fn definition(key: &str, display_type: AttributeDisplayType) -> Definition {
-    Definition {
-        id: 0,
-        display_name: key.into(),
-        key: key.into(),
-        display_type,
-        model: AttributeModel::Conversation,
-        description: None,
-        values: json!([]),
-        default_value: None,
-        regex_pattern: None,
-        regex_cue: None,
-        created_at: 0,
-        updated_at: 0,
-    }
+    Definition::bare(key, display_type, AttributeModel::Conversation)
 }
 
 fn compile_payloads(c: &mut Criterion) {

@@ -379,20 +379,7 @@ mod tests {
     const HOSTILE: &str = "x') OR 1=1; DROP TABLE conversations; --\"%_\\";
 
     fn definition(key: &str, display_type: AttributeDisplayType) -> Definition {
-        Definition {
-            id: 1,
-            display_name: key.into(),
-            key: key.into(),
-            display_type,
-            model: AttributeModel::Conversation,
-            description: None,
-            values: json!([]),
-            default_value: None,
-            regex_pattern: None,
-            regex_cue: None,
-            created_at: 0,
-            updated_at: 0,
-        }
+        Definition::bare(key, display_type, AttributeModel::Conversation)
     }
 
     fn values_for(key: &str, operator: &str, hostile: bool) -> serde_json::Value {

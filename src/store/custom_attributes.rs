@@ -22,6 +22,27 @@ pub struct Definition {
     pub updated_at: i64,
 }
 
+impl Definition {
+    /// A definition with a key, a type and a model and nothing else: what the filter compiler
+    /// reads, for its tests and benchmarks.
+    pub fn bare(key: &str, display_type: AttributeDisplayType, model: AttributeModel) -> Self {
+        Definition {
+            id: 0,
+            display_name: key.to_string(),
+            key: key.to_string(),
+            display_type,
+            model,
+            description: None,
+            values: Value::Array(Vec::new()),
+            default_value: None,
+            regex_pattern: None,
+            regex_cue: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+}
+
 const SELECT_DEFINITION: &str =
     "SELECT id, attribute_display_name, attribute_key, attribute_display_type,
         attribute_model, attribute_description, attribute_values, default_value, regex_pattern,
