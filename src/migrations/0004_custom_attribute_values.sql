@@ -72,3 +72,19 @@ SELECT ct.id, j.key, j.type, j.value, fold(j.value)
 -- The filter's date keys (and the list sorted by date across statuses) read these.
 CREATE INDEX conversations_by_created ON conversations (account_id, created_at);
 CREATE INDEX conversations_by_activity ON conversations (account_id, last_activity_at);
+
+-- The remaining standard filter keys: priority, campaign, and the additional_attributes keys
+-- (the expressions are the compiler's, character for character, so SQLite can use them).
+CREATE INDEX conversations_by_priority ON conversations (account_id, priority);
+CREATE INDEX conversations_by_campaign ON conversations (account_id, campaign_id)
+    WHERE campaign_id IS NOT NULL;
+CREATE INDEX conversations_browser_language
+    ON conversations (account_id, json_extract(additional_attributes, '$.browser_language'));
+CREATE INDEX conversations_conversation_language
+    ON conversations (account_id, json_extract(additional_attributes, '$.conversation_language'));
+CREATE INDEX conversations_country_code
+    ON conversations (account_id, json_extract(additional_attributes, '$.country_code'));
+CREATE INDEX conversations_referer
+    ON conversations (account_id, json_extract(additional_attributes, '$.referer'));
+CREATE INDEX conversations_mail_subject
+    ON conversations (account_id, json_extract(additional_attributes, '$.mail_subject'));
