@@ -18,6 +18,9 @@ use crate::provision::{self, Bootstrap};
 use crate::search::{SearchError, SearchIndex};
 use crate::store::StoreError;
 
+/// How often table statistics are refreshed while serving.
+const OPTIMIZE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// What every handler can reach.
 pub struct AppState {
     pub db: Db,
@@ -158,7 +161,20 @@ impl Application {
     /// Serves until the server stops (SIGINT/SIGTERM trigger a graceful stop), then stops the
     /// indexer and folds the WAL into the database file.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let db = self.db.clone();
+        let maintenance = actix_web::rt::spawn(async move {
+            let mut every = tokio::time::interval(OPTIMIZE_EVERY);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                let db = db.clone();
+                if let Ok(Err(e)) = actix_web::web::block(move || db.optimize()).await {
+                    log::warn!("refreshing table statistics failed: {e}");
+                }
+            }
+        });
         let served = self.server.await;
+        maintenance.abort();
         let search = self.search;
         // Joining the indexer blocks for up to one batch.
         let _ = actix_web::web::block(move || search.stop()).await;

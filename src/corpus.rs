@@ -254,6 +254,9 @@ pub fn generate(
         })?;
         progress(written, total);
     }
+    // Statistics gathered on an empty file would steer queries over the generated data wrongly.
+    db.optimize()
+        .map_err(|e| crate::store::StoreError::Database(e.to_string()))?;
     Ok(Generated {
         conversations: made,
         messages: written,

@@ -27,6 +27,8 @@ const MIGRATIONS: &[&str] = &[
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Read connections are reopened after this long, so they see refreshed statistics.
+const READER_LIFETIME: Duration = Duration::from_secs(300);
 /// How long a heavy read waits for its turn before the client is told to retry.
 const HEAVY_QUEUE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -84,8 +86,6 @@ impl Db {
         let mut writer = Connection::open(file)?;
         configure_writer(&writer)?;
         migrate(&mut writer)?;
-        // Table statistics let SQLite pick the selective index (a custom attribute's, say) over
-        // scanning an account's conversations; sampled, so this stays quick on big files.
         writer.execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")?;
 
         let readers = read_pool(file, pools.read)?;
@@ -174,6 +174,19 @@ impl Db {
         run_blocking(move || db.read_now(work)).await
     }
 
+    /// Refreshes the table statistics that have gone stale. They let SQLite pick the selective
+    /// index (a custom attribute's, say) over scanning an account's conversations; sampled
+    /// (`analysis_limit`), so this stays quick on big files. Read connections are recycled
+    /// every few minutes and load the new statistics when they reopen.
+    pub fn optimize(&self) -> Result<(), DbError> {
+        let conn = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        conn.execute_batch("PRAGMA optimize;")?;
+        Ok(())
+    }
+
     /// Folds the WAL back into the main file; called on shutdown so the data dir is one file again.
     pub fn checkpoint(&self) -> Result<(), DbError> {
         let conn = self
@@ -248,6 +261,7 @@ fn read_pool(file: &Path, size: u32) -> Result<r2d2::Pool<SqliteConnectionManage
         .max_size(size.max(1))
         // Connections are opened when first needed, so one-shot commands open few.
         .min_idle(Some(0))
+        .max_lifetime(Some(READER_LIFETIME))
         .connection_timeout(Duration::from_secs(10))
         .build(manager)?)
 }
