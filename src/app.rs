@@ -162,13 +162,13 @@ impl Application {
     /// indexer and folds the WAL into the database file.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let db = self.db.clone();
-        let maintenance = actix_web::rt::spawn(async move {
+        let maintenance = tokio::spawn(async move {
             let mut every = tokio::time::interval(OPTIMIZE_EVERY);
             every.tick().await;
             loop {
                 every.tick().await;
                 let db = db.clone();
-                if let Ok(Err(e)) = actix_web::web::block(move || db.optimize()).await {
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || db.optimize()).await {
                     log::warn!("refreshing table statistics failed: {e}");
                 }
             }
