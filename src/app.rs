@@ -16,6 +16,7 @@ use crate::db::{Db, DbError, PoolSizes};
 use crate::error::ApiError;
 use crate::provision::{self, Bootstrap};
 use crate::search::{SearchError, SearchIndex};
+use crate::snooze::{self, SnoozeSignal};
 use crate::store::StoreError;
 
 /// How often table statistics are refreshed while serving.
@@ -25,6 +26,7 @@ const OPTIMIZE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 pub struct AppState {
     pub db: Db,
     pub search: Arc<SearchIndex>,
+    pub snoozes: SnoozeSignal,
     pub clock: Clock,
     /// Attachment files are stored here, under random keys.
     pub files_dir: std::path::PathBuf,
@@ -62,6 +64,8 @@ pub struct Application {
     bootstrap: Bootstrap,
     db: Db,
     search: Arc<SearchIndex>,
+    clock: Clock,
+    snoozes: SnoozeSignal,
 }
 
 impl Application {
@@ -76,6 +80,7 @@ impl Application {
         let bootstrap =
             provision::bootstrap(&db, settings.bootstrap_token.as_deref(), clock.now_micros())?;
         let search = Arc::new(SearchIndex::start(&settings.data_dir.search_dir(), &db)?);
+        let snoozes = SnoozeSignal::default();
         let listener = TcpListener::bind(settings.bind).map_err(|source| StartError::Bind {
             addr: settings.bind.to_string(),
             source,
@@ -87,7 +92,8 @@ impl Application {
         let state = web::Data::new(AppState {
             db: db.clone(),
             search: Arc::clone(&search),
-            clock,
+            snoozes: snoozes.clone(),
+            clock: clock.clone(),
             files_dir: settings.data_dir.files_dir(),
             public_url: settings.public_url.clone(),
             max_attachment_bytes: settings.max_attachment_bytes,
@@ -129,7 +135,14 @@ impl Application {
             bootstrap,
             db,
             search,
+            clock,
+            snoozes,
         })
+    }
+
+    /// Stops the server from elsewhere (tests restart servers on the same data dir).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     pub fn port(&self) -> u16 {
@@ -173,8 +186,14 @@ impl Application {
                 }
             }
         });
+        let waker = tokio::spawn(snooze::run(
+            self.db.clone(),
+            self.clock.clone(),
+            self.snoozes.clone(),
+        ));
         let served = self.server.await;
         maintenance.abort();
+        waker.abort();
         let search = self.search;
         // Joining the indexer blocks for up to one batch.
         let _ = actix_web::web::block(move || search.stop()).await;

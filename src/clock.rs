@@ -4,10 +4,19 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+use tokio::sync::watch;
+
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
     /// `None` reads the system clock; `Some` is a hand-driven clock for tests and dev mode.
-    manual: Option<Arc<AtomicI64>>,
+    manual: Option<Arc<Manual>>,
+}
+
+#[derive(Debug)]
+struct Manual {
+    at: AtomicI64,
+    /// Bumped on every move, so that timers waiting on this clock look again.
+    moved: watch::Sender<u64>,
 }
 
 impl Clock {
@@ -17,28 +26,38 @@ impl Clock {
 
     pub fn manual(start_micros: i64) -> Self {
         Self {
-            manual: Some(Arc::new(AtomicI64::new(start_micros))),
+            manual: Some(Arc::new(Manual {
+                at: AtomicI64::new(start_micros),
+                moved: watch::Sender::new(0),
+            })),
         }
     }
 
     pub fn now_micros(&self) -> i64 {
         match &self.manual {
-            Some(at) => at.load(Ordering::SeqCst),
+            Some(manual) => manual.at.load(Ordering::SeqCst),
             None => chrono::Utc::now().timestamp_micros(),
         }
     }
 
     /// Moves a manual clock; a system clock ignores it.
     pub fn set_micros(&self, micros: i64) {
-        if let Some(at) = &self.manual {
-            at.store(micros, Ordering::SeqCst);
+        if let Some(manual) = &self.manual {
+            manual.at.store(micros, Ordering::SeqCst);
+            manual.moved.send_modify(|n| *n += 1);
         }
     }
 
     pub fn advance_micros(&self, by: i64) {
-        if let Some(at) = &self.manual {
-            at.fetch_add(by, Ordering::SeqCst);
+        if let Some(manual) = &self.manual {
+            manual.at.fetch_add(by, Ordering::SeqCst);
+            manual.moved.send_modify(|n| *n += 1);
         }
+    }
+
+    /// For a manual clock, a receiver that sees every move; a system clock never jumps.
+    pub fn moves(&self) -> Option<watch::Receiver<u64>> {
+        self.manual.as_ref().map(|manual| manual.moved.subscribe())
     }
 }
 

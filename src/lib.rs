@@ -12,5 +12,6 @@ pub mod filter;
 pub mod models;
 pub mod provision;
 pub mod search;
+pub mod snooze;
 pub mod store;
 pub mod views;

@@ -70,6 +70,8 @@ pub async fn toggle_status(
         },
     )
     .await?;
+    // The waker looks again at when the next snooze falls due.
+    state.snoozes.snoozes_changed();
     Ok(HttpResponse::Ok().json(json!({
         "meta": {},
         "payload": {

@@ -194,6 +194,9 @@ pub async fn create(
             render(tx, conversation, principal.user_id, &links)
         })
         .await?;
+    if status == Some(Status::Snoozed) {
+        state.snoozes.snoozes_changed();
+    }
     Ok(HttpResponse::Ok().json(rendered))
 }
 

@@ -176,6 +176,25 @@ pub fn set_status(
     )?)
 }
 
+/// When the next timed snooze falls due, if any.
+pub fn next_snooze_due(conn: &Connection) -> StoreResult<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT MIN(snoozed_until) FROM conversations WHERE status = 3")?
+        .query_row([], |row| row.get(0))?)
+}
+
+/// Reopens every snoozed conversation whose time has come, as Chatwoot's `open!` from its job
+/// does: status open, `snoozed_until` cleared, no activity message (no user made the change).
+/// Returns how many reopened.
+pub fn reopen_due_snoozes(conn: &Connection, now: i64) -> StoreResult<usize> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE conversations SET status = 0, snoozed_until = NULL, updated_at = ?1
+              WHERE status = 3 AND snoozed_until <= ?1",
+        )?
+        .execute([now])?)
+}
+
 pub fn set_priority(
     conn: &Connection,
     id: i64,

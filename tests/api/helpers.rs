@@ -22,11 +22,21 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub data_dir: PathBuf,
-    _dir: TempDir,
+    dir: TempDir,
+    handle: actix_web::dev::ServerHandle,
+    running: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 pub async fn spawn_app() -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
+    spawn_app_with(Clock::system()).await
+}
+
+/// A server whose time is `clock` (a manual clock moves only when the test says).
+pub async fn spawn_app_with(clock: Clock) -> TestApp {
+    start_in(tempfile::tempdir().expect("temp dir"), clock)
+}
+
+fn start_in(dir: TempDir, clock: Clock) -> TestApp {
     let settings = Settings {
         bind: "127.0.0.1:0".parse().unwrap(),
         data_dir: DataDir {
@@ -40,14 +50,29 @@ pub async fn spawn_app() -> TestApp {
         search_concurrency: 2,
         workers: 1,
     };
-    let app = Application::build(&settings, Clock::system()).expect("server starts");
+    let app = Application::build(&settings, clock).expect("server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let handle = app.handle();
+    let running = tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         client: reqwest::Client::new(),
         data_dir: dir.path().to_path_buf(),
-        _dir: dir,
+        dir,
+        handle,
+        running,
+    }
+}
+
+impl TestApp {
+    /// Stops the server gracefully and starts a new one on the same data dir.
+    pub async fn restart(self, clock: Clock) -> TestApp {
+        self.handle.stop(true).await;
+        self.running
+            .await
+            .expect("server task")
+            .expect("server stopped cleanly");
+        start_in(self.dir, clock)
     }
 }
 

@@ -20,4 +20,5 @@ mod search;
 mod search_crash;
 mod search_differential;
 mod search_recovery;
+mod snooze;
 mod teams;

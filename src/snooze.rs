@@ -1,0 +1,73 @@
+//! Snoozed conversations reopen by themselves when their time comes, within about a second
+//! (Chatwoot's job runs every 5 minutes), including those that fell due while the server was
+//! down, however long ago (Chatwoot's job skips those more than 3 days overdue).
+//!
+//! One task sleeps until the next due time: it looks again when a snooze is written, when a
+//! manual clock moves, and at least every `LONGEST_SLEEP` in case the system clock jumps.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::store::conversations;
+
+const LONGEST_SLEEP: Duration = Duration::from_secs(3600);
+/// Pause after a failed pass (a busy disk, say) before trying again.
+const RETRY: Duration = Duration::from_secs(1);
+
+/// Tells the waker that snoozes changed; cheap, and a signal sent while it works is kept.
+#[derive(Clone, Default)]
+pub struct SnoozeSignal(Arc<Notify>);
+
+impl SnoozeSignal {
+    pub fn snoozes_changed(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// Reopens what is due, then sleeps until the next due time or a signal; runs until aborted.
+pub async fn run(db: Db, clock: Clock, signal: SnoozeSignal) {
+    let mut moves = clock.moves();
+    loop {
+        let now = clock.now_micros();
+        let pass = db
+            .write(move |tx| {
+                let reopened = conversations::reopen_due_snoozes(tx, now)?;
+                Ok((reopened, conversations::next_snooze_due(tx)?))
+            })
+            .await;
+        let sleep = match pass {
+            Ok((reopened, next)) => {
+                if reopened > 0 {
+                    log::info!("reopened {reopened} snoozed conversation(s)");
+                }
+                next.map_or(LONGEST_SLEEP, |due| {
+                    let micros = due.saturating_sub(clock.now_micros()).max(0) as u64;
+                    Duration::from_micros(micros).min(LONGEST_SLEEP)
+                })
+            }
+            Err(e) => {
+                log::warn!("reopening snoozed conversations failed: {e}");
+                RETRY
+            }
+        };
+        let clock_moved = async {
+            match moves.as_mut() {
+                Some(moves) => {
+                    if moves.changed().await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(sleep) => {}
+            _ = signal.0.notified() => {}
+            _ = clock_moved => {}
+        }
+    }
+}
