@@ -329,6 +329,9 @@ fn isolation(dir: &Path) {
             max_attachment_bytes: 1 << 20,
             read_pool_size: 8,
             search_concurrency: 2,
+            smtp_url: None,
+            mail_from: "wootlite <wootlite@localhost>".into(),
+            emails_per_day: None,
             workers: 2,
         };
         let app = Application::build(&settings, Clock::system()).expect("server starts");

@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{Db, DbError, PoolSizes};
 use crate::error::ApiError;
+use crate::mail::{self, MailError, Mailer};
 use crate::provision::{self, Bootstrap};
 use crate::search::{SearchError, SearchIndex};
 use crate::snooze::{self, SnoozeSignal};
@@ -27,6 +28,8 @@ pub struct AppState {
     pub db: Db,
     pub search: Arc<SearchIndex>,
     pub snoozes: SnoozeSignal,
+    pub mailer: Mailer,
+    pub emails_per_day: Option<u32>,
     pub clock: Clock,
     /// Attachment files are stored here, under random keys.
     pub files_dir: std::path::PathBuf,
@@ -49,6 +52,8 @@ pub enum StartError {
     Db(#[from] DbError),
     #[error(transparent)]
     Search(#[from] SearchError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
     #[error("cannot provision the first account: {0}")]
     Provision(#[from] StoreError),
     #[error("cannot listen on {addr}: {source}")]
@@ -66,6 +71,8 @@ pub struct Application {
     search: Arc<SearchIndex>,
     clock: Clock,
     snoozes: SnoozeSignal,
+    mailer: Mailer,
+    mail_dir: std::path::PathBuf,
 }
 
 impl Application {
@@ -81,6 +88,8 @@ impl Application {
             provision::bootstrap(&db, settings.bootstrap_token.as_deref(), clock.now_micros())?;
         let search = Arc::new(SearchIndex::start(&settings.data_dir.search_dir(), &db)?);
         let snoozes = SnoozeSignal::default();
+        let mail_dir = settings.data_dir.mail_dir();
+        let mailer = Mailer::new(settings.smtp_url.as_deref(), &settings.mail_from, &mail_dir)?;
         let listener = TcpListener::bind(settings.bind).map_err(|source| StartError::Bind {
             addr: settings.bind.to_string(),
             source,
@@ -93,6 +102,8 @@ impl Application {
             db: db.clone(),
             search: Arc::clone(&search),
             snoozes: snoozes.clone(),
+            mailer: mailer.clone(),
+            emails_per_day: settings.emails_per_day,
             clock: clock.clone(),
             files_dir: settings.data_dir.files_dir(),
             public_url: settings.public_url.clone(),
@@ -137,6 +148,8 @@ impl Application {
             search,
             clock,
             snoozes,
+            mailer,
+            mail_dir,
         })
     }
 
@@ -191,7 +204,14 @@ impl Application {
             self.clock.clone(),
             self.snoozes.clone(),
         ));
+        let sender = tokio::spawn(mail::run(
+            self.db.clone(),
+            self.clock.clone(),
+            self.mailer.clone(),
+            self.mail_dir.clone(),
+        ));
         let served = self.server.await;
+        sender.abort();
         maintenance.abort();
         waker.abort();
         let search = self.search;

@@ -27,6 +27,11 @@ impl DataDir {
         self.path.join("search")
     }
 
+    /// Where mails are written as `.eml` files when no SMTP server is configured.
+    pub fn mail_dir(&self) -> PathBuf {
+        self.path.join("mail")
+    }
+
     /// Where attachment files live.
     pub fn files_dir(&self) -> PathBuf {
         self.path.join("files")
@@ -69,6 +74,23 @@ pub struct Settings {
     /// never take the connections that lists and single reads use.
     #[arg(long, env = "WOOTLITE_SEARCH_CONCURRENCY", default_value_t = 2)]
     pub search_concurrency: u32,
+
+    /// SMTP server for outgoing mail, e.g. smtp://user:password@mail.example.com:587?tls=required
+    /// or smtps://mail.example.com; without it mails are written to the data dir's mail/ folder.
+    #[arg(long, env = "WOOTLITE_SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// Sender of outgoing mail.
+    #[arg(
+        long,
+        env = "WOOTLITE_MAIL_FROM",
+        default_value = "wootlite <wootlite@localhost>"
+    )]
+    pub mail_from: String,
+
+    /// Emails each account may send per UTC day (unlimited when unset); more answer 429.
+    #[arg(long, env = "WOOTLITE_EMAILS_PER_DAY")]
+    pub emails_per_day: Option<u32>,
 
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "WOOTLITE_WORKERS", default_value_t = 0)]

@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_counts_and_label_order.sql"),
     include_str!("migrations/0003_search_outbox.sql"),
     include_str!("migrations/0004_custom_attribute_values.sql"),
+    include_str!("migrations/0005_mail_outbox.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

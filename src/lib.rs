@@ -9,6 +9,7 @@ pub mod corpus;
 pub mod db;
 pub mod error;
 pub mod filter;
+pub mod mail;
 pub mod models;
 pub mod provision;
 pub mod search;

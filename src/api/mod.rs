@@ -22,6 +22,7 @@ mod messages;
 mod profile;
 mod team_members;
 mod teams;
+mod transcript;
 pub mod validate;
 
 use actix_web::{web, HttpResponse};
@@ -173,6 +174,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                             "/toggle_typing_status",
                             web::post().to(conversation_actions::toggle_typing_status),
                         )
+                        .route("/transcript", web::post().to(transcript::transcript))
                         .route("/mute", web::post().to(conversation_actions::mute))
                         .route("/unmute", web::post().to(conversation_actions::unmute))
                         .route("/unread", web::post().to(conversation_actions::unread))

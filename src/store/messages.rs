@@ -97,6 +97,16 @@ pub fn latest(
 }
 
 /// Incoming messages after the agent last looked, capped at 10 as Chatwoot's `unread_count`.
+/// What a transcript shows: the conversation's messages but activity messages and private
+/// notes, oldest first.
+pub fn for_transcript(conn: &Connection, conversation_id: i64) -> StoreResult<Vec<Message>> {
+    let sql = format!(
+        "{SELECT_MESSAGE} WHERE m.conversation_id = ?1 AND m.message_type != 2 AND m.private = 0
+          ORDER BY m.created_at, m.id"
+    );
+    query(conn, &sql, [conversation_id])
+}
+
 pub fn unread_count(
     conn: &Connection,
     conversation_id: i64,

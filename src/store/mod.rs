@@ -12,6 +12,7 @@ pub mod custom_attributes;
 pub mod details;
 pub mod inboxes;
 pub mod labels;
+pub mod mail;
 pub mod members;
 pub mod messages;
 pub mod search_feed;

@@ -33,11 +33,16 @@ pub async fn spawn_app() -> TestApp {
 
 /// A server whose time is `clock` (a manual clock moves only when the test says).
 pub async fn spawn_app_with(clock: Clock) -> TestApp {
-    start_in(tempfile::tempdir().expect("temp dir"), clock)
+    start_in(tempfile::tempdir().expect("temp dir"), clock, |_| {})
 }
 
-fn start_in(dir: TempDir, clock: Clock) -> TestApp {
-    let settings = Settings {
+/// A server with settings changed by `configure`.
+pub async fn spawn_configured(clock: Clock, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    start_in(tempfile::tempdir().expect("temp dir"), clock, configure)
+}
+
+fn start_in(dir: TempDir, clock: Clock, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = Settings {
         bind: "127.0.0.1:0".parse().unwrap(),
         data_dir: DataDir {
             path: dir.path().to_path_buf(),
@@ -48,8 +53,12 @@ fn start_in(dir: TempDir, clock: Clock) -> TestApp {
         max_attachment_bytes: ATTACHMENT_LIMIT,
         read_pool_size: 4,
         search_concurrency: 2,
+        smtp_url: None,
+        mail_from: "wootlite <wootlite@localhost>".into(),
+        emails_per_day: None,
         workers: 1,
     };
+    configure(&mut settings);
     let app = Application::build(&settings, clock).expect("server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
@@ -67,12 +76,20 @@ fn start_in(dir: TempDir, clock: Clock) -> TestApp {
 impl TestApp {
     /// Stops the server gracefully and starts a new one on the same data dir.
     pub async fn restart(self, clock: Clock) -> TestApp {
+        self.restart_configured(clock, |_| {}).await
+    }
+
+    pub async fn restart_configured(
+        self,
+        clock: Clock,
+        configure: impl FnOnce(&mut Settings),
+    ) -> TestApp {
         self.handle.stop(true).await;
         self.running
             .await
             .expect("server task")
             .expect("server stopped cleanly");
-        start_in(self.dir, clock)
+        start_in(self.dir, clock, configure)
     }
 }
 

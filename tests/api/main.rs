@@ -20,5 +20,7 @@ mod search;
 mod search_crash;
 mod search_differential;
 mod search_recovery;
+mod smtp_sink;
 mod snooze;
 mod teams;
+mod transcript;

@@ -1,0 +1,207 @@
+//! Outgoing mail: rendered mails wait in the database's outbox and one sender task delivers them
+//! through lettre, over SMTP when `--smtp-url` is set and otherwise as `.eml` files in the data
+//! dir's `mail/` folder. A failed delivery is retried with backoff, and given up after
+//! `MAX_ATTEMPTS`.
+
+pub mod transcript;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use tokio::sync::Notify;
+
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::store::mail::{self, Mail};
+
+/// Attempts per mail before it is given up (its row stays, with `failed_at`, for inspection).
+pub const MAX_ATTEMPTS: i64 = 8;
+const LONGEST_SLEEP: Duration = Duration::from_secs(60);
+const BATCH: i64 = 50;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("invalid --smtp-url: {0}")]
+    SmtpUrl(String),
+    #[error("invalid --mail-from '{0}': {1}")]
+    From(String, String),
+}
+
+#[derive(Clone)]
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(AsyncFileTransport<Tokio1Executor>),
+}
+
+/// Where mail goes, and a signal that wakes the sender when a mail is queued.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: Transport,
+    from: Mailbox,
+    queued: Arc<Notify>,
+}
+
+impl Mailer {
+    /// SMTP to `smtp_url` (`smtp://user:pass@host:port`, `smtps://...`, `?tls=required`), or
+    /// `.eml` files in `files_dir` when it is None.
+    pub fn new(smtp_url: Option<&str>, from: &str, files_dir: &Path) -> Result<Self, MailError> {
+        let from = from
+            .parse::<Mailbox>()
+            .map_err(|e| MailError::From(from.to_string(), e.to_string()))?;
+        let transport = match smtp_url {
+            Some(url) => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| MailError::SmtpUrl(e.to_string()))?
+                    .build(),
+            ),
+            None => Transport::Files(AsyncFileTransport::new(files_dir)),
+        };
+        Ok(Self {
+            transport,
+            from,
+            queued: Arc::new(Notify::new()),
+        })
+    }
+
+    /// Wakes the sender: a mail was queued.
+    pub fn queued(&self) {
+        self.queued.notify_one();
+    }
+
+    fn message(&self, mail: &Mail) -> Result<Message, String> {
+        let to = mail
+            .recipient
+            .parse::<Mailbox>()
+            .map_err(|e| format!("recipient '{}': {e}", mail.recipient))?;
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject.clone())
+            .multipart(MultiPart::alternative_plain_html(
+                mail.text_body.clone(),
+                mail.html_body.clone(),
+            ))
+            .map_err(|e| e.to_string())
+    }
+
+    /// Delivers one mail. `Err((message, retry))`: whether trying again could help.
+    async fn deliver(&self, mail: &Mail, files_dir: &Path) -> Result<(), (String, bool)> {
+        let message = self.message(mail).map_err(|e| (e, false))?;
+        match &self.transport {
+            Transport::Smtp(smtp) => smtp
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| (e.to_string(), !e.is_permanent())),
+            Transport::Files(files) => {
+                tokio::fs::create_dir_all(files_dir)
+                    .await
+                    .map_err(|e| (e.to_string(), true))?;
+                let id = files
+                    .send(message)
+                    .await
+                    .map_err(|e| (e.to_string(), true))?;
+                log::info!(
+                    "mail to {} written to {}",
+                    mail.recipient,
+                    files_dir.join(format!("{id}.eml")).display()
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Backoff before attempt `n + 1` after `n` failed ones: 2, 4, 8 ... seconds, at most an hour.
+fn backoff_micros(failed_attempts: i64) -> i64 {
+    let seconds = 2_i64
+        .saturating_pow(failed_attempts.clamp(1, 12) as u32)
+        .min(3600);
+    seconds * 1_000_000
+}
+
+/// Delivers due mails, then sleeps until the next is due, a mail is queued, or a manual clock
+/// moves; runs until aborted.
+pub async fn run(db: Db, clock: Clock, mailer: Mailer, files_dir: std::path::PathBuf) {
+    let mut moves = clock.moves();
+    loop {
+        let now = clock.now_micros();
+        let due = db.read(move |conn| mail::due(conn, now, BATCH)).await;
+        for mail in due.unwrap_or_else(|e| {
+            log::warn!("reading the mail outbox failed: {e}");
+            Vec::new()
+        }) {
+            let outcome = mailer.deliver(&mail, &files_dir).await;
+            let now = clock.now_micros();
+            let id = mail.id;
+            let recorded = match outcome {
+                Ok(()) => db.write(move |tx| mail::delivered(tx, id)).await,
+                Err((error, retry)) => {
+                    let failed = mail.attempts + 1;
+                    let retry_at =
+                        (retry && failed < MAX_ATTEMPTS).then(|| now + backoff_micros(failed));
+                    match retry_at {
+                        Some(_) => {
+                            log::warn!("mail {id} to {}: {error}; will retry", mail.recipient)
+                        }
+                        None => log::error!("mail {id} to {}: {error}; giving up", mail.recipient),
+                    }
+                    db.write(move |tx| mail::attempt_failed(tx, id, &error, retry_at, now))
+                        .await
+                }
+            };
+            if let Err(e) = recorded {
+                log::warn!("recording mail {id} failed: {e}");
+            }
+        }
+        let next = db.read(mail::next_due).await.ok().flatten();
+        let sleep = next.map_or(LONGEST_SLEEP, |due| {
+            let micros = due.saturating_sub(clock.now_micros()).max(0) as u64;
+            Duration::from_micros(micros).min(LONGEST_SLEEP)
+        });
+        let clock_moved = async {
+            match moves.as_mut() {
+                Some(moves) => {
+                    if moves.changed().await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(sleep) => {}
+            _ = mailer.queued.notified() => {}
+            _ = clock_moved => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_an_hour() {
+        let seconds: Vec<i64> = (1..=13).map(|n| backoff_micros(n) / 1_000_000).collect();
+        assert_eq!(&seconds[..4], &[2, 4, 8, 16]);
+        assert_eq!(seconds[11], 3600);
+        assert_eq!(seconds[12], 3600);
+    }
+
+    #[test]
+    fn a_bad_smtp_url_or_sender_is_refused_at_start() {
+        let dir = std::path::Path::new("unused");
+        assert!(matches!(
+            Mailer::new(Some("ftp://nowhere"), "a@b.c", dir),
+            Err(MailError::SmtpUrl(_))
+        ));
+        assert!(matches!(
+            Mailer::new(None, "not an address", dir),
+            Err(MailError::From(..))
+        ));
+    }
+}

@@ -1,0 +1,113 @@
+//! The mail outbox and the per-account daily email counts.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::StoreResult;
+
+#[derive(Clone, Debug)]
+pub struct Mail {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub attempts: i64,
+}
+
+pub struct NewMail<'a> {
+    pub account_id: i64,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub text_body: &'a str,
+    pub html_body: &'a str,
+}
+
+pub fn enqueue(conn: &Connection, mail: &NewMail, now: i64) -> StoreResult<i64> {
+    conn.prepare_cached(
+        "INSERT INTO mail_outbox (account_id, recipient, subject, text_body, html_body, next_attempt_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+    )?
+    .execute(params![
+        mail.account_id,
+        mail.recipient,
+        mail.subject,
+        mail.text_body,
+        mail.html_body,
+        now
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Counts one more email for the account on `day` (`YYYY-MM-DD`, UTC) unless `limit` is
+/// reached; false when it is.
+pub fn count_email(
+    conn: &Connection,
+    account_id: i64,
+    day: &str,
+    limit: Option<u32>,
+) -> StoreResult<bool> {
+    let sent: i64 = conn
+        .prepare_cached("SELECT sent FROM email_counts WHERE account_id = ?1 AND day = ?2")?
+        .query_row(params![account_id, day], |row| row.get(0))
+        .optional()?
+        .unwrap_or(0);
+    if limit.is_some_and(|limit| sent >= i64::from(limit)) {
+        return Ok(false);
+    }
+    conn.prepare_cached(
+        "INSERT INTO email_counts (account_id, day, sent) VALUES (?1, ?2, 1)
+         ON CONFLICT (account_id, day) DO UPDATE SET sent = sent + 1",
+    )?
+    .execute(params![account_id, day])?;
+    Ok(true)
+}
+
+/// Mails due for an attempt at `now`, oldest first.
+pub fn due(conn: &Connection, now: i64, limit: i64) -> StoreResult<Vec<Mail>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, recipient, subject, text_body, html_body, attempts FROM mail_outbox
+          WHERE failed_at IS NULL AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![now, limit], |row| {
+        Ok(Mail {
+            id: row.get(0)?,
+            recipient: row.get(1)?,
+            subject: row.get(2)?,
+            text_body: row.get(3)?,
+            html_body: row.get(4)?,
+            attempts: row.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// When the next pending mail is due, if any.
+pub fn next_due(conn: &Connection) -> StoreResult<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT MIN(next_attempt_at) FROM mail_outbox WHERE failed_at IS NULL")?
+        .query_row([], |row| row.get(0))?)
+}
+
+pub fn delivered(conn: &Connection, id: i64) -> StoreResult<()> {
+    conn.prepare_cached("DELETE FROM mail_outbox WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
+/// Records a failed attempt: retried at `retry_at`, or given up when that is None.
+pub fn attempt_failed(
+    conn: &Connection,
+    id: i64,
+    error: &str,
+    retry_at: Option<i64>,
+    now: i64,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "UPDATE mail_outbox SET attempts = attempts + 1, last_error = ?2,
+                next_attempt_at = COALESCE(?3, next_attempt_at),
+                failed_at = CASE WHEN ?3 IS NULL THEN ?4 END
+          WHERE id = ?1",
+    )?
+    .execute(params![id, error, retry_at, now])?;
+    Ok(())
+}
