@@ -4,7 +4,9 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use tokio::sync::watch;
+use std::time::Duration;
+
+use tokio::sync::{watch, Notify};
 
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
@@ -58,6 +60,51 @@ impl Clock {
     /// For a manual clock, a receiver that sees every move; a system clock never jumps.
     pub fn moves(&self) -> Option<watch::Receiver<u64>> {
         self.manual.as_ref().map(|manual| manual.moved.subscribe())
+    }
+}
+
+/// A task's timer on a `Clock`: it waits until a due time on that clock, and wakes early when a
+/// manual clock moves (tests move time instead of sleeping) or when told something changed.
+pub struct Timer {
+    clock: Clock,
+    moves: Option<watch::Receiver<u64>>,
+}
+
+impl Timer {
+    pub fn new(clock: Clock) -> Self {
+        let moves = clock.moves();
+        Self { clock, moves }
+    }
+
+    pub fn now_micros(&self) -> i64 {
+        self.clock.now_micros()
+    }
+
+    /// How long until `due` (micros on the clock), at most `longest`; `longest` without a due time.
+    pub fn until(&self, due: Option<i64>, longest: Duration) -> Duration {
+        due.map_or(longest, |due| {
+            let micros = due.saturating_sub(self.clock.now_micros()).max(0) as u64;
+            Duration::from_micros(micros).min(longest)
+        })
+    }
+
+    /// Sleeps `sleep`, or less when the clock moves or `woken` is notified.
+    pub async fn wait(&mut self, sleep: Duration, woken: &Notify) {
+        let clock_moved = async {
+            // A system clock never moves; a dropped manual clock never will again.
+            let moved = match self.moves.as_mut() {
+                Some(moves) => moves.changed().await.is_ok(),
+                None => false,
+            };
+            if !moved {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(sleep) => {}
+            _ = woken.notified() => {}
+            _ = clock_moved => {}
+        }
     }
 }
 

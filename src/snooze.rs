@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::clock::Clock;
+use crate::clock::{Clock, Timer};
 use crate::db::Db;
 use crate::store::conversations;
 
@@ -30,9 +30,9 @@ impl SnoozeSignal {
 
 /// Reopens what is due, then sleeps until the next due time or a signal; runs until aborted.
 pub async fn run(db: Db, clock: Clock, signal: SnoozeSignal) {
-    let mut moves = clock.moves();
+    let mut timer = Timer::new(clock);
     loop {
-        let now = clock.now_micros();
+        let now = timer.now_micros();
         let pass = db
             .write(move |tx| {
                 let reopened = conversations::reopen_due_snoozes(tx, now)?;
@@ -44,30 +44,13 @@ pub async fn run(db: Db, clock: Clock, signal: SnoozeSignal) {
                 if reopened > 0 {
                     log::info!("reopened {reopened} snoozed conversation(s)");
                 }
-                next.map_or(LONGEST_SLEEP, |due| {
-                    let micros = due.saturating_sub(clock.now_micros()).max(0) as u64;
-                    Duration::from_micros(micros).min(LONGEST_SLEEP)
-                })
+                timer.until(next, LONGEST_SLEEP)
             }
             Err(e) => {
                 log::warn!("reopening snoozed conversations failed: {e}");
                 RETRY
             }
         };
-        let clock_moved = async {
-            match moves.as_mut() {
-                Some(moves) => {
-                    if moves.changed().await.is_err() {
-                        std::future::pending::<()>().await;
-                    }
-                }
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            _ = tokio::time::sleep(sleep) => {}
-            _ = signal.0.notified() => {}
-            _ = clock_moved => {}
-        }
+        timer.wait(sleep, &signal.0).await;
     }
 }

@@ -13,7 +13,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::Notify;
 
-use crate::clock::Clock;
+use crate::clock::{Clock, Timer};
 use crate::db::Db;
 use crate::store::mail::{self, Mail};
 
@@ -126,16 +126,16 @@ fn backoff_micros(failed_attempts: i64) -> i64 {
 /// Delivers due mails, then sleeps until the next is due, a mail is queued, or a manual clock
 /// moves; runs until aborted.
 pub async fn run(db: Db, clock: Clock, mailer: Mailer, files_dir: std::path::PathBuf) {
-    let mut moves = clock.moves();
+    let mut timer = Timer::new(clock);
     loop {
-        let now = clock.now_micros();
+        let now = timer.now_micros();
         let due = db.read(move |conn| mail::due(conn, now, BATCH)).await;
         for mail in due.unwrap_or_else(|e| {
             log::warn!("reading the mail outbox failed: {e}");
             Vec::new()
         }) {
             let outcome = mailer.deliver(&mail, &files_dir).await;
-            let now = clock.now_micros();
+            let now = timer.now_micros();
             let id = mail.id;
             let recorded = match outcome {
                 Ok(()) => db.write(move |tx| mail::delivered(tx, id)).await,
@@ -158,25 +158,8 @@ pub async fn run(db: Db, clock: Clock, mailer: Mailer, files_dir: std::path::Pat
             }
         }
         let next = db.read(mail::next_due).await.ok().flatten();
-        let sleep = next.map_or(LONGEST_SLEEP, |due| {
-            let micros = due.saturating_sub(clock.now_micros()).max(0) as u64;
-            Duration::from_micros(micros).min(LONGEST_SLEEP)
-        });
-        let clock_moved = async {
-            match moves.as_mut() {
-                Some(moves) => {
-                    if moves.changed().await.is_err() {
-                        std::future::pending::<()>().await;
-                    }
-                }
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            _ = tokio::time::sleep(sleep) => {}
-            _ = mailer.queued.notified() => {}
-            _ = clock_moved => {}
-        }
+        let sleep = timer.until(next, LONGEST_SLEEP);
+        timer.wait(sleep, &mailer.queued).await;
     }
 }
 
