@@ -26,9 +26,7 @@ pub fn folded(text: &str) -> String {
 /// Whether `needle` occurs in `haystack` under the matching rule: the reference every index
 /// answer is checked against.
 pub fn contains(haystack: &str, needle: &str) -> bool {
-    let haystack: String = fold(haystack).into_iter().collect();
-    let needle: String = fold(needle).into_iter().collect();
-    haystack.contains(&needle)
+    folded(haystack).contains(&folded(needle))
 }
 
 /// The `n`-character windows of folded text with their starting offsets.

@@ -393,8 +393,9 @@ pub fn page(
 }
 
 /// The four counts and, when asked, one page of one tab: what the list, meta, search and filter
-/// answer. Where the count table cannot give the counts, one pass over the matching rows in the
-/// requested order gives both, instead of evaluating the conditions twice.
+/// answer. Counts alone are one aggregate query; where the count table cannot give the counts
+/// and a page is asked too, one pass over the matching rows in the requested order gives both,
+/// instead of evaluating the conditions twice.
 pub fn counts_and_page(
     conn: &Connection,
     principal: &Principal,
@@ -403,12 +404,12 @@ pub fn counts_and_page(
     sort: Sort,
     window: Option<(i64, i64)>,
 ) -> StoreResult<(Counts, Vec<Conversation>)> {
+    let Some((number, per_page)) = window else {
+        return Ok((counts(conn, principal, filter)?, Vec::new()));
+    };
     if filter.countable_from_table() {
         let counts = counts(conn, principal, filter)?;
-        let rows = match window {
-            Some((number, per_page)) => page(conn, principal, filter, tab, sort, number, per_page)?,
-            None => Vec::new(),
-        };
+        let rows = page(conn, principal, filter, tab, sort, number, per_page)?;
         return Ok((counts, rows));
     }
     let w = conversation_scope(principal, filter);
@@ -419,7 +420,7 @@ pub fn counts_and_page(
         w.sql(),
         sort.order_by()
     );
-    let (limit, offset) = window.map_or((0, 0), |(number, per_page)| page_window(number, per_page));
+    let (limit, offset) = page_window(number, per_page);
     let mut counts = Counts::default();
     let mut in_tab = 0i64;
     let mut ids = Vec::new();
