@@ -12,6 +12,7 @@ mod fields;
 mod indexer;
 mod query;
 pub mod text;
+mod tokens;
 
 use std::path::Path;
 use std::sync::mpsc;
@@ -85,7 +86,9 @@ fn create_fresh(dir: &Path) -> Result<Index, SearchError> {
         std::fs::remove_dir_all(dir).map_err(directory_error(dir))?;
     }
     std::fs::create_dir_all(dir).map_err(directory_error(dir))?;
-    Ok(Index::create_in_dir(dir, fields::schema().0)?)
+    let index = Index::create_in_dir(dir, fields::schema().0)?;
+    tokens::register(&index);
+    Ok(index)
 }
 
 /// The existing index if it opens, has this build's format, and its segments can be read.
@@ -97,6 +100,7 @@ fn open_existing(dir: &Path) -> Option<(Index, Watermark)> {
     // an error; either way the index is rebuilt.
     let opened = std::panic::catch_unwind(|| {
         let index = Index::open_in_dir(dir).map_err(|e| format!("unreadable ({e})"))?;
+        tokens::register(&index);
         let watermark = Watermark::read(&index).ok_or("of another format")?;
         index
             .reader()

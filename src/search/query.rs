@@ -196,6 +196,7 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(11);
         let (schema, fields) = schema();
         let index = Index::create_in_ram(schema);
+        crate::search::tokens::register(&index);
         let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
         let mut texts = Vec::new();
         for id in 1..=400 {
