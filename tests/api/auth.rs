@@ -1,5 +1,5 @@
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::{error_of, spawn_app, Reply, ADMIN_TOKEN};
 
@@ -155,4 +155,23 @@ async fn health_is_200_once_the_server_listens() {
     )
     .await;
     assert_eq!(reply.expect(200)["status"], "ok");
+}
+
+#[tokio::test]
+async fn health_tells_how_far_the_search_index_is_behind() {
+    let app = spawn_app().await;
+    let conversation = app.create_conversation(json!({})).await;
+    let id = conversation["id"].as_i64().unwrap();
+    app.message(id, json!({ "content": "one" })).await;
+    app.message(id, json!({ "content": "two" })).await;
+    let mut health = Value::Null;
+    for _ in 0..200 {
+        health = app.get("/health").await.expect(200);
+        if health["search"]["indexed_seq"] == health["search"]["written_seq"] {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(health["search"]["written_seq"], 2, "{health}");
+    assert_eq!(health["search"]["indexed_seq"], 2, "{health}");
 }
