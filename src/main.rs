@@ -47,12 +47,40 @@ struct GenerateArgs {
     /// Conversations to create in account 1.
     #[arg(long, default_value_t = 1000)]
     conversations: u64,
-    /// Messages in each conversation.
-    #[arg(long, default_value_t = 10)]
-    messages_per_conversation: u64,
-    /// Seed of the generator: the same seed gives the same text.
+    /// Mean messages per conversation (the counts are heavy-tailed around it).
+    #[arg(long, default_value_t = 10.0)]
+    messages_per_conversation: f64,
+    /// Contacts the conversations are spread over (default: a third of the conversations).
+    #[arg(long)]
+    contacts: Option<u64>,
+    /// Inboxes in the account.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    inboxes: u64,
+    /// Agents in the account, the administrator included.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=10000))]
+    agents: u64,
+    /// Teams in the account.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    teams: u64,
+    /// Labels in the account (each conversation carries 0 to 3).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(3..=1000))]
+    labels: u64,
+    /// Seed of the generator: the same seed and --end give the same dataset.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// The newest time in the dataset (RFC 3339, e.g. 2026-01-01T00:00:00Z); conversations
+    /// start over the two years before it. Default: now.
+    #[arg(long, value_parser = parse_time)]
+    end: Option<i64>,
+    /// Access token given to the administrator, as `serve --bootstrap-token`.
+    #[arg(long, env = "WOOTLITE_BOOTSTRAP_TOKEN")]
+    bootstrap_token: Option<String>,
+}
+
+fn parse_time(text: &str) -> Result<i64, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.timestamp_micros())
+        .map_err(|e| format!("not an RFC 3339 time: {e}"))
 }
 
 #[derive(Subcommand)]
@@ -237,20 +265,37 @@ fn generate(args: GenerateArgs) -> Result<(), String> {
     let spec = corpus::Spec {
         conversations: args.conversations,
         messages_per_conversation: args.messages_per_conversation,
+        contacts: args.contacts,
         seed: args.seed,
+        end: args.end.unwrap_or_else(|| Clock::system().now_micros()),
+        shape: corpus::Shape {
+            inboxes: args.inboxes,
+            agents: args.agents,
+            teams: args.teams,
+            labels: args.labels,
+        },
+        bootstrap_token: args.bootstrap_token,
     };
-    let made = corpus::generate(
+    let made = corpus::generate(&db, &spec, &mut progress_bar("writing conversations"))
+        .map_err(|e| e.to_string())?;
+    let written = started.elapsed().as_secs_f64();
+    println!(
+        "wrote {} conversations, {} messages and {} contacts in {written:.1}s",
+        made.conversations, made.messages, made.contacts
+    );
+    let indexed = search::rebuild(
+        &args.data_dir.search_dir(),
         &db,
-        &spec,
-        Clock::system().now_micros(),
-        &mut progress_bar("writing messages"),
+        &mut progress_bar("indexing messages"),
     )
     .map_err(|e| e.to_string())?;
+    let total = started.elapsed().as_secs_f64();
     println!(
-        "generated {} conversations with {} messages in {:.1}s",
-        made.conversations,
-        made.messages,
-        started.elapsed().as_secs_f64()
+        "indexed {indexed} messages in {:.1}s; {total:.1}s in all",
+        total - written
     );
+    if let Some(token) = made.token {
+        println!("administrator token: {token}");
+    }
     Ok(())
 }

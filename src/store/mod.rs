@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod agents;
+pub mod bulk;
 pub mod changes;
 pub mod contacts;
 pub mod conversation_list;

@@ -11,6 +11,7 @@ mod conversations;
 mod counts;
 mod custom_attributes;
 mod filter;
+mod generate;
 mod helpers;
 mod inboxes;
 mod labels;
