@@ -1,31 +1,18 @@
-//! Filters at scale, on a generated corpus of (by default) 1,000,000 conversations with one
-//! message each, custom attributes `plan`, `trial`, `seats` and some labels: p50/p99 of a filter
-//! request's work (parse, compile, the four counts and the first page of 25) for
-//! (a) status + inbox + a text custom attribute, (b) status + a checkbox custom attribute,
-//! (c) labels + assignee + a number custom attribute `is_greater_than`.
+//! Filters at scale, on the generated benchmark dataset (1,000,000 conversations by default):
+//! p50/p99 of a filter request's work (parse, compile, the four counts and the first page of 25)
+//! for (a) status + inbox + a text custom attribute, (b) status + a rare checkbox attribute,
+//! (c) a label + an assignee + a number attribute `is_greater_than`.
 //!
-//! `cargo bench --bench filter_scale`; WOOTLITE_BENCH_FILTER_CONVERSATIONS sets the size. The
-//! corpus is generated once under target/bench-data and reused.
+//! `cargo bench --bench filter_scale`; WOOTLITE_BENCH_CONVERSATIONS sets the size.
 
-use std::path::Path;
+mod support;
+
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
-use serde_json::json;
-
-use wootlite::clock::Clock;
-use wootlite::corpus;
-use wootlite::db::{Db, PoolSizes};
+use support::{dataset, dataset_size, filter_shapes, open, ADMIN};
 use wootlite::filter::{compile, parse};
-use wootlite::models::{Principal, Role};
 use wootlite::store::conversation_list::{self, AssigneeTab, Filter, Sort};
 use wootlite::store::custom_attributes;
-
-const ADMIN: Principal = Principal {
-    user_id: 1,
-    account_id: 1,
-    role: Role::Administrator,
-};
 
 fn percentile(samples: &[Duration], q: f64) -> f64 {
     let mut sorted = samples.to_vec();
@@ -37,69 +24,16 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let conversations: u64 = std::env::var("WOOTLITE_BENCH_FILTER_CONVERSATIONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let dir = Path::new("target/bench-data").join(format!("filter-{conversations}x1-seed1"));
-    let file = dir.join("wootlite.sqlite3");
-    let fresh = !dir.join("generated").exists();
-    if fresh {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    let db = Db::open(&file, PoolSizes { read: 2, heavy: 1 }).expect("database opens");
-    if fresh {
-        let started = Instant::now();
-        corpus::generate(
-            &db,
-            &corpus::Spec {
-                conversations,
-                messages_per_conversation: 1,
-                seed: 1,
-            },
-            Clock::system().now_micros(),
-            &mut |_, _| {},
-        )
-        .expect("corpus generated");
-        println!(
-            "corpus: generated {conversations} conversations in {:.1}s",
-            started.elapsed().as_secs_f64()
-        );
-        std::fs::write(dir.join("generated"), "").unwrap();
-    }
+    let db = open(&dataset(dataset_size()));
     let definitions = db
         .read_now(|c| custom_attributes::list(c, 1, None))
         .unwrap();
-    let cases = [
-        (
-            "(a) status + inbox + text attribute",
-            json!({ "payload": [
-                { "attribute_key": "status", "filter_operator": "equal_to", "values": ["open"], "query_operator": "and" },
-                { "attribute_key": "inbox_id", "filter_operator": "equal_to", "values": [1], "query_operator": "and" },
-                { "attribute_key": "plan", "filter_operator": "equal_to", "values": ["Pro"] }
-            ]}),
-        ),
-        (
-            "(b) status + checkbox attribute",
-            json!({ "payload": [
-                { "attribute_key": "status", "filter_operator": "equal_to", "values": ["open"], "query_operator": "and" },
-                { "attribute_key": "trial", "filter_operator": "equal_to", "values": [true] }
-            ]}),
-        ),
-        (
-            "(c) labels + assignee + number attribute >",
-            json!({ "payload": [
-                { "attribute_key": "labels", "filter_operator": "equal_to", "values": ["vip"], "query_operator": "and" },
-                { "attribute_key": "assignee_id", "filter_operator": "equal_to", "values": [1], "query_operator": "and" },
-                { "attribute_key": "seats", "filter_operator": "is_greater_than", "values": [150] }
-            ]}),
-        ),
-    ];
-    let runs: usize = std::env::var("WOOTLITE_BENCH_FILTER_RUNS")
+    let cases = filter_shapes();
+    let runs: usize = std::env::var("WOOTLITE_BENCH_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(30);
-    let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let today = chrono::Utc::now().date_naive();
     println!(
         "{:<44} {:>9} {:>10} {:>10}",
         "filter (counts + first page)", "matches", "p50", "p99"

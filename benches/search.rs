@@ -1,7 +1,7 @@
-//! Search at scale, on a generated corpus (by default 100,000 conversations of 10 messages: 1M
-//! messages), every figure measured side by side in one run:
+//! Search at scale, on the generated benchmark dataset (by default 1,000,000 conversations of
+//! about 10 messages), every figure measured side by side in one run:
 //!
-//! 1. full rebuild of the index: messages per second;
+//! 1. with WOOTLITE_BENCH_REBUILD=1, a full rebuild of the index: messages per second;
 //! 2. a search as the endpoint runs it (index lookup, four counts, first page of 25) for a rare
 //!    word, a common word and a two-character query, against the same search with the index
 //!    lookup replaced by a plain SQLite `LIKE '%q%'` scan over the messages;
@@ -11,102 +11,30 @@
 //! 4. over HTTP: a rare-word search end to end, and list latency alone and while clients run
 //!    heavy searches (isolation).
 //!
-//! `cargo bench --bench search`; WOOTLITE_BENCH_CONVERSATIONS sets the corpus size. The corpus
-//! is generated once under target/bench-data and reused; WOOTLITE_BENCH_SKIP_REBUILD=1 keeps the
-//! index from the previous run.
+//! `cargo bench --bench search`; WOOTLITE_BENCH_CONVERSATIONS sets the dataset size. The dataset
+//! is generated once under target/bench-data and reused.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use support::{
+    dataset, dataset_size, env_u64, ms, open, percentiles, search_cases, Percentiles, ADMIN,
+};
 use wootlite::app::Application;
 use wootlite::clock::Clock;
 use wootlite::config::{DataDir, Settings};
 use wootlite::corpus::{self, RARE_WORD};
-use wootlite::db::{Db, PoolSizes};
-use wootlite::models::{MessageType, Principal, Role};
+use wootlite::db::Db;
+use wootlite::models::MessageType;
 use wootlite::search::{self, SearchIndex};
 use wootlite::store::conversation_list::{self, AssigneeTab, Filter, Sort, TextMatch};
 use wootlite::store::messages::{self, NewMessage};
 use wootlite::store::{conversations, search_feed, tokens};
-
-const MESSAGES_PER_CONVERSATION: u64 = 10;
-const SEED: u64 = 1;
-const ADMIN: Principal = Principal {
-    user_id: 1,
-    account_id: 1,
-    role: Role::Administrator,
-};
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// Milliseconds, for printing.
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-struct Percentiles {
-    p50: Duration,
-    p99: Duration,
-}
-
-fn percentiles(mut samples: Vec<Duration>) -> Percentiles {
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
-    Percentiles {
-        p50: at(0.5),
-        p99: at(0.99),
-    }
-}
-
-fn corpus_dir(conversations: u64) -> PathBuf {
-    let dir = Path::new("target/bench-data").join(format!(
-        "search-{conversations}x{MESSAGES_PER_CONVERSATION}-seed{SEED}"
-    ));
-    if dir.join("generated").exists() {
-        return dir;
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-    let db = open(&dir);
-    let started = Instant::now();
-    let made = corpus::generate(
-        &db,
-        &corpus::Spec {
-            conversations,
-            messages_per_conversation: MESSAGES_PER_CONVERSATION,
-            seed: SEED,
-        },
-        Clock::system().now_micros(),
-        &mut |_, _| {},
-    )
-    .expect("corpus generated");
-    println!(
-        "corpus: generated {} conversations, {} messages in {:.1}s",
-        made.conversations,
-        made.messages,
-        started.elapsed().as_secs_f64()
-    );
-    std::fs::write(dir.join("generated"), "").unwrap();
-    dir
-}
-
-fn open(dir: &Path) -> Db {
-    Db::open(
-        &DataDir {
-            path: dir.to_path_buf(),
-        }
-        .database_file(),
-        PoolSizes { read: 4, heavy: 2 },
-    )
-    .expect("database opens")
-}
 
 fn rebuild(dir: &Path, db: &Db) {
     let started = Instant::now();
@@ -152,12 +80,7 @@ fn time<T>(runs: usize, mut work: impl FnMut() -> T) -> (Percentiles, T) {
 }
 
 fn queries(db: &Db, index: &SearchIndex) {
-    let common = corpus::most_common_word(SEED);
-    let cases = [
-        ("rare word", RARE_WORD.to_string()),
-        ("common word", common),
-        ("2 characters", "ka".to_string()),
-    ];
+    let cases = search_cases();
     let index_runs = env_u64("WOOTLITE_BENCH_INDEX_RUNS", 200) as usize;
     let scan_runs = env_u64("WOOTLITE_BENCH_SCAN_RUNS", 10) as usize;
     println!(
@@ -167,13 +90,13 @@ fn queries(db: &Db, index: &SearchIndex) {
     for (label, q) in cases {
         let by_index = || -> Vec<i64> {
             index
-                .find(1, &q)
+                .find(1, q)
                 .expect("index search")
                 .conversation_ids()
                 .to_vec()
         };
         let by_scan = || {
-            db.read_now(|conn| search_feed::like_scan(conn, 1, &q))
+            db.read_now(|conn| search_feed::like_scan(conn, 1, q))
                 .expect("scan")
         };
         let row = |what: &str, matched: usize, indexed: &Percentiles, scanned: &Percentiles| {
@@ -388,10 +311,9 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let conversations = env_u64("WOOTLITE_BENCH_CONVERSATIONS", 100_000);
-    let dir = corpus_dir(conversations);
+    let dir = dataset(dataset_size());
     let db = open(&dir);
-    if env_u64("WOOTLITE_BENCH_SKIP_REBUILD", 0) == 0 || !dir.join("search").exists() {
+    if env_u64("WOOTLITE_BENCH_REBUILD", 0) == 1 {
         rebuild(&dir, &db);
     }
 

@@ -1,0 +1,330 @@
+//! The hot paths without HTTP, each beside its raw baseline in the same run, on the generated
+//! dataset (1,000,000 conversations by default; WOOTLITE_BENCH_CONVERSATIONS to change):
+//!
+//! - `list/*`, `get`: what the endpoint does (rows, details, JSON) vs the bare SQL statement
+//!   reading the same conversation rows on a plain connection;
+//! - `counts`: the four counts from the count table vs `COUNT(*)` by status on the list index;
+//! - `filter_compile/*`: parse + compile a payload vs parsing its JSON text;
+//! - `filter_execute/*`: the compiled statement (counts + first page) vs a hand-written query
+//!   selecting the same conversations;
+//! - `search/*`: index lookup + counts + first page vs tantivy counting the matching messages
+//!   for one term (the bare engine);
+//! - `render/*`: building the JSON of a loaded conversation / message vs serialising an already
+//!   built value of the same shape;
+//! - `create_message`: a message posted as the endpoint does (insert, conversation update,
+//!   counts, outbox, read back) vs one INSERT + UPDATE on a plain connection.
+//!
+//! `cargo bench --bench hot_paths`.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use criterion::{criterion_group, Criterion};
+use rusqlite::Connection;
+use serde_json::{json, Value};
+
+use support::{dataset, dataset_size, filter_shapes, raw, search_cases, ADMIN};
+use wootlite::clock::Clock;
+use wootlite::corpus;
+use wootlite::db::Db;
+use wootlite::filter::{compile, parse};
+use wootlite::models::{MessageType, Status};
+use wootlite::search::SearchIndex;
+use wootlite::store::conversation_list::{self, AssigneeTab, Filter, Sort, TextMatch};
+use wootlite::store::messages::NewMessage;
+use wootlite::store::{changes, conversations, custom_attributes, details, messages, search_feed};
+use wootlite::views::conversations::{self as views, Links};
+
+struct Fixture {
+    db: Db,
+    raw: Connection,
+    dir: std::path::PathBuf,
+    conversations: i64,
+    links: Links,
+}
+
+fn fixture() -> Fixture {
+    let conversations = dataset_size();
+    let dir = dataset(conversations);
+    let db = support::open(&dir);
+    let raw = Connection::open(dir.join("wootlite.sqlite3")).expect("raw connection");
+    raw.busy_timeout(Duration::from_secs(5)).unwrap();
+    Fixture {
+        db,
+        raw,
+        dir,
+        conversations: conversations as i64,
+        links: Links {
+            base_url: "http://127.0.0.1:3000".into(),
+        },
+    }
+}
+
+/// The endpoint's list work: counts, one page, every conversation's details, the JSON body.
+fn list_page(f: &Fixture, status: Status, page: i64) -> usize {
+    f.db.read_now(|conn| {
+        let filter = Filter {
+            status: Some(status),
+            ..Filter::default()
+        };
+        let (counts, rows) = conversation_list::counts_and_page(
+            conn,
+            &ADMIN,
+            &filter,
+            AssigneeTab::All,
+            Sort::LastActivityAtDesc,
+            Some((page, 25)),
+        )?;
+        let payload: Vec<Value> = details::conversations(conn, rows, ADMIN.user_id)?
+            .iter()
+            .map(|d| views::conversation(d, &f.links))
+            .collect();
+        let body = json!({ "data": { "meta": { "all_count": counts.all }, "payload": payload } });
+        Ok(serde_json::to_vec(&body).unwrap().len())
+    })
+    .expect("list")
+}
+
+fn bench_list(c: &mut Criterion, f: &Fixture) {
+    for (name, status, page) in [
+        ("open_page_1", Status::Open, 1),
+        ("resolved_page_400", Status::Resolved, 400),
+    ] {
+        let mut group = c.benchmark_group(format!("list/{name}"));
+        group.bench_function("wootlite", |b| b.iter(|| list_page(f, status, page)));
+        group.bench_function("raw", |b| {
+            b.iter(|| raw::list_page(&f.raw, status.code(), page))
+        });
+        group.finish();
+    }
+    let mut group = c.benchmark_group("counts");
+    let open = Filter {
+        status: Some(Status::Open),
+        ..Filter::default()
+    };
+    group.bench_function("wootlite", |b| {
+        b.iter(|| {
+            f.db.read_now(|conn| conversation_list::counts(conn, &ADMIN, &open))
+                .unwrap()
+                .all
+        })
+    });
+    group.bench_function("raw", |b| {
+        b.iter(|| raw::counts(&f.raw, Status::Open.code()))
+    });
+    group.finish();
+}
+
+fn bench_get(c: &mut Criterion, f: &Fixture) {
+    let mut group = c.benchmark_group("get");
+    let id = |n: &mut i64| {
+        *n = (*n * 7919 + 13) % f.conversations + 1;
+        *n
+    };
+    group.bench_function("wootlite", |b| {
+        let mut n = 1;
+        b.iter(|| {
+            let display_id = id(&mut n);
+            f.db.read_now(|conn| {
+                let conversation = conversations::get(conn, 1, display_id)?;
+                let details = details::conversation(conn, conversation, ADMIN.user_id)?;
+                Ok(serde_json::to_vec(&views::conversation(&details, &f.links))
+                    .unwrap()
+                    .len())
+            })
+            .unwrap()
+        })
+    });
+    group.bench_function("raw", |b| {
+        let mut n = 1;
+        b.iter(|| raw::get(&f.raw, id(&mut n)))
+    });
+    group.finish();
+}
+
+fn bench_filters(c: &mut Criterion, f: &Fixture) {
+    let definitions =
+        f.db.read_now(|conn| custom_attributes::list(conn, 1, None))
+            .unwrap();
+    let today = Utc::now().date_naive();
+    for (shape, (name, payload)) in filter_shapes().into_iter().enumerate() {
+        let text = payload.to_string();
+        let mut group = c.benchmark_group(format!("filter_compile/{name}"));
+        group.bench_function("wootlite", |b| {
+            b.iter(|| compile(&parse(&payload, &definitions).unwrap(), today))
+        });
+        group.bench_function("raw", |b| {
+            b.iter(|| serde_json::from_str::<Value>(&text).unwrap())
+        });
+        group.finish();
+        let filter = Filter {
+            condition: Some(Arc::new(compile(
+                &parse(&payload, &definitions).unwrap(),
+                today,
+            ))),
+            ..Filter::default()
+        };
+        let mut group = c.benchmark_group(format!("filter_execute/{name}"));
+        group.bench_function("wootlite", |b| {
+            b.iter(|| {
+                f.db.read_now(|conn| {
+                    conversation_list::counts_and_page(
+                        conn,
+                        &ADMIN,
+                        &filter,
+                        AssigneeTab::All,
+                        Sort::LastActivityAtDesc,
+                        Some((1, 25)),
+                    )
+                    .map(|(counts, _)| counts.all)
+                })
+                .unwrap()
+            })
+        });
+        group.bench_function("raw", |b| b.iter(|| raw::filter(&f.raw, shape)));
+        group.finish();
+    }
+}
+
+fn bench_search(c: &mut Criterion, f: &Fixture) {
+    let index = SearchIndex::start(&f.dir.join("search"), &f.db).expect("index opens");
+    let latest = f.db.read_now(search_feed::latest_seq).unwrap();
+    let caught_up = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(index.wait_until_visible(latest, Duration::from_secs(600)));
+    assert!(caught_up, "index caught up");
+    let engine = tantivy::Index::open_in_dir(f.dir.join("search")).unwrap();
+    let searcher = engine.reader().unwrap().searcher();
+    for (name, q) in search_cases() {
+        let mut group = c.benchmark_group(format!("search/{name}"));
+        group.bench_function("wootlite", |b| {
+            b.iter(|| {
+                let hits = index.find(1, q).unwrap();
+                let filter = Filter {
+                    text: Some(TextMatch::Conversations(Arc::new(
+                        hits.conversation_ids().to_vec(),
+                    ))),
+                    ..Filter::default()
+                };
+                f.db.read_now(|conn| {
+                    conversation_list::counts_and_page(
+                        conn,
+                        &ADMIN,
+                        &filter,
+                        AssigneeTab::All,
+                        Sort::LastActivityAtDesc,
+                        Some((1, 25)),
+                    )
+                    .map(|(counts, _)| counts.all)
+                })
+                .unwrap()
+            })
+        });
+        group.bench_function("raw", |b| b.iter(|| raw::search(&searcher, q)));
+        group.finish();
+    }
+    index.stop();
+}
+
+fn bench_render(c: &mut Criterion, f: &Fixture) {
+    let (conversation, message) =
+        f.db.read_now(|conn| {
+            let conversation =
+                details::conversation(conn, conversations::get(conn, 1, 1)?, ADMIN.user_id)?;
+            let (latest, _) = messages::latest(conn, conversation.conversation.id)?;
+            let message = details::message(conn, latest.expect("a message"))?;
+            Ok((conversation, message))
+        })
+        .unwrap();
+    let built_conversation = views::conversation(&conversation, &f.links);
+    let built_message = views::message(&message, &f.links);
+    let mut group = c.benchmark_group("render/conversation");
+    group.bench_function("wootlite", |b| {
+        b.iter(|| serde_json::to_vec(&views::conversation(&conversation, &f.links)).unwrap())
+    });
+    group.bench_function("raw", |b| {
+        b.iter(|| serde_json::to_vec(&built_conversation).unwrap())
+    });
+    group.finish();
+    let mut group = c.benchmark_group("render/message");
+    group.bench_function("wootlite", |b| {
+        b.iter(|| serde_json::to_vec(&views::message(&message, &f.links)).unwrap())
+    });
+    group.bench_function("raw", |b| {
+        b.iter(|| serde_json::to_vec(&built_message).unwrap())
+    });
+    group.finish();
+}
+
+fn bench_create(c: &mut Criterion, f: &Fixture) {
+    let probe = corpus::add_conversation(&f.db, Clock::system().now_micros()).unwrap();
+    let conversation =
+        f.db.read_now(|conn| conversations::get_by_id(conn, probe))
+            .unwrap();
+    let mut group = c.benchmark_group("create_message");
+    group.bench_function("wootlite", |b| {
+        b.iter(|| {
+            f.db.write_now(|tx| {
+                let message = NewMessage {
+                    message_type: MessageType::Outgoing,
+                    content: Some("Thanks, the refund is on its way.".into()),
+                    private: false,
+                    content_type: "text".into(),
+                    content_attributes: json!({}),
+                    source_id: None,
+                    additional_attributes: json!({}),
+                    sender: Some(("User", 1)),
+                };
+                let id = changes::post_message(
+                    tx,
+                    &conversation,
+                    &message,
+                    Clock::system().now_micros(),
+                )?;
+                let created = details::message(tx, messages::get(tx, probe, id)?)?;
+                Ok(serde_json::to_vec(&views::message(&created, &f.links))
+                    .unwrap()
+                    .len())
+            })
+            .unwrap()
+        })
+    });
+    group.bench_function("raw", |b| {
+        b.iter(|| raw::create_message(&f.raw, probe, Clock::system().now_micros()))
+    });
+    group.finish();
+    // The probe goes, so that the dataset stays as generated.
+    f.db.write_now(|tx| conversations::delete(tx, probe))
+        .unwrap();
+}
+
+fn benches(c: &mut Criterion) {
+    let f = fixture();
+    bench_list(c, &f);
+    bench_get(c, &f);
+    bench_filters(c, &f);
+    bench_search(c, &f);
+    bench_render(c, &f);
+    bench_create(c, &f);
+}
+
+criterion_group! {
+    name = hot_paths;
+    config = Criterion::default()
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = benches
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a plain `cargo test` run of benches passes nothing.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    hot_paths();
+    Criterion::default().configure_from_args().final_summary();
+}

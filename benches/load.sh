@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# Load benchmark: the release server on a generated dataset, driven over HTTP by oha.
+#
+#   benches/load.sh
+#
+# Installs oha from the Rust package registry into target/tools, builds the release binary,
+# generates the dataset once (target/bench-data/dataset-<N>-seed1, shared with `cargo bench`),
+# copies it to a scratch data dir (the runs write to it), measures the raw in-process baseline of
+# every query, starts the server, and runs each scenario at each concurrency. Writes
+# target/load/results.json (machine-readable) and target/load/results.md (a table).
+#
+# Settings (environment):
+#   WOOTLITE_LOAD_CONVERSATIONS  dataset size                     (default 1000000)
+#   WOOTLITE_LOAD_SECONDS        seconds per run                   (default 8)
+#   WOOTLITE_LOAD_CONCURRENCY    connections per run               (default "1 16 64")
+#   WOOTLITE_LOAD_PORT           port the server listens on        (default 3999)
+#   WOOTLITE_LOAD_OUT            where results go                  (default target/load)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+conversations=${WOOTLITE_LOAD_CONVERSATIONS:-1000000}
+seconds=${WOOTLITE_LOAD_SECONDS:-8}
+concurrency=${WOOTLITE_LOAD_CONCURRENCY:-"1 16 64"}
+port=${WOOTLITE_LOAD_PORT:-3999}
+out=${WOOTLITE_LOAD_OUT:-target/load}
+base="http://127.0.0.1:$port"
+api="$base/api/v1/accounts/1/conversations"
+
+oha_version=1.16.0
+oha=target/tools/bin/oha
+if ! "$oha" --version 2>/dev/null | grep -q "$oha_version"; then
+    cargo install oha --locked --version "$oha_version" --root target/tools
+fi
+cargo build --release
+cargo bench --bench load_probe --no-run
+probe() { cargo bench --quiet --bench load_probe -- "$@"; }
+
+dataset=target/bench-data/dataset-$conversations-seed1
+if [ ! -e "$dataset/generated" ]; then
+    rm -rf "$dataset"
+    started=$(date +%s)
+    target/release/wootlite generate --data-dir "$dataset" --conversations "$conversations" --seed 1
+    echo "$(( $(date +%s) - started ))" > "$dataset/generate-seconds"
+    touch "$dataset/generated"
+fi
+
+rm -rf "$out"
+mkdir -p "$out/runs"
+work=target/bench-data/load-work
+rm -rf "$work"
+cp -r "$dataset" "$work"
+token=$(target/release/wootlite token create --data-dir "$work" --user 1)
+
+echo "raw baselines (in process, no server)"
+probe baseline --data-dir "$work" --out "$out/baseline.json"
+
+server_pid=
+stop_server() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=
+    fi
+}
+trap stop_server EXIT
+
+# Start-up: from launching the process to its first answer.
+started=$(date +%s%N)
+RUST_LOG=warn target/release/wootlite serve --data-dir "$work" --bind "127.0.0.1:$port" \
+    > "$out/server.log" 2>&1 &
+server_pid=$!
+until curl -sf "$base/health" > /dev/null; do
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+        echo "the server did not start:" >&2
+        cat "$out/server.log" >&2
+        exit 1
+    fi
+    sleep 0.005
+done
+echo "$(( ($(date +%s%N) - started) / 1000000 ))" > "$out/startup-ms"
+
+# Server CPU time in clock ticks (user + system) and resident anonymous memory in kB.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
+rss_anon_kb() { awk '/^RssAnon:/ { print $2 }' "/proc/$server_pid/status"; }
+
+# run NAME CONCURRENCY OHA-ARGS...: one timed run, with the server's CPU and memory around it.
+run() {
+    local name=$1 c=$2
+    shift 2
+    local file="$out/runs/$name-c$c"
+    local before
+    before=$(cpu_ticks)
+    "$oha" -z "${seconds}s" -c "$c" --no-tui --output-format json -o "$file.json" \
+        -H "api_access_token: $token" "$@"
+    echo "{\"cpu_ticks\": $(( $(cpu_ticks) - before )), \"rss_anon_kb\": $(rss_anon_kb)}" \
+        > "$file.server.json"
+    echo "  $name c=$c done"
+}
+
+# Ids are drawn over the whole dataset (leading digit 1-9, so the generated range is covered
+# in proportion for 1M: 100000-999999).
+id_regex=$(python3 -c "n=$conversations; d=len(str(n-1))-1; print('[1-9][0-9]{%d}' % d if d > 0 else '[1-9]')")
+
+filter_body() {
+    python3 - "$1" <<'EOF'
+import json, sys
+shapes = {
+    "a": [
+        {"attribute_key": "status", "filter_operator": "equal_to", "values": ["open"], "query_operator": "and"},
+        {"attribute_key": "inbox_id", "filter_operator": "equal_to", "values": [1], "query_operator": "and"},
+        {"attribute_key": "region", "filter_operator": "equal_to", "values": ["North"]},
+    ],
+    "b": [
+        {"attribute_key": "status", "filter_operator": "equal_to", "values": ["open"], "query_operator": "and"},
+        {"attribute_key": "escalated", "filter_operator": "equal_to", "values": [True]},
+    ],
+    "c": [
+        {"attribute_key": "labels", "filter_operator": "equal_to", "values": ["billing"], "query_operator": "and"},
+        {"attribute_key": "assignee_id", "filter_operator": "equal_to", "values": [2], "query_operator": "and"},
+        {"attribute_key": "seats", "filter_operator": "is_greater_than", "values": [100]},
+    ],
+}
+print(json.dumps({"payload": shapes[sys.argv[1]]}))
+EOF
+}
+
+scenario() {
+    local name=$1 c=$2
+    case $name in
+        list_open_p1) run "$name" "$c" "$api?status=open&assignee_type=all&page=1" ;;
+        list_resolved_p400) run "$name" "$c" "$api?status=resolved&assignee_type=all&page=400" ;;
+        get) run "$name" "$c" --rand-regex-url "$api/$id_regex" ;;
+        meta) run "$name" "$c" "$api/meta?status=open" ;;
+        filter_a | filter_b | filter_c)
+            run "$name" "$c" -m POST -T application/json -d "$(filter_body "${name#filter_}")" "$api/filter" ;;
+        search_rare) run "$name" "$c" "$api/search?q=quokkaberry" ;;
+        search_common) run "$name" "$c" "$api/search?q=refund" ;;
+        create_message)
+            run "$name" "$c" --rand-regex-url -m POST -T application/json \
+                -d '{"content":"Thanks, the refund is on its way.","message_type":"outgoing"}' \
+                "$api/$id_regex/messages" ;;
+        toggle_status)
+            run "$name" "$c" --rand-regex-url -m POST -T application/json -d '{}' \
+                "$api/$id_regex/toggle_status" ;;
+    esac
+}
+
+scenarios="get list_open_p1 list_resolved_p400 meta filter_a filter_b filter_c search_rare search_common create_message toggle_status"
+for c in $concurrency; do
+    echo "concurrency $c"
+    for name in $scenarios; do
+        scenario "$name" "$c"
+    done
+    # Mixed: reads (gets, list pages, meta, rare searches) from a URL list beside a quarter of
+    # the connections posting messages.
+    python3 - "$api" "$conversations" > "$out/mixed-urls.txt" <<'EOF'
+import random, sys
+api, n = sys.argv[1], int(sys.argv[2])
+rng = random.Random(1)
+for _ in range(5000):
+    r = rng.random()
+    if r < 0.55:
+        print(f"{api}/{rng.randint(1, n)}")
+    elif r < 0.80:
+        print(f"{api}?status=open&assignee_type=all&page={rng.randint(1, 20)}")
+    elif r < 0.95:
+        print(f"{api}/meta?status=open")
+    else:
+        print(f"{api}/search?q=quokkaberry")
+EOF
+    writers=$(( c / 4 > 0 ? c / 4 : 1 ))
+    readers=$(( c - writers > 0 ? c - writers : 1 ))
+    before=$(cpu_ticks)
+    "$oha" -z "${seconds}s" -c "$writers" --no-tui --output-format json -o "$out/runs/mixed_writes-c$c.json" \
+        -H "api_access_token: $token" --rand-regex-url -m POST -T application/json \
+        -d '{"content":"A mixed-load reply.","message_type":"outgoing"}' "$api/$id_regex/messages" &
+    writer_pid=$!
+    "$oha" -z "${seconds}s" -c "$readers" --no-tui --output-format json -o "$out/runs/mixed_reads-c$c.json" \
+        -H "api_access_token: $token" --urls-from-file "$out/mixed-urls.txt"
+    wait "$writer_pid"
+    echo "{\"cpu_ticks\": $(( $(cpu_ticks) - before )), \"rss_anon_kb\": $(rss_anon_kb), \"parts\": [\"mixed_reads\", \"mixed_writes\"]}" \
+        > "$out/runs/mixed-c$c.server.json"
+    echo "  mixed c=$c done"
+done
+
+# Isolation: gets and list pages at c=1 alone, then beside 4 clients searching two characters.
+run isolation_get_alone 1 --rand-regex-url "$api/$id_regex"
+run isolation_list_alone 1 "$api?status=open&assignee_type=all&page=1"
+"$oha" -z "$(( seconds * 2 + 4 ))s" -c 4 --no-tui --output-format json -o "$out/runs/heavy_searches-c4.json" \
+    -H "api_access_token: $token" "$api/search?q=ka" &
+heavy_pid=$!
+sleep 1
+run isolation_get_loaded 1 --rand-regex-url "$api/$id_regex"
+run isolation_list_loaded 1 "$api?status=open&assignee_type=all&page=1"
+wait "$heavy_pid"
+
+echo "index lag under 1,000 messages/s"
+probe lag --url "$base" --token "$token" --conversations "$conversations" --rate 1000 --seconds 10 \
+    --out "$out/lag.json"
+rss_anon_kb > "$out/rss-anon-kb-final"
+
+stop_server
+du -sb "$work/wootlite.sqlite3" | cut -f1 > "$out/db-bytes"
+du -sb "$work/search" | cut -f1 > "$out/index-bytes"
+cp "$dataset/generate-seconds" "$out/" 2>/dev/null || true
+python3 benches/load_report.py "$out" "$conversations" "$seconds" "$(getconf CLK_TCK)"

@@ -1,0 +1,130 @@
+//! What the benchmarks share: the generated dataset they run on, how to open it, and the
+//! queries they time (the same filter shapes and search words everywhere).
+#![allow(dead_code)]
+
+pub mod raw;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use wootlite::clock::Clock;
+use wootlite::corpus::{self, COMMON_WORD, RARE_WORD};
+use wootlite::db::{Db, PoolSizes};
+use wootlite::models::{Principal, Role};
+use wootlite::search;
+
+pub const SEED: u64 = 1;
+pub const ADMIN: Principal = Principal {
+    user_id: 1,
+    account_id: 1,
+    role: Role::Administrator,
+};
+
+pub fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Conversations in the benchmark dataset (about 10 messages each).
+pub fn dataset_size() -> u64 {
+    env_u64("WOOTLITE_BENCH_CONVERSATIONS", 1_000_000)
+}
+
+/// The generated data dir for `conversations`, made on first use (database and search index)
+/// under target/bench-data and reused after; `benches/load.sh` makes the same one.
+pub fn dataset(conversations: u64) -> PathBuf {
+    let dir = Path::new("target/bench-data").join(format!("dataset-{conversations}-seed{SEED}"));
+    let marker = dir.join("generated");
+    if marker.exists() {
+        return dir;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "generating {conversations} conversations into {}",
+        dir.display()
+    );
+    let started = Instant::now();
+    let db = open(&dir);
+    let spec = corpus::Spec::new(conversations, SEED, Clock::system().now_micros());
+    let made = corpus::generate(&db, &spec, &mut |_, _| {}).expect("dataset generated");
+    let indexed =
+        search::rebuild(&dir.join("search"), &db, &mut |_, _| {}).expect("search index built");
+    println!(
+        "generated {} conversations, {} messages ({indexed} searchable) in {:.1}s",
+        made.conversations,
+        made.messages,
+        started.elapsed().as_secs_f64()
+    );
+    std::fs::write(marker, "").expect("marker written");
+    dir
+}
+
+pub fn open(dir: &Path) -> Db {
+    Db::open(
+        &dir.join("wootlite.sqlite3"),
+        PoolSizes { read: 4, heavy: 2 },
+    )
+    .expect("database opens")
+}
+
+/// The three filter shapes: (a) narrow standard columns + a text attribute, (b) a rare checkbox,
+/// (c) a label + an assignee + a number comparison.
+pub fn filter_shapes() -> [(&'static str, Value); 3] {
+    [
+        (
+            "a_status_inbox_text",
+            json!({ "payload": [
+                { "attribute_key": "status", "filter_operator": "equal_to", "values": ["open"], "query_operator": "and" },
+                { "attribute_key": "inbox_id", "filter_operator": "equal_to", "values": [1], "query_operator": "and" },
+                { "attribute_key": "region", "filter_operator": "equal_to", "values": ["North"] }
+            ]}),
+        ),
+        (
+            "b_status_checkbox",
+            json!({ "payload": [
+                { "attribute_key": "status", "filter_operator": "equal_to", "values": ["open"], "query_operator": "and" },
+                { "attribute_key": "escalated", "filter_operator": "equal_to", "values": [true] }
+            ]}),
+        ),
+        (
+            "c_label_assignee_number",
+            json!({ "payload": [
+                { "attribute_key": "labels", "filter_operator": "equal_to", "values": ["billing"], "query_operator": "and" },
+                { "attribute_key": "assignee_id", "filter_operator": "equal_to", "values": [2], "query_operator": "and" },
+                { "attribute_key": "seats", "filter_operator": "is_greater_than", "values": [100] }
+            ]}),
+        ),
+    ]
+}
+
+/// The searches: a word planted once in 100,000 messages, one planted once in 100, and two
+/// characters found in nearly every message.
+pub fn search_cases() -> [(&'static str, &'static str); 3] {
+    [
+        ("rare", RARE_WORD),
+        ("common", COMMON_WORD),
+        ("two_chars", "ka"),
+    ]
+}
+
+pub struct Percentiles {
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+pub fn percentiles(mut samples: Vec<Duration>) -> Percentiles {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
+    Percentiles {
+        p50: at(0.5),
+        p99: at(0.99),
+    }
+}
+
+/// Milliseconds, for printing.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
