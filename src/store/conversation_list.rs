@@ -377,11 +377,15 @@ pub fn page(
     }
     let (limit, offset) = page_window(page, per_page);
     let from = From::of(filter);
+    // The window is found on ids alone, so that skipping to a deep page walks an index rather
+    // than reading every skipped row; only the page's rows are read whole.
     let sql = format!(
-        "{} FROM {} WHERE {} ORDER BY {} LIMIT ? OFFSET ?",
+        "{} FROM conversations c WHERE c.id IN (SELECT c.id FROM {} WHERE {} ORDER BY {} LIMIT ? OFFSET ?)
+         ORDER BY {}",
         conversation_columns!(),
         from.sql,
         w.sql(),
+        sort.order_by(),
         sort.order_by()
     );
     let mut params = from.params(w.params());
