@@ -26,7 +26,7 @@ use criterion::{criterion_group, Criterion};
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
-use support::{dataset, dataset_size, filter_shapes, raw, search_cases, ADMIN};
+use support::{dataset, dataset_size, filter_shapes, raw, search_cases, spread, ADMIN};
 use wootlite::clock::Clock;
 use wootlite::corpus;
 use wootlite::db::Db;
@@ -65,7 +65,7 @@ fn fixture() -> Fixture {
 
 /// The endpoint's list work: counts, one page, every conversation's details, the JSON body.
 fn list_page(f: &Fixture, status: Status, page: i64) -> usize {
-    f.db.read_now(|conn| {
+    f.db.read_snapshot(|conn| {
         let filter = Filter {
             status: Some(status),
             ..Filter::default()
@@ -107,7 +107,7 @@ fn bench_list(c: &mut Criterion, f: &Fixture) {
     };
     group.bench_function("wootlite", |b| {
         b.iter(|| {
-            f.db.read_now(|conn| conversation_list::counts(conn, &ADMIN, &open))
+            f.db.read_snapshot(|conn| conversation_list::counts(conn, &ADMIN, &open))
                 .unwrap()
                 .all
         })
@@ -120,15 +120,15 @@ fn bench_list(c: &mut Criterion, f: &Fixture) {
 
 fn bench_get(c: &mut Criterion, f: &Fixture) {
     let mut group = c.benchmark_group("get");
-    let id = |n: &mut i64| {
-        *n = (*n * 7919 + 13) % f.conversations + 1;
-        *n
+    let id = |n: &mut u64| {
+        *n += 1;
+        spread(*n, f.conversations)
     };
     group.bench_function("wootlite", |b| {
-        let mut n = 1;
+        let mut n = 0;
         b.iter(|| {
             let display_id = id(&mut n);
-            f.db.read_now(|conn| {
+            f.db.read_snapshot(|conn| {
                 let conversation = conversations::get(conn, 1, display_id)?;
                 let details = details::conversation(conn, conversation, ADMIN.user_id)?;
                 Ok(serde_json::to_vec(&views::conversation(&details, &f.links))
@@ -139,7 +139,7 @@ fn bench_get(c: &mut Criterion, f: &Fixture) {
         })
     });
     group.bench_function("raw", |b| {
-        let mut n = 1;
+        let mut n = 0;
         b.iter(|| raw::get(&f.raw, id(&mut n)))
     });
     group.finish();
@@ -147,7 +147,7 @@ fn bench_get(c: &mut Criterion, f: &Fixture) {
 
 fn bench_filters(c: &mut Criterion, f: &Fixture) {
     let definitions =
-        f.db.read_now(|conn| custom_attributes::list(conn, 1, None))
+        f.db.read_snapshot(|conn| custom_attributes::list(conn, 1, None))
             .unwrap();
     let today = Utc::now().date_naive();
     for (shape, (name, payload)) in filter_shapes().into_iter().enumerate() {
@@ -170,7 +170,7 @@ fn bench_filters(c: &mut Criterion, f: &Fixture) {
         let mut group = c.benchmark_group(format!("filter_execute/{name}"));
         group.bench_function("wootlite", |b| {
             b.iter(|| {
-                f.db.read_now(|conn| {
+                f.db.read_snapshot(|conn| {
                     conversation_list::counts_and_page(
                         conn,
                         &ADMIN,
@@ -191,7 +191,7 @@ fn bench_filters(c: &mut Criterion, f: &Fixture) {
 
 fn bench_search(c: &mut Criterion, f: &Fixture) {
     let index = SearchIndex::start(&f.dir.join("search"), &f.db).expect("index opens");
-    let latest = f.db.read_now(search_feed::latest_seq).unwrap();
+    let latest = f.db.read_snapshot(search_feed::latest_seq).unwrap();
     let caught_up = tokio::runtime::Runtime::new()
         .unwrap()
         .block_on(index.wait_until_visible(latest, Duration::from_secs(600)));
@@ -209,7 +209,7 @@ fn bench_search(c: &mut Criterion, f: &Fixture) {
                     ))),
                     ..Filter::default()
                 };
-                f.db.read_now(|conn| {
+                f.db.read_snapshot(|conn| {
                     conversation_list::counts_and_page(
                         conn,
                         &ADMIN,
@@ -231,7 +231,7 @@ fn bench_search(c: &mut Criterion, f: &Fixture) {
 
 fn bench_render(c: &mut Criterion, f: &Fixture) {
     let (conversation, message) =
-        f.db.read_now(|conn| {
+        f.db.read_snapshot(|conn| {
             let conversation =
                 details::conversation(conn, conversations::get(conn, 1, 1)?, ADMIN.user_id)?;
             let (latest, _) = messages::latest(conn, conversation.conversation.id)?;
@@ -262,7 +262,7 @@ fn bench_render(c: &mut Criterion, f: &Fixture) {
 fn bench_create(c: &mut Criterion, f: &Fixture) {
     let probe = corpus::add_conversation(&f.db, Clock::system().now_micros()).unwrap();
     let conversation =
-        f.db.read_now(|conn| conversations::get_by_id(conn, probe))
+        f.db.read_snapshot(|conn| conversations::get_by_id(conn, probe))
             .unwrap();
     let mut group = c.benchmark_group("create_message");
     group.bench_function("wootlite", |b| {

@@ -80,7 +80,11 @@ impl Application {
         let db = Db::open(
             &settings.data_dir.database_file(),
             PoolSizes {
-                read: settings.read_pool_size,
+                // Workers read on their own thread and must never wait for a connection; the
+                // background tasks (indexer, snoozes, mail) read too.
+                read: settings
+                    .read_pool_size
+                    .max(worker_count(settings) as u32 + 4),
                 heavy: settings.search_concurrency,
             },
         )?;
@@ -111,7 +115,7 @@ impl Application {
             max_body_bytes: settings.max_body_bytes,
         });
         let limit = BodyLimit(settings.max_body_bytes);
-        let mut server = HttpServer::new(move || {
+        let server = HttpServer::new(move || {
             App::new()
                 .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
                 .app_data(state.clone())
@@ -129,10 +133,8 @@ impl Application {
         .shutdown_timeout(10)
         // `stop_on_signals` installs the handlers, so that they are in place before the banner
         // tells anyone the server is up.
-        .disable_signals();
-        if settings.workers > 0 {
-            server = server.workers(settings.workers);
-        }
+        .disable_signals()
+        .workers(worker_count(settings));
         let server = server
             .listen(listener)
             .map_err(|source| StartError::Bind {
@@ -221,5 +223,13 @@ impl Application {
             log::warn!("WAL checkpoint on shutdown failed: {e}");
         }
         served
+    }
+}
+
+/// HTTP worker threads: as configured, or one per core.
+fn worker_count(settings: &Settings) -> usize {
+    match settings.workers {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
     }
 }
