@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand};
 use rusqlite::Connection;
 use serde_json::{json, Map, Value};
 
-use support::{ms, percentiles, raw, search_cases};
+use support::{ms, percentiles, raw, search_cases, spread};
 
 #[derive(Parser)]
 struct Cli {
@@ -98,11 +98,6 @@ fn timed(runs: usize, mut work: impl FnMut(usize)) -> Value {
     json!({ "p50_ms": ms(p.p50), "p99_ms": ms(p.p99), "runs": runs })
 }
 
-/// A conversation id spread over `1..=conversations` for run `n`.
-fn spread(n: usize, conversations: i64) -> i64 {
-    (n as i64 * 7919 + 13) % conversations + 1
-}
-
 fn baseline(data_dir: &std::path::Path, runs: usize) -> Value {
     let conn = Connection::open(data_dir.join("wootlite.sqlite3")).expect("database opens");
     conn.busy_timeout(Duration::from_secs(5)).unwrap();
@@ -128,7 +123,7 @@ fn baseline(data_dir: &std::path::Path, runs: usize) -> Value {
     out.insert(
         "get".into(),
         timed(runs, |n| {
-            raw::get(&conn, spread(n, conversations));
+            raw::get(&conn, spread(n as u64, conversations));
         }),
     );
     out.insert(
@@ -157,13 +152,18 @@ fn baseline(data_dir: &std::path::Path, runs: usize) -> Value {
     out.insert(
         "create_message".into(),
         timed(runs, |n| {
-            raw::create_message(&conn, spread(n, conversations), now());
+            raw::create_message(&conn, spread(n as u64, conversations), now());
         }),
     );
     out.insert(
         "toggle_status".into(),
         timed(runs, |n| {
-            raw::set_status(&conn, spread(n, conversations), (n % 2) as i64, now());
+            raw::set_status(
+                &conn,
+                spread(n as u64, conversations),
+                (n % 2) as i64,
+                now(),
+            );
         }),
     );
     Value::Object(out)
@@ -201,7 +201,7 @@ async fn lag(url: String, token: String, conversations: i64, rate: u64, seconds:
         let (client, token) = (client.clone(), token.clone());
         let target = format!(
             "{url}/api/v1/accounts/1/conversations/{}/messages",
-            spread(n as usize, conversations)
+            spread(n, conversations)
         );
         writes.push(tokio::spawn(async move {
             let sent = Instant::now();

@@ -110,6 +110,12 @@ pub fn search_cases() -> [(&'static str, &'static str); 3] {
     ]
 }
 
+/// A conversation id for run `n`, spread over `1..=conversations` so successive runs read
+/// different parts of the file.
+pub fn spread(n: u64, conversations: i64) -> i64 {
+    (n as i64 * 7919 + 13) % conversations + 1
+}
+
 pub struct Percentiles {
     pub p50: Duration,
     pub p99: Duration,
