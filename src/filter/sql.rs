@@ -71,6 +71,7 @@ pub fn compile(conditions: &[Condition], today: NaiveDate) -> Compiled {
     if conditions.is_empty() {
         sql.push("1");
     }
+    let anchored = anchored_groups(conditions);
     for (n, condition) in conditions.iter().enumerate() {
         if n > 0 {
             match conditions[n - 1].joiner {
@@ -80,7 +81,7 @@ pub fn compile(conditions: &[Condition], today: NaiveDate) -> Compiled {
             };
         }
         sql.push("(");
-        one(&mut sql, condition, today);
+        one(&mut sql, condition, today, anchored[n]);
         sql.push(")");
     }
     sql.push(")");
@@ -88,6 +89,34 @@ pub fn compile(conditions: &[Condition], today: NaiveDate) -> Compiled {
         sql: sql.text,
         params: sql.params,
     }
+}
+
+/// For each condition, whether its AND group (conditions between two ORs) also holds an
+/// equality with one inbox, assignee or team. Such a group is read from that column's list
+/// index, and its custom attribute conditions are best checked row by row there; without one,
+/// they select through the values table's indexes. SQLite cannot tell these apart itself: its
+/// statistics average over every attribute key, so a 4-valued key looks as selective as a
+/// 1,000-valued one.
+fn anchored_groups(conditions: &[Condition]) -> Vec<bool> {
+    let is_anchor = |c: &Condition| {
+        matches!(&c.target, Target::Standard(key)
+            if matches!(key.source, Source::Id("c.inbox_id" | "c.assignee_id" | "c.team_id")))
+            && c.operator == Operator::EqualTo
+            && c.values.len() == 1
+    };
+    let mut anchored = vec![false; conditions.len()];
+    let mut start = 0;
+    for end in 0..conditions.len() {
+        let last_of_group =
+            conditions[end].joiner == Some(Joiner::Or) || end + 1 == conditions.len();
+        if last_of_group {
+            let group = start..=end;
+            let anchor = conditions[group.clone()].iter().any(is_anchor);
+            anchored[group].fill(anchor);
+            start = end + 1;
+        }
+    }
+    anchored
 }
 
 fn days_ago(values: &[Value], today: NaiveDate) -> NaiveDate {
@@ -105,7 +134,7 @@ fn first_day(values: &[Value]) -> NaiveDate {
     }
 }
 
-fn one(sql: &mut Sql, condition: &Condition, today: NaiveDate) {
+fn one(sql: &mut Sql, condition: &Condition, today: NaiveDate, anchored: bool) {
     use Operator::*;
     let values = &condition.values;
     match &condition.target {
@@ -154,7 +183,17 @@ fn one(sql: &mut Sql, condition: &Condition, today: NaiveDate) {
             }
         },
         Target::Custom { key, model, kind } => {
-            custom(sql, key, *model, *kind, condition.operator, values, today)
+            let lookup = if anchored {
+                Lookup::PerRow
+            } else {
+                Lookup::Index
+            };
+            let attribute = Attribute {
+                key,
+                model: *model,
+                kind: *kind,
+            };
+            custom(sql, &attribute, lookup, condition.operator, values, today)
         }
     }
 }
@@ -163,10 +202,14 @@ fn one(sql: &mut Sql, condition: &Condition, today: NaiveDate) {
 /// (and so Chatwoot) does.
 fn in_list(sql: &mut Sql, column: &'static str, operator: Operator, values: &[Value]) {
     sql.push(column);
-    match operator {
-        Operator::EqualTo => sql.push(IN_LIST).bind_list(values),
-        Operator::NotEqualTo => sql.push(NOT_IN_LIST).bind_list(values),
-        Operator::IsPresent => sql.push(" IS NOT NULL"),
+    // One value is a plain comparison, which SQLite can match to an index; a list's length is
+    // unknown to it when the statement is planned.
+    match (operator, values) {
+        (Operator::EqualTo, [one]) => sql.push(" = ?").bind(sql_value(Some(one))),
+        (Operator::NotEqualTo, [one]) => sql.push(" <> ?").bind(sql_value(Some(one))),
+        (Operator::EqualTo, _) => sql.push(IN_LIST).bind_list(values),
+        (Operator::NotEqualTo, _) => sql.push(NOT_IN_LIST).bind_list(values),
+        (Operator::IsPresent, _) => sql.push(" IS NOT NULL"),
         _ => sql.push(" IS NULL"),
     };
 }
@@ -215,144 +258,184 @@ fn folded(values: &[Value]) -> Vec<Value> {
         .collect()
 }
 
-/// What a per-row expression reads from a custom attribute's row.
+/// A custom attribute a condition is on.
+struct Attribute<'a> {
+    key: &'a str,
+    model: AttributeModel,
+    kind: CustomKind,
+}
+
+/// How a positive condition on a custom attribute finds its conversations.
+#[derive(Clone, Copy)]
+enum Lookup {
+    /// Through the values table's indexes: the conversations whose attribute row matches.
+    Index,
+    /// Reading the attribute of each row the rest of the query selects, by primary key.
+    PerRow,
+}
+
+/// What an expression reads from a custom attribute.
 #[derive(Clone, Copy)]
 enum Part {
     Value,
     Type,
     Folded,
+    /// The value when it is a number, else NULL.
+    Number,
+    /// The value's day.
+    Date,
 }
 
-/// One part of the attribute's value for the conversation of the row, NULL when the key is
-/// absent: a primary-key read of the values table the triggers keep. The key is bound.
-fn custom_part(sql: &mut Sql, key: &str, model: AttributeModel, part: Part) {
-    let piece = match (model, part) {
-        (AttributeModel::Conversation, Part::Value) => "(SELECT v.value FROM conversation_attribute_values v WHERE v.conversation_id = c.id AND v.key = ?)",
+/// One part of the attribute of the conversation of the row, NULL when the key is absent: a
+/// primary-key read of the values table the triggers keep. The key is bound.
+fn per_row(sql: &mut Sql, attribute: &Attribute, part: Part) {
+    let piece = |part: Part| {
+        match (attribute.model, part) {
         (AttributeModel::Conversation, Part::Type) => "(SELECT v.type FROM conversation_attribute_values v WHERE v.conversation_id = c.id AND v.key = ?)",
         (AttributeModel::Conversation, Part::Folded) => "(SELECT v.folded FROM conversation_attribute_values v WHERE v.conversation_id = c.id AND v.key = ?)",
-        (AttributeModel::Contact, Part::Value) => "(SELECT v.value FROM contact_attribute_values v WHERE v.contact_id = c.contact_id AND v.key = ?)",
+        (AttributeModel::Conversation, _) => "(SELECT v.value FROM conversation_attribute_values v WHERE v.conversation_id = c.id AND v.key = ?)",
         (AttributeModel::Contact, Part::Type) => "(SELECT v.type FROM contact_attribute_values v WHERE v.contact_id = c.contact_id AND v.key = ?)",
         (AttributeModel::Contact, Part::Folded) => "(SELECT v.folded FROM contact_attribute_values v WHERE v.contact_id = c.contact_id AND v.key = ?)",
+        (AttributeModel::Contact, _) => "(SELECT v.value FROM contact_attribute_values v WHERE v.contact_id = c.contact_id AND v.key = ?)",
+    }
     };
-    sql.push(piece).bind(SqlValue::Text(key.to_string()));
+    let key = || SqlValue::Text(attribute.key.to_string());
+    match part {
+        Part::Number => {
+            sql.push("(CASE WHEN ")
+                .push(piece(Part::Type))
+                .bind(key())
+                .push(" IN ('integer', 'real') THEN ")
+                .push(piece(Part::Value))
+                .bind(key())
+                .push(" END)");
+        }
+        Part::Date => {
+            sql.push("date(")
+                .push(piece(Part::Value))
+                .bind(key())
+                .push(")");
+        }
+        part => {
+            sql.push(piece(part)).bind(key());
+        }
+    }
 }
 
-/// The start of a condition answered from the values table's indexes: the conversations whose
-/// attribute row satisfies what follows (on `v`), closed by `)`.
-fn custom_rows(sql: &mut Sql, key: &str, model: AttributeModel) {
-    let piece = match model {
-        AttributeModel::Conversation => "c.id IN (SELECT v.conversation_id FROM conversation_attribute_values v WHERE v.key = ? AND ",
-        AttributeModel::Contact => "c.contact_id IN (SELECT v.contact_id FROM contact_attribute_values v WHERE v.key = ? AND ",
-    };
-    sql.push(piece).bind(SqlValue::Text(key.to_string()));
+/// The same part, on the values table's row `v` of a `Lookup::Index` selection.
+fn on_index_row(sql: &mut Sql, part: Part) {
+    sql.push(match part {
+        Part::Value => "v.value",
+        Part::Type => "v.type",
+        Part::Folded => "v.folded",
+        Part::Number => "v.type IN ('integer', 'real') AND v.value",
+        Part::Date => "date(v.value)",
+    });
 }
 
-/// Positive operators (equal, contains, greater, less, present) select through the indexes:
-/// where the attribute is absent they give false instead of SQL's NULL, which selects the same
-/// rows since conditions are only ever joined with AND and OR. Negative operators keep NULL
-/// handling and read the attribute per row.
-#[allow(clippy::too_many_arguments)]
+/// The part of the attribute that conditions on its kind compare.
+fn compared_part(kind: CustomKind) -> Part {
+    match kind {
+        CustomKind::Text => Part::Folded,
+        CustomKind::Number => Part::Number,
+        CustomKind::Date => Part::Date,
+        CustomKind::Boolean => Part::Type,
+    }
+}
+
+/// Positive operators (equal, contains, greater, less, present) select through the indexes, or
+/// read each row's attribute (see `Lookup`): where the attribute is absent they give false
+/// instead of SQL's NULL, which selects the same rows since conditions are only ever joined
+/// with AND and OR. Negative operators keep NULL handling and always read the attribute per row.
 fn custom(
     sql: &mut Sql,
-    key: &str,
-    model: AttributeModel,
-    kind: CustomKind,
+    attribute: &Attribute,
+    lookup: Lookup,
     operator: Operator,
     values: &[Value],
     today: NaiveDate,
 ) {
     use Operator::*;
     // Chatwoot compares a text attribute, lowercased, with its first value only.
-    let compared: Vec<Value> = match kind {
+    let compared: Vec<Value> = match attribute.kind {
         CustomKind::Text => folded(&values[..values.len().min(1)]),
         _ => values.to_vec(),
     };
     let first = sql_value(compared.first());
     match operator {
         EqualTo | Contains | IsGreaterThan | IsLessThan | DaysBefore | IsPresent => {
-            custom_rows(sql, key, model);
-            match (kind, operator) {
+            let part = |sql: &mut Sql, part: Part| match lookup {
+                Lookup::Index => on_index_row(sql, part),
+                Lookup::PerRow => per_row(sql, attribute, part),
+            };
+            if let Lookup::Index = lookup {
+                sql.push(match attribute.model {
+                    AttributeModel::Conversation => "c.id IN (SELECT v.conversation_id FROM conversation_attribute_values v WHERE v.key = ? AND ",
+                    AttributeModel::Contact => "c.contact_id IN (SELECT v.contact_id FROM contact_attribute_values v WHERE v.key = ? AND ",
+                })
+                .bind(SqlValue::Text(attribute.key.to_string()));
+            }
+            let compared_part = compared_part(attribute.kind);
+            match (attribute.kind, operator) {
                 (_, IsPresent) => {
-                    sql.push("v.value IS NOT NULL");
+                    part(sql, Part::Value);
+                    sql.push(" IS NOT NULL");
                 }
-                (CustomKind::Text, EqualTo) => {
-                    sql.push("v.folded").push(IN_LIST).bind_list(&compared);
+                (CustomKind::Text, EqualTo) | (_, EqualTo) => {
+                    part(sql, compared_part);
+                    sql.push(IN_LIST).bind_list(&compared);
                 }
                 (CustomKind::Text, _) => {
-                    sql.push("instr(v.folded, ?) > 0").bind(first);
-                }
-                (CustomKind::Number, EqualTo) => {
-                    sql.push("v.type IN ('integer', 'real') AND v.value")
-                        .push(IN_LIST)
-                        .bind_list(&compared);
-                }
-                (CustomKind::Number, IsGreaterThan) => {
-                    sql.push("v.type IN ('integer', 'real') AND v.value > ?")
-                        .bind(first);
-                }
-                (CustomKind::Number, _) => {
-                    sql.push("v.type IN ('integer', 'real') AND v.value < ?")
-                        .bind(first);
-                }
-                (CustomKind::Date, EqualTo) => {
-                    sql.push("date(v.value)").push(IN_LIST).bind_list(&compared);
-                }
-                (CustomKind::Date, IsGreaterThan) => {
-                    sql.push("date(v.value) > ?").bind(first);
-                }
-                (CustomKind::Date, IsLessThan) => {
-                    sql.push("date(v.value) < ?").bind(first);
-                }
-                (CustomKind::Date, _) => {
-                    sql.push("date(v.value) < ?")
-                        .bind(sql_value(Some(&Value::Day(days_ago(values, today)))));
+                    sql.push("instr(");
+                    part(sql, Part::Folded);
+                    sql.push(", ?) > 0").bind(first);
                 }
                 (CustomKind::Boolean, _) => {
-                    sql.push("v.type").push(IN_LIST).bind_list(&compared);
+                    part(sql, Part::Type);
+                    sql.push(IN_LIST).bind_list(&compared);
+                }
+                (_, IsGreaterThan) => {
+                    part(sql, compared_part);
+                    sql.push(" > ?").bind(first);
+                }
+                (_, IsLessThan) => {
+                    part(sql, compared_part);
+                    sql.push(" < ?").bind(first);
+                }
+                (CustomKind::Date, _) => {
+                    part(sql, Part::Date);
+                    sql.push(" < ?")
+                        .bind(sql_value(Some(&Value::Day(days_ago(values, today)))));
+                }
+                (CustomKind::Number, _) => {
+                    part(sql, Part::Number);
+                    sql.push(" < ?").bind(first);
                 }
             }
-            sql.push(")");
+            if let Lookup::Index = lookup {
+                sql.push(")");
+            }
         }
         IsNotPresent => {
-            custom_part(sql, key, model, Part::Value);
+            per_row(sql, attribute, Part::Value);
             sql.push(" IS NULL");
         }
         // Chatwoot's one NULL exception: a custom attribute that is not set is "not equal".
         NotEqualTo => {
             sql.push("(");
-            typed(sql, key, model, kind);
+            per_row(sql, attribute, compared_part(attribute.kind));
             sql.push(NOT_IN_LIST).bind_list(&compared).push(" OR ");
-            custom_part(sql, key, model, Part::Value);
+            per_row(sql, attribute, Part::Value);
             sql.push(" IS NULL)");
         }
         DoesNotContain => {
             sql.push("instr(");
-            custom_part(sql, key, model, Part::Folded);
+            per_row(sql, attribute, Part::Folded);
             sql.push(", ?) = 0").bind(first);
         }
         Unknown => {
             sql.push("0");
         }
-    }
-}
-
-/// The compared form of the attribute for the row, by type.
-fn typed(sql: &mut Sql, key: &str, model: AttributeModel, kind: CustomKind) {
-    match kind {
-        CustomKind::Text => custom_part(sql, key, model, Part::Folded),
-        CustomKind::Number => {
-            sql.push("(CASE WHEN ");
-            custom_part(sql, key, model, Part::Type);
-            sql.push(" IN ('integer', 'real') THEN ");
-            custom_part(sql, key, model, Part::Value);
-            sql.push(" END)");
-        }
-        CustomKind::Date => {
-            sql.push("date(");
-            custom_part(sql, key, model, Part::Value);
-            sql.push(")");
-        }
-        CustomKind::Boolean => custom_part(sql, key, model, Part::Type),
     }
 }
 
@@ -476,10 +559,46 @@ mod tests {
         let compiled = compile(&parse(&payload, &[]).unwrap(), NaiveDate::default());
         assert_eq!(
             compiled.sql,
-            "((c.status IN (SELECT value FROM json_each(?))) OR (c.assignee_id IS NOT NULL) AND \
+            "((c.status = ?) OR (c.assignee_id IS NOT NULL) AND \
              (NOT EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = c.id)))"
         );
-        assert_eq!(compiled.params, vec![SqlValue::Text("[0]".into())]);
+        assert_eq!(compiled.params, vec![SqlValue::Integer(0)]);
         assert_eq!(compile(&[], NaiveDate::default()).sql, "(1)");
+    }
+
+    /// A custom attribute condition reads each row's value where its AND group also names one
+    /// inbox, assignee or team (that column's index drives), and selects through the values
+    /// index elsewhere; lists of several values stay one bound JSON array.
+    #[test]
+    fn attribute_conditions_are_read_per_row_where_an_inbox_assignee_or_team_leads() {
+        let definitions = vec![definition("region", AttributeDisplayType::Text)];
+        let compiled = |payload: serde_json::Value| {
+            compile(
+                &parse(&payload, &definitions).unwrap(),
+                NaiveDate::default(),
+            )
+            .sql
+        };
+        let anchored = compiled(json!({ "payload": [
+            { "attribute_key": "region", "filter_operator": "equal_to", "values": ["north"], "query_operator": "and" },
+            { "attribute_key": "inbox_id", "filter_operator": "equal_to", "values": [1], "query_operator": "or" },
+            { "attribute_key": "region", "filter_operator": "equal_to", "values": ["south"], "query_operator": "and" },
+            { "attribute_key": "status", "filter_operator": "equal_to", "values": ["open", "pending"] },
+        ]}));
+        assert_eq!(
+            anchored,
+            "(((SELECT v.folded FROM conversation_attribute_values v WHERE v.conversation_id = c.id AND v.key = ?) \
+             IN (SELECT value FROM json_each(?))) AND (c.inbox_id = ?) OR \
+             (c.id IN (SELECT v.conversation_id FROM conversation_attribute_values v WHERE v.key = ? AND \
+             v.folded IN (SELECT value FROM json_each(?)))) AND (c.status IN (SELECT value FROM json_each(?))))"
+        );
+        let two_inboxes = compiled(json!({ "payload": [
+            { "attribute_key": "inbox_id", "filter_operator": "equal_to", "values": [1, 2], "query_operator": "and" },
+            { "attribute_key": "region", "filter_operator": "equal_to", "values": ["north"] },
+        ]}));
+        assert!(
+            two_inboxes.contains("c.id IN (SELECT v.conversation_id"),
+            "{two_inboxes}"
+        );
     }
 }
