@@ -293,6 +293,8 @@ fn generate(args: GenerateArgs) -> Result<(), String> {
         &mut progress_bar("indexing messages"),
     )
     .map_err(|e| e.to_string())?;
+    // The data dir as one file, like after a server's clean stop.
+    db.checkpoint().map_err(|e| e.to_string())?;
     let total = started.elapsed().as_secs_f64();
     println!(
         "indexed {indexed} messages in {:.1}s; {total:.1}s in all",

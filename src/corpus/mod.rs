@@ -153,7 +153,7 @@ pub fn generate(
         progress(made.conversations, spec.conversations);
     }
     // Statistics gathered on an empty file would steer queries over the generated data wrongly.
-    db.optimize()
+    db.analyze()
         .map_err(|e| StoreError::Database(e.to_string()))?;
     Ok(made)
 }

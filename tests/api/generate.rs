@@ -153,6 +153,18 @@ async fn a_generated_data_dir_has_the_documented_shape() {
         "SELECT AVG(json_extract(custom_attributes, '$.escalated')) FROM conversations",
     );
     assert!(escalated < 0.03, "the checkbox is rare: {escalated}");
+    // Full statistics: every conversation is in account 1, which a sample would not tell.
+    let stat: String = conn
+        .query_row(
+            "SELECT stat FROM sqlite_stat1 WHERE idx = 'conversations_list'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(
+        stat.starts_with(&format!("{CONVERSATIONS} {CONVERSATIONS} ")),
+        "{stat}"
+    );
 }
 
 #[tokio::test]
