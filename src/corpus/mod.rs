@@ -411,7 +411,7 @@ fn write_conversation(
             uuid: &conversation.uuid,
             inbox_id: conversation.inbox_id,
             contact_id: conversation.contact_id,
-            contact_inbox_id: conversation.contact_id,
+            contact_inbox_id: Some(conversation.contact_id),
             status: conversation.status.code(),
             priority: conversation.priority,
             assignee_id: conversation.assignee_id,

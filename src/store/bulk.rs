@@ -62,7 +62,7 @@ pub struct ConversationRow<'a> {
     pub uuid: &'a str,
     pub inbox_id: i64,
     pub contact_id: i64,
-    pub contact_inbox_id: i64,
+    pub contact_inbox_id: Option<i64>,
     pub status: i64,
     pub priority: Option<i64>,
     pub assignee_id: Option<i64>,
