@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_custom_attribute_values.sql"),
     include_str!("migrations/0005_mail_outbox.sql"),
     include_str!("migrations/0006_list_index_order.sql"),
+    include_str!("migrations/0007_conversation_summary.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -92,6 +93,7 @@ impl Db {
         // (`analysis_limit`) of an account's first rows says an account holds about as many
         // rows as the sample, and SQLite then drives a million-row filter from the wrong index.
         writer.execute_batch("PRAGMA optimize = 0x10002;")?;
+        drop_value_samples(&writer)?;
 
         let readers = read_pool(file, pools.read)?;
         let heavy_readers = read_pool(file, pools.heavy)?;
@@ -205,6 +207,7 @@ impl Db {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         conn.execute_batch("PRAGMA optimize;")?;
+        drop_value_samples(&conn)?;
         Ok(())
     }
 
@@ -215,6 +218,7 @@ impl Db {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         conn.execute_batch("ANALYZE;")?;
+        drop_value_samples(&conn)?;
         Ok(())
     }
 
@@ -227,6 +231,23 @@ impl Db {
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
     }
+}
+
+/// Removes the per-value samples ANALYZE keeps beside the per-index averages (`sqlite_stat4`).
+/// With them, SQLite re-plans a statement each time a parameter bound to a sampled column
+/// changes: a third of a conversation read went into parsing its statements again. The
+/// averages (`sqlite_stat1`) still steer every plan.
+fn drop_value_samples(conn: &Connection) -> rusqlite::Result<()> {
+    let sampled: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat4')",
+        [],
+        |row| row.get(0),
+    )?;
+    if sampled {
+        // `ANALYZE sqlite_schema` makes this connection reload the statistics.
+        conn.execute_batch("DELETE FROM sqlite_stat4; ANALYZE sqlite_schema;")?;
+    }
+    Ok(())
 }
 
 /// Runs `work` in one read transaction: its statements see one snapshot, and the WAL read lock
@@ -255,6 +276,7 @@ where
 }
 
 const MMAP_BYTES: i64 = 1 << 40;
+const STATEMENT_CACHE: usize = 256;
 
 /// The pragmas every connection gets.
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
@@ -269,6 +291,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // connections, given back by the kernel under pressure) rather than anonymous memory.
     // SQLite caps the size at its compile-time maximum.
     conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
+    // A request runs a few dozen distinct statements (rendering a conversation alone about
+    // fifteen); rusqlite's default cache of 16 re-parsed some of them on every request.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     // `rarray(?)` binds a list of ids as one parameter.
     rusqlite::vtab::array::load_module(conn)?;
     // `fold(x)`: the search rule's case folding (each character lowercased), which SQLite's
@@ -360,6 +385,24 @@ mod tests {
             let plan = plan(sql);
             assert!(plan.contains(&format!("COVERING INDEX {index}")), "{plan}");
             assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        }
+    }
+
+    /// Statistics keep their per-index averages but no per-value samples, which would make
+    /// SQLite re-plan statements on every new parameter value.
+    #[test]
+    fn analysis_keeps_averages_and_drops_value_samples() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("db.sqlite3"), PoolSizes::SMALL).unwrap();
+        crate::provision::bootstrap(&db, None, 0).unwrap();
+        db.analyze().unwrap();
+        let count = |sql: &str| -> i64 {
+            db.read_now(|c| Ok(c.query_row(sql, [], |r| r.get(0))?))
+                .unwrap()
+        };
+        assert!(count("SELECT COUNT(*) FROM sqlite_stat1") > 0);
+        if count("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'") > 0 {
+            assert_eq!(count("SELECT COUNT(*) FROM sqlite_stat4"), 0);
         }
     }
 
