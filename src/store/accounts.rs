@@ -6,7 +6,8 @@ use super::{exists, StoreResult};
 use crate::models::Role;
 
 pub fn create(conn: &Connection, name: &str, now: i64) -> StoreResult<i64> {
-    conn.execute(
+    super::execute(
+        conn,
         "INSERT INTO accounts (name, created_at, updated_at) VALUES (?1, ?2, ?2)",
         params![name, now],
     )?;
@@ -24,7 +25,8 @@ pub fn add_member(
     role: Role,
     now: i64,
 ) -> StoreResult<()> {
-    conn.execute(
+    super::execute(
+        conn,
         "INSERT INTO account_users (account_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![account_id, user_id, role.code(), now],
     )?;

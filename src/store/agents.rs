@@ -171,7 +171,8 @@ pub fn update(
     change: &AgentChange,
     now: i64,
 ) -> StoreResult<()> {
-    let updated = conn.execute(
+    let updated = super::execute(
+        conn,
         "UPDATE account_users
             SET role = COALESCE(?3, role),
                 availability = COALESCE(?4, availability),
@@ -186,7 +187,8 @@ pub fn update(
         ],
     )?;
     one_row(updated)?;
-    conn.execute(
+    super::execute(
+        conn,
         "UPDATE users SET name = COALESCE(?2, name), updated_at = ?3 WHERE id = ?1",
         params![user_id, change.name, now],
     )?;
@@ -196,22 +198,26 @@ pub fn update(
 /// Takes the user out of the account: its inbox and team memberships there go too, and its
 /// conversations in the account become unassigned (Chatwoot does this in a background job).
 pub fn remove(conn: &Connection, account_id: i64, user_id: i64) -> StoreResult<()> {
-    let removed = conn.execute(
+    let removed = super::execute(
+        conn,
         "DELETE FROM account_users WHERE account_id = ?1 AND user_id = ?2",
         [account_id, user_id],
     )?;
     one_row(removed)?;
-    conn.execute(
+    super::execute(
+        conn,
         "DELETE FROM inbox_members
           WHERE user_id = ?2 AND inbox_id IN (SELECT id FROM inboxes WHERE account_id = ?1)",
         [account_id, user_id],
     )?;
-    conn.execute(
+    super::execute(
+        conn,
         "DELETE FROM team_members
           WHERE user_id = ?2 AND team_id IN (SELECT id FROM teams WHERE account_id = ?1)",
         [account_id, user_id],
     )?;
-    conn.execute(
+    super::execute(
+        conn,
         "UPDATE conversations SET assignee_id = NULL WHERE account_id = ?1 AND assignee_id = ?2",
         [account_id, user_id],
     )?;

@@ -154,7 +154,8 @@ pub fn insert_message(conn: &Connection, row: &MessageRow) -> StoreResult<()> {
 
 /// The account's display-id counter, moved past the conversations written with explicit ids.
 pub fn set_last_display_id(conn: &Connection, account_id: i64, last: i64) -> StoreResult<()> {
-    conn.execute(
+    super::execute(
+        conn,
         "UPDATE accounts SET last_display_id = MAX(last_display_id, ?2) WHERE id = ?1",
         params![account_id, last],
     )?;

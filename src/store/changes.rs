@@ -45,7 +45,8 @@ pub fn activity(
 
 /// Every new message moves the conversation's last activity (and `updated_at`).
 fn touch_activity(conn: &Connection, conversation_id: i64, now: i64) -> StoreResult<()> {
-    conn.execute(
+    super::execute(
+        conn,
         "UPDATE conversations SET last_activity_at = ?2, updated_at = ?2 WHERE id = ?1",
         params![conversation_id, now],
     )?;
@@ -198,7 +199,8 @@ pub fn replace_labels(
         return Ok(());
     }
     for title in &removed {
-        conn.execute(
+        super::execute(
+            conn,
             "DELETE FROM conversation_labels WHERE conversation_id = ?1 AND title = ?2",
             params![conversation.id, title],
         )?;
@@ -206,7 +208,8 @@ pub fn replace_labels(
     for title in &added {
         conversations::attach_label(conn, conversation.id, conversation.account_id, title)?;
     }
-    conn.execute(
+    super::execute(
+        conn,
         "UPDATE conversations SET updated_at = ?2 WHERE id = ?1",
         params![conversation.id, now],
     )?;
@@ -283,7 +286,8 @@ pub fn unmute(
 }
 
 fn set_blocked(conn: &Connection, contact_id: i64, blocked: bool, now: i64) -> StoreResult<()> {
-    conn.execute(
+    super::execute(
+        conn,
         "UPDATE contacts SET blocked = ?2, updated_at = ?3 WHERE id = ?1",
         params![contact_id, blocked, now],
     )?;
@@ -315,7 +319,8 @@ pub fn post_message(
         .prepare_cached("SELECT blocked FROM contacts WHERE id = ?1")?
         .query_row([conversation.contact_id], |row| row.get(0))?;
     let reopen = incoming && !muted;
-    conn.execute(
+    super::execute(
+        conn,
         "UPDATE conversations
             SET last_activity_at = ?2, updated_at = ?2,
                 status = CASE WHEN ?3 AND status IN (1, 3) THEN 0 ELSE status END,
@@ -329,7 +334,8 @@ pub fn post_message(
         params![conversation.id, now, reopen, human_reply, incoming],
     )?;
     if incoming {
-        conn.execute(
+        super::execute(
+            conn,
             "UPDATE contacts SET last_activity_at = ?2 WHERE id = ?1",
             params![conversation.contact_id, now],
         )?;

@@ -306,7 +306,7 @@ pub fn create(
     };
     apply(&mut contact, change);
     check_unique(conn, account_id, 0, &contact)?;
-    conn.execute(
+    super::execute(conn,
         "INSERT INTO contacts (account_id, name, email, phone_number, identifier, avatar_url, blocked,
                                additional_attributes, custom_attributes, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
@@ -336,7 +336,7 @@ pub fn update(
     let mut contact = get(conn, account_id, contact_id)?;
     apply(&mut contact, change);
     check_unique(conn, account_id, contact_id, &contact)?;
-    one_row(conn.execute(
+    one_row(super::execute(conn,
         "UPDATE contacts
             SET name = ?3, email = ?4, phone_number = ?5, identifier = ?6, avatar_url = ?7, blocked = ?8,
                 additional_attributes = ?9, custom_attributes = ?10, updated_at = ?11
@@ -368,7 +368,8 @@ pub fn delete(conn: &Connection, account_id: i64, contact_id: i64) -> StoreResul
           WHERE c.account_id = ?1 AND c.contact_id = ?2 AND a.storage_key IS NOT NULL",
         [account_id, contact_id],
     )?;
-    one_row(conn.execute(
+    one_row(super::execute(
+        conn,
         "DELETE FROM contacts WHERE account_id = ?1 AND id = ?2",
         [account_id, contact_id],
     )?)?;
@@ -397,7 +398,7 @@ pub fn attach_inbox(
         Some((id, owner)) if owner == contact_id => Ok(id),
         Some(_) => Err(taken()),
         None => {
-            conn.execute(
+            super::execute(conn,
                 "INSERT INTO contact_inboxes (contact_id, inbox_id, source_id, pubsub_token, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
                 params![contact_id, inbox_id, source_id, uuid::Uuid::new_v4().simple().to_string(), now],

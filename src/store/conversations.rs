@@ -132,7 +132,7 @@ pub fn create(
         .query_row([account_id], |row| row.get(0))?;
     // Chatwoot keeps snoozed_until only while snoozed.
     let snoozed_until = new.snoozed_until.filter(|_| new.status == Status::Snoozed);
-    conn.execute(
+    super::execute(conn,
         "INSERT INTO conversations
              (account_id, display_id, uuid, inbox_id, contact_id, contact_inbox_id, status, assignee_id, team_id,
               snoozed_until, additional_attributes, custom_attributes, waiting_since, last_activity_at,
@@ -167,7 +167,8 @@ pub fn set_status(
     now: i64,
 ) -> StoreResult<()> {
     let snoozed_until = snoozed_until.filter(|_| status == Status::Snoozed);
-    one_row(conn.execute(
+    one_row(super::execute(
+        conn,
         "UPDATE conversations
             SET status = ?2, snoozed_until = ?3, updated_at = ?4,
                 waiting_since = CASE WHEN ?2 = 1 THEN NULL ELSE waiting_since END
@@ -201,7 +202,8 @@ pub fn set_priority(
     priority: Option<Priority>,
     now: i64,
 ) -> StoreResult<()> {
-    one_row(conn.execute(
+    one_row(super::execute(
+        conn,
         "UPDATE conversations SET priority = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, priority.map(Priority::code), now],
     )?)
@@ -213,14 +215,16 @@ pub fn set_assignee(
     assignee_id: Option<i64>,
     now: i64,
 ) -> StoreResult<()> {
-    one_row(conn.execute(
+    one_row(super::execute(
+        conn,
         "UPDATE conversations SET assignee_id = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, assignee_id, now],
     )?)
 }
 
 pub fn set_team(conn: &Connection, id: i64, team_id: Option<i64>, now: i64) -> StoreResult<()> {
-    one_row(conn.execute(
+    one_row(super::execute(
+        conn,
         "UPDATE conversations SET team_id = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, team_id, now],
     )?)
@@ -232,7 +236,8 @@ pub fn set_custom_attributes(
     attributes: &Value,
     now: i64,
 ) -> StoreResult<()> {
-    one_row(conn.execute(
+    one_row(super::execute(
+        conn,
         "UPDATE conversations SET custom_attributes = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, attributes.to_string(), now],
     )?)
@@ -245,7 +250,7 @@ pub fn set_last_seen(
     agent_last_seen_at: Option<i64>,
     assignee_last_seen_at: Option<i64>,
 ) -> StoreResult<()> {
-    one_row(conn.execute(
+    one_row(super::execute(conn,
         "UPDATE conversations SET agent_last_seen_at = ?2, assignee_last_seen_at = ?3 WHERE id = ?1",
         params![id, agent_last_seen_at, assignee_last_seen_at],
     )?)
@@ -260,7 +265,11 @@ pub fn delete(conn: &Connection, id: i64) -> StoreResult<Vec<String>> {
           WHERE m.conversation_id = ?1 AND a.storage_key IS NOT NULL",
         [id],
     )?;
-    one_row(conn.execute("DELETE FROM conversations WHERE id = ?1", [id])?)?;
+    one_row(super::execute(
+        conn,
+        "DELETE FROM conversations WHERE id = ?1",
+        [id],
+    )?)?;
     Ok(files)
 }
 

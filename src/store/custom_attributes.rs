@@ -166,7 +166,8 @@ pub fn update(
 }
 
 pub fn delete(conn: &Connection, account_id: i64, id: i64) -> StoreResult<()> {
-    one_row(conn.execute(
+    one_row(super::execute(
+        conn,
         "DELETE FROM custom_attribute_definitions WHERE account_id = ?1 AND id = ?2",
         [account_id, id],
     )?)

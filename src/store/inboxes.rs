@@ -133,7 +133,8 @@ pub struct InboxChange {
 
 /// A new API-channel inbox; its identifier and HMAC token are random, as Chatwoot's.
 pub fn create(conn: &Connection, account_id: i64, name: &str, now: i64) -> StoreResult<i64> {
-    conn.execute(
+    super::execute(
+        conn,
         "INSERT INTO inboxes (account_id, name, hmac_token, identifier, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
         params![
@@ -174,7 +175,7 @@ pub fn update(
         lock_to_single_conversation,
         business_name
     );
-    one_row(conn.execute(
+    one_row(super::execute(conn,
         "UPDATE inboxes
             SET name = ?3, webhook_url = ?4, hmac_mandatory = ?5, greeting_enabled = ?6,
                 greeting_message = ?7, enable_email_collect = ?8, csat_survey_enabled = ?9,
@@ -214,7 +215,8 @@ pub fn delete(conn: &Connection, account_id: i64, inbox_id: i64) -> StoreResult<
           WHERE c.account_id = ?1 AND c.inbox_id = ?2 AND a.storage_key IS NOT NULL",
         [account_id, inbox_id],
     )?;
-    one_row(conn.execute(
+    one_row(super::execute(
+        conn,
         "DELETE FROM inboxes WHERE account_id = ?1 AND id = ?2",
         [account_id, inbox_id],
     )?)?;

@@ -85,11 +85,12 @@ pub fn update(
     )?;
     if old_title != label.title {
         // A conversation already tagged with the new title keeps one tag, not two.
-        conn.execute(
+        super::execute(conn,
             "UPDATE OR IGNORE conversation_labels SET title = ?3 WHERE account_id = ?1 AND title = ?2",
             params![account_id, old_title, label.title],
         )?;
-        conn.execute(
+        super::execute(
+            conn,
             "DELETE FROM conversation_labels WHERE account_id = ?1 AND title = ?2",
             params![account_id, old_title],
         )?;
@@ -98,7 +99,8 @@ pub fn update(
 }
 
 pub fn delete(conn: &Connection, account_id: i64, label_id: i64) -> StoreResult<()> {
-    one_row(conn.execute(
+    one_row(super::execute(
+        conn,
         "DELETE FROM labels WHERE account_id = ?1 AND id = ?2",
         [account_id, label_id],
     )?)

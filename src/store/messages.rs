@@ -200,7 +200,7 @@ pub fn insert(
     new: &NewMessage,
     now: i64,
 ) -> StoreResult<i64> {
-    conn.execute(
+    super::execute(conn,
         "INSERT INTO messages (account_id, inbox_id, conversation_id, message_type, content, private, content_type,
                                content_attributes, source_id, sender_type, sender_id, additional_attributes,
                                created_at, updated_at)
@@ -234,7 +234,7 @@ pub fn set_status(
     now: i64,
 ) -> StoreResult<()> {
     let external_error = external_error.filter(|_| status == MessageStatus::Failed);
-    one_row(conn.execute(
+    one_row(super::execute(conn,
         "UPDATE messages
             SET status = ?2, updated_at = ?4,
                 content_attributes = CASE WHEN ?3 IS NULL THEN json_remove(content_attributes, '$.external_error')
@@ -253,11 +253,13 @@ pub fn soft_delete(conn: &Connection, message_id: i64, now: i64) -> StoreResult<
         "SELECT storage_key FROM attachments WHERE message_id = ?1 AND storage_key IS NOT NULL",
         [message_id],
     )?;
-    conn.execute(
+    super::execute(
+        conn,
         "DELETE FROM attachments WHERE message_id = ?1",
         [message_id],
     )?;
-    one_row(conn.execute(
+    one_row(super::execute(
+        conn,
         r#"UPDATE messages
               SET content = 'This message was deleted', content_type = 'text', deleted = 1, updated_at = ?2,
                   content_attributes = '{"deleted":true}'
@@ -377,7 +379,7 @@ pub fn insert_attachment(
     new: &NewAttachment,
     now: i64,
 ) -> StoreResult<i64> {
-    conn.execute(
+    super::execute(conn,
         "INSERT INTO attachments (account_id, message_id, file_type, file_name, mime_type, extension, file_size,
                                   storage_key, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",

@@ -75,6 +75,12 @@ pub fn is_unique_violation(error: &rusqlite::Error) -> bool {
     )
 }
 
+/// `Connection::execute` through the statement cache: writes are parsed once per connection,
+/// not once per call.
+pub fn execute(conn: &Connection, sql: &str, params: impl Params) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
 /// Runs an INSERT/UPDATE, turning a UNIQUE violation into the given validation error.
 pub fn execute_unique(
     conn: &Connection,
@@ -82,7 +88,7 @@ pub fn execute_unique(
     params: impl Params,
     on_duplicate: impl FnOnce() -> StoreError,
 ) -> StoreResult<usize> {
-    conn.execute(sql, params).map_err(|e| {
+    execute(conn, sql, params).map_err(|e| {
         if is_unique_violation(&e) {
             on_duplicate()
         } else {

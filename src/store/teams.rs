@@ -90,7 +90,8 @@ pub fn update(
 /// Deletes the team; its memberships go with it and its conversations lose their team
 /// (foreign keys: CASCADE and SET NULL).
 pub fn delete(conn: &Connection, account_id: i64, team_id: i64) -> StoreResult<()> {
-    one_row(conn.execute(
+    one_row(super::execute(
+        conn,
         "DELETE FROM teams WHERE account_id = ?1 AND id = ?2",
         [account_id, team_id],
     )?)

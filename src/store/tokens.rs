@@ -25,7 +25,8 @@ fn digest(token: &str) -> String {
 
 /// Stores `token` for `user_id`. Returns false when the token was already known (to anyone).
 pub fn insert(conn: &Connection, user_id: i64, token: &str, now: i64) -> StoreResult<bool> {
-    let inserted = conn.execute(
+    let inserted = super::execute(
+        conn,
         "INSERT INTO access_tokens (user_id, token_sha256, created_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (token_sha256) DO NOTHING",
         params![user_id, digest(token), now],
