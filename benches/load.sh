@@ -97,9 +97,19 @@ run() {
     echo "  $name c=$c done"
 }
 
-# Ids are drawn over the whole dataset (leading digit 1-9, so the generated range is covered
-# in proportion for 1M: 100000-999999).
-id_regex=$(python3 -c "n=$conversations; d=len(str(n-1))-1; print('[1-9][0-9]{%d}' % d if d > 0 else '[1-9]')")
+# Ids drawn from the generated range, all of the same length: 100000-999999 for 1M.
+id_regex=$(python3 - "$conversations" <<'EOF'
+import sys
+n = sys.argv[1]
+first, rest = int(n[0]), len(n) - 1
+if first > 1:
+    print("[1-%d][0-9]{%d}" % (first - 1, rest))
+elif rest > 1:
+    print("[1-9][0-9]{%d}" % (rest - 1))
+else:
+    print("[1-9]")
+EOF
+)
 
 filter_body() {
     python3 - "$1" <<'EOF'

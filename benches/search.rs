@@ -251,7 +251,7 @@ fn isolation(dir: &Path) {
             max_body_bytes: 1 << 20,
             max_attachment_bytes: 1 << 20,
             read_pool_size: 8,
-            search_concurrency: 2,
+            search_concurrency: 0,
             smtp_url: None,
             mail_from: "wootlite <wootlite@localhost>".into(),
             emails_per_day: None,

@@ -22,6 +22,7 @@ use crate::store::StoreError;
 
 /// How often table statistics are refreshed while serving.
 const OPTIMIZE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// What every handler can reach.
 pub struct AppState {
@@ -85,7 +86,7 @@ impl Application {
                 read: settings
                     .read_pool_size
                     .max(worker_count(settings) as u32 + 4),
-                heavy: settings.search_concurrency,
+                heavy: heavy_concurrency(settings),
             },
         )?;
         let bootstrap =
@@ -190,6 +191,23 @@ impl Application {
     /// indexer and folds the WAL into the database file.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let db = self.db.clone();
+        let checkpoints = tokio::spawn(async move {
+            if let Err(e) = db.checkpoint_in_background() {
+                log::warn!("background checkpoints not enabled: {e}");
+                return;
+            }
+            let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+            loop {
+                every.tick().await;
+                let db = db.clone();
+                if let Ok(Err(e)) =
+                    tokio::task::spawn_blocking(move || db.checkpoint_passive()).await
+                {
+                    log::warn!("checkpoint failed (retried): {e}");
+                }
+            }
+        });
+        let db = self.db.clone();
         let maintenance = tokio::spawn(async move {
             let mut every = tokio::time::interval(OPTIMIZE_EVERY);
             every.tick().await;
@@ -215,6 +233,7 @@ impl Application {
         let served = self.server.await;
         sender.abort();
         maintenance.abort();
+        checkpoints.abort();
         waker.abort();
         let search = self.search;
         // Joining the indexer blocks for up to one batch.
@@ -230,6 +249,15 @@ impl Application {
 fn worker_count(settings: &Settings) -> usize {
     match settings.workers {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
+/// Heavy reads at once: as configured, or one less than the cores.
+fn heavy_concurrency(settings: &Settings) -> u32 {
+    match settings.search_concurrency {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+            as u32,
         n => n,
     }
 }
