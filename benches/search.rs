@@ -82,7 +82,7 @@ fn time<T>(runs: usize, mut work: impl FnMut() -> T) -> (Percentiles, T) {
 fn queries(db: &Db, index: &SearchIndex) {
     let cases = search_cases();
     let index_runs = env_u64("WOOTLITE_BENCH_INDEX_RUNS", 200) as usize;
-    let scan_runs = env_u64("WOOTLITE_BENCH_SCAN_RUNS", 10) as usize;
+    let scan_runs = env_u64("WOOTLITE_BENCH_SCAN_RUNS", 3) as usize;
     println!(
         "{:<28} {:>7} {:>22} {:>22} {:>9}",
         "query / what is timed", "convs", "index p50 / p99", "LIKE scan p50 / p99", "p50 ratio"
