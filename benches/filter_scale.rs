@@ -9,9 +9,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::{dataset, dataset_size, filter_shapes, open, ADMIN};
+use support::{counts_and_first_page, dataset, dataset_size, filter_shapes, open};
 use wootlite::filter::{compile, parse};
-use wootlite::store::conversation_list::{self, AssigneeTab, Filter, Sort};
+use wootlite::store::conversation_list::Filter;
 use wootlite::store::custom_attributes;
 
 fn percentile(samples: &[Duration], q: f64) -> f64 {
@@ -49,19 +49,7 @@ fn main() {
                 condition: Some(std::sync::Arc::new(compile(&conditions, today))),
                 ..Filter::default()
             };
-            matched = db
-                .read_now(|c| {
-                    let (counts, _) = conversation_list::counts_and_page(
-                        c,
-                        &ADMIN,
-                        &filter,
-                        AssigneeTab::All,
-                        Sort::LastActivityAtDesc,
-                        Some((1, 25)),
-                    )?;
-                    Ok(counts.all)
-                })
-                .expect("filter runs");
+            matched = counts_and_first_page(&db, &filter);
             if run > 0 {
                 samples.push(started.elapsed());
             }

@@ -26,7 +26,9 @@ use criterion::{criterion_group, Criterion};
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
-use support::{dataset, dataset_size, filter_shapes, raw, search_cases, spread, ADMIN};
+use support::{
+    counts_and_first_page, dataset, dataset_size, filter_shapes, raw, search_cases, spread, ADMIN,
+};
 use wootlite::clock::Clock;
 use wootlite::corpus;
 use wootlite::db::Db;
@@ -50,8 +52,7 @@ fn fixture() -> Fixture {
     let conversations = dataset_size();
     let dir = dataset(conversations);
     let db = support::open(&dir);
-    let raw = Connection::open(dir.join("wootlite.sqlite3")).expect("raw connection");
-    raw.busy_timeout(Duration::from_secs(5)).unwrap();
+    let raw = raw::connect(&dir);
     Fixture {
         db,
         raw,
@@ -169,20 +170,7 @@ fn bench_filters(c: &mut Criterion, f: &Fixture) {
         };
         let mut group = c.benchmark_group(format!("filter_execute/{name}"));
         group.bench_function("wootlite", |b| {
-            b.iter(|| {
-                f.db.read_snapshot(|conn| {
-                    conversation_list::counts_and_page(
-                        conn,
-                        &ADMIN,
-                        &filter,
-                        AssigneeTab::All,
-                        Sort::LastActivityAtDesc,
-                        Some((1, 25)),
-                    )
-                    .map(|(counts, _)| counts.all)
-                })
-                .unwrap()
-            })
+            b.iter(|| counts_and_first_page(&f.db, &filter))
         });
         group.bench_function("raw", |b| b.iter(|| raw::filter(&f.raw, shape)));
         group.finish();
@@ -209,18 +197,7 @@ fn bench_search(c: &mut Criterion, f: &Fixture) {
                     ))),
                     ..Filter::default()
                 };
-                f.db.read_snapshot(|conn| {
-                    conversation_list::counts_and_page(
-                        conn,
-                        &ADMIN,
-                        &filter,
-                        AssigneeTab::All,
-                        Sort::LastActivityAtDesc,
-                        Some((1, 25)),
-                    )
-                    .map(|(counts, _)| counts.all)
-                })
-                .unwrap()
+                counts_and_first_page(&f.db, &filter)
             })
         });
         group.bench_function("raw", |b| b.iter(|| raw::search(&searcher, q)));

@@ -15,6 +15,8 @@
 #   WOOTLITE_LOAD_CONCURRENCY    connections per run               (default "1 16 64")
 #   WOOTLITE_LOAD_PORT           port the server listens on        (default 3999)
 #   WOOTLITE_LOAD_OUT            where results go                  (default target/load)
+#   WOOTLITE_LOAD_SCENARIOS      which scenarios                   (default: all of them)
+#   WOOTLITE_LOAD_EXTRAS         0 skips the mixed, isolation and index lag runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -155,12 +157,14 @@ scenario() {
     esac
 }
 
-scenarios="get list_open_p1 list_resolved_p400 meta filter_a filter_b filter_c search_rare search_common create_message toggle_status"
+scenarios=${WOOTLITE_LOAD_SCENARIOS:-"get list_open_p1 list_resolved_p400 meta filter_a filter_b filter_c search_rare search_common create_message toggle_status"}
+extras=${WOOTLITE_LOAD_EXTRAS:-1}
 for c in $concurrency; do
     echo "concurrency $c"
     for name in $scenarios; do
         scenario "$name" "$c"
     done
+    [ "$extras" = 0 ] && continue
     # Mixed: reads (gets, list pages, meta, rare searches) from a URL list beside a quarter of
     # the connections posting messages.
     python3 - "$api" "$conversations" > "$out/mixed-urls.txt" <<'EOF'
@@ -194,19 +198,21 @@ EOF
 done
 
 # Isolation: gets and list pages at c=1 alone, then beside 4 clients searching two characters.
-run isolation_get_alone 1 --rand-regex-url "$api/$id_regex"
-run isolation_list_alone 1 "$api?status=open&assignee_type=all&page=1"
-"$oha" -z "$(( seconds * 2 + 4 ))s" -c 4 --no-tui --output-format json -o "$out/runs/heavy_searches-c4.json" \
-    -H "api_access_token: $token" "$api/search?q=ka" &
-heavy_pid=$!
-sleep 1
-run isolation_get_loaded 1 --rand-regex-url "$api/$id_regex"
-run isolation_list_loaded 1 "$api?status=open&assignee_type=all&page=1"
-wait "$heavy_pid"
+if [ "$extras" != 0 ]; then
+    run isolation_get_alone 1 --rand-regex-url "$api/$id_regex"
+    run isolation_list_alone 1 "$api?status=open&assignee_type=all&page=1"
+    "$oha" -z "$(( seconds * 2 + 4 ))s" -c 4 --no-tui --output-format json -o "$out/runs/heavy_searches-c4.json" \
+        -H "api_access_token: $token" "$api/search?q=ka" &
+    heavy_pid=$!
+    sleep 1
+    run isolation_get_loaded 1 --rand-regex-url "$api/$id_regex"
+    run isolation_list_loaded 1 "$api?status=open&assignee_type=all&page=1"
+    wait "$heavy_pid"
 
-echo "index lag under 1,000 messages/s"
-probe lag --url "$base" --token "$token" --conversations "$conversations" --rate 1000 --seconds 10 \
-    --out "$out/lag.json"
+    echo "index lag under 1,000 messages/s"
+    probe lag --url "$base" --token "$token" --conversations "$conversations" --rate 1000 --seconds 10 \
+        --out "$out/lag.json"
+fi
 rss_anon_kb > "$out/rss-anon-kb-final"
 
 stop_server

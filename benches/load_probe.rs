@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use rusqlite::Connection;
 use serde_json::{json, Map, Value};
 
 use support::{ms, percentiles, raw, search_cases, spread};
@@ -99,8 +98,7 @@ fn timed(runs: usize, mut work: impl FnMut(usize)) -> Value {
 }
 
 fn baseline(data_dir: &std::path::Path, runs: usize) -> Value {
-    let conn = Connection::open(data_dir.join("wootlite.sqlite3")).expect("database opens");
-    conn.busy_timeout(Duration::from_secs(5)).unwrap();
+    let conn = raw::connect(data_dir);
     let conversations: i64 = conn
         .query_row("SELECT MAX(id) FROM conversations", [], |row| row.get(0))
         .expect("conversations");

@@ -23,7 +23,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use support::{
-    dataset, dataset_size, env_u64, ms, open, percentiles, search_cases, Percentiles, ADMIN,
+    counts_and_first_page, dataset, dataset_size, env_u64, ms, open, percentiles, search_cases,
+    Percentiles,
 };
 use wootlite::app::Application;
 use wootlite::clock::Clock;
@@ -32,7 +33,7 @@ use wootlite::corpus::{self, RARE_WORD};
 use wootlite::db::Db;
 use wootlite::models::MessageType;
 use wootlite::search::{self, SearchIndex};
-use wootlite::store::conversation_list::{self, AssigneeTab, Filter, Sort, TextMatch};
+use wootlite::store::conversation_list::{Filter, TextMatch};
 use wootlite::store::messages::{self, NewMessage};
 use wootlite::store::{conversations, search_feed, tokens};
 
@@ -54,18 +55,7 @@ fn search_with(db: &Db, lookup: &dyn Fn() -> Vec<i64>) -> (usize, i64) {
         text: Some(TextMatch::Conversations(Arc::new(ids))),
         ..Filter::default()
     };
-    db.read_now(|conn| {
-        let (counts, _) = conversation_list::counts_and_page(
-            conn,
-            &ADMIN,
-            &filter,
-            AssigneeTab::All,
-            Sort::LastActivityAtDesc,
-            Some((1, 25)),
-        )?;
-        Ok((matched, counts.all))
-    })
-    .expect("search runs")
+    (matched, counts_and_first_page(db, &filter))
 }
 
 fn time<T>(runs: usize, mut work: impl FnMut() -> T) -> (Percentiles, T) {

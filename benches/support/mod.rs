@@ -13,6 +13,7 @@ use wootlite::corpus::{self, COMMON_WORD, RARE_WORD};
 use wootlite::db::{Db, PoolSizes};
 use wootlite::models::{Principal, Role};
 use wootlite::search;
+use wootlite::store::conversation_list::{self, AssigneeTab, Filter, Sort};
 
 pub const SEED: u64 = 1;
 pub const ADMIN: Principal = Principal {
@@ -108,6 +109,23 @@ pub fn search_cases() -> [(&'static str, &'static str); 3] {
         ("common", COMMON_WORD),
         ("two_chars", "ka"),
     ]
+}
+
+/// What the list, search and filter endpoints read for a first page: the four counts and the
+/// page of 25 newest, as the administrator sees them. Returns the number matching.
+pub fn counts_and_first_page(db: &Db, filter: &Filter) -> i64 {
+    db.read_snapshot(|conn| {
+        conversation_list::counts_and_page(
+            conn,
+            &ADMIN,
+            filter,
+            AssigneeTab::All,
+            Sort::LastActivityAtDesc,
+            Some((1, 25)),
+        )
+        .map(|(counts, _)| counts.all)
+    })
+    .expect("counts and first page")
 }
 
 /// A conversation id for run `n`, spread over `1..=conversations` so successive runs read

@@ -24,6 +24,17 @@ pub const FILTERS: [&str; 3] = [
       ORDER BY c.last_activity_at DESC",
 ];
 
+/// A plain connection to the data dir's database, with the durability wootlite's own connections
+/// have (no sync per commit in WAL mode) and nothing else of theirs.
+pub fn connect(data_dir: &std::path::Path) -> Connection {
+    let conn = Connection::open(data_dir.join("wootlite.sqlite3")).expect("database opens");
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .expect("busy timeout");
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .expect("synchronous");
+    conn
+}
+
 /// Reads every column of every row; returns the row count.
 fn read_rows(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> usize {
     let mut stmt = conn.prepare_cached(sql).expect("statement");
