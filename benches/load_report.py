@@ -131,15 +131,18 @@ for r in runs:
         f"{fmt(r['server_cpu_ms_per_request'], 3)} | {fmt(r['server_rss_anon_mb'], 0)} | "
         f"{fmt(raw.get('p50_ms'), 3)} | {fmt(raw.get('p99_ms'), 3)} | {errors or ''} |"
     )
-lag = results["index_lag"] or {}
-lines += [
-    "",
-    f"Index lag at {lag.get('rate_asked', '-')} messages/s asked ({fmt(lag.get('rate_achieved'), 0)} achieved, "
-    f"{lag.get('failed_writes', '-')} failed): p50 {fmt(lag.get('lag_p50_ms'))} ms, p99 {fmt(lag.get('lag_p99_ms'))} ms, "
-    f"max {fmt(lag.get('lag_max_ms'))} ms; the writes took p50 {fmt(lag.get('write_p50_ms'))} / p99 {fmt(lag.get('write_p99_ms'))} ms.",
+lag = results["index_lag"]
+lines.append("")
+if lag:
+    lines.append(
+        f"Index lag at {lag.get('rate_asked', '-')} messages/s asked ({fmt(lag.get('rate_achieved'), 0)} achieved, "
+        f"{lag.get('failed_writes', '-')} failed): p50 {fmt(lag.get('lag_p50_ms'))} ms, p99 {fmt(lag.get('lag_p99_ms'))} ms, "
+        f"max {fmt(lag.get('lag_max_ms'))} ms; the writes took p50 {fmt(lag.get('write_p50_ms'))} / p99 {fmt(lag.get('write_p99_ms'))} ms."
+    )
+lines.append(
     f"Resident anonymous memory: at most {fmt(results['rss_anon_mb_max'], 0)} MB after a run, "
-    f"{fmt(results['rss_anon_mb_final'], 0)} MB at the end.",
-]
+    f"{fmt(results['rss_anon_mb_final'], 0)} MB at the end."
+)
 with open(os.path.join(out, "results.md"), "w") as f:
     f.write("\n".join(lines) + "\n")
 print("\n".join(lines))

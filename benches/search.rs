@@ -253,7 +253,7 @@ fn isolation(dir: &Path) {
         let client = reqwest::Client::new();
         let rare = timed_gets(&client, &format!("{base}/search?q={RARE_WORD}"), &token).await;
         println!(
-            "HTTP GET /conversations/search?q={RARE_WORD}: p50 {:.2}ms p99 {:.2}ms (whole response, 10 conversations rendered)",
+            "HTTP GET /conversations/search?q={RARE_WORD}: p50 {:.2}ms p99 {:.2}ms (whole response, the first page rendered)",
             ms(rare.p50),
             ms(rare.p99)
         );
