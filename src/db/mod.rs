@@ -1,7 +1,8 @@
 //! Connections: one writer (every write transaction `BEGIN IMMEDIATE`, so writers never meet
-//! SQLITE_BUSY), an r2d2 pool of read-only connections for point and list reads, a second small
-//! pool for heavy reads (search) so that they can never take every connection from the first,
-//! the pragmas every connection gets, and the forward-only schema migrations.
+//! SQLITE_BUSY), which request writes reach through group commit (`group_commit`); an r2d2 pool
+//! of read-only connections for point and list reads, run on the calling worker; a second small
+//! pool for heavy reads (search, filters) so that they can never take every connection from the
+//! first; the pragmas every connection gets, and the forward-only schema migrations.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
