@@ -500,7 +500,7 @@ pub fn counts_and_page(
     );
     let (limit, offset) = page_window(number, per_page);
     let mut counts = Counts::default();
-    let mut window = TopRows::new((offset + limit).max(0) as usize);
+    let mut window = TopRows::new(offset.saturating_add(limit).max(0) as usize);
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(from.params(w.params()).as_slice())?;
     while let Some(row) = rows.next()? {

@@ -430,3 +430,28 @@ async fn hostile_queries_get_clean_answers() {
     let reply = app.get(&format!("{SEARCH}?q=%FF%FE")).await;
     assert!(ids(&reply.expect(200)).is_empty());
 }
+
+/// Pages far past the end are empty, however far: the page window is computed without overflow.
+#[tokio::test]
+async fn a_page_far_past_the_end_is_empty() {
+    let app = spawn_app().await;
+    conversation_with(&app, "needle in a haystack").await;
+    for page in ["2", "9223372036854775807"] {
+        let found = app
+            .get(&format!("{SEARCH}?q=needle&page={page}"))
+            .await
+            .expect(200);
+        assert_eq!(found["meta"]["all_count"], 1, "page {page}");
+        assert_eq!(found["payload"], json!([]), "page {page}");
+    }
+    let filtered = app
+        .post(
+            "/api/v1/accounts/1/conversations/filter?page=9223372036854775807",
+            json!({ "payload": [
+                { "attribute_key": "status", "filter_operator": "equal_to", "values": ["open"] }
+            ]}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(filtered["payload"], json!([]));
+}
