@@ -39,6 +39,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const READER_LIFETIME: Duration = Duration::from_secs(300);
 /// How long a heavy read waits for its turn before the client is told to retry.
 const HEAVY_QUEUE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Tries of the shutdown checkpoint, 20 ms apart.
+const FINAL_CHECKPOINT_TRIES: usize = 50;
 
 /// Connections per pool.
 #[derive(Clone, Copy, Debug)]
@@ -270,12 +272,26 @@ impl Db {
     }
 
     /// Folds the WAL back into the main file; called on shutdown so the data dir is one file again.
+    /// A background checkpoint still running, or a reader finishing, makes SQLite answer "busy"
+    /// (as a row, not an error), so it waits for the one and retries a little for the other.
     pub fn checkpoint(&self) -> Result<(), DbError> {
+        let _no_background_checkpoint = self
+            .checkpointer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let conn = self
             .writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        for _ in 0..FINAL_CHECKPOINT_TRIES {
+            let busy: i64 =
+                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
+            if busy == 0 {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        log::warn!("the WAL could not be folded back: readers kept it busy");
         Ok(())
     }
 }
