@@ -245,16 +245,11 @@ fn bench_create(c: &mut Criterion, f: &Fixture) {
     group.bench_function("wootlite", |b| {
         b.iter(|| {
             f.db.write_now(|tx| {
-                let message = NewMessage {
-                    message_type: MessageType::Outgoing,
-                    content: Some("Thanks, the refund is on its way.".into()),
-                    private: false,
-                    content_type: "text".into(),
-                    content_attributes: json!({}),
-                    source_id: None,
-                    additional_attributes: json!({}),
-                    sender: Some(("User", 1)),
-                };
+                let message = NewMessage::text(
+                    MessageType::Outgoing,
+                    "Thanks, the refund is on its way.",
+                    Some(("User", 1)),
+                );
                 let id = changes::post_message(
                     tx,
                     &conversation,

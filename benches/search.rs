@@ -21,7 +21,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::json;
 use support::{
     counts_and_first_page, dataset, dataset_size, env_u64, ms, open, percentiles, search_cases,
     Percentiles,
@@ -158,16 +157,7 @@ fn lag(db: &Db, index: &Arc<SearchIndex>, rate: u64, seconds: u64, hurry: bool) 
                     1,
                     1,
                     conversation,
-                    &NewMessage {
-                        message_type: MessageType::Incoming,
-                        content: Some(format!("lag probe {n}")),
-                        private: false,
-                        content_type: "text".into(),
-                        content_attributes: json!({}),
-                        source_id: None,
-                        additional_attributes: json!({}),
-                        sender: None,
-                    },
+                    &NewMessage::text(MessageType::Incoming, format!("lag probe {n}"), None),
                     0,
                 )?;
                 search_feed::latest_seq(tx)

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+use super::locked;
 use crate::store::StoreError;
 
 /// Most writes one transaction takes, so that a long queue still commits often.
@@ -55,11 +56,7 @@ impl GroupWriter {
                 let _ = answer.send(result);
             })
         });
-        let queued = self
-            .jobs
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .send(job);
+        let queued = locked(&self.jobs).send(job);
         if queued.is_err() {
             return Err(StoreError::Database("the writer has stopped".into()));
         }
@@ -94,9 +91,7 @@ fn run(writer: &Mutex<Connection>, queue: &mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let mut conn = writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut conn = locked(writer);
         let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
             Ok(tx) => tx,
             Err(e) => {

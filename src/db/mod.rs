@@ -128,12 +128,7 @@ impl Db {
         &self,
         work: impl FnOnce(&Transaction) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        // A panic while the lock was held leaves the connection usable: the transaction was rolled
-        // back when it was dropped during unwinding.
-        let mut conn = self
-            .writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut conn = locked(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = work(&tx)?;
         tx.commit()?;
@@ -220,10 +215,7 @@ impl Db {
     /// scanning an account's conversations. Read connections are recycled every few minutes
     /// and load the new statistics when they reopen.
     pub fn optimize(&self) -> Result<(), DbError> {
-        let conn = self
-            .writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let conn = locked(&self.writer);
         conn.execute_batch("PRAGMA optimize;")?;
         drop_value_samples(&conn)?;
         Ok(())
@@ -234,10 +226,7 @@ impl Db {
     /// every other write waits behind it (a sixth of the writer's time under load, and the
     /// slowest writes).
     pub fn checkpoint_in_background(&self) -> Result<(), DbError> {
-        let conn = self
-            .writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let conn = locked(&self.writer);
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         Ok(())
     }
@@ -245,10 +234,7 @@ impl Db {
     /// Copies what the WAL holds into the database file without waiting for readers or the
     /// writer (a PASSIVE checkpoint), on a connection of its own.
     pub fn checkpoint_passive(&self) -> Result<(), DbError> {
-        let mut slot = self
-            .checkpointer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut slot = locked(&self.checkpointer);
         if slot.is_none() {
             let conn = Connection::open(self.file.as_path())?;
             configure(&conn)?;
@@ -262,10 +248,7 @@ impl Db {
 
     /// Gathers the statistics of every table and index in full, after a bulk load.
     pub fn analyze(&self) -> Result<(), DbError> {
-        let conn = self
-            .writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let conn = locked(&self.writer);
         conn.execute_batch("ANALYZE;")?;
         drop_value_samples(&conn)?;
         Ok(())
@@ -275,14 +258,8 @@ impl Db {
     /// A background checkpoint still running, or a reader finishing, makes SQLite answer "busy"
     /// (as a row, not an error), so it waits for the one and retries a little for the other.
     pub fn checkpoint(&self) -> Result<(), DbError> {
-        let _no_background_checkpoint = self
-            .checkpointer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let conn = self
-            .writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _no_background_checkpoint = locked(&self.checkpointer);
+        let conn = locked(&self.writer);
         for _ in 0..FINAL_CHECKPOINT_TRIES {
             let busy: i64 =
                 conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
@@ -294,6 +271,14 @@ impl Db {
         log::warn!("the WAL could not be folded back: readers kept it busy");
         Ok(())
     }
+}
+
+/// The guarded value, also after a panic while it was held: a connection whose transaction was
+/// rolled back during unwinding is usable again.
+pub(crate) fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Removes the per-value samples ANALYZE keeps beside the per-index averages (`sqlite_stat4`).

@@ -21,16 +21,7 @@ pub fn activity(
     text: String,
     now: i64,
 ) -> StoreResult<i64> {
-    let message = NewMessage {
-        message_type: MessageType::Activity,
-        content: Some(text),
-        private: false,
-        content_type: "text".into(),
-        content_attributes: serde_json::json!({}),
-        source_id: None,
-        additional_attributes: serde_json::json!({}),
-        sender: None,
-    };
+    let message = NewMessage::text(MessageType::Activity, text, None);
     let id = messages::insert(
         conn,
         conversation.account_id,

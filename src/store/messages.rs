@@ -192,6 +192,26 @@ pub struct NewMessage {
     pub sender: Option<(&'static str, i64)>,
 }
 
+impl NewMessage {
+    /// A public plain-text message with no attributes.
+    pub fn text(
+        message_type: MessageType,
+        content: impl Into<String>,
+        sender: Option<(&'static str, i64)>,
+    ) -> Self {
+        Self {
+            message_type,
+            content: Some(content.into()),
+            private: false,
+            content_type: "text".into(),
+            content_attributes: Value::Object(Default::default()),
+            source_id: None,
+            additional_attributes: Value::Object(Default::default()),
+            sender,
+        }
+    }
+}
+
 pub fn insert(
     conn: &Connection,
     account_id: i64,

@@ -119,7 +119,6 @@ pub fn oldest_pending(conn: &Connection) -> StoreResult<Option<i64>> {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
 
     use super::*;
     use crate::db::{Db, PoolSizes};
@@ -128,16 +127,7 @@ mod tests {
     use crate::store::{contacts, conversations};
 
     fn message(kind: MessageType, content: &str) -> NewMessage {
-        NewMessage {
-            message_type: kind,
-            content: Some(content.into()),
-            private: false,
-            content_type: "text".into(),
-            content_attributes: json!({}),
-            source_id: None,
-            additional_attributes: json!({}),
-            sender: None,
-        }
+        NewMessage::text(kind, content, None)
     }
 
     /// Every path that changes a searchable message leaves an outbox row, cascades included;
