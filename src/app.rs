@@ -45,6 +45,18 @@ impl AppState {
     pub fn now(&self) -> i64 {
         self.clock.now_micros()
     }
+
+    /// A request write whose time is read inside its transaction, on the writer thread: times
+    /// then follow the order in which the writer hands out ids, so paging by id and ordering by
+    /// time agree even under concurrent writers.
+    pub async fn write_at<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction, i64) -> Result<T, StoreError> + Send + 'static,
+    {
+        let clock = self.clock.clone();
+        self.db.write(move |tx| work(tx, clock.now_micros())).await
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

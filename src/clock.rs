@@ -38,7 +38,7 @@ impl Clock {
     pub fn now_micros(&self) -> i64 {
         match &self.manual {
             Some(manual) => manual.at.load(Ordering::SeqCst),
-            None => chrono::Utc::now().timestamp_micros(),
+            None => never_back(&LATEST_SYSTEM_MICROS, chrono::Utc::now().timestamp_micros()),
         }
     }
 
@@ -61,6 +61,14 @@ impl Clock {
     pub fn moves(&self) -> Option<watch::Receiver<u64>> {
         self.manual.as_ref().map(|manual| manual.moved.subscribe())
     }
+}
+
+/// The latest system time handed out. System time can step back (a clock adjustment); times
+/// read for writes must not, or a later row would sort before an earlier one.
+static LATEST_SYSTEM_MICROS: AtomicI64 = AtomicI64::new(i64::MIN);
+
+fn never_back(latest: &AtomicI64, read: i64) -> i64 {
+    latest.fetch_max(read, Ordering::SeqCst).max(read)
 }
 
 /// A task's timer on a `Clock`: it waits until a due time on that clock, and wakes early when a
@@ -120,6 +128,14 @@ mod tests {
         assert_eq!(clock.now_micros(), 1_500);
         clock.set_micros(10);
         assert_eq!(clock.now_micros(), 10);
+    }
+
+    #[test]
+    fn a_time_read_after_a_step_back_stays_at_the_latest() {
+        let latest = AtomicI64::new(i64::MIN);
+        assert_eq!(never_back(&latest, 100), 100);
+        assert_eq!(never_back(&latest, 40), 100);
+        assert_eq!(never_back(&latest, 130), 130);
     }
 
     #[test]

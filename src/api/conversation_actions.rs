@@ -35,10 +35,8 @@ where
         + Send
         + 'static,
 {
-    let now = state.now();
     state
-        .db
-        .write(move |tx| {
+        .write_at(move |tx, now| {
             let conversation = conversations::visible(tx, &principal, display_id)?;
             let out = change(tx, &principal, &conversation, now)?;
             Ok((conversations::get_by_id(tx, conversation.id)?, out))

@@ -186,10 +186,8 @@ pub async fn create(
     let mut input = body.0;
     let status = parse_status(input.status.take())?;
     let message = input.message.take().map(MessageInput::parse).transpose()?;
-    let now = state.now();
     let rendered = state
-        .db
-        .write(move |tx| {
+        .write_at(move |tx, now| {
             let conversation = open_conversation(tx, &principal, input, status, message, now)?;
             render(tx, conversation, principal.user_id, &links)
         })
@@ -313,10 +311,9 @@ pub async fn update(
     body: JsonBody<PriorityInput>,
 ) -> ApiResult {
     let priority = body.0.priority.map(parse_priority).transpose()?;
-    let (display_id, now) = (path.id, state.now());
+    let display_id = path.id;
     let rendered = state
-        .db
-        .write(move |tx| {
+        .write_at(move |tx, now| {
             let conversation = conversations::visible(tx, &principal, display_id)?;
             if let Some(priority) = priority {
                 changes::change_priority(tx, &principal, &conversation, priority, now)?;

@@ -229,10 +229,8 @@ async fn create_message(
         ));
     }
     let parsed = input.parse()?;
-    let now = state.now();
     let created = state
-        .db
-        .write(move |tx| {
+        .write_at(move |tx, now| {
             let conversation = conversations::visible(tx, &principal, display_id)?;
             let ParsedMessage { message, echo_id } =
                 parsed.sent_by(principal.user_id, conversation.contact_id);
@@ -280,10 +278,9 @@ pub async fn update(
             ))
         })?),
     };
-    let (display_id, message_id, now) = (path.id, path.message_id, state.now());
+    let (display_id, message_id) = (path.id, path.message_id);
     let updated = state
-        .db
-        .write(move |tx| {
+        .write_at(move |tx, now| {
             let conversation = conversations::visible(tx, &principal, display_id)?;
             let message = messages::get(tx, conversation.id, message_id)?;
             let downgrade =
@@ -304,10 +301,9 @@ pub async fn destroy(
     path: web::Path<MessagePath>,
     links: Links,
 ) -> ApiResult {
-    let (display_id, message_id, now) = (path.id, path.message_id, state.now());
+    let (display_id, message_id) = (path.id, path.message_id);
     let (deleted, files) = state
-        .db
-        .write(move |tx| {
+        .write_at(move |tx, now| {
             let conversation = conversations::visible(tx, &principal, display_id)?;
             messages::get(tx, conversation.id, message_id)?;
             let files = messages::soft_delete(tx, message_id, now)?;

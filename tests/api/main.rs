@@ -15,6 +15,7 @@ mod generate;
 mod helpers;
 mod inboxes;
 mod labels;
+mod message_paging;
 mod messages;
 mod process;
 mod search;
