@@ -13,21 +13,27 @@ use crate::api::input::BodyLimit;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{Db, DbError, PoolSizes};
+use crate::dir_lock::{DataDirLock, LockError};
 use crate::error::ApiError;
 use crate::mail::{self, MailError, Mailer};
 use crate::provision::{self, Bootstrap};
 use crate::search::{SearchError, SearchIndex};
 use crate::snooze::{self, SnoozeSignal};
 use crate::store::StoreError;
+use crate::supervisor::{self, Beat, Tasks};
 
 /// How often table statistics are refreshed while serving.
 const OPTIMIZE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+/// How long a stop waits for the indexer to finish its batch.
+const INDEXER_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What every handler can reach.
 pub struct AppState {
     pub db: Db,
     pub search: Arc<SearchIndex>,
+    /// The background tasks and where each stands, for `/health`.
+    pub tasks: Tasks,
     pub snoozes: SnoozeSignal,
     pub mailer: Mailer,
     pub emails_per_day: Option<u32>,
@@ -62,6 +68,8 @@ impl AppState {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(transparent)]
     Db(#[from] DbError),
     #[error(transparent)]
     Search(#[from] SearchError),
@@ -77,6 +85,9 @@ pub enum StartError {
 }
 
 pub struct Application {
+    /// Held until the server has stopped and closed the database.
+    lock: DataDirLock,
+    tasks: Tasks,
     server: Server,
     port: u16,
     bootstrap: Bootstrap,
@@ -90,6 +101,9 @@ pub struct Application {
 
 impl Application {
     pub fn build(settings: &Settings, clock: Clock) -> Result<Self, StartError> {
+        // Before anything in the data dir is read or written.
+        let lock = DataDirLock::acquire(&settings.data_dir.path)?;
+        let tasks = Tasks::default();
         let db = Db::open(
             &settings.data_dir.database_file(),
             PoolSizes {
@@ -118,6 +132,7 @@ impl Application {
         let state = web::Data::new(AppState {
             db: db.clone(),
             search: Arc::clone(&search),
+            tasks: tasks.clone(),
             snoozes: snoozes.clone(),
             mailer: mailer.clone(),
             emails_per_day: settings.emails_per_day,
@@ -130,6 +145,7 @@ impl Application {
         let limit = BodyLimit(settings.max_body_bytes);
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(api::house_errors::handlers())
                 .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
                 .app_data(state.clone())
                 .app_data(limit)
@@ -156,6 +172,8 @@ impl Application {
             })?
             .run();
         Ok(Self {
+            lock,
+            tasks,
             server,
             port: port.port(),
             bootstrap,
@@ -181,6 +199,11 @@ impl Application {
         &self.bootstrap
     }
 
+    /// The search index, for fault tests.
+    pub fn search(&self) -> Arc<SearchIndex> {
+        Arc::clone(&self.search)
+    }
+
     /// Stops gracefully on SIGINT or SIGTERM: no new connections, running requests finish.
     /// The handlers are registered when this returns.
     pub fn stop_on_signals(&self) -> std::io::Result<()> {
@@ -200,60 +223,109 @@ impl Application {
     }
 
     /// Serves until the server stops (SIGINT/SIGTERM trigger a graceful stop), then stops the
-    /// indexer and folds the WAL into the database file.
+    /// background tasks, lets the indexer finish its batch and closes the database, which
+    /// leaves the data dir as one database file.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let db = self.db.clone();
-        let checkpoints = tokio::spawn(async move {
-            if let Err(e) = db.checkpoint_in_background() {
-                log::warn!("background checkpoints not enabled: {e}");
-                return;
-            }
-            let mut every = tokio::time::interval(CHECKPOINT_EVERY);
-            loop {
-                every.tick().await;
-                let db = db.clone();
-                if let Ok(Err(e)) =
-                    tokio::task::spawn_blocking(move || db.checkpoint_passive()).await
-                {
-                    log::warn!("checkpoint failed (retried): {e}");
-                }
-            }
-        });
-        let db = self.db.clone();
-        let maintenance = tokio::spawn(async move {
-            let mut every = tokio::time::interval(OPTIMIZE_EVERY);
-            every.tick().await;
-            loop {
-                every.tick().await;
-                let db = db.clone();
-                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || db.optimize()).await {
-                    log::warn!("refreshing table statistics failed: {e}");
-                }
+        let Self {
+            lock,
+            tasks,
+            server,
+            db,
+            search,
+            clock,
+            snoozes,
+            mailer,
+            mail_dir,
+            ..
+        } = self;
+        let indexer = tasks.spawn("search-indexer", {
+            let search = Arc::clone(&search);
+            move |beat| {
+                let search = Arc::clone(&search);
+                supervisor::on_thread("search-indexer", move || {
+                    search.run_indexer(&beat).map_err(|e| e.to_string())
+                })
             }
         });
-        let waker = tokio::spawn(snooze::run(
-            self.db.clone(),
-            self.clock.clone(),
-            self.snoozes.clone(),
-        ));
-        let sender = tokio::spawn(mail::run(
-            self.db.clone(),
-            self.clock.clone(),
-            self.mailer.clone(),
-            self.mail_dir.clone(),
-        ));
-        let served = self.server.await;
-        sender.abort();
-        maintenance.abort();
-        checkpoints.abort();
-        waker.abort();
-        let search = self.search;
-        // Joining the indexer blocks for up to one batch.
-        let _ = actix_web::web::block(move || search.stop()).await;
-        if let Err(e) = self.db.checkpoint() {
-            log::warn!("WAL checkpoint on shutdown failed: {e}");
+        let background = [
+            tasks.spawn("wal-checkpointer", {
+                let db = db.clone();
+                move |beat| checkpoints(db.clone(), beat)
+            }),
+            tasks.spawn("statistics", {
+                let db = db.clone();
+                move |beat| refresh_statistics(db.clone(), beat)
+            }),
+            tasks.spawn("snooze-waker", {
+                let (db, clock, snoozes) = (db.clone(), clock.clone(), snoozes.clone());
+                move |beat| snooze::run(db.clone(), clock.clone(), snoozes.clone(), beat)
+            }),
+            tasks.spawn("mail-sender", {
+                let (db, clock, mailer) = (db.clone(), clock.clone(), mailer.clone());
+                move |beat| {
+                    mail::run(
+                        db.clone(),
+                        clock.clone(),
+                        mailer.clone(),
+                        mail_dir.clone(),
+                        beat,
+                    )
+                }
+            }),
+        ];
+        let served = server.await;
+        tasks.stop();
+        for task in &background {
+            task.abort();
         }
+        for task in background {
+            let _ = task.await;
+        }
+        search.stop();
+        // The indexer finishes its batch first; it is not waited for forever.
+        if tokio::time::timeout(INDEXER_STOP_WAIT, indexer)
+            .await
+            .is_err()
+        {
+            log::warn!("the search indexer did not stop in time");
+        }
+        drop(search);
+        let closed = actix_web::web::block(move || db.close()).await;
+        if !matches!(closed, Ok(Ok(()))) {
+            log::warn!("closing the database at shutdown failed");
+        }
+        drop(lock);
         served
+    }
+}
+
+/// Copies the WAL back into the database in the background, so that no request write pays
+/// for it (see `Db::checkpoint_in_background`).
+async fn checkpoints(db: Db, beat: Beat) -> Result<(), String> {
+    db.checkpoint_in_background().map_err(|e| e.to_string())?;
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    loop {
+        every.tick().await;
+        let db = db.clone();
+        tokio::task::spawn_blocking(move || db.checkpoint_passive())
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("checkpoint failed: {e}"))?;
+        beat.ok();
+    }
+}
+
+async fn refresh_statistics(db: Db, beat: Beat) -> Result<(), String> {
+    let mut every = tokio::time::interval(OPTIMIZE_EVERY);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        let db = db.clone();
+        tokio::task::spawn_blocking(move || db.optimize())
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("refreshing table statistics failed: {e}"))?;
+        beat.ok();
     }
 }
 

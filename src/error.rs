@@ -36,6 +36,8 @@ pub enum ApiError {
         message: String,
         attributes: Vec<String>,
     },
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("request body over {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type: {0}")]
@@ -70,6 +72,7 @@ impl ResponseError for ApiError {
             | Self::NotAllowed
             | Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unprocessable(_) | Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -85,6 +88,9 @@ impl ResponseError for ApiError {
             Self::NotAccountMember => json!({ "error": NOT_ACCOUNT_MEMBER }),
             Self::NotAllowed => json!({ "error": NOT_ALLOWED }),
             Self::NotFound => json!({ "error": NOT_FOUND }),
+            Self::MethodNotAllowed => {
+                json!({ "error": "This method is not supported on this path" })
+            }
             Self::BadRequest(message)
             | Self::Unprocessable(message)
             | Self::Unauthorized(message)
@@ -101,10 +107,8 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { limit } => {
                 json!({ "error": format!("Request body is larger than the limit of {limit} bytes") })
             }
-            Self::Internal(cause) => {
-                log::error!("internal error: {cause}");
-                json!({ "error": "Internal server error" })
-            }
+            // The cause is logged with the request (`api::house_errors`), never sent.
+            Self::Internal(_) => json!({ "error": "Internal server error" }),
         };
         let mut response = HttpResponse::build(self.status_code());
         if let Self::Unavailable(_) = self {

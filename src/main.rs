@@ -12,6 +12,7 @@ use wootlite::app::Application;
 use wootlite::clock::Clock;
 use wootlite::config::{DataDir, Settings};
 use wootlite::db::{Db, PoolSizes};
+use wootlite::dir_lock::DataDirLock;
 use wootlite::provision::{self, Bootstrap, NewAccount};
 use wootlite::store::{agents, tokens};
 use wootlite::{corpus, search};
@@ -38,7 +39,7 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     Account(AccountCommand),
-    /// Rebuild the search index from the database (stop the server first).
+    /// Rebuild the search index from the database (refused while a server runs on the data dir).
     Reindex(DataDir),
     /// Fill a data dir with generated conversations and messages, for benchmarks.
     Generate(GenerateArgs),
@@ -247,6 +248,7 @@ fn progress_bar(what: &str) -> impl FnMut(u64, u64) {
 }
 
 fn reindex(data_dir: DataDir) -> Result<(), String> {
+    let _lock = DataDirLock::acquire(&data_dir.path).map_err(|e| e.to_string())?;
     let db = open(&data_dir)?;
     let started = std::time::Instant::now();
     let indexed = search::rebuild(
@@ -264,6 +266,7 @@ fn reindex(data_dir: DataDir) -> Result<(), String> {
 }
 
 fn generate(args: GenerateArgs) -> Result<(), String> {
+    let _lock = DataDirLock::acquire(&args.data_dir.path).map_err(|e| e.to_string())?;
     let db = open(&args.data_dir)?;
     let started = std::time::Instant::now();
     let spec = corpus::Spec {
@@ -294,7 +297,7 @@ fn generate(args: GenerateArgs) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     // The data dir as one file, like after a server's clean stop.
-    db.checkpoint().map_err(|e| e.to_string())?;
+    db.close().map_err(|e| e.to_string())?;
     let total = started.elapsed().as_secs_f64();
     println!(
         "indexed {indexed} messages in {:.1}s; {total:.1}s in all",

@@ -13,10 +13,9 @@ use tokio::sync::Notify;
 use crate::clock::{Clock, Timer};
 use crate::db::Db;
 use crate::store::conversations;
+use crate::supervisor::Beat;
 
 const LONGEST_SLEEP: Duration = Duration::from_secs(3600);
-/// Pause after a failed pass (a busy disk, say) before trying again.
-const RETRY: Duration = Duration::from_secs(1);
 
 /// Tells the waker that snoozes changed; cheap, and a signal sent while it works is kept.
 #[derive(Clone, Default)]
@@ -28,8 +27,9 @@ impl SnoozeSignal {
     }
 }
 
-/// Reopens what is due, then sleeps until the next due time or a signal; runs until aborted.
-pub async fn run(db: Db, clock: Clock, signal: SnoozeSignal) {
+/// Reopens what is due, then sleeps until the next due time or a signal; runs until aborted,
+/// or until a pass fails (its supervisor starts it again).
+pub async fn run(db: Db, clock: Clock, signal: SnoozeSignal, beat: Beat) -> Result<(), String> {
     let mut timer = Timer::new(clock);
     loop {
         let now = timer.now_micros();
@@ -39,18 +39,14 @@ pub async fn run(db: Db, clock: Clock, signal: SnoozeSignal) {
                 Ok((reopened, conversations::next_snooze_due(tx)?))
             })
             .await;
-        let sleep = match pass {
-            Ok((reopened, next)) => {
-                if reopened > 0 {
-                    log::info!("reopened {reopened} snoozed conversation(s)");
-                }
-                timer.until(next, LONGEST_SLEEP)
-            }
-            Err(e) => {
-                log::warn!("reopening snoozed conversations failed: {e}");
-                RETRY
-            }
-        };
-        timer.wait(sleep, &signal.0).await;
+        let (reopened, next) =
+            pass.map_err(|e| format!("reopening snoozed conversations failed: {e}"))?;
+        beat.ok();
+        if reopened > 0 {
+            log::info!("reopened {reopened} snoozed conversation(s)");
+        }
+        timer
+            .wait(timer.until(next, LONGEST_SLEEP), &signal.0)
+            .await;
     }
 }

@@ -11,6 +11,7 @@ mod conversations;
 mod custom_attributes;
 mod files;
 mod health;
+pub mod house_errors;
 mod inbox_members;
 mod inboxes;
 pub mod input;

@@ -6,8 +6,10 @@
 //! acknowledged before it is committed.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
@@ -23,19 +25,31 @@ type Delivery = Box<dyn FnOnce(Option<&str>) + Send>;
 type Job = Box<dyn FnOnce(&Transaction) -> Delivery + Send>;
 
 pub struct GroupWriter {
-    jobs: Mutex<mpsc::Sender<Job>>,
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    /// Writes queued and not yet taken into a transaction.
+    depth: Arc<AtomicUsize>,
 }
 
 impl GroupWriter {
     /// Starts the writer thread on `writer`; it ends when the `GroupWriter` is dropped.
     pub fn start(writer: Arc<Mutex<Connection>>) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
+        let depth = Arc::new(AtomicUsize::new(0));
+        let taken = Arc::clone(&depth);
+        let thread = std::thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || run(&writer, &queue))?;
+            .spawn(move || run(&writer, &queue, &taken))?;
         Ok(Self {
-            jobs: Mutex::new(jobs),
+            jobs: Mutex::new(Some(jobs)),
+            thread: Mutex::new(Some(thread)),
+            depth,
         })
+    }
+
+    /// Writes waiting in line at the moment.
+    pub fn queued(&self) -> usize {
+        self.depth.load(Ordering::Relaxed)
     }
 
     /// Queues `work`; the answer arrives once its group has committed (or failed). A panic in
@@ -56,13 +70,31 @@ impl GroupWriter {
                 let _ = answer.send(result);
             })
         });
-        let queued = locked(&self.jobs).send(job);
-        if queued.is_err() {
+        self.depth.fetch_add(1, Ordering::Relaxed);
+        let queued = match locked(&self.jobs).as_ref() {
+            Some(jobs) => jobs.send(job).is_ok(),
+            None => false,
+        };
+        if !queued {
+            self.depth.fetch_sub(1, Ordering::Relaxed);
             return Err(StoreError::Database("the writer has stopped".into()));
         }
         answered
             .await
             .unwrap_or_else(|_| Err(StoreError::Database("the write was not run".into())))
+    }
+}
+
+/// The thread ends once the queue is closed and every write in it has run; joining it means
+/// its handle on the writer connection is gone too, so that the connection can close.
+impl Drop for GroupWriter {
+    fn drop(&mut self) {
+        drop(locked(&self.jobs).take());
+        if let Some(thread) = locked(&self.thread).take() {
+            if thread.join().is_err() {
+                log::error!("the database writer thread panicked");
+            }
+        }
     }
 }
 
@@ -82,7 +114,7 @@ fn in_savepoint<T>(
     outcome
 }
 
-fn run(writer: &Mutex<Connection>, queue: &mpsc::Receiver<Job>) {
+fn run(writer: &Mutex<Connection>, queue: &mpsc::Receiver<Job>, depth: &AtomicUsize) {
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
         while group.len() < MOST_PER_GROUP {
@@ -91,6 +123,7 @@ fn run(writer: &Mutex<Connection>, queue: &mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        depth.fetch_sub(group.len(), Ordering::Relaxed);
         let mut conn = locked(writer);
         let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
             Ok(tx) => tx,

@@ -39,6 +39,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const READER_LIFETIME: Duration = Duration::from_secs(300);
 /// How long a heavy read waits for its turn before the client is told to retry.
 const HEAVY_QUEUE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a clean stop waits for request handlers and tasks to let go of the database.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// Tries of the shutdown checkpoint, 20 ms apart.
 const FINAL_CHECKPOINT_TRIES: usize = 50;
 
@@ -251,6 +253,44 @@ impl Db {
         let conn = locked(&self.writer);
         conn.execute_batch("ANALYZE;")?;
         drop_value_samples(&conn)?;
+        Ok(())
+    }
+
+    /// Writes waiting for the writer at the moment.
+    pub fn write_queue_depth(&self) -> usize {
+        self.group.queued()
+    }
+
+    /// Ends a clean stop: waits (a while) for the other handles to go, folds the WAL back and
+    /// closes every connection. SQLite removes the `-wal` and `-shm` files when the last
+    /// connection to the file closes after a complete checkpoint, so the data dir is one
+    /// database file again; a connection left open (a handle still held, a process that just
+    /// exits) would leave them behind.
+    pub fn close(self) -> Result<(), DbError> {
+        let waited = std::time::Instant::now();
+        while Arc::strong_count(&self.group) > 1 && waited.elapsed() < CLOSE_WAIT {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let others = Arc::strong_count(&self.group) - 1;
+        if others > 0 {
+            log::warn!(
+                "{others} database handle(s) still in use at shutdown; the WAL files may remain"
+            );
+        }
+        self.checkpoint()?;
+        // Read-only connections cannot remove the WAL, so they close first and the writer,
+        // whose thread is joined when the group writer goes, closes last.
+        let Self {
+            writer,
+            group,
+            checkpointer,
+            readers,
+            heavy_readers,
+            ..
+        } = self;
+        drop((readers, heavy_readers, checkpointer));
+        drop(group);
+        drop(writer);
         Ok(())
     }
 

@@ -16,6 +16,7 @@ use tokio::sync::Notify;
 use crate::clock::{Clock, Timer};
 use crate::db::Db;
 use crate::store::mail::{self, Mail};
+use crate::supervisor::Beat;
 
 /// Attempts per mail before it is given up (its row stays, with `failed_at`, for inspection).
 pub const MAX_ATTEMPTS: i64 = 8;
@@ -125,15 +126,23 @@ fn backoff_micros(failed_attempts: i64) -> i64 {
 
 /// Delivers due mails, then sleeps until the next is due, a mail is queued, or a manual clock
 /// moves; runs until aborted.
-pub async fn run(db: Db, clock: Clock, mailer: Mailer, files_dir: std::path::PathBuf) {
+/// Delivers what is due, then sleeps until the next due time or a new mail; runs until
+/// aborted, or until the outbox cannot be read or written (its supervisor starts it again).
+pub async fn run(
+    db: Db,
+    clock: Clock,
+    mailer: Mailer,
+    files_dir: std::path::PathBuf,
+    beat: Beat,
+) -> Result<(), String> {
     let mut timer = Timer::new(clock);
     loop {
         let now = timer.now_micros();
-        let due = db.read(move |conn| mail::due(conn, now, BATCH)).await;
-        for mail in due.unwrap_or_else(|e| {
-            log::warn!("reading the mail outbox failed: {e}");
-            Vec::new()
-        }) {
+        let due = db
+            .read(move |conn| mail::due(conn, now, BATCH))
+            .await
+            .map_err(|e| format!("reading the mail outbox failed: {e}"))?;
+        for mail in due {
             let outcome = mailer.deliver(&mail, &files_dir).await;
             let now = timer.now_micros();
             let id = mail.id;
@@ -153,11 +162,13 @@ pub async fn run(db: Db, clock: Clock, mailer: Mailer, files_dir: std::path::Pat
                         .await
                 }
             };
-            if let Err(e) = recorded {
-                log::warn!("recording mail {id} failed: {e}");
-            }
+            recorded.map_err(|e| format!("recording mail {id} failed: {e}"))?;
         }
-        let next = db.read(mail::next_due).await.ok().flatten();
+        let next = db
+            .read(mail::next_due)
+            .await
+            .map_err(|e| format!("reading the mail outbox failed: {e}"))?;
+        beat.ok();
         let sleep = timer.until(next, LONGEST_SLEEP);
         timer.wait(sleep, &mailer.queued).await;
     }

@@ -6,21 +6,19 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use tantivy::{IndexReader, IndexWriter, Term};
-use tokio::sync::watch;
 
 use super::fields::{document, id_value, Fields};
-use super::{SearchError, Watermark};
+use super::{Fault, SearchError, SearchIndex, Watermark};
 use crate::db::Db;
 use crate::store::search_feed::{self, SearchableMessage};
 use crate::store::StoreError;
+use crate::supervisor::Beat;
 
 /// How long writes may wait for a commit when no search is waiting for them: tantivy commits
 /// cost milliseconds each, so they are grouped.
 const POLL: Duration = Duration::from_millis(100);
 /// Outbox rows applied per commit at most.
 const BATCH: i64 = 5_000;
-/// Pause after a failed batch (a full disk, say) before trying again.
-const RETRY: Duration = Duration::from_secs(1);
 
 pub enum Signal {
     /// A search is waiting: apply what is pending now.
@@ -28,39 +26,43 @@ pub enum Signal {
     Stop,
 }
 
-pub struct Indexer {
+pub struct Indexer<'a> {
     pub writer: IndexWriter,
     pub reader: IndexReader,
     pub fields: Fields,
     pub db: Db,
     /// The last outbox row in the index; None until the index is rebuilt.
     pub applied: Option<i64>,
-    pub visible: watch::Sender<i64>,
-    pub signals: Receiver<Signal>,
+    pub serving: &'a SearchIndex,
+    pub signals: &'a Receiver<Signal>,
+    pub beat: &'a Beat,
+    /// Whether this run's reader is the one searches use yet.
+    pub installed: bool,
 }
 
-impl Indexer {
-    pub fn run(mut self) {
+impl Indexer<'_> {
+    /// Passes until told to stop; the first failure ends the run (the supervisor reopens the
+    /// index: a tantivy writer that failed a commit may refuse every later one).
+    pub fn run(mut self) -> Result<(), SearchError> {
         loop {
-            if self.step().is_err() {
-                // The failure was logged; wait before the next try unless told to stop.
-                if matches!(self.signals.recv_timeout(RETRY), Ok(Signal::Stop)) {
-                    break;
-                }
-                continue;
-            }
+            self.step()?;
+            self.serving.passed();
+            self.beat.ok();
             match self.signals.recv_timeout(POLL) {
                 Ok(Signal::Hurry) | Err(RecvTimeoutError::Timeout) => {}
                 Ok(Signal::Stop) | Err(RecvTimeoutError::Disconnected) => break,
             }
             // Several searches may have asked; one pass serves them all.
+            let mut stop = false;
             while let Ok(signal) = self.signals.try_recv() {
-                if matches!(signal, Signal::Stop) {
-                    return self.finish();
-                }
+                stop |= matches!(signal, Signal::Stop);
+            }
+            if stop {
+                break;
             }
         }
         self.finish();
+        Ok(())
     }
 
     fn finish(self) {
@@ -71,18 +73,15 @@ impl Indexer {
 
     /// Rebuilds if needed, then applies everything pending.
     fn step(&mut self) -> Result<(), SearchError> {
-        let result = match self.applied {
+        match self.serving.take_fault() {
+            Some(Fault::Error) => return Err(SearchError::Injected),
+            Some(Fault::Panic) => panic!("injected indexer fault"),
+            None => {}
+        }
+        match self.applied {
             None => self.rebuild(),
             Some(after) => self.catch_up(after),
-        };
-        if let Err(e) = &result {
-            log::error!("search indexer: {e}");
-            // Whatever was added but not committed is dropped; the outbox still has it.
-            if let Err(e) = self.writer.rollback() {
-                log::error!("search indexer rollback: {e}");
-            }
         }
-        result
     }
 
     fn rebuild(&mut self) -> Result<(), SearchError> {
@@ -113,8 +112,8 @@ impl Indexer {
                 Ok((last, changed))
             })?;
             if changed.is_empty() {
-                // Nothing new: still publish, so the first catch-up after start is announced.
-                if *self.visible.borrow() != after {
+                // Nothing new: still publish, so the first catch-up of a run is announced.
+                if !self.installed || self.serving.visible_seq() != after {
                     self.publish(after)?;
                 }
                 return Ok(());
@@ -143,7 +142,10 @@ impl Indexer {
     fn publish(&mut self, seq: i64) -> Result<(), SearchError> {
         self.reader.reload()?;
         self.applied = Some(seq);
-        self.visible.send_replace(seq);
+        // Until its first publish a run's index may be empty (being rebuilt): searches keep
+        // the previous reader, which still matches the position they were told.
+        self.serving.install(&self.reader, seq);
+        self.installed = true;
         Ok(())
     }
 

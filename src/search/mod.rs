@@ -14,17 +14,17 @@ mod query;
 pub mod text;
 mod tokens;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::sync::Mutex;
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy};
 use tokio::sync::watch;
 
-use crate::db::Db;
+use crate::db::{locked, Db};
 use crate::store::{search_feed, StoreError};
+use crate::supervisor::Beat;
 use fields::{Fields, FORMAT};
 pub use query::ConversationHits;
 
@@ -41,6 +41,8 @@ pub enum SearchError {
     InUse(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("an injected fault")]
+    Injected,
 }
 
 /// What the last commit says about the index.
@@ -188,52 +190,108 @@ pub fn count_documents(dir: &Path) -> Result<u64, SearchError> {
     Ok(index.reader()?.searcher().num_docs())
 }
 
+/// A failure the indexer's next pass meets, for fault tests: the supervisor must log it,
+/// report the indexer down, reopen the index and catch up.
+#[derive(Clone, Copy, Debug)]
+pub enum Fault {
+    Error,
+    Panic,
+}
+
 /// The serving side: a reader that follows the indexer's commits, and the watermark those
-/// commits have made visible.
+/// commits have made visible. The indexer itself runs under the supervisor (`run_indexer`),
+/// which reopens the index, or rebuilds it from the database, after any failure.
 pub struct SearchIndex {
+    dir: PathBuf,
+    db: Db,
     fields: Fields,
-    reader: IndexReader,
+    /// Replaced when a reopened or rebuilt index is first published.
+    reader: RwLock<IndexReader>,
     /// The newest outbox row visible to searches; -1 until the first catch-up is done.
     visible: watch::Receiver<i64>,
+    publish: watch::Sender<i64>,
     signals: Mutex<mpsc::Sender<indexer::Signal>>,
-    worker: Mutex<Option<JoinHandle<()>>>,
+    /// Taken by the running indexer for the length of its run.
+    inbox: Mutex<mpsc::Receiver<indexer::Signal>>,
+    /// The index opened at start, for the first run (so that start-up reports a busy index).
+    opened: Mutex<Option<OpenedIndex>>,
+    /// When the indexer last finished a pass, for `/health`.
+    last_pass: Mutex<Instant>,
+    /// An injected fault and how many more runs it fails.
+    fault: Mutex<Option<(Fault, u32)>>,
 }
 
 impl SearchIndex {
-    /// Opens (or creates) the index in `dir` and starts its indexer thread.
+    /// Opens (or creates) the index in `dir`; `run_indexer` then keeps it following the database.
     pub fn start(dir: &Path, db: &Db) -> Result<Self, SearchError> {
         let opened = open_for_writing(dir, db, 1, 64 << 20)?;
-        let reader = opened
-            .index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
-        let (visible_tx, visible) = watch::channel(-1);
+        let reader = manual_reader(&opened.index)?;
+        let (publish, visible) = watch::channel(-1);
         let (signals, inbox) = mpsc::channel();
-        let worker = indexer::Indexer {
-            writer: opened.writer,
-            reader: IndexReader::clone(&reader),
-            fields: opened.fields,
-            db: db.clone(),
-            applied: opened.resume_after,
-            visible: visible_tx,
-            signals: inbox,
-        };
-        let handle = std::thread::Builder::new()
-            .name("search-indexer".into())
-            .spawn(move || worker.run())
-            .map_err(directory_error(dir))?;
         Ok(Self {
+            dir: dir.to_path_buf(),
+            db: db.clone(),
             fields: opened.fields,
-            reader,
+            reader: RwLock::new(reader),
             visible,
+            publish,
             signals: Mutex::new(signals),
-            worker: Mutex::new(Some(handle)),
+            inbox: Mutex::new(inbox),
+            opened: Mutex::new(Some(opened)),
+            last_pass: Mutex::new(Instant::now()),
+            fault: Mutex::new(None),
         })
     }
 
+    /// The indexer: applies the outbox until told to stop (`Ok`) or until a pass fails (`Err`,
+    /// the writer dropped with whatever it had not committed). Each run opens the index again,
+    /// rebuilding it when it is gone or damaged; what it had committed stays.
+    pub fn run_indexer(&self, beat: &Beat) -> Result<(), SearchError> {
+        let inbox = locked(&self.inbox);
+        let opened = match locked(&self.opened).take() {
+            Some(opened) => opened,
+            None => open_for_writing(&self.dir, &self.db, 1, 64 << 20)?,
+        };
+        let reader = manual_reader(&opened.index)?;
+        let worker = indexer::Indexer {
+            writer: opened.writer,
+            reader,
+            fields: opened.fields,
+            db: self.db.clone(),
+            applied: opened.resume_after,
+            serving: self,
+            signals: &inbox,
+            beat,
+            installed: false,
+        };
+        worker.run()
+    }
+
+    /// Makes `reader` the one searches use, and `seq` the position they see.
+    fn install(&self, reader: &IndexReader, seq: i64) {
+        *self.reader.write().unwrap_or_else(|p| p.into_inner()) = reader.clone();
+        self.publish.send_replace(seq);
+    }
+
+    fn passed(&self) {
+        *locked(&self.last_pass) = Instant::now();
+    }
+
+    fn take_fault(&self) -> Option<Fault> {
+        let mut slot = locked(&self.fault);
+        let (fault, left) = (*slot)?;
+        *slot = (left > 1).then_some((fault, left - 1));
+        Some(fault)
+    }
+
+    /// Makes the indexer's next `runs` runs fail as `fault` says, each at its first pass.
+    pub fn inject_fault(&self, fault: Fault, runs: u32) {
+        *locked(&self.fault) = (runs > 0).then_some((fault, runs));
+        self.signal(indexer::Signal::Hurry);
+    }
+
     fn signal(&self, signal: indexer::Signal) {
-        let sender = self.signals.lock().unwrap_or_else(|p| p.into_inner());
+        let sender = locked(&self.signals);
         // A stopped indexer has nothing to be told.
         let _ = sender.send(signal);
     }
@@ -254,33 +312,40 @@ impl SearchIndex {
         *self.visible.borrow()
     }
 
+    /// How long ago the indexer last finished a pass (it passes every ~100 ms while up).
+    pub fn since_last_pass(&self) -> Duration {
+        locked(&self.last_pass).elapsed()
+    }
+
+    fn searcher(&self) -> tantivy::Searcher {
+        self.reader
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .searcher()
+    }
+
     /// The account's conversations with a message containing `needle` (not empty), each with
     /// its newest matching message.
     pub fn find(&self, account_id: i64, needle: &str) -> Result<ConversationHits, SearchError> {
-        let searcher = self.reader.searcher();
+        let searcher = self.searcher();
         let query = query::matching(&searcher, &self.fields, account_id, needle)?
             .unwrap_or_else(|| Box::new(tantivy::query::EmptyQuery));
         Ok(query::conversations(&searcher, &*query)?)
     }
 
     pub fn document_count(&self) -> u64 {
-        self.reader.searcher().num_docs()
+        self.searcher().num_docs()
     }
 
-    /// Stops the indexer after its current batch and waits for it.
+    /// Asks the indexer to stop after its current batch; its supervised task then ends.
     pub fn stop(&self) {
         self.signal(indexer::Signal::Stop);
-        let handle = self.worker.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(handle) = handle {
-            if handle.join().is_err() {
-                log::error!("search indexer panicked");
-            }
-        }
     }
 }
 
-impl Drop for SearchIndex {
-    fn drop(&mut self) {
-        self.stop();
-    }
+fn manual_reader(index: &Index) -> Result<IndexReader, SearchError> {
+    Ok(index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()?)
 }

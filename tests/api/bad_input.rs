@@ -365,3 +365,18 @@ async fn no_endpoint_answers_a_5xx_to_hostile_input() {
     app.get("/api/v1/accounts/1/contacts/1").await.expect(200);
     app.get("/api/v1/accounts/1/agents").await.expect(200);
 }
+
+#[tokio::test]
+async fn an_unsupported_method_gets_a_405_with_the_house_json_error() {
+    let app = spawn_app().await;
+    for (method, path) in [
+        (Method::PUT, "/api/v1/accounts/1/conversations"),
+        (Method::DELETE, "/api/v1/accounts/1/agents"),
+        (Method::POST, "/api/v1/accounts/1/conversations/meta"),
+    ] {
+        let reply = app.send(method.clone(), path, ADMIN_TOKEN, None).await;
+        assert_eq!(reply.status, 405, "{method} {path}");
+        assert!(reply.content_type.starts_with("application/json"));
+        assert!(error_of(&reply.body).contains("not supported"));
+    }
+}

@@ -22,6 +22,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub data_dir: PathBuf,
+    /// The server's search index, for fault tests.
+    pub search: std::sync::Arc<wootlite::search::SearchIndex>,
     dir: TempDir,
     handle: actix_web::dev::ServerHandle,
     running: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -62,11 +64,13 @@ fn start_in(dir: TempDir, clock: Clock, configure: impl FnOnce(&mut Settings)) -
     let app = Application::build(&settings, clock).expect("server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
+    let search = app.search();
     let running = tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         client: reqwest::Client::new(),
         data_dir: dir.path().to_path_buf(),
+        search,
         dir,
         handle,
         running,
@@ -297,6 +301,22 @@ impl TestApp {
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
         )
         .expect("open database")
+    }
+}
+
+/// Polls `probe` every 20 ms until it gives a value, for up to `limit`; panics naming `what`.
+pub async fn eventually<T, F, Fut>(what: &str, limit: std::time::Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 

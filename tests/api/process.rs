@@ -19,6 +19,14 @@ pub struct Server {
 
 /// Starts `wootlite serve` on a free port and reads its banner up to the `try:` line.
 pub async fn start(data_dir: &Path, bootstrap_token: Option<&str>) -> Server {
+    match try_start(data_dir, bootstrap_token).await {
+        Ok(server) => server,
+        Err(refused) => panic!("server did not start: {refused}"),
+    }
+}
+
+/// `start`, or what the process said on stderr when it exited instead of serving.
+pub async fn try_start(data_dir: &Path, bootstrap_token: Option<&str>) -> Result<Server, String> {
     let mut command = Command::new(BINARY);
     command
         .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
@@ -26,7 +34,7 @@ pub async fn start(data_dir: &Path, bootstrap_token: Option<&str>) -> Server {
         .env_remove("WOOTLITE_BOOTSTRAP_TOKEN")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .kill_on_drop(true);
     if let Some(token) = bootstrap_token {
         command.env("WOOTLITE_BOOTSTRAP_TOKEN", token);
@@ -39,19 +47,33 @@ pub async fn start(data_dir: &Path, bootstrap_token: Option<&str>) -> Server {
             let done = line.trim_start().starts_with("try:");
             banner.push(line);
             if done {
-                break;
+                return true;
             }
         }
+        false
     };
-    tokio::time::timeout(Duration::from_secs(60), read)
+    let served = tokio::time::timeout(Duration::from_secs(60), read)
         .await
-        .expect("banner printed");
+        .expect("banner printed or exited");
+    let mut stderr = child.stderr.take().unwrap();
+    if !served {
+        let mut said = String::new();
+        tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut said)
+            .await
+            .expect("stderr");
+        let status = child.wait().await.expect("exits");
+        return Err(format!("{status}: {said}"));
+    }
+    // Logs at warn go to stderr; keep reading them so that the pipe never fills up.
+    tokio::spawn(async move {
+        let _ = tokio::io::copy(&mut stderr, &mut tokio::io::sink()).await;
+    });
     let url = banner[0]
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
         .expect("url in the first banner line")
         .to_string();
-    Server { child, banner, url }
+    Ok(Server { child, banner, url })
 }
 
 impl Server {
