@@ -235,6 +235,7 @@ fn isolation(dir: &Path) {
             smtp_url: None,
             mail_from: "wootlite <wootlite@localhost>".into(),
             emails_per_day: None,
+            max_database_bytes: None,
             workers: 2,
         };
         let app = Application::build(&settings, Clock::system()).expect("server starts");

@@ -117,6 +117,10 @@ impl Application {
         )?;
         let bootstrap =
             provision::bootstrap(&db, settings.bootstrap_token.as_deref(), clock.now_micros())?;
+        // After provisioning, so that a data dir already at its limit still starts.
+        if let Some(bytes) = settings.max_database_bytes {
+            db.limit_size(bytes)?;
+        }
         let search = Arc::new(SearchIndex::start(&settings.data_dir.search_dir(), &db)?);
         let snoozes = SnoozeSignal::default();
         let mail_dir = settings.data_dir.mail_dir();

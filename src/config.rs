@@ -93,6 +93,11 @@ pub struct Settings {
     #[arg(long, env = "WOOTLITE_EMAILS_PER_DAY")]
     pub emails_per_day: Option<u32>,
 
+    /// Largest size the database file may grow to, in bytes (unlimited when unset). Past it,
+    /// as on a full disk, writes answer 507 and reads go on; deleting data frees room again.
+    #[arg(long, env = "WOOTLITE_MAX_DATABASE_BYTES")]
+    pub max_database_bytes: Option<u64>,
+
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "WOOTLITE_WORKERS", default_value_t = 0)]
     pub workers: usize,

@@ -46,6 +46,10 @@ pub enum ApiError {
     /// queued); the client should retry.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// The disk is full: the change was not made; reads go on, and writes work again once
+    /// space is freed.
+    #[error("disk full: {0}")]
+    DiskFull(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -78,6 +82,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::DiskFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -107,12 +112,21 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { limit } => {
                 json!({ "error": format!("Request body is larger than the limit of {limit} bytes") })
             }
+            Self::DiskFull(_) => json!({
+                "error": "The server's disk is full: the change was not saved. Retry once space has been freed."
+            }),
             // The cause is logged with the request (`api::house_errors`), never sent.
             Self::Internal(_) => json!({ "error": "Internal server error" }),
         };
         let mut response = HttpResponse::build(self.status_code());
-        if let Self::Unavailable(_) = self {
-            response.insert_header(("Retry-After", "1"));
+        match self {
+            Self::Unavailable(_) => {
+                response.insert_header(("Retry-After", "1"));
+            }
+            Self::DiskFull(_) => {
+                response.insert_header(("Retry-After", "30"));
+            }
+            _ => {}
         }
         response.json(body)
     }
@@ -131,6 +145,7 @@ impl From<StoreError> for ApiError {
             },
             StoreError::Rejected(message) => Self::Unprocessable(message),
             StoreError::NotAllowed => Self::NotAllowed,
+            StoreError::Full(cause) => Self::DiskFull(cause),
             StoreError::Database(cause) => Self::Internal(cause),
         }
     }

@@ -21,7 +21,7 @@ const MOST_PER_GROUP: usize = 256;
 
 /// Sends a job its outcome once its group's transaction has ended: `None` when it committed,
 /// the reason when it did not.
-type Delivery = Box<dyn FnOnce(Option<&str>) + Send>;
+type Delivery = Box<dyn FnOnce(Option<&rusqlite::Error>) + Send>;
 type Job = Box<dyn FnOnce(&Transaction) -> Delivery + Send>;
 
 pub struct GroupWriter {
@@ -65,7 +65,7 @@ impl GroupWriter {
             Box::new(move |commit_failure| {
                 let result = match commit_failure {
                     None => outcome,
-                    Some(reason) => Err(StoreError::Database(reason.to_string())),
+                    Some(reason) => Err(StoreError::of(reason)),
                 };
                 let _ = answer.send(result);
             })
@@ -134,10 +134,10 @@ fn run(writer: &Mutex<Connection>, queue: &mpsc::Receiver<Job>, depth: &AtomicUs
             }
         };
         let deliveries: Vec<Delivery> = group.into_iter().map(|job| job(&tx)).collect();
-        let failure = tx.commit().err().map(|e| e.to_string());
+        let failure = tx.commit().err();
         drop(conn);
         for deliver in deliveries {
-            deliver(failure.as_deref());
+            deliver(failure.as_ref());
         }
     }
 }

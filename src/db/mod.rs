@@ -256,6 +256,16 @@ impl Db {
         Ok(())
     }
 
+    /// Caps the database file at about `bytes` (whole pages): a write that would grow it further
+    /// fails as on a full disk (SQLITE_FULL), while space freed by deletes is used again.
+    pub fn limit_size(&self, bytes: u64) -> Result<(), DbError> {
+        let conn = locked(&self.writer);
+        let page_size: u64 = conn.pragma_query_value(None, "page_size", |row| row.get(0))?;
+        let pages = (bytes / page_size.max(1)).max(1);
+        conn.pragma_update(None, "max_page_count", pages)?;
+        Ok(())
+    }
+
     /// Writes waiting for the writer at the moment.
     pub fn write_queue_depth(&self) -> usize {
         self.group.queued()

@@ -40,6 +40,9 @@ pub enum StoreError {
     /// The principal may not act on this object (Chatwoot's 401 "not authorized to do this").
     #[error("not allowed")]
     NotAllowed,
+    /// The disk (or the configured size limit) is full: nothing was written.
+    #[error("database full: {0}")]
+    Full(String),
     #[error("database: {0}")]
     Database(String),
 }
@@ -54,12 +57,22 @@ impl StoreError {
     }
 }
 
-impl From<rusqlite::Error> for StoreError {
-    fn from(error: rusqlite::Error) -> Self {
+impl StoreError {
+    /// What a failed statement or commit means for the caller.
+    pub fn of(error: &rusqlite::Error) -> Self {
         match error {
             rusqlite::Error::QueryReturnedNoRows => Self::NotFound,
+            rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::DiskFull => {
+                Self::Full(error.to_string())
+            }
             other => Self::Database(other.to_string()),
         }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        Self::of(&error)
     }
 }
 

@@ -58,6 +58,7 @@ fn start_in(dir: TempDir, clock: Clock, configure: impl FnOnce(&mut Settings)) -
         smtp_url: None,
         mail_from: "wootlite <wootlite@localhost>".into(),
         emails_per_day: None,
+        max_database_bytes: None,
         workers: 1,
     };
     configure(&mut settings);

@@ -11,6 +11,7 @@ mod conversations;
 mod counts;
 mod custom_attributes;
 mod data_dir;
+mod disk_full;
 mod filter;
 mod generate;
 mod helpers;
