@@ -1,5 +1,6 @@
 //! The `wootlite` command line.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 // Requests allocate many small JSON values; glibc's allocator spent a sixth of a get's time.
@@ -15,7 +16,7 @@ use wootlite::db::{Db, PoolSizes};
 use wootlite::dir_lock::DataDirLock;
 use wootlite::provision::{self, Bootstrap, NewAccount};
 use wootlite::store::{agents, tokens};
-use wootlite::{corpus, search};
+use wootlite::{backup, corpus, search};
 
 #[derive(Parser)]
 #[command(
@@ -43,6 +44,33 @@ enum Command {
     Reindex(DataDir),
     /// Fill a data dir with generated conversations and messages, for benchmarks.
     Generate(GenerateArgs),
+    /// Write a consistent copy of a data dir (database and attachment files) into one tar
+    /// archive; runs beside a server that keeps writing.
+    Backup(BackupArgs),
+    /// Unpack a backup archive into a data dir (refuses to replace existing data without
+    /// --force); the search index is rebuilt when serve starts.
+    Restore(RestoreArgs),
+}
+
+#[derive(Args)]
+struct BackupArgs {
+    #[command(flatten)]
+    data_dir: DataDir,
+    /// The archive to write (replaced if it exists, only once the backup is complete).
+    #[arg(long)]
+    output: PathBuf,
+}
+
+#[derive(Args)]
+struct RestoreArgs {
+    /// The archive written by `wootlite backup`.
+    #[arg(long)]
+    input: PathBuf,
+    #[command(flatten)]
+    data_dir: DataDir,
+    /// Replace the database, attachment files and search index the data dir already holds.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args)]
@@ -135,6 +163,12 @@ fn main() -> ExitCode {
         Command::Account(AccountCommand::Create(args)) => create_account(args),
         Command::Reindex(data_dir) => reindex(data_dir),
         Command::Generate(args) => generate(args),
+        Command::Backup(args) => backup::backup(&args.data_dir, &args.output)
+            .map(|summary| println!("{summary}"))
+            .map_err(|e| e.to_string()),
+        Command::Restore(args) => backup::restore(&args.input, &args.data_dir, args.force)
+            .map(|summary| println!("{summary}"))
+            .map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -143,3 +143,40 @@ chatwoot_enum!(FileType {
     StoryMention = 7, "story_mention";
     Contact = 8, "contact";
 });
+
+/// An attachment's storage key, `<32 hex chars>/<file name>`, split into folder and file name;
+/// None for anything else. The key is joined to the attachment folder, so this is what keeps a
+/// key (from a request, a database row or a backup archive) from naming a path outside it.
+pub fn storage_key_parts(key: &str) -> Option<(&str, &str)> {
+    let (folder, name) = key.split_once('/')?;
+    let folder_ok = folder.len() == 32 && folder.bytes().all(|b| b.is_ascii_hexdigit());
+    let name_ok =
+        !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0']);
+    (folder_ok && name_ok).then_some((folder, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_hex_folder_and_a_plain_name_make_a_storage_key() {
+        let folder = "0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            storage_key_parts(&format!("{folder}/a.png")),
+            Some((folder, "a.png"))
+        );
+        for bad in [
+            format!("{folder}/../x"),
+            format!("{folder}/.."),
+            format!("{folder}/"),
+            format!("{folder}/a\\b"),
+            format!("{folder}/a\0"),
+            "../../etc/passwd".to_string(),
+            "0123/a.png".to_string(),
+            format!("{}/a.png", "g".repeat(32)),
+        ] {
+            assert_eq!(storage_key_parts(&bad), None, "{bad}");
+        }
+    }
+}

@@ -8,14 +8,12 @@ use actix_web::{web, HttpRequest, HttpResponse, Responder, ResponseError};
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::models::storage_key_parts;
 
 /// A storage key is `<32 hex chars>/<file name>`; anything else names no file.
 fn resolve(files_dir: &Path, key: &str) -> Option<PathBuf> {
-    let (folder, name) = key.split_once('/')?;
-    let folder_ok = folder.len() == 32 && folder.bytes().all(|b| b.is_ascii_hexdigit());
-    let name_ok =
-        !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0']);
-    (folder_ok && name_ok).then(|| files_dir.join(folder).join(name))
+    let (folder, name) = storage_key_parts(key)?;
+    Some(files_dir.join(folder).join(name))
 }
 
 /// A safe file name: the base name of what the client sent, without path or control characters.

@@ -14,6 +14,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 mod group_commit;
+pub mod snapshot;
 
 use group_commit::GroupWriter;
 
@@ -75,6 +76,15 @@ pub enum DbError {
     TooNew { found: i64, supported: i64 },
     #[error("cannot start the database writer thread: {0}")]
     Thread(std::io::Error),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "the database stayed busy (locked, or opened again and again during the copy); try again"
+    )]
+    Unsettled,
 }
 
 pub type ReadConnection = r2d2::PooledConnection<SqliteConnectionManager>;

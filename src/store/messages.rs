@@ -418,6 +418,16 @@ pub fn insert_attachment(
     Ok(conn.last_insert_rowid())
 }
 
+/// The storage key of every stored attachment file, in every account: the files a copy of the
+/// data dir must carry.
+pub fn stored_file_keys(conn: &Connection) -> StoreResult<Vec<String>> {
+    super::column(
+        conn,
+        "SELECT storage_key FROM attachments WHERE storage_key IS NOT NULL ORDER BY storage_key",
+        [],
+    )
+}
+
 /// When the conversation's newest incoming message was created.
 pub fn last_incoming_at(conn: &Connection, conversation_id: i64) -> StoreResult<Option<i64>> {
     Ok(conn

@@ -2,6 +2,7 @@
 
 mod agents;
 mod auth;
+mod backup;
 mod bad_input;
 mod cli;
 mod contacts;
