@@ -187,11 +187,42 @@ pub fn update(
         ],
     )?;
     one_row(updated)?;
+    if let Some(name) = &change.name {
+        refuse_shared_rename(conn, account_id, user_id, name)?;
+    }
     super::execute(
         conn,
         "UPDATE users SET name = COALESCE(?2, name), updated_at = ?3 WHERE id = ?1",
         params![user_id, change.name, now],
     )?;
+    Ok(())
+}
+
+/// The name belongs to the user, not to one membership: an administrator of one account may not
+/// rename someone who also belongs to another account, since the new name would show there too.
+/// Sending the current name back (as edit forms do) is not a rename.
+fn refuse_shared_rename(
+    conn: &Connection,
+    account_id: i64,
+    user_id: i64,
+    name: &str,
+) -> StoreResult<()> {
+    let renamed = !exists(
+        conn,
+        "SELECT 1 FROM users WHERE id = ?1 AND name = ?2",
+        params![user_id, name],
+    )?;
+    let shared = exists(
+        conn,
+        "SELECT 1 FROM account_users WHERE user_id = ?1 AND account_id <> ?2",
+        [user_id, account_id],
+    )?;
+    if renamed && shared {
+        return Err(StoreError::invalid(
+            "name",
+            "Name can't be changed here: the user also belongs to another account",
+        ));
+    }
     Ok(())
 }
 
