@@ -3,6 +3,7 @@
 //! dir's `mail/` folder. A failed delivery is retried with backoff, and given up after
 //! `MAX_ATTEMPTS`.
 
+pub mod invitation;
 pub mod transcript;
 
 use std::path::Path;

@@ -78,25 +78,6 @@ async fn an_agent_needs_a_valid_unique_email_and_a_known_role() {
 }
 
 #[tokio::test]
-async fn a_user_of_another_account_can_be_added_by_email() {
-    let app = spawn_app().await;
-    let other = app.create_account("Other", "shared@example.com");
-    let agent = app
-        .post(
-            "/api/v1/accounts/1/agents",
-            json!({ "name": "Shared", "email": "shared@example.com" }),
-        )
-        .await
-        .expect(200);
-    assert_eq!(agent["id"], other.user_id);
-    let profile = app
-        .send(Method::GET, "/api/v1/profile", &other.token, None)
-        .await
-        .expect(200);
-    assert_eq!(profile["accounts"].as_array().unwrap().len(), 2);
-}
-
-#[tokio::test]
 async fn updating_an_agent_changes_name_and_role() {
     let app = spawn_app().await;
     let (id, _) = app.create_agent("Bob", "bob@example.com").await;

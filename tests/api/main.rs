@@ -14,6 +14,7 @@ mod filter;
 mod generate;
 mod helpers;
 mod inboxes;
+mod invitations;
 mod labels;
 mod messages;
 mod process;
