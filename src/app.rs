@@ -40,7 +40,7 @@ pub struct AppState {
     pub clock: Clock,
     /// Attachment files are stored here, under random keys.
     pub files_dir: std::path::PathBuf,
-    /// The base of attachment URLs; derived from each request when unset.
+    /// The base of attachment URLs and invitation links; derived from each request when unset.
     pub public_url: Option<String>,
     /// Largest attachment file and largest JSON body or form field accepted.
     pub max_attachment_bytes: usize,

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::DataDir;
 use crate::db::{snapshot, DbError, SCHEMA_VERSION};
+use crate::dir_lock::{DataDirLock, LockError};
 use crate::models::storage_key_parts;
 use crate::store::{messages, StoreError};
 
@@ -42,6 +43,8 @@ pub enum BackupError {
     Db(#[from] DbError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> BackupError + '_ {
@@ -278,6 +281,8 @@ pub fn restore(
     let archive = File::open(input).map_err(io_error(input))?;
     let created = !data_dir.path.exists();
     std::fs::create_dir_all(&data_dir.path).map_err(io_error(&data_dir.path))?;
+    // Never under a running server, --force or not.
+    let _lock = DataDirLock::acquire(&data_dir.path)?;
     let result = restore_into(input, archive, data_dir);
     if result.is_err() && created {
         // Only removes the folder if the failed restore left it empty, as it should.

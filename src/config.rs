@@ -53,8 +53,8 @@ pub struct Settings {
     #[arg(long, env = "WOOTLITE_BOOTSTRAP_TOKEN")]
     pub bootstrap_token: Option<String>,
 
-    /// Base URL of attachment links (e.g. https://support.example.com); by default the scheme
-    /// and host each request was made to.
+    /// Base URL of attachment and invitation links (e.g. https://support.example.com); by default
+    /// the scheme and host each request was made to.
     #[arg(long, env = "WOOTLITE_PUBLIC_URL")]
     pub public_url: Option<String>,
 

@@ -38,6 +38,9 @@ pub enum ApiError {
     },
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// A quota is used up (e.g. the account's emails for the day).
+    #[error("too many requests: {0}")]
+    TooManyRequests(String),
     #[error("request body over {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type: {0}")]
@@ -79,6 +82,7 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unprocessable(_) | Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -99,6 +103,7 @@ impl ResponseError for ApiError {
             Self::BadRequest(message)
             | Self::Unprocessable(message)
             | Self::Unauthorized(message)
+            | Self::TooManyRequests(message)
             | Self::Unavailable(message) => {
                 json!({ "error": message })
             }

@@ -1,17 +1,21 @@
 //! `/api/v1/accounts/{a}/agents`: the account's users. Reading is open to every member;
-//! changes are for administrators (Chatwoot's UserPolicy).
+//! changes are for administrators (Chatwoot's UserPolicy). A new email becomes a user at once; the
+//! email of a user who belongs to other accounts gets an invitation (see `invitations`).
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::input::{parse_enum, FlexBool, JsonBody};
 use super::validate::{self, invalid};
-use super::{ApiResult, ItemPath};
+use super::{invitations, ApiResult, ItemPath};
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::models::{Availability, Principal, Role};
-use crate::store::agents::{self, AgentChange, NewAgent};
+use crate::models::{Agent, Availability, Principal, Role};
+use crate::store::agents::{self, Adding, AgentChange, NewAgent};
+use crate::store::invitations::NewInvitation;
+use crate::store::StoreResult;
 use crate::views;
+use crate::views::conversations::Links;
 
 #[derive(Deserialize)]
 pub struct AgentInput {
@@ -25,6 +29,26 @@ pub struct AgentInput {
 }
 
 impl AgentInput {
+    /// The agent an administrator asks to add: a valid email, and a name (the email's local part
+    /// when none is sent, as Chatwoot).
+    fn new_agent(self) -> Result<NewAgent, ApiError> {
+        let email = self
+            .email()?
+            .ok_or_else(|| invalid("email", "Email can't be blank".into()))?;
+        let name = match self.name.clone() {
+            Some(name) => validate::required("name", "Name", Some(name), "can't be blank")?,
+            None => email.split('@').next().unwrap_or(&email).to_string(),
+        };
+        Ok(NewAgent {
+            name,
+            email,
+            role: self.role()?.unwrap_or(Role::Agent),
+            availability: self.availability()?.unwrap_or(Availability::Online),
+            auto_offline: self.auto_offline.is_none_or(|b| b.0),
+            confirmed: false,
+        })
+    }
+
     fn role(&self) -> Result<Option<Role>, ApiError> {
         parse_enum(self.role.as_deref(), "role", Role::parse, Role::names)
     }
@@ -62,38 +86,72 @@ pub async fn index(state: web::Data<AppState>, principal: Principal) -> ApiResul
     Ok(HttpResponse::Ok().json(views::agents(&list)))
 }
 
+/// What `POST /agents` did.
+enum Created {
+    Agent(Box<Agent>),
+    /// The email is an existing user's, who was sent an invitation.
+    Invited,
+    /// ... but the account's emails for the day are used up, so nothing was done.
+    OverQuota,
+}
+
+/// A new email becomes an agent at once; an existing user who is not a member is invited.
+fn add_or_invite(
+    tx: &rusqlite::Connection,
+    account_id: i64,
+    agent: &NewAgent,
+    links: &Links,
+    now: i64,
+    emails_per_day: Option<u32>,
+) -> StoreResult<Created> {
+    let user_id = match agents::add_if_new(tx, account_id, agent, now)? {
+        Adding::Added(user_id) => {
+            return Ok(Created::Agent(Box::new(agents::get(
+                tx, account_id, user_id,
+            )?)))
+        }
+        Adding::Existing(user_id) => user_id,
+    };
+    let invitation = NewInvitation {
+        account_id,
+        user_id,
+        role: agent.role,
+        availability: agent.availability,
+        auto_offline: agent.auto_offline,
+    };
+    let sent = invitations::invite(tx, &invitation, &links.base_url, now, emails_per_day)?;
+    Ok(if sent {
+        Created::Invited
+    } else {
+        Created::OverQuota
+    })
+}
+
 pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
+    links: Links,
     body: JsonBody<AgentInput>,
 ) -> ApiResult {
     principal.require_administrator()?;
-    let input = body.0;
-    let email = input
-        .email()?
-        .ok_or_else(|| invalid("email", "Email can't be blank".into()))?;
-    let name = match input.name.clone() {
-        Some(name) => validate::required("name", "Name", Some(name), "can't be blank")?,
-        // Chatwoot names an agent created without a name after the email's local part.
-        None => email.split('@').next().unwrap_or(&email).to_string(),
-    };
-    let agent = NewAgent {
-        name,
-        email,
-        role: input.role()?.unwrap_or(Role::Agent),
-        availability: input.availability()?.unwrap_or(Availability::Online),
-        auto_offline: input.auto_offline.is_none_or(|b| b.0),
-        confirmed: false,
-    };
-    let (account_id, now) = (principal.account_id, state.now());
+    let agent = body.0.new_agent()?;
+    let sent = agent.clone();
+    let (account_id, now, quota) = (principal.account_id, state.now(), state.emails_per_day);
     let created = state
         .db
-        .write(move |tx| {
-            let user_id = agents::add(tx, account_id, &agent, now)?;
-            agents::get(tx, account_id, user_id)
-        })
+        .write(move |tx| add_or_invite(tx, account_id, &agent, &links, now, quota))
         .await?;
-    Ok(HttpResponse::Ok().json(views::agent(&created)))
+    match created {
+        Created::Agent(agent) => Ok(HttpResponse::Ok().json(views::agent(&agent))),
+        Created::Invited => {
+            state.mailer.queued();
+            // Built from the request alone: nothing of the existing user is shown.
+            Ok(HttpResponse::Ok().json(views::pending_agent(account_id, &sent)))
+        }
+        Created::OverQuota => Err(ApiError::TooManyRequests(
+            "The account's daily email limit is reached: the invitation was not sent".into(),
+        )),
+    }
 }
 
 pub async fn update(

@@ -195,8 +195,9 @@ pub async fn create(
             let Some(inbox_id) = inbox_id else {
                 return Ok((contact_id, None, None));
             };
-            // An unknown inbox is a 404 and rolls the contact back with it.
-            let inbox = inboxes::get(tx, account_id, inbox_id)?;
+            // An unknown inbox, or one an agent is not a member of, is a 404 and rolls the
+            // contact back with it.
+            let inbox = inboxes::get_accessible(tx, &principal, inbox_id)?;
             // API inboxes identify a contact by a random UUID unless the client picks one.
             let source_id = source_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
             let taken = || StoreError::invalid("source_id", "Source has already been taken");

@@ -1,5 +1,5 @@
-//! `Links` from the request: attachment URLs point back at the address the client used, unless
-//! the server was given a public URL.
+//! `Links` from the request: attachment URLs and invitation links point back at the address the
+//! client used, unless the server was given a public URL.
 
 use std::future::{ready, Ready};
 

@@ -15,6 +15,7 @@ pub mod house_errors;
 mod inbox_members;
 mod inboxes;
 pub mod input;
+mod invitations;
 mod labels;
 mod links;
 mod members;
@@ -79,6 +80,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health))
         .route("/api/v1/profile", web::get().to(profile::show))
         .route("/files/{folder}/{name}", web::get().to(files::serve))
+        .route(
+            "/api/v1/invitations/{token}/accept",
+            web::post().to(invitations::accept),
+        )
         .service(
             web::scope("/api/v1/accounts/{account_id}")
                 .service(

@@ -9,7 +9,7 @@ use super::{ApiResult, ItemPath};
 use crate::app::AppState;
 use crate::mail::transcript;
 use crate::models::Principal;
-use crate::store::mail::{self, NewMail};
+use crate::store::mail;
 use crate::store::{conversations, details, messages, StoreError};
 
 #[derive(Deserialize)]
@@ -26,10 +26,6 @@ pub async fn transcript(
     let display_id = path.id;
     let email = body.0.email.map(|e| e.trim().to_string());
     let now = state.now();
-    let day = chrono::DateTime::from_timestamp_micros(now)
-        .unwrap_or_default()
-        .format("%Y-%m-%d")
-        .to_string();
     let limit = state.emails_per_day;
     let queued = state
         .db
@@ -39,22 +35,12 @@ pub async fn transcript(
             let email = email
                 .filter(|e| !e.is_empty())
                 .ok_or_else(|| StoreError::Rejected("email param missing".into()))?;
-            if !mail::count_email(tx, principal.account_id, &day, limit)? {
+            if !mail::count_email(tx, principal.account_id, now, limit)? {
                 return Ok(false);
             }
             let shown = details::messages(tx, messages::for_transcript(tx, conversation.id)?)?;
             let mail = transcript::render(conversation.display_id, &shown);
-            mail::enqueue(
-                tx,
-                &NewMail {
-                    account_id: principal.account_id,
-                    recipient: &email,
-                    subject: &mail.subject,
-                    text_body: &mail.text,
-                    html_body: &mail.html,
-                },
-                now,
-            )?;
+            mail::enqueue(tx, &mail.to(principal.account_id, &email), now)?;
             Ok(true)
         })
         .await?;

@@ -3,6 +3,7 @@
 //! dir's `mail/` folder. A failed delivery is retried with backoff, and given up after
 //! `MAX_ATTEMPTS`.
 
+pub mod invitation;
 pub mod transcript;
 
 use std::path::Path;
@@ -15,7 +16,7 @@ use tokio::sync::Notify;
 
 use crate::clock::{Clock, Timer};
 use crate::db::Db;
-use crate::store::mail::{self, Mail};
+use crate::store::mail::{self, Mail, NewMail};
 use crate::supervisor::Beat;
 
 /// Attempts per mail before it is given up (its row stays, with `failed_at`, for inspection).
@@ -35,6 +36,34 @@ pub enum MailError {
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     Files(AsyncFileTransport<Tokio1Executor>),
+}
+
+/// A mail ready to queue: its subject and its body as text and as HTML.
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl Rendered {
+    /// The outbox row that sends this mail to `recipient` on the account's behalf.
+    pub fn to<'a>(&'a self, account_id: i64, recipient: &'a str) -> NewMail<'a> {
+        NewMail {
+            account_id,
+            recipient,
+            subject: &self.subject,
+            text_body: &self.text,
+            html_body: &self.html,
+        }
+    }
+}
+
+/// A time as mails show it: `2026-01-01 09:30 UTC`.
+pub fn utc_time(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .unwrap_or_default()
+        .format("%Y-%m-%d %H:%M UTC")
+        .to_string()
 }
 
 /// Where mail goes, and a signal that wakes the sender when a mail is queued.

@@ -2,13 +2,8 @@
 //! subject `[#<display_id>] Conversation Transcript`, then every message a customer could see,
 //! oldest first, with its sender and time, as text and as HTML.
 
+use super::{utc_time, Rendered};
 use crate::store::details::{MessageDetails, Sender};
-
-pub struct Transcript {
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-}
 
 fn sender_name(message: &MessageDetails) -> String {
     match &message.sender {
@@ -20,13 +15,6 @@ fn sender_name(message: &MessageDetails) -> String {
             .unwrap_or_else(|| agent.name.clone()),
         None => "Bot".to_string(),
     }
-}
-
-fn time_of(micros: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(micros)
-        .unwrap_or_default()
-        .format("%Y-%m-%d %H:%M UTC")
-        .to_string()
 }
 
 fn body_of(message: &MessageDetails) -> String {
@@ -43,7 +31,7 @@ fn body_of(message: &MessageDetails) -> String {
     body
 }
 
-pub fn render(display_id: i64, messages: &[MessageDetails]) -> Transcript {
+pub fn render(display_id: i64, messages: &[MessageDetails]) -> Rendered {
     let subject = format!("[#{display_id}] Conversation Transcript");
     let mut text = format!("{subject}\n\n");
     let mut html = format!(
@@ -53,7 +41,7 @@ pub fn render(display_id: i64, messages: &[MessageDetails]) -> Transcript {
     for message in messages {
         let (who, when, body) = (
             sender_name(message),
-            time_of(message.message.created_at),
+            utc_time(message.message.created_at),
             body_of(message),
         );
         text.push_str(&format!("{who} ({when}):\n{body}\n\n"));
@@ -67,7 +55,7 @@ pub fn render(display_id: i64, messages: &[MessageDetails]) -> Transcript {
         ));
     }
     html.push_str("</body></html>");
-    Transcript {
+    Rendered {
         subject,
         text,
         html,

@@ -121,6 +121,7 @@ fn user_by_email(conn: &Connection, email: &str) -> StoreResult<Option<i64>> {
     Ok(stmt.query_row([email], |row| row.get(0)).optional()?)
 }
 
+#[derive(Clone)]
 pub struct NewAgent {
     pub name: String,
     pub email: String,
@@ -132,12 +133,55 @@ pub struct NewAgent {
 }
 
 /// Adds an agent to the account: the user with that email if one exists (users are shared
-/// between accounts, as in Chatwoot), otherwise a new user.
+/// between accounts, as in Chatwoot), otherwise a new user. For operators (provisioning, the
+/// generated corpus); an administrator's request goes through `add_if_new`.
 pub fn add(conn: &Connection, account_id: i64, agent: &NewAgent, now: i64) -> StoreResult<i64> {
     let user_id = match user_by_email(conn, &agent.email)? {
         Some(id) => id,
         None => create_user(conn, &agent.name, &agent.email, agent.confirmed, now)?,
     };
+    add_membership(conn, account_id, user_id, agent, now)?;
+    Ok(user_id)
+}
+
+/// What `add_if_new` found.
+pub enum Adding {
+    /// No user had the email: one was created and added to the account.
+    Added(i64),
+    /// The email is that of an existing user who is not a member: nothing was written, since
+    /// only the user may agree to join (by accepting an invitation).
+    Existing(i64),
+}
+
+/// Adds an agent with a new email at once; an existing member is refused as a duplicate.
+pub fn add_if_new(
+    conn: &Connection,
+    account_id: i64,
+    agent: &NewAgent,
+    now: i64,
+) -> StoreResult<Adding> {
+    match user_by_email(conn, &agent.email)? {
+        None => {
+            let user_id = create_user(conn, &agent.name, &agent.email, agent.confirmed, now)?;
+            add_membership(conn, account_id, user_id, agent, now)?;
+            Ok(Adding::Added(user_id))
+        }
+        Some(user_id) if is_member(conn, account_id, user_id)? => Err(already_member()),
+        Some(user_id) => Ok(Adding::Existing(user_id)),
+    }
+}
+
+fn already_member() -> StoreError {
+    StoreError::invalid("user_id", "User has already been taken")
+}
+
+fn add_membership(
+    conn: &Connection,
+    account_id: i64,
+    user_id: i64,
+    agent: &NewAgent,
+    now: i64,
+) -> StoreResult<()> {
     super::execute_unique(
         conn,
         "INSERT INTO account_users (account_id, user_id, role, availability, auto_offline, created_at)
@@ -150,9 +194,9 @@ pub fn add(conn: &Connection, account_id: i64, agent: &NewAgent, now: i64) -> St
             agent.auto_offline,
             now
         ],
-        || StoreError::invalid("user_id", "User has already been taken"),
+        already_member,
     )?;
-    Ok(user_id)
+    Ok(())
 }
 
 /// Only the fields that were sent change. The email is not one of them: Chatwoot ignores it.
@@ -187,11 +231,42 @@ pub fn update(
         ],
     )?;
     one_row(updated)?;
+    if let Some(name) = &change.name {
+        refuse_shared_rename(conn, account_id, user_id, name)?;
+    }
     super::execute(
         conn,
         "UPDATE users SET name = COALESCE(?2, name), updated_at = ?3 WHERE id = ?1",
         params![user_id, change.name, now],
     )?;
+    Ok(())
+}
+
+/// The name belongs to the user, not to one membership: an administrator of one account may not
+/// rename someone who also belongs to another account, since the new name would show there too.
+/// Sending the current name back (as edit forms do) is not a rename.
+fn refuse_shared_rename(
+    conn: &Connection,
+    account_id: i64,
+    user_id: i64,
+    name: &str,
+) -> StoreResult<()> {
+    let renamed = !exists(
+        conn,
+        "SELECT 1 FROM users WHERE id = ?1 AND name = ?2",
+        params![user_id, name],
+    )?;
+    let shared = exists(
+        conn,
+        "SELECT 1 FROM account_users WHERE user_id = ?1 AND account_id <> ?2",
+        [user_id, account_id],
+    )?;
+    if renamed && shared {
+        return Err(StoreError::invalid(
+            "name",
+            "Name can't be changed here: the user also belongs to another account",
+        ));
+    }
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection, Row};
 use serde_json::Value;
 
-use super::{json_object, one_row, StoreResult};
+use super::{json_object, one_row, StoreError, StoreResult};
 use crate::models::Principal;
 
 #[derive(Clone, Debug)]
@@ -98,6 +98,20 @@ pub fn get(conn: &Connection, account_id: i64, inbox_id: i64) -> StoreResult<Inb
     Ok(conn
         .prepare_cached(&sql)?
         .query_row([account_id, inbox_id], inbox_from_row)?)
+}
+
+/// The inbox, when the principal may act in it. An inbox of the account that an agent is not a
+/// member of is NotFound, exactly as a missing one, so that its existence and name stay hidden.
+pub fn get_accessible(
+    conn: &Connection,
+    principal: &Principal,
+    inbox_id: i64,
+) -> StoreResult<Inbox> {
+    let inbox = get(conn, principal.account_id, inbox_id)?;
+    if !can_access(conn, principal, inbox_id)? {
+        return Err(StoreError::NotFound);
+    }
+    Ok(inbox)
 }
 
 /// Whether the principal may act in this inbox (administrator, or agent and member).

@@ -38,14 +38,18 @@ pub fn enqueue(conn: &Connection, mail: &NewMail, now: i64) -> StoreResult<i64> 
     Ok(conn.last_insert_rowid())
 }
 
-/// Counts one more email for the account on `day` (`YYYY-MM-DD`, UTC) unless `limit` is
-/// reached; false when it is.
+/// Counts one more email for the account on the UTC day of `now` unless `limit` is reached;
+/// false when it is.
 pub fn count_email(
     conn: &Connection,
     account_id: i64,
-    day: &str,
+    now: i64,
     limit: Option<u32>,
 ) -> StoreResult<bool> {
+    let day = chrono::DateTime::from_timestamp_micros(now)
+        .unwrap_or_default()
+        .format("%Y-%m-%d")
+        .to_string();
     let sent: i64 = conn
         .prepare_cached("SELECT sent FROM email_counts WHERE account_id = ?1 AND day = ?2")?
         .query_row(params![account_id, day], |row| row.get(0))

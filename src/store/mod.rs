@@ -12,6 +12,7 @@ pub mod conversations;
 pub mod custom_attributes;
 pub mod details;
 pub mod inboxes;
+pub mod invitations;
 pub mod labels;
 pub mod mail;
 pub mod members;

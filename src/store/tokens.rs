@@ -19,7 +19,8 @@ pub fn generate() -> String {
         .collect()
 }
 
-fn digest(token: &str) -> String {
+/// What is stored of a token (access tokens, invitation tokens): its SHA-256, in hex.
+pub fn digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 

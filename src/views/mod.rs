@@ -7,9 +7,11 @@ use serde_json::{json, Map, Value};
 
 use crate::models::{Agent, Role};
 use crate::store::accounts::Membership;
+use crate::store::agents::NewAgent;
 use crate::store::contacts::{Contact, ContactInbox};
 use crate::store::custom_attributes::Definition;
 use crate::store::inboxes::Inbox;
+use crate::store::invitations::Accepted;
 use crate::store::labels::Label;
 use crate::store::teams::Team;
 
@@ -64,6 +66,37 @@ pub fn agent(agent: &Agent) -> Value {
 
 pub fn agents(list: &[Agent]) -> Value {
     Value::Array(list.iter().map(agent).collect())
+}
+
+/// `POST /agents` for the email of an existing user who is not a member: an invitation was
+/// mailed to them. The agent partial's keys, filled only from what the administrator sent, with
+/// `id` null, so that nothing of the existing user (id, name, availability, confirmation, avatar)
+/// is revealed; `invitation_pending` says that the user joins only on acceptance.
+pub fn pending_agent(account_id: i64, agent: &NewAgent) -> Value {
+    json!({
+        "id": Value::Null,
+        "account_id": account_id,
+        "availability_status": agent.availability.as_str(),
+        "auto_offline": agent.auto_offline,
+        "confirmed": false,
+        "email": agent.email,
+        "provider": "email",
+        "available_name": agent.name,
+        "name": agent.name,
+        "role": agent.role.as_str(),
+        "thumbnail": "",
+        "invitation_pending": true,
+    })
+}
+
+/// `POST /api/v1/invitations/{token}/accept`: the membership the user now has.
+pub fn invitation_accepted(accepted: &Accepted) -> Value {
+    json!({
+        "accepted": true,
+        "account_id": accepted.account_id,
+        "account_name": accepted.account_name,
+        "role": accepted.role.as_str(),
+    })
 }
 
 /// `GET /api/v1/profile`: the user, the token used, and every account the user belongs to.

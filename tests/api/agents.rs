@@ -78,25 +78,6 @@ async fn an_agent_needs_a_valid_unique_email_and_a_known_role() {
 }
 
 #[tokio::test]
-async fn a_user_of_another_account_can_be_added_by_email() {
-    let app = spawn_app().await;
-    let other = app.create_account("Other", "shared@example.com");
-    let agent = app
-        .post(
-            "/api/v1/accounts/1/agents",
-            json!({ "name": "Shared", "email": "shared@example.com" }),
-        )
-        .await
-        .expect(200);
-    assert_eq!(agent["id"], other.user_id);
-    let profile = app
-        .send(Method::GET, "/api/v1/profile", &other.token, None)
-        .await
-        .expect(200);
-    assert_eq!(profile["accounts"].as_array().unwrap().len(), 2);
-}
-
-#[tokio::test]
 async fn updating_an_agent_changes_name_and_role() {
     let app = spawn_app().await;
     let (id, _) = app.create_agent("Bob", "bob@example.com").await;
@@ -198,4 +179,72 @@ async fn another_accounts_agent_is_404() {
     app.patch("/api/v1/accounts/1/agents/999", json!({ "name": "Nobody" }))
         .await
         .expect(404);
+}
+
+#[tokio::test]
+async fn an_administrator_cannot_rename_an_agent_who_also_belongs_to_another_account() {
+    let app = spawn_app().await;
+    let (id, _) = app.create_agent("Bob", "bob@example.com").await;
+    let other = app.create_account("Other", "boss@other.example");
+    app.join_account(other.account_id, id);
+    let path = format!("/api/v1/accounts/1/agents/{id}");
+    let body = app
+        .patch(&path, json!({ "name": "Robert", "role": "administrator" }))
+        .await
+        .expect(422);
+    assert_eq!(body["attributes"], json!(["name"]));
+    assert!(body["message"].as_str().unwrap().starts_with("Name "));
+    // Nothing changed, in either account.
+    let theirs = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/accounts/{}/agents", other.account_id),
+            &other.token,
+            None,
+        )
+        .await
+        .expect(200);
+    let seen = theirs.as_array().unwrap().iter().find(|a| a["id"] == id);
+    assert_eq!(seen.unwrap()["name"], "Bob");
+    let ours = app.get("/api/v1/accounts/1/agents").await.expect(200);
+    let seen = ours.as_array().unwrap().iter().find(|a| a["id"] == id);
+    assert_eq!(seen.unwrap()["role"], "agent");
+}
+
+#[tokio::test]
+async fn the_role_and_availability_of_an_agent_shared_with_another_account_can_still_change() {
+    let app = spawn_app().await;
+    let (id, _) = app.create_agent("Bob", "bob@example.com").await;
+    let other = app.create_account("Other", "boss@other.example");
+    app.join_account(other.account_id, id);
+    let path = format!("/api/v1/accounts/1/agents/{id}");
+    let agent = app
+        .patch(
+            &path,
+            json!({ "role": "administrator", "availability": "busy" }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(agent["role"], "administrator");
+    assert_eq!(agent["availability_status"], "busy");
+    // Edit forms send the name back unchanged with the rest: that is not a rename.
+    let agent = app
+        .patch(&path, json!({ "name": "Bob", "role": "agent" }))
+        .await
+        .expect(200);
+    assert_eq!(agent["role"], "agent");
+    assert_eq!(agent["name"], "Bob");
+    // In the other account the membership is untouched.
+    let theirs = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/accounts/{}/agents", other.account_id),
+            &other.token,
+            None,
+        )
+        .await
+        .expect(200);
+    let seen = theirs.as_array().unwrap().iter().find(|a| a["id"] == id);
+    assert_eq!(seen.unwrap()["role"], "agent");
+    assert_eq!(seen.unwrap()["availability_status"], "online");
 }

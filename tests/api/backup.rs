@@ -666,3 +666,16 @@ async fn a_backup_names_attachment_files_missing_from_the_data_dir() {
     );
     assert_eq!(entries(&archive), vec!["wootlite.sqlite3"]);
 }
+
+#[tokio::test]
+async fn restore_is_refused_while_a_server_runs_on_the_data_dir_even_when_forced() {
+    let out = tempfile::tempdir().unwrap();
+    let (alpha, _) = app_with("alphaword").await;
+    let alpha_tar = out.path().join("alpha.tar");
+    succeeded(&backup(&alpha.data_dir, &alpha_tar).await);
+    let target = tempfile::tempdir().unwrap();
+    let server = start(target.path(), None).await;
+    let refused = failed(&restore(&alpha_tar, target.path(), true).await);
+    assert!(refused.contains("in use"), "{refused}");
+    server.stop().await;
+}

@@ -266,3 +266,37 @@ async fn another_accounts_contact_is_404() {
     app.patch(&path, json!({ "name": "x" })).await.expect(404);
     app.delete(&path).await.expect(404);
 }
+
+#[tokio::test]
+async fn an_agent_may_attach_a_contact_only_to_an_inbox_they_are_a_member_of() {
+    let app = spawn_app().await;
+    let (agent_id, token) = app.create_agent("Agent", "agent@example.com").await;
+    let create = |inbox_id: i64, email: &str| {
+        app.send(
+            Method::POST,
+            "/api/v1/accounts/1/contacts",
+            &token,
+            Some(json!({ "email": email, "inbox_id": inbox_id })),
+        )
+    };
+    // Not a member of inbox 1: the same answer as for an inbox that does not exist.
+    let hidden = create(1, "a@example.com").await;
+    let missing = create(999, "b@example.com").await;
+    assert_eq!(hidden.status, 404);
+    assert_eq!(hidden.body, missing.body);
+    assert_eq!(
+        hidden.body,
+        json!({ "error": "Resource could not be found" })
+    );
+    let list = app.get("/api/v1/accounts/1/contacts").await.expect(200);
+    assert_eq!(list["meta"]["count"], 0, "the refused creates left nothing");
+    // As a member of the inbox, they may.
+    app.post(
+        "/api/v1/accounts/1/inbox_members",
+        json!({ "inbox_id": 1, "user_ids": [agent_id] }),
+    )
+    .await
+    .expect(200);
+    let body = create(1, "c@example.com").await.expect(200);
+    assert_eq!(body["payload"]["contact_inbox"]["inbox"]["id"], 1);
+}

@@ -11,8 +11,9 @@ use wootlite::app::Application;
 use wootlite::clock::Clock;
 use wootlite::config::{DataDir, Settings};
 use wootlite::db::{Db, PoolSizes};
+use wootlite::models::Role;
 use wootlite::provision::{self, NewAccount, Provisioned};
-use wootlite::store::tokens;
+use wootlite::store::{accounts, tokens};
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 pub const BODY_LIMIT: usize = 256 * 1024;
@@ -209,6 +210,14 @@ impl TestApp {
             .write_now(|tx| tokens::insert(tx, user_id, &token, 0))
             .expect("token stored");
         token
+    }
+
+    /// Makes a user a member (role `agent`) of another account as well, directly in the database:
+    /// users are shared between accounts.
+    pub fn join_account(&self, account_id: i64, user_id: i64) {
+        self.db()
+            .write_now(|tx| accounts::add_member(tx, account_id, user_id, Role::Agent, 0))
+            .expect("membership stored");
     }
 
     /// Adds an agent (role `agent`) to account 1 through the API and returns (id, token).

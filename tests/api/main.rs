@@ -17,6 +17,7 @@ mod filter;
 mod generate;
 mod helpers;
 mod inboxes;
+mod invitations;
 mod labels;
 mod message_paging;
 mod messages;

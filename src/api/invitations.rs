@@ -1,0 +1,47 @@
+//! Invitations. `POST /agents` with the email of an existing user who is not a member of the
+//! account invites them by mail (`invite`) instead of adding them: only the user may agree to
+//! join another account. `POST /api/v1/invitations/{token}/accept` makes them a member; the
+//! mailed token is the credential, so no access token is needed.
+
+use actix_web::{web, HttpResponse};
+use rusqlite::Connection;
+use serde::Deserialize;
+
+use super::ApiResult;
+use crate::app::AppState;
+use crate::mail::invitation;
+use crate::store::invitations::{self, NewInvitation};
+use crate::store::{mail, StoreResult};
+use crate::views;
+
+/// Issues the invitation and queues its mail, within the account's daily email quota. Over the
+/// quota it writes nothing and answers false.
+pub(super) fn invite(
+    tx: &Connection,
+    new: &NewInvitation,
+    base_url: &str,
+    now: i64,
+    emails_per_day: Option<u32>,
+) -> StoreResult<bool> {
+    if !mail::count_email(tx, new.account_id, now, emails_per_day)? {
+        return Ok(false);
+    }
+    let issued = invitations::issue(tx, new, now)?;
+    let rendered = invitation::render(&issued, base_url);
+    mail::enqueue(tx, &rendered.to(new.account_id, &issued.recipient), now)?;
+    Ok(true)
+}
+
+#[derive(Deserialize)]
+pub struct TokenPath {
+    token: String,
+}
+
+pub async fn accept(state: web::Data<AppState>, path: web::Path<TokenPath>) -> ApiResult {
+    let (token, now) = (path.into_inner().token, state.now());
+    let accepted = state
+        .db
+        .write(move |tx| invitations::accept(tx, &token, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(views::invitation_accepted(&accepted)))
+}
