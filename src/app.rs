@@ -25,6 +25,8 @@ use crate::supervisor::{self, Beat, Tasks};
 /// How often table statistics are refreshed while serving.
 const OPTIMIZE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+/// How often the WAL's size is compared with its target.
+const WAL_LOOK_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
 /// How long a stop waits for the indexer to finish its batch.
 const INDEXER_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -97,6 +99,7 @@ pub struct Application {
     snoozes: SnoozeSignal,
     mailer: Mailer,
     mail_dir: std::path::PathBuf,
+    wal_target_bytes: u64,
 }
 
 impl Application {
@@ -187,6 +190,7 @@ impl Application {
             snoozes,
             mailer,
             mail_dir,
+            wal_target_bytes: settings.wal_target_bytes,
         })
     }
 
@@ -240,6 +244,7 @@ impl Application {
             snoozes,
             mailer,
             mail_dir,
+            wal_target_bytes,
             ..
         } = self;
         let indexer = tasks.spawn("search-indexer", {
@@ -254,7 +259,7 @@ impl Application {
         let background = [
             tasks.spawn("wal-checkpointer", {
                 let db = db.clone();
-                move |beat| checkpoints(db.clone(), beat)
+                move |beat| checkpoints(db.clone(), wal_target_bytes, beat)
             }),
             tasks.spawn("statistics", {
                 let db = db.clone();
@@ -304,14 +309,21 @@ impl Application {
 }
 
 /// Copies the WAL back into the database in the background, so that no request write pays
-/// for it (see `Db::checkpoint_in_background`).
-async fn checkpoints(db: Db, beat: Beat) -> Result<(), String> {
+/// for it (see `Db::checkpoint_in_background`), and keeps the WAL near its target size: its
+/// size is looked at more often than a checkpoint runs, so an oversized WAL is emptied soon.
+async fn checkpoints(db: Db, wal_target_bytes: u64, beat: Beat) -> Result<(), String> {
     db.checkpoint_in_background().map_err(|e| e.to_string())?;
-    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    let mut every = tokio::time::interval(WAL_LOOK_EVERY);
+    let mut last_checkpoint = std::time::Instant::now();
     loop {
         every.tick().await;
+        let oversized = wal_target_bytes > 0 && db.wal_bytes() > wal_target_bytes;
+        if !oversized && last_checkpoint.elapsed() < CHECKPOINT_EVERY {
+            continue;
+        }
+        last_checkpoint = std::time::Instant::now();
         let db = db.clone();
-        tokio::task::spawn_blocking(move || db.checkpoint_passive())
+        tokio::task::spawn_blocking(move || db.checkpoint_bounded(wal_target_bytes))
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| format!("checkpoint failed: {e}"))?;

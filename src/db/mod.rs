@@ -41,6 +41,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const READER_LIFETIME: Duration = Duration::from_secs(300);
 /// How long a heavy read waits for its turn before the client is told to retry.
 const HEAVY_QUEUE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a checkpoint that resets an oversized WAL waits for readers (and holds new writes).
+const WAL_RESET_WAIT: Duration = Duration::from_secs(2);
 /// How long a clean stop waits for request handlers and tasks to let go of the database.
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// Tries of the shutdown checkpoint, 20 ms apart.
@@ -96,7 +98,7 @@ pub struct Db {
     file: Arc<std::path::PathBuf>,
     writer: Arc<Mutex<Connection>>,
     group: Arc<GroupWriter>,
-    /// Opened by the first `checkpoint_passive`.
+    /// Opened by the first `checkpoint_bounded`.
     checkpointer: Arc<Mutex<Option<Connection>>>,
     readers: r2d2::Pool<SqliteConnectionManager>,
     heavy_readers: r2d2::Pool<SqliteConnectionManager>,
@@ -234,7 +236,7 @@ impl Db {
         Ok(())
     }
 
-    /// Leaves WAL checkpoints to `checkpoint_passive`, called by a background task: otherwise
+    /// Leaves WAL checkpoints to `checkpoint_bounded`, called by a background task: otherwise
     /// the write that fills the WAL copies it back into the database and syncs the file while
     /// every other write waits behind it (a sixth of the writer's time under load, and the
     /// slowest writes).
@@ -245,18 +247,40 @@ impl Db {
     }
 
     /// Copies what the WAL holds into the database file without waiting for readers or the
-    /// writer (a PASSIVE checkpoint), on a connection of its own.
-    pub fn checkpoint_passive(&self) -> Result<(), DbError> {
+    /// writer (a PASSIVE checkpoint), on a connection of its own. A passive checkpoint never
+    /// moves the WAL back to its start while some reader is inside it, and under steady reads
+    /// and writes one always is, so the file only grows: once it passes `target_bytes` (0:
+    /// never) a TRUNCATE checkpoint waits, at most `WAL_RESET_WAIT`, for the readers of older
+    /// snapshots to finish (holding new writes meanwhile) and empties it. Returns the WAL's
+    /// size after the checkpoint.
+    pub fn checkpoint_bounded(&self, target_bytes: u64) -> Result<u64, DbError> {
         let mut slot = locked(&self.checkpointer);
         if slot.is_none() {
             let conn = Connection::open(self.file.as_path())?;
             configure(&conn)?;
+            conn.busy_timeout(WAL_RESET_WAIT)?;
             *slot = Some(conn);
         }
-        if let Some(conn) = slot.as_ref() {
-            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        let Some(conn) = slot.as_ref() else {
+            return Ok(0);
+        };
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        let size = self.wal_bytes();
+        if target_bytes == 0 || size <= target_bytes {
+            return Ok(size);
         }
-        Ok(())
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
+        if busy != 0 {
+            log::warn!("the WAL ({size} bytes) could not be reset: readers held it; retrying");
+        }
+        Ok(self.wal_bytes())
+    }
+
+    /// The size of the write-ahead log file (0 when there is none).
+    pub fn wal_bytes(&self) -> u64 {
+        let mut wal = self.file.as_os_str().to_owned();
+        wal.push("-wal");
+        std::fs::metadata(std::path::PathBuf::from(wal)).map_or(0, |m| m.len())
     }
 
     /// Gathers the statistics of every table and index in full, after a bulk load.
