@@ -237,6 +237,9 @@ fn isolation(dir: &Path) {
             emails_per_day: None,
             max_database_bytes: None,
         wal_target_bytes: 64 << 20,
+        body_timeout_secs: 30,
+        body_min_bytes_per_sec: 1024,
+        max_connections: 0,
             workers: 2,
         };
         let app = Application::build(&settings, Clock::system()).expect("server starts");

@@ -5,10 +5,11 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::Logger;
+use actix_web::middleware::{from_fn, Logger};
 use actix_web::{web, App, HttpServer};
 
 use crate::api;
+use crate::api::body_timeout::BodyPace;
 use crate::api::input::BodyLimit;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -150,11 +151,18 @@ impl Application {
             max_body_bytes: settings.max_body_bytes,
         });
         let limit = BodyLimit(settings.max_body_bytes);
+        let pace = BodyPace {
+            idle: std::time::Duration::from_secs(settings.body_timeout_secs.max(1)),
+            min_bytes_per_sec: settings.body_min_bytes_per_sec,
+        };
+        let workers = worker_count(settings);
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(api::body_timeout::pace_bodies))
                 .wrap(api::house_errors::handlers())
                 .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
                 .app_data(state.clone())
+                .app_data(pace)
                 .app_data(limit)
                 .app_data(web::PayloadConfig::new(limit.0))
                 .app_data(web::QueryConfig::default().error_handler(|e, _| {
@@ -170,7 +178,9 @@ impl Application {
         // `stop_on_signals` installs the handlers, so that they are in place before the banner
         // tells anyone the server is up.
         .disable_signals()
-        .workers(worker_count(settings));
+        .workers(workers)
+        // actix counts connections per worker.
+        .max_connections(connection_cap(settings).div_ceil(workers).max(1));
         let server = server
             .listen(listener)
             .map_err(|source| StartError::Bind {
@@ -343,6 +353,20 @@ async fn refresh_statistics(db: Db, beat: Beat) -> Result<(), String> {
             .map_err(|e| format!("refreshing table statistics failed: {e}"))?;
         beat.ok();
     }
+}
+
+/// File descriptors kept for the database, its WAL, the search index's segments, attachment
+/// files being written and served, and the listener.
+const RESERVED_FILES: u64 = 512;
+
+/// Open connections at most: as configured, or what the limit on open files leaves after the
+/// reserve, that limit first raised as far as the system allows.
+fn connection_cap(settings: &Settings) -> usize {
+    if settings.max_connections > 0 {
+        return settings.max_connections;
+    }
+    let files = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+    files.saturating_sub(RESERVED_FILES).max(64) as usize
 }
 
 /// HTTP worker threads: as configured, or one per core.

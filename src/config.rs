@@ -106,6 +106,22 @@ pub struct Settings {
     #[arg(long, env = "WOOTLITE_WAL_TARGET_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub wal_target_bytes: u64,
 
+    /// Longest wait for the next bytes of a request body, in seconds; past it the request
+    /// answers 408 and its connection is closed.
+    #[arg(long, env = "WOOTLITE_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_timeout_secs: u64,
+
+    /// Slowest average rate a request body may arrive at after its first body timeout, in
+    /// bytes per second (a body that trickles in is cut like one that stalls).
+    #[arg(long, env = "WOOTLITE_BODY_MIN_BYTES_PER_SEC", default_value_t = 1024)]
+    pub body_min_bytes_per_sec: u64,
+
+    /// Open connections at most; more wait in the listen queue until one closes. 0: as many as
+    /// the process may open files, less a reserve for the database and the index (the limit
+    /// on open files is raised to its hard maximum at start).
+    #[arg(long, env = "WOOTLITE_MAX_CONNECTIONS", default_value_t = 0)]
+    pub max_connections: usize,
+
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "WOOTLITE_WORKERS", default_value_t = 0)]
     pub workers: usize,

@@ -38,6 +38,9 @@ pub enum ApiError {
     },
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The request body stalled or trickled below the minimum rate.
+    #[error("request body too slow: {0}")]
+    RequestTimeout(String),
     /// A quota is used up (e.g. the account's emails for the day).
     #[error("too many requests: {0}")]
     TooManyRequests(String),
@@ -80,6 +83,7 @@ impl ResponseError for ApiError {
             | Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unprocessable(_) | Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -97,6 +101,9 @@ impl ResponseError for ApiError {
             Self::NotAccountMember => json!({ "error": NOT_ACCOUNT_MEMBER }),
             Self::NotAllowed => json!({ "error": NOT_ALLOWED }),
             Self::NotFound => json!({ "error": NOT_FOUND }),
+            Self::RequestTimeout(why) => {
+                json!({ "error": format!("Request body timed out: {why}") })
+            }
             Self::MethodNotAllowed => {
                 json!({ "error": "This method is not supported on this path" })
             }
@@ -130,6 +137,10 @@ impl ResponseError for ApiError {
             }
             Self::DiskFull(_) => {
                 response.insert_header(("Retry-After", "30"));
+            }
+            // What is left of the body is never read: the connection cannot be reused.
+            Self::RequestTimeout(_) => {
+                response.force_close();
             }
             _ => {}
         }

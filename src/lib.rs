@@ -1,5 +1,7 @@
 //! wootlite: a Chatwoot-compatible conversations server on an embedded SQLite file.
 
+#![forbid(unsafe_code)]
+
 pub mod api;
 pub mod app;
 pub mod auth;

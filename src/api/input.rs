@@ -40,6 +40,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         Box::pin(async move {
             let bytes = body.await.map_err(|e| match e.as_error::<PayloadError>() {
                 Some(PayloadError::Overflow) => ApiError::PayloadTooLarge { limit },
+                Some(error) if super::body_timeout::is_too_slow(error) => {
+                    ApiError::RequestTimeout(error.to_string())
+                }
                 _ => ApiError::BadRequest(format!("Could not read the request body: {e}")),
             })?;
             if content_type.starts_with("multipart/") {

@@ -2,6 +2,7 @@
 //! parse, call the store, render the view.
 
 mod agents;
+pub mod body_timeout;
 mod contacts;
 mod conversation_actions;
 mod conversation_filter;

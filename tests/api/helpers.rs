@@ -61,6 +61,9 @@ fn start_in(dir: TempDir, clock: Clock, configure: impl FnOnce(&mut Settings)) -
         emails_per_day: None,
         max_database_bytes: None,
         wal_target_bytes: 64 << 20,
+        body_timeout_secs: 30,
+        body_min_bytes_per_sec: 1024,
+        max_connections: 0,
         workers: 1,
     };
     configure(&mut settings);

@@ -27,6 +27,7 @@ mod search_crash;
 mod search_differential;
 mod search_recovery;
 mod self_healing;
+mod slow_bodies;
 mod smtp_sink;
 mod snooze;
 mod teams;
