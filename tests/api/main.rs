@@ -31,3 +31,4 @@ mod smtp_sink;
 mod snooze;
 mod teams;
 mod transcript;
+mod uploads;
