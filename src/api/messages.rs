@@ -96,15 +96,34 @@ fn file_type(mime: &str) -> FileType {
     }
 }
 
-/// Reads a multipart body in its turn (see `files::upload_turn`): text fields become the
-/// message input, `attachments[]` parts stream to disk as they arrive.
+/// A message input with its attachments, and the upload that holds their files.
+type Received = (MessageInput, Vec<NewAttachment>, Upload);
+
+/// Reads a multipart body in its turn (see `files::upload_turn`). The turn lasts until a
+/// failed upload's files are gone, so a turn given back never leaves files behind it.
 async fn read_multipart(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: actix_web::dev::Payload,
+) -> Result<Received, ApiError> {
+    let _turn = files::upload_turn(&state.upload_turns).await?;
+    let mut upload = Upload::new(&state.files_dir);
+    match read_parts(state, req, payload, &mut upload).await {
+        Ok((input, attachments)) => Ok((input, attachments, upload)),
+        Err(error) => {
+            upload.discard().await;
+            Err(error)
+        }
+    }
+}
+
+/// Text fields become the message input, `attachments[]` parts stream to disk as they arrive.
+async fn read_parts(
     state: &AppState,
     req: &HttpRequest,
     payload: actix_web::dev::Payload,
     upload: &mut Upload,
 ) -> Result<(MessageInput, Vec<NewAttachment>), ApiError> {
-    let _turn = files::upload_turn(&state.upload_turns).await?;
     let mut body = Multipart::new(req.headers(), payload);
     let mut fields = Map::new();
     let mut attachments = Vec::new();
@@ -229,18 +248,11 @@ pub async fn create(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
     let mut payload = payload.into_inner();
-    let mut upload = Upload::new(&state.files_dir);
-    let (input, attachments) = if is_multipart {
-        match read_multipart(&state, &req, payload, &mut upload).await {
-            Ok(read) => read,
-            Err(error) => {
-                upload.discard().await;
-                return Err(error);
-            }
-        }
+    let (input, attachments, upload) = if is_multipart {
+        read_multipart(&state, &req, payload).await?
     } else {
         let JsonBody(input) = JsonBody::<MessageInput>::from_request(&req, &mut payload).await?;
-        (input, Vec::new())
+        (input, Vec::new(), Upload::new(&state.files_dir))
     };
     // On a task of its own: a client leaving now cancels this handler, and must not part the
     // row from its files (a row naming removed files, or files no row names).
