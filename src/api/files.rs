@@ -19,17 +19,21 @@ fn resolve(files_dir: &Path, key: &str) -> Option<PathBuf> {
     Some(files_dir.join(folder).join(name))
 }
 
-/// A safe file name: the base name of what the client sent, without path or control characters.
+/// The longest file name kept, in bytes: file systems refuse names over 255 bytes, and a
+/// name they refuse must not fail the upload.
+const MAX_NAME_BYTES: usize = 200;
+
+/// A safe file name: the base name of what the client sent, without path or control characters,
+/// cut to `MAX_NAME_BYTES`.
 pub fn safe_name(sent: Option<&str>) -> String {
-    let base = sent
-        .unwrap_or("")
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or("")
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect::<String>();
+    let mut base = String::new();
+    let sent = sent.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
+    for c in sent.chars().filter(|c| !c.is_control()) {
+        if base.len() + c.len_utf8() > MAX_NAME_BYTES {
+            break;
+        }
+        base.push(c);
+    }
     let trimmed = base.trim().trim_start_matches('.');
     if trimmed.is_empty() {
         "file".to_string()
@@ -295,5 +299,7 @@ mod tests {
         assert_eq!(safe_name(Some("..")), "file");
         assert_eq!(safe_name(None), "file");
         assert_eq!(safe_name(Some(".hidden")), "hidden");
+        let long = safe_name(Some(&"€".repeat(200)));
+        assert_eq!(long, "€".repeat(MAX_NAME_BYTES / 3));
     }
 }

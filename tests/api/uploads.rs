@@ -392,3 +392,21 @@ async fn uploads_a_crash_left_unfinished_are_removed_at_start() {
     let served = app.client.get(&url).send().await.unwrap();
     assert_eq!(served.text().await.unwrap(), "kept", "stored files stay");
 }
+
+#[tokio::test]
+async fn a_file_name_too_long_for_the_disk_is_shortened_not_refused() {
+    let app = spawn_app().await;
+    app.create_conversation(json!({})).await;
+    // 200 characters, 600 bytes: more than a file system takes in one name.
+    let name = format!("{}.txt", "€".repeat(196));
+    let form = Form::new().part(
+        "attachments[]",
+        Part::bytes(b"long".to_vec()).file_name(name),
+    );
+    let message = send_form(&app, form).await.expect(200);
+    let url = message["attachments"][0]["data_url"].as_str().unwrap();
+    assert_eq!(
+        reqwest::get(url).await.unwrap().text().await.unwrap(),
+        "long"
+    );
+}
