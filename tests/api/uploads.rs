@@ -410,3 +410,26 @@ async fn a_file_name_too_long_for_the_disk_is_shortened_not_refused() {
         "long"
     );
 }
+
+#[tokio::test]
+async fn an_upload_whose_message_is_refused_keeps_none_of_its_files() {
+    let app = spawn_app().await;
+    let form = Form::new().part(
+        "attachments[]",
+        Part::bytes(vec![7u8; 4096]).file_name("orphan.bin"),
+    );
+    let response = app
+        .request(
+            Method::POST,
+            "/api/v1/accounts/1/conversations/77/messages",
+            Some(ADMIN_TOKEN),
+        )
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    Reply::from(response).await.expect(404);
+    let left = stored_files(&app.data_dir);
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(attachment_rows(&app), 0);
+}
