@@ -230,6 +230,8 @@ fn isolation(dir: &Path) {
             public_url: None,
             max_body_bytes: 1 << 20,
             max_attachment_bytes: 1 << 20,
+            max_message_attachments_bytes: 4 << 20,
+            max_concurrent_uploads: 4,
             read_pool_size: 8,
             search_concurrency: 0,
             smtp_url: None,

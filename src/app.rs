@@ -45,9 +45,13 @@ pub struct AppState {
     pub files_dir: std::path::PathBuf,
     /// The base of attachment URLs and invitation links; derived from each request when unset.
     pub public_url: Option<String>,
-    /// Largest attachment file and largest JSON body or form field accepted.
+    /// Largest attachment file, largest total of one message's files, and largest JSON body or
+    /// form fields accepted.
     pub max_attachment_bytes: usize,
+    pub max_message_attachments_bytes: usize,
     pub max_body_bytes: usize,
+    /// Turns for multipart uploads being received (`--max-concurrent-uploads`).
+    pub upload_turns: tokio::sync::Semaphore,
 }
 
 impl AppState {
@@ -119,6 +123,7 @@ impl Application {
                 heavy: heavy_concurrency(settings),
             },
         )?;
+        api::files::sweep_incoming(&settings.data_dir.files_dir());
         let bootstrap =
             provision::bootstrap(&db, settings.bootstrap_token.as_deref(), clock.now_micros())?;
         // After provisioning, so that a data dir already at its limit still starts.
@@ -148,7 +153,13 @@ impl Application {
             files_dir: settings.data_dir.files_dir(),
             public_url: settings.public_url.clone(),
             max_attachment_bytes: settings.max_attachment_bytes,
+            max_message_attachments_bytes: settings.max_message_attachments_bytes,
             max_body_bytes: settings.max_body_bytes,
+            upload_turns: tokio::sync::Semaphore::new(
+                settings
+                    .max_concurrent_uploads
+                    .min(tokio::sync::Semaphore::MAX_PERMITS),
+            ),
         });
         let limit = BodyLimit(settings.max_body_bytes);
         let pace = BodyPace {

@@ -66,6 +66,24 @@ pub struct Settings {
     #[arg(long, env = "WOOTLITE_MAX_ATTACHMENT_BYTES", default_value_t = 40 * 1024 * 1024)]
     pub max_attachment_bytes: usize,
 
+    /// Largest total of the attachment files of one message, in bytes (100 MiB by default).
+    #[arg(
+        long,
+        env = "WOOTLITE_MAX_MESSAGE_ATTACHMENTS_BYTES",
+        default_value_t = 100 * 1024 * 1024
+    )]
+    pub max_message_attachments_bytes: usize,
+
+    /// Multipart uploads received at once. Each streams to disk through a small buffer; one
+    /// that finds no free turn within 2 seconds is answered 503 with Retry-After.
+    #[arg(
+        long,
+        env = "WOOTLITE_MAX_CONCURRENT_UPLOADS",
+        default_value_t = 16,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+    )]
+    pub max_concurrent_uploads: usize,
+
     /// Read connections kept open in the pool.
     #[arg(long, env = "WOOTLITE_READ_POOL_SIZE", default_value_t = 8)]
     pub read_pool_size: u32,

@@ -46,6 +46,9 @@ pub enum ApiError {
     TooManyRequests(String),
     #[error("request body over {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// The attachment files of one message add up to more than the per-message limit.
+    #[error("message attachments over {limit} bytes")]
+    AttachmentsTooLarge { limit: usize },
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
     /// The server cannot answer right now (the search index is catching up, searches are
@@ -87,7 +90,9 @@ impl ResponseError for ApiError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unprocessable(_) | Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge { .. } | Self::AttachmentsTooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::DiskFull(_) => StatusCode::INSUFFICIENT_STORAGE,
@@ -124,6 +129,9 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { limit } => {
                 json!({ "error": format!("Request body is larger than the limit of {limit} bytes") })
             }
+            Self::AttachmentsTooLarge { limit } => json!({
+                "error": format!("The attachments of one message may total at most {limit} bytes")
+            }),
             Self::DiskFull(_) => json!({
                 "error": "The server's disk is full: the change was not saved. Retry once space has been freed."
             }),

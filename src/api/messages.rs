@@ -1,13 +1,14 @@
 //! `/conversations/{id}/messages`: the conversation's messages, new messages as JSON or as
 //! multipart with attachment files, delivery status updates, and Chatwoot's soft delete.
 
-use actix_multipart::Multipart;
+use actix_multipart::{Field, Multipart};
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::files::{self, Upload};
 use super::input::JsonBody;
 use super::message_input::{MessageInput, ParsedMessage};
 use super::ApiResult;
@@ -95,95 +96,149 @@ fn file_type(mime: &str) -> FileType {
     }
 }
 
-/// Reads a multipart body: text fields become the message input, `attachments[]` parts are
-/// stored as they arrive (one file in memory at a time). On any error the files stored so far
-/// are removed again.
+/// A message input with its attachments, and the upload that holds their files.
+type Received = (MessageInput, Vec<NewAttachment>, Upload);
+
+/// Reads a multipart body in its turn (see `files::upload_turn`). The turn lasts until a
+/// failed upload's files are gone, so a turn given back never leaves files behind it.
 async fn read_multipart(
     state: &AppState,
-    body: Multipart,
-) -> Result<(MessageInput, Vec<NewAttachment>), ApiError> {
-    let mut stored = Vec::new();
-    match read_parts(state, body, &mut stored).await {
-        Ok(input) => Ok((input, stored)),
+    req: &HttpRequest,
+    payload: actix_web::dev::Payload,
+) -> Result<Received, ApiError> {
+    let _turn = files::upload_turn(&state.upload_turns).await?;
+    let mut upload = Upload::new(&state.files_dir);
+    match read_parts(state, req, payload, &mut upload).await {
+        Ok((input, attachments)) => Ok((input, attachments, upload)),
         Err(error) => {
-            super::files::remove(
-                &state.files_dir,
-                stored.into_iter().map(|a| a.storage_key).collect(),
-            )
-            .await;
+            upload.discard().await;
             Err(error)
         }
     }
 }
 
+/// Text fields become the message input, `attachments[]` parts stream to disk as they arrive.
 async fn read_parts(
     state: &AppState,
-    mut body: Multipart,
-    stored: &mut Vec<NewAttachment>,
-) -> Result<MessageInput, ApiError> {
-    let malformed = |e: actix_multipart::MultipartError| {
-        ApiError::BadRequest(format!("Malformed multipart body: {e}"))
-    };
+    req: &HttpRequest,
+    payload: actix_web::dev::Payload,
+    upload: &mut Upload,
+) -> Result<(MessageInput, Vec<NewAttachment>), ApiError> {
+    let mut body = Multipart::new(req.headers(), payload);
     let mut fields = Map::new();
+    let mut attachments = Vec::new();
+    // Each limit also holds for the parts together: text in memory, files on disk.
+    let (mut text_bytes, mut file_bytes) = (0, 0);
     while let Some(part) = body.next().await {
         let mut part = part.map_err(malformed)?;
         let name = part.name().unwrap_or("").to_string();
-        let is_file = name.starts_with("attachments");
-        if is_file && stored.len() >= MAX_ATTACHMENTS {
-            return Err(ApiError::unprocessable(format!(
-                "A message may carry at most {MAX_ATTACHMENTS} attachments"
-            )));
-        }
-        let limit = if is_file {
-            state.max_attachment_bytes
-        } else {
-            state.max_body_bytes
-        };
-        let mut bytes = Vec::new();
-        while let Some(chunk) = part.next().await {
-            let chunk = chunk.map_err(malformed)?;
-            if bytes.len() + chunk.len() > limit {
-                return Err(if is_file {
-                    ApiError::PayloadTooLarge { limit }
-                } else {
-                    ApiError::unprocessable(format!("Field '{name}' is larger than {limit} bytes"))
-                });
+        if name.starts_with("attachments") {
+            if attachments.len() >= MAX_ATTACHMENTS {
+                return Err(ApiError::unprocessable(format!(
+                    "A message may carry at most {MAX_ATTACHMENTS} attachments"
+                )));
             }
-            bytes.extend_from_slice(&chunk);
-        }
-        if is_file {
-            let sent_name = part
-                .content_disposition()
-                .and_then(|d| d.get_filename())
-                .map(str::to_string);
-            let file_name = super::files::safe_name(sent_name.as_deref());
-            let mime_type = part
-                .content_type()
-                .map(|m| m.essence_str().to_string())
-                .filter(|m| m != "application/octet-stream")
-                .unwrap_or_else(|| super::files::mime_guess_from_name(&file_name));
-            let extension = std::path::Path::new(&file_name)
-                .extension()
-                .map(|e| e.to_string_lossy().to_lowercase());
-            let file_size = bytes.len() as i64;
-            let storage_key = super::files::store(&state.files_dir, &file_name, bytes).await?;
-            stored.push(NewAttachment {
-                file_type: file_type(&mime_type),
-                file_name,
-                mime_type,
-                extension,
-                file_size,
-                storage_key,
-            });
-        } else if !name.is_empty() {
-            let text = String::from_utf8(bytes).map_err(|_| {
-                ApiError::unprocessable(format!("Field '{name}' is not UTF-8 text"))
-            })?;
-            fields.insert(name, Value::String(text));
+            attachments.push(receive_file(state, &mut part, upload, &mut file_bytes).await?);
+        } else {
+            let text = read_text(state, &name, &mut part, &mut text_bytes).await?;
+            if !name.is_empty() {
+                let text = String::from_utf8(text).map_err(|_| {
+                    ApiError::unprocessable(format!("Field '{name}' is not UTF-8 text"))
+                })?;
+                fields.insert(name, Value::String(text));
+            }
         }
     }
-    serde_json::from_value::<MessageInput>(Value::Object(fields))
-        .map_err(|e| ApiError::unprocessable(format!("Invalid message field: {e}")))
+    let input = serde_json::from_value::<MessageInput>(Value::Object(fields))
+        .map_err(|e| ApiError::unprocessable(format!("Invalid message field: {e}")))?;
+    Ok((input, attachments))
+}
+
+fn malformed(e: actix_multipart::MultipartError) -> ApiError {
+    match &e {
+        actix_multipart::MultipartError::Payload(error)
+            if super::body_timeout::is_too_slow(error) =>
+        {
+            ApiError::RequestTimeout(error.to_string())
+        }
+        _ => ApiError::BadRequest(format!("Malformed multipart body: {e}")),
+    }
+}
+
+/// One file part, written to disk chunk by chunk; `message_bytes` counts the message's files.
+async fn receive_file(
+    state: &AppState,
+    part: &mut Field,
+    upload: &mut Upload,
+    message_bytes: &mut usize,
+) -> Result<NewAttachment, ApiError> {
+    upload.begin().await?;
+    let mut size = 0;
+    while let Some(chunk) = part.next().await {
+        let chunk = chunk.map_err(malformed)?;
+        size += chunk.len();
+        *message_bytes += chunk.len();
+        if size > state.max_attachment_bytes {
+            return Err(ApiError::PayloadTooLarge {
+                limit: state.max_attachment_bytes,
+            });
+        }
+        if *message_bytes > state.max_message_attachments_bytes {
+            return Err(ApiError::AttachmentsTooLarge {
+                limit: state.max_message_attachments_bytes,
+            });
+        }
+        upload.write(&chunk).await?;
+    }
+    let sent_name = part
+        .content_disposition()
+        .and_then(|d| d.get_filename())
+        .map(str::to_string);
+    let file_name = files::safe_name(sent_name.as_deref());
+    let mime_type = part
+        .content_type()
+        .map(|m| m.essence_str().to_string())
+        .filter(|m| m != "application/octet-stream")
+        .unwrap_or_else(|| files::mime_guess_from_name(&file_name));
+    let extension = std::path::Path::new(&file_name)
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase());
+    let storage_key = upload.finish(&file_name).await?;
+    Ok(NewAttachment {
+        file_type: file_type(&mime_type),
+        file_name,
+        mime_type,
+        extension,
+        file_size: size as i64,
+        storage_key,
+    })
+}
+
+/// One text part, in memory: `message_bytes` counts the message's text parts.
+async fn read_text(
+    state: &AppState,
+    name: &str,
+    part: &mut Field,
+    message_bytes: &mut usize,
+) -> Result<Vec<u8>, ApiError> {
+    let limit = state.max_body_bytes;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = part.next().await {
+        let chunk = chunk.map_err(malformed)?;
+        *message_bytes += chunk.len();
+        if bytes.len() + chunk.len() > limit {
+            return Err(ApiError::unprocessable(format!(
+                "Field '{name}' is larger than {limit} bytes"
+            )));
+        }
+        if *message_bytes > limit {
+            return Err(ApiError::unprocessable(format!(
+                "The text fields are larger than {limit} bytes together"
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
 }
 
 pub async fn create(
@@ -200,19 +255,26 @@ pub async fn create(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
     let mut payload = payload.into_inner();
-    let (input, attachments) = if is_multipart {
-        read_multipart(&state, Multipart::new(req.headers(), payload)).await?
+    let (input, attachments, upload) = if is_multipart {
+        read_multipart(&state, &req, payload).await?
     } else {
         let JsonBody(input) = JsonBody::<MessageInput>::from_request(&req, &mut payload).await?;
-        (input, Vec::new())
+        (input, Vec::new(), Upload::new(&state.files_dir))
     };
-    let keys: Vec<String> = attachments.iter().map(|a| a.storage_key.clone()).collect();
-    let outcome = create_message(&state, principal, path.id, links, input, attachments).await;
-    if outcome.is_err() {
-        // A stored file always has its row: without the row, the file goes.
-        super::files::remove(&state.files_dir, keys).await;
-    }
-    outcome
+    // On a task of its own: a client leaving now cancels this handler, and must not part the
+    // row from its files (a row naming removed files, or files no row names).
+    let display_id = path.id;
+    actix_web::rt::spawn(async move {
+        let outcome =
+            create_message(&state, principal, display_id, links, input, attachments).await;
+        match &outcome {
+            Ok(_) => upload.keep(),
+            Err(_) => upload.discard().await,
+        }
+        outcome
+    })
+    .await
+    .map_err(ApiError::internal)?
 }
 
 async fn create_message(
@@ -313,6 +375,6 @@ pub async fn destroy(
             ))
         })
         .await?;
-    super::files::remove(&state.files_dir, files).await;
+    files::remove(&state.files_dir, files).await;
     Ok(HttpResponse::Ok().json(conversation_views::message(&deleted, &links)))
 }

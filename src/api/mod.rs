@@ -10,7 +10,7 @@ mod conversation_finder;
 mod conversation_input;
 mod conversations;
 mod custom_attributes;
-mod files;
+pub mod files;
 mod health;
 pub mod house_errors;
 mod inbox_members;

@@ -342,7 +342,7 @@ impl Db {
     /// Folds the WAL back into the main file; called on shutdown so the data dir is one file again.
     /// A background checkpoint still running, or a reader finishing, makes SQLite answer "busy"
     /// (as a row, not an error), so it waits for the one and retries a little for the other.
-    pub fn checkpoint(&self) -> Result<(), DbError> {
+    fn checkpoint(&self) -> Result<(), DbError> {
         let _no_background_checkpoint = locked(&self.checkpointer);
         let conn = locked(&self.writer);
         for _ in 0..FINAL_CHECKPOINT_TRIES {

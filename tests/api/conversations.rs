@@ -474,10 +474,8 @@ async fn deleting_removes_the_conversation_its_messages_and_files() {
         .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
         .unwrap();
     assert_eq!(left, 0);
-    let files_left = std::fs::read_dir(app.data_dir.join("files"))
-        .map(|d| d.count())
-        .unwrap_or(0);
-    assert_eq!(files_left, 0);
+    let files_left = crate::helpers::stored_files(&app.data_dir);
+    assert!(files_left.is_empty(), "{files_left:?}");
 }
 
 #[tokio::test]

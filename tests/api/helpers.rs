@@ -18,6 +18,7 @@ use wootlite::store::{accounts, tokens};
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 pub const BODY_LIMIT: usize = 256 * 1024;
 pub const ATTACHMENT_LIMIT: usize = 1024 * 1024;
+pub const MESSAGE_ATTACHMENTS_LIMIT: usize = 3 * ATTACHMENT_LIMIT;
 
 pub struct TestApp {
     pub address: String,
@@ -54,6 +55,8 @@ fn start_in(dir: TempDir, clock: Clock, configure: impl FnOnce(&mut Settings)) -
         public_url: None,
         max_body_bytes: BODY_LIMIT,
         max_attachment_bytes: ATTACHMENT_LIMIT,
+        max_message_attachments_bytes: MESSAGE_ATTACHMENTS_LIMIT,
+        max_concurrent_uploads: 4,
         read_pool_size: 4,
         search_concurrency: 2,
         smtp_url: None,
@@ -336,4 +339,28 @@ where
 
 fn uuid_like() -> String {
     tokens::generate()
+}
+
+/// Every file and folder under the data dir's `files/`, recursively, uploads still being
+/// received included; only the `.incoming` folder that holds those is left out.
+pub fn stored_files(data_dir: &std::path::Path) -> Vec<PathBuf> {
+    fn walk(dir: &std::path::Path, found: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries {
+            let path = entry.expect("directory entry").path();
+            let is_dir = path.is_dir();
+            if is_dir {
+                walk(&path, found);
+            }
+            if !(is_dir && path.ends_with(".incoming")) {
+                found.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(&data_dir.join("files"), &mut found);
+    found.sort();
+    found
 }

@@ -32,4 +32,5 @@ mod smtp_sink;
 mod snooze;
 mod teams;
 mod transcript;
+mod uploads;
 mod wal_bound;

@@ -2,7 +2,9 @@ use reqwest::multipart::{Form, Part};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{error_of, spawn_app, Reply, TestApp, ADMIN_TOKEN, ATTACHMENT_LIMIT};
+use crate::helpers::{
+    error_of, spawn_app, stored_files, Reply, TestApp, ADMIN_TOKEN, ATTACHMENT_LIMIT,
+};
 
 const BASE: &str = "/api/v1/accounts/1/conversations";
 
@@ -447,10 +449,8 @@ async fn multipart_without_a_file_or_with_a_huge_one_is_refused() {
     }
     assert!(error_of(&send_form(&app, 1, many).await.expect(422)).contains("15"));
     assert_eq!(app.messages(1).await.len(), 0, "nothing was stored");
-    let files = std::fs::read_dir(app.data_dir.join("files"))
-        .map(|d| d.count())
-        .unwrap_or(0);
-    assert_eq!(files, 0, "no stray files");
+    let left = stored_files(&app.data_dir);
+    assert!(left.is_empty(), "no stray files: {left:?}");
     app.client
         .get(format!("{}/files/../wootlite.sqlite3", app.address))
         .send()

@@ -77,6 +77,11 @@ pub async fn try_start(data_dir: &Path, bootstrap_token: Option<&str>) -> Result
 }
 
 impl Server {
+    /// The server's process id, for reading its `/proc` entries.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("running")
+    }
+
     pub fn line(&self, key: &str) -> String {
         let line = self
             .banner

@@ -7,7 +7,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{spawn_configured, TestApp, ADMIN_TOKEN};
+use crate::helpers::{eventually, spawn_configured, stored_files, TestApp, ADMIN_TOKEN};
 use wootlite::clock::Clock;
 
 const STALLED: usize = 300;
@@ -15,13 +15,18 @@ const STALLED: usize = 300;
 const BOUND: Duration = Duration::from_secs(60);
 
 async fn stalled_post(app: &TestApp, path: &str) -> TcpStream {
+    stalled_body(app, path, "application/json", "{\"content\": \"").await
+}
+
+/// A POST whose headers promise 100,000 bytes and whose body stops after `start`.
+async fn stalled_body(app: &TestApp, path: &str, content_type: &str, start: &str) -> TcpStream {
     let port = app.address.rsplit(':').next().unwrap();
     let mut stream = TcpStream::connect(format!("127.0.0.1:{port}"))
         .await
         .expect("connects");
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\napi_access_token: {ADMIN_TOKEN}\r\n\
-         Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{{\"content\": \""
+         Content-Type: {content_type}\r\nContent-Length: 100000\r\n\r\n{start}"
     );
     stream.write_all(head.as_bytes()).await.unwrap();
     stream
@@ -105,4 +110,28 @@ async fn a_trickling_body_is_cut_like_a_stalled_one() {
     let stream = tokio::time::timeout(BOUND, trickle).await.expect("bounded");
     let answer = answer_then_close(stream).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+}
+
+#[tokio::test]
+async fn a_stalled_upload_is_cut_with_408_and_leaves_no_file() {
+    let app = spawn_configured(Clock::system(), |s| s.body_timeout_secs = 1).await;
+    let id = app.create_conversation(json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let part = "--cut\r\nContent-Disposition: form-data; name=\"attachments[]\"; \
+                filename=\"a.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n0123456789";
+    let stream = stalled_body(
+        &app,
+        &format!("/api/v1/accounts/1/conversations/{id}/messages"),
+        "multipart/form-data; boundary=cut",
+        part,
+    )
+    .await;
+    let answer = answer_then_close(stream).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+    eventually("the partial file to be removed", BOUND, || async {
+        stored_files(&app.data_dir).is_empty().then_some(())
+    })
+    .await;
+    assert!(app.messages(id).await.is_empty());
 }
