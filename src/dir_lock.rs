@@ -4,7 +4,7 @@
 //! other entry cannot release it, and the kernel drops it when the process dies.
 
 use std::fs::{File, TryLockError};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
@@ -26,7 +26,6 @@ pub enum LockError {
 #[derive(Debug)]
 pub struct DataDirLock {
     _dir: File,
-    path: PathBuf,
 }
 
 impl DataDirLock {
@@ -42,20 +41,13 @@ impl DataDirLock {
             source,
         })?;
         match handle.try_lock() {
-            Ok(()) => Ok(Self {
-                _dir: handle,
-                path: dir.to_path_buf(),
-            }),
+            Ok(()) => Ok(Self { _dir: handle }),
             Err(TryLockError::WouldBlock) => Err(LockError::InUse(shown())),
             Err(TryLockError::Error(source)) => Err(LockError::Io {
                 path: shown(),
                 source,
             }),
         }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 }
 

@@ -196,12 +196,7 @@ async fn an_administrator_cannot_rename_an_agent_who_also_belongs_to_another_acc
     assert!(body["message"].as_str().unwrap().starts_with("Name "));
     // Nothing changed, in either account.
     let theirs = app
-        .send(
-            Method::GET,
-            &format!("/api/v1/accounts/{}/agents", other.account_id),
-            &other.token,
-            None,
-        )
+        .agents_as(other.account_id, &other.token)
         .await
         .expect(200);
     let seen = theirs.as_array().unwrap().iter().find(|a| a["id"] == id);
@@ -236,12 +231,7 @@ async fn the_role_and_availability_of_an_agent_shared_with_another_account_can_s
     assert_eq!(agent["name"], "Bob");
     // In the other account the membership is untouched.
     let theirs = app
-        .send(
-            Method::GET,
-            &format!("/api/v1/accounts/{}/agents", other.account_id),
-            &other.token,
-            None,
-        )
+        .agents_as(other.account_id, &other.token)
         .await
         .expect(200);
     let seen = theirs.as_array().unwrap().iter().find(|a| a["id"] == id);

@@ -89,12 +89,7 @@ async fn a_user_of_another_account_is_401_not_authorized_for_this_account() {
     );
     // ... while their own account works.
     let agents = app
-        .send(
-            Method::GET,
-            &format!("/api/v1/accounts/{}/agents", other.account_id),
-            &other.token,
-            None,
-        )
+        .agents_as(other.account_id, &other.token)
         .await
         .expect(200);
     assert_eq!(agents.as_array().unwrap().len(), 1);

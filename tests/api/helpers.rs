@@ -241,6 +241,23 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// `GET /agents` of `account_id` with `token`: the reply, whatever its status.
+    pub async fn agents_as(&self, account_id: i64, token: &str) -> Reply {
+        let path = format!("/api/v1/accounts/{account_id}/agents");
+        self.send(Method::GET, &path, token, None).await
+    }
+
+    /// How many accounts `token`'s user belongs to, from its profile.
+    pub async fn account_count(&self, token: &str) -> usize {
+        let profile = self
+            .send(Method::GET, "/api/v1/profile", token, None)
+            .await
+            .expect(200);
+        profile["accounts"].as_array().expect("accounts").len()
+    }
+}
+
 /// Chatwoot's `{"error": ...}` body.
 pub fn error_of(body: &Value) -> &str {
     body["error"]

@@ -103,14 +103,8 @@ async fn adding_the_email_of_another_accounts_user_invites_them_and_reveals_noth
     invitation_url(&sink, "shared@example.com").await;
     // Not a member until they accept.
     assert_eq!(agent_ids(&app).await, vec![1]);
-    app.send(Method::GET, "/api/v1/accounts/1/agents", &other.token, None)
-        .await
-        .expect(401);
-    let profile = app
-        .send(Method::GET, "/api/v1/profile", &other.token, None)
-        .await
-        .expect(200);
-    assert_eq!(profile["accounts"].as_array().unwrap().len(), 1);
+    app.agents_as(1, &other.token).await.expect(401);
+    assert_eq!(app.account_count(&other.token).await, 1);
 }
 
 #[tokio::test]
@@ -141,14 +135,8 @@ async fn an_invited_user_joins_with_the_chosen_role_when_accepting() {
         "their own name, not one given by the inviter"
     );
     // Their token opens the account, and their first account is as it was.
-    app.send(Method::GET, "/api/v1/accounts/1/agents", &other.token, None)
-        .await
-        .expect(200);
-    let profile = app
-        .send(Method::GET, "/api/v1/profile", &other.token, None)
-        .await
-        .expect(200);
-    assert_eq!(profile["accounts"].as_array().unwrap().len(), 2);
+    app.agents_as(1, &other.token).await.expect(200);
+    assert_eq!(app.account_count(&other.token).await, 2);
 }
 
 #[tokio::test]
