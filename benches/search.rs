@@ -236,6 +236,7 @@ fn isolation(dir: &Path) {
             mail_from: "wootlite <wootlite@localhost>".into(),
             emails_per_day: None,
             max_database_bytes: None,
+            metrics: false,
             workers: 2,
         };
         let app = Application::build(&settings, Clock::system()).expect("server starts");

@@ -16,6 +16,7 @@ use crate::db::{Db, DbError, PoolSizes};
 use crate::dir_lock::{DataDirLock, LockError};
 use crate::error::ApiError;
 use crate::mail::{self, MailError, Mailer};
+use crate::metrics::{self, Metrics, MetricsError, RecordRequests};
 use crate::provision::{self, Bootstrap};
 use crate::search::{SearchError, SearchIndex};
 use crate::snooze::{self, SnoozeSignal};
@@ -45,6 +46,8 @@ pub struct AppState {
     /// Largest attachment file and largest JSON body or form field accepted.
     pub max_attachment_bytes: usize,
     pub max_body_bytes: usize,
+    /// Present only with `--metrics`: without it nothing is recorded.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 impl AppState {
@@ -75,6 +78,8 @@ pub enum StartError {
     Search(#[from] SearchError),
     #[error(transparent)]
     Mail(#[from] MailError),
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
     #[error("cannot provision the first account: {0}")]
     Provision(#[from] StoreError),
     #[error("cannot listen on {addr}: {source}")]
@@ -133,6 +138,12 @@ impl Application {
             addr: settings.bind.to_string(),
             source,
         })?;
+        let metrics = settings
+            .metrics
+            .then(Metrics::new)
+            .transpose()?
+            .map(Arc::new);
+        let with_metrics = metrics.is_some();
         let state = web::Data::new(AppState {
             db: db.clone(),
             search: Arc::clone(&search),
@@ -145,12 +156,15 @@ impl Application {
             public_url: settings.public_url.clone(),
             max_attachment_bytes: settings.max_attachment_bytes,
             max_body_bytes: settings.max_body_bytes,
+            metrics: metrics.clone(),
         });
         let limit = BodyLimit(settings.max_body_bytes);
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(api::house_errors::handlers())
                 .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
+                // Outermost, so that it sees the status the client gets.
+                .wrap(RecordRequests::new(state.metrics.clone()))
                 .app_data(state.clone())
                 .app_data(limit)
                 .app_data(web::PayloadConfig::new(limit.0))
@@ -161,13 +175,17 @@ impl Application {
                 .app_data(
                     web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
                 )
-                .configure(api::routes)
+                .configure(|cfg| api::routes(cfg, with_metrics))
         })
         .shutdown_timeout(10)
         // `stop_on_signals` installs the handlers, so that they are in place before the banner
         // tells anyone the server is up.
         .disable_signals()
         .workers(worker_count(settings));
+        let server = match metrics {
+            Some(metrics) => server.on_connect(metrics::count_connections(metrics)),
+            None => server,
+        };
         let server = server
             .listen(listener)
             .map_err(|source| StartError::Bind {

@@ -98,6 +98,17 @@ pub struct Settings {
     #[arg(long, env = "WOOTLITE_MAX_DATABASE_BYTES")]
     pub max_database_bytes: Option<u64>,
 
+    /// Serve operational metrics at GET /metrics in Prometheus' text format, without
+    /// authentication, on the same listener as the API: keep that path off the public internet.
+    /// The variable takes true/false, 1/0, yes/no or on/off.
+    #[arg(
+        long,
+        env = "WOOTLITE_METRICS",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub metrics: bool,
+
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "WOOTLITE_WORKERS", default_value_t = 0)]
     pub workers: usize,

@@ -60,6 +60,7 @@ fn start_in(dir: TempDir, clock: Clock, configure: impl FnOnce(&mut Settings)) -
         mail_from: "wootlite <wootlite@localhost>".into(),
         emails_per_day: None,
         max_database_bytes: None,
+        metrics: false,
         workers: 1,
     };
     configure(&mut settings);
