@@ -242,6 +242,7 @@ fn isolation(dir: &Path) {
         body_timeout_secs: 30,
         body_min_bytes_per_sec: 1024,
         max_connections: 0,
+            metrics: false,
             workers: 2,
         };
         let app = Application::build(&settings, Clock::system()).expect("server starts");

@@ -17,6 +17,7 @@ use crate::db::{Db, DbError, PoolSizes};
 use crate::dir_lock::{DataDirLock, LockError};
 use crate::error::ApiError;
 use crate::mail::{self, MailError, Mailer};
+use crate::metrics::{self, Metrics, MetricsError, RecordRequests};
 use crate::provision::{self, Bootstrap};
 use crate::search::{SearchError, SearchIndex};
 use crate::snooze::{self, SnoozeSignal};
@@ -52,6 +53,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// Turns for multipart uploads being received (`--max-concurrent-uploads`).
     pub upload_turns: tokio::sync::Semaphore,
+    /// Present only with `--metrics`: without it nothing is recorded.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 impl AppState {
@@ -82,6 +85,8 @@ pub enum StartError {
     Search(#[from] SearchError),
     #[error(transparent)]
     Mail(#[from] MailError),
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
     #[error("cannot provision the first account: {0}")]
     Provision(#[from] StoreError),
     #[error("cannot listen on {addr}: {source}")]
@@ -142,6 +147,12 @@ impl Application {
             addr: settings.bind.to_string(),
             source,
         })?;
+        let metrics = settings
+            .metrics
+            .then(Metrics::new)
+            .transpose()?
+            .map(Arc::new);
+        let with_metrics = metrics.is_some();
         let state = web::Data::new(AppState {
             db: db.clone(),
             search: Arc::clone(&search),
@@ -160,6 +171,7 @@ impl Application {
                     .max_concurrent_uploads
                     .min(tokio::sync::Semaphore::MAX_PERMITS),
             ),
+            metrics: metrics.clone(),
         });
         let limit = BodyLimit(settings.max_body_bytes);
         let pace = BodyPace {
@@ -172,6 +184,8 @@ impl Application {
                 .wrap(from_fn(api::body_timeout::pace_bodies))
                 .wrap(api::house_errors::handlers())
                 .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
+                // Outermost, so that it sees the status the client gets.
+                .wrap(RecordRequests::new(state.metrics.clone()))
                 .app_data(state.clone())
                 .app_data(pace)
                 .app_data(limit)
@@ -183,7 +197,7 @@ impl Application {
                 .app_data(
                     web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
                 )
-                .configure(api::routes)
+                .configure(|cfg| api::routes(cfg, with_metrics))
         })
         .shutdown_timeout(10)
         // `stop_on_signals` installs the handlers, so that they are in place before the banner
@@ -192,6 +206,10 @@ impl Application {
         .workers(workers)
         // actix counts connections per worker.
         .max_connections(connection_cap(settings).div_ceil(workers).max(1));
+        let server = match metrics {
+            Some(metrics) => server.on_connect(metrics::count_connections(metrics)),
+            None => server,
+        };
         let server = server
             .listen(listener)
             .map_err(|source| StartError::Bind {

@@ -139,6 +139,16 @@ pub struct Settings {
     /// on open files is raised to its hard maximum at start).
     #[arg(long, env = "WOOTLITE_MAX_CONNECTIONS", default_value_t = 0)]
     pub max_connections: usize,
+    /// Serve operational metrics at GET /metrics in Prometheus' text format, without
+    /// authentication, on the same listener as the API: keep that path off the public internet.
+    /// The variable takes true/false, 1/0, yes/no or on/off.
+    #[arg(
+        long,
+        env = "WOOTLITE_METRICS",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub metrics: bool,
 
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "WOOTLITE_WORKERS", default_value_t = 0)]

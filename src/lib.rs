@@ -14,6 +14,7 @@ pub mod dir_lock;
 pub mod error;
 pub mod filter;
 pub mod mail;
+pub mod metrics;
 pub mod models;
 pub mod provision;
 pub mod search;

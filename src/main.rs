@@ -213,6 +213,9 @@ fn print_banner(settings: &Settings, port: u16, bootstrap: &Bootstrap) {
     };
     let token = token.unwrap_or_else(|| "YOUR_TOKEN".to_string());
     println!("  try:        curl -H 'api_access_token: {token}' {url}/api/v1/accounts/1/inboxes");
+    if settings.metrics {
+        println!("  metrics:    {url}/metrics (no token: keep it private)");
+    }
 }
 
 fn open(data_dir: &DataDir) -> Result<Db, String> {

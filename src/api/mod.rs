@@ -22,6 +22,7 @@ mod links;
 mod members;
 mod message_input;
 mod messages;
+mod metrics;
 mod profile;
 mod team_members;
 mod teams;
@@ -77,7 +78,12 @@ pub async fn delete_as_administrator<R: LeftoverFiles>(
     Ok(HttpResponse::Ok().finish())
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
+/// The routes; `/metrics` only with `with_metrics`, so that without it the path is unknown
+/// like any other.
+pub fn routes(cfg: &mut web::ServiceConfig, with_metrics: bool) {
+    if with_metrics {
+        cfg.route("/metrics", web::get().to(metrics::metrics));
+    }
     cfg.route("/health", web::get().to(health::health))
         .route("/api/v1/profile", web::get().to(profile::show))
         .route("/files/{folder}/{name}", web::get().to(files::serve))

@@ -306,6 +306,17 @@ impl Db {
         self.group.queued()
     }
 
+    /// The sizes of the database file and of its write-ahead log (0 for a file that is not
+    /// there: SQLite removes the log when the last connection closes cleanly).
+    pub fn file_sizes(&self) -> FileSizes {
+        let mut wal = self.file.as_os_str().to_owned();
+        wal.push("-wal");
+        FileSizes {
+            database: size_of(&self.file),
+            wal: size_of(Path::new(&wal)),
+        }
+    }
+
     /// Ends a clean stop: waits (a while) for the other handles to go, folds the WAL back and
     /// closes every connection. SQLite removes the `-wal` and `-shm` files when the last
     /// connection to the file closes after a complete checkpoint, so the data dir is one
@@ -360,6 +371,17 @@ impl Db {
 
 /// The guarded value, also after a panic while it was held: a connection whose transaction was
 /// rolled back during unwinding is usable again.
+/// In bytes; see `Db::file_sizes`.
+#[derive(Clone, Copy, Debug)]
+pub struct FileSizes {
+    pub database: u64,
+    pub wal: u64,
+}
+
+fn size_of(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |meta| meta.len())
+}
+
 pub(crate) fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()

@@ -92,6 +92,14 @@ pub fn next_due(conn: &Connection) -> StoreResult<Option<i64>> {
         .query_row([], |row| row.get(0))?)
 }
 
+/// Mails still to be delivered: waiting for their first attempt or for a retry (those given up
+/// are not counted).
+pub fn count_pending(conn: &Connection) -> StoreResult<i64> {
+    Ok(conn
+        .prepare_cached("SELECT COUNT(*) FROM mail_outbox WHERE failed_at IS NULL")?
+        .query_row([], |row| row.get(0))?)
+}
+
 pub fn delivered(conn: &Connection, id: i64) -> StoreResult<()> {
     conn.prepare_cached("DELETE FROM mail_outbox WHERE id = ?1")?
         .execute([id])?;

@@ -52,6 +52,13 @@ pub fn pending(conn: &Connection, after: i64, limit: i64) -> StoreResult<Vec<(i6
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Outbox rows after `after`: the changes the index has still to apply.
+pub fn count_pending(conn: &Connection, after: i64) -> StoreResult<i64> {
+    Ok(conn
+        .prepare_cached("SELECT COUNT(*) FROM search_outbox WHERE seq > ?1")?
+        .query_row([after], |row| row.get(0))?)
+}
+
 /// Forgets the outbox rows the index has committed.
 pub fn prune(conn: &Connection, up_to: i64) -> StoreResult<usize> {
     Ok(conn

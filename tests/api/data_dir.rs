@@ -4,6 +4,7 @@ use std::path::Path;
 
 use reqwest::Method;
 
+use crate::helpers::remove_dir_in_use;
 use crate::process::{start, try_start, Server};
 
 fn entries(dir: &Path) -> Vec<String> {
@@ -55,7 +56,7 @@ async fn a_second_serve_is_refused_and_changes_nothing_even_without_the_search_d
         .await;
     assert_eq!(status, 401, "the refused process stored its token");
 
-    std::fs::remove_dir_all(dir.path().join("search")).unwrap();
+    remove_dir_in_use(&dir.path().join("search"));
     let refused = try_start(dir.path(), None).await.err();
     assert!(
         refused.is_some(),

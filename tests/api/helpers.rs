@@ -67,6 +67,7 @@ fn start_in(dir: TempDir, clock: Clock, configure: impl FnOnce(&mut Settings)) -
         body_timeout_secs: 30,
         body_min_bytes_per_sec: 1024,
         max_connections: 0,
+        metrics: false,
         workers: 1,
     };
     configure(&mut settings);
@@ -352,6 +353,19 @@ where
         assert!(started.elapsed() < limit, "timed out waiting for {what}");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// Deletes a directory a running server may be adding files to (the search index): a file
+/// created during the walk makes one pass fail with "directory not empty", so it tries again.
+pub fn remove_dir_in_use(dir: &std::path::Path) {
+    for _ in 0..100 {
+        match std::fs::remove_dir_all(dir) {
+            Ok(()) => return,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+        }
+    }
+    panic!("could not delete {}", dir.display());
 }
 
 fn uuid_like() -> String {

@@ -21,6 +21,7 @@ mod invitations;
 mod labels;
 mod message_paging;
 mod messages;
+mod metrics;
 mod process;
 mod search;
 mod search_crash;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{eventually, spawn_app, Reply, TestApp};
+use crate::helpers::{eventually, remove_dir_in_use, spawn_app, Reply, TestApp};
 use wootlite::search::Fault;
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -106,7 +106,7 @@ async fn deleting_the_search_dir_while_serving_rebuilds_the_index() {
         [before]
     );
 
-    std::fs::remove_dir_all(app.data_dir.join("search")).unwrap();
+    remove_dir_in_use(&app.data_dir.join("search"));
     let after = conversation_saying(&app, "loud pelican").await;
     assert_eq!(
         eventually("the new message to be searchable", LIMIT, || search_ids(
