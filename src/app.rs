@@ -323,19 +323,19 @@ impl Application {
         ];
         let served = server.await;
         tasks.stop();
-        for task in &background {
-            task.abort();
-        }
-        for task in background {
-            let _ = task.await;
-        }
+        // The indexer finishes its batch and its merges; it is not waited for forever.
         search.stop();
-        // The indexer finishes its batch first; it is not waited for forever.
         if tokio::time::timeout(INDEXER_STOP_WAIT, indexer)
             .await
             .is_err()
         {
             log::warn!("the search indexer did not stop in time");
+        }
+        for task in &background {
+            task.abort();
+        }
+        for task in background {
+            let _ = task.await;
         }
         drop(search);
         let closed = actix_web::web::block(move || db.close()).await;

@@ -26,8 +26,6 @@ pub struct TaskStatus {
     pub restarts: u64,
     /// The cause of the last failure, kept after recovery for the record.
     pub last_error: Option<String>,
-    #[serde(skip)]
-    pub changed_at: Option<Instant>,
 }
 
 /// The registry of background tasks and the signal that stops them all.
@@ -52,7 +50,8 @@ impl Tasks {
         locked(&self.statuses).clone()
     }
 
-    /// Tells every supervisor to stop restarting; tasks themselves are stopped by their owners.
+    /// Tells every supervisor to stop restarting (and to end a backoff at once); running tasks
+    /// are stopped by their owners.
     pub fn stop(&self) {
         self.stopping.send_replace(true);
     }
@@ -63,7 +62,6 @@ impl Tasks {
             up: true,
             restarts: 0,
             last_error: None,
-            changed_at: None,
         });
         change(status);
     }
@@ -90,15 +88,14 @@ impl Tasks {
             loop {
                 let started = Instant::now();
                 // Its own task, so that a panic ends only this run; aborted with the supervisor.
-                let mut run = AbortOnDrop(tokio::spawn(task(tasks.beat(name))));
-                let cause = tokio::select! {
-                    outcome = &mut run => match outcome {
-                        Ok(Ok(())) => return,
-                        Ok(Err(cause)) => cause,
-                        Err(join) if join.is_panic() => panic_message(join.into_panic()),
-                        Err(_) => return,
-                    },
-                    _ = stopping.wait_for(|stop| *stop) => return,
+                // A run is not cut short by `stop`: its owner ends it (the indexer finishes its
+                // batch) or aborts the supervisor.
+                let run = AbortOnDrop(tokio::spawn(task(tasks.beat(name))));
+                let cause = match run.await {
+                    Ok(Ok(())) => return,
+                    Ok(Err(cause)) => cause,
+                    Err(join) if join.is_panic() => panic_message(join.into_panic()),
+                    Err(_) => return,
                 };
                 if started.elapsed() > STABLE_AFTER {
                     backoff = FIRST_BACKOFF;
@@ -108,8 +105,10 @@ impl Tasks {
                     status.up = false;
                     status.restarts += 1;
                     status.last_error = Some(cause);
-                    status.changed_at = Some(Instant::now());
                 });
+                if *stopping.borrow() {
+                    return;
+                }
                 tokio::select! {
                     _ = tokio::time::sleep(backoff) => {}
                     _ = stopping.wait_for(|stop| *stop) => return,
@@ -134,7 +133,6 @@ impl Beat {
             if !status.up {
                 log::info!("background task {} recovered", self.name);
                 status.up = true;
-                status.changed_at = Some(Instant::now());
             }
         });
     }

@@ -224,7 +224,6 @@ mod tests {
             up,
             restarts,
             last_error: None,
-            changed_at: None,
         }
     }
 

@@ -42,15 +42,22 @@ pub struct Indexer<'a> {
 
 impl Indexer<'_> {
     /// Passes until told to stop; the first failure ends the run (the supervisor reopens the
-    /// index: a tantivy writer that failed a commit may refuse every later one).
+    /// index: a tantivy writer that failed a commit may refuse every later one). Either way the
+    /// writer's merges finish before it goes, so that none runs beside the next writer.
     pub fn run(mut self) -> Result<(), SearchError> {
+        let outcome = self.pass_until_stopped();
+        self.finish();
+        outcome
+    }
+
+    fn pass_until_stopped(&mut self) -> Result<(), SearchError> {
         loop {
             self.step()?;
             self.serving.passed();
             self.beat.ok();
             match self.signals.recv_timeout(POLL) {
                 Ok(Signal::Hurry) | Err(RecvTimeoutError::Timeout) => {}
-                Ok(Signal::Stop) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(Signal::Stop) | Err(RecvTimeoutError::Disconnected) => return Ok(()),
             }
             // Several searches may have asked; one pass serves them all.
             let mut stop = false;
@@ -58,11 +65,9 @@ impl Indexer<'_> {
                 stop |= matches!(signal, Signal::Stop);
             }
             if stop {
-                break;
+                return Ok(());
             }
         }
-        self.finish();
-        Ok(())
     }
 
     fn finish(self) {

@@ -22,6 +22,7 @@ mod labels;
 mod message_paging;
 mod messages;
 mod metrics;
+mod open_file_limit;
 mod process;
 mod search;
 mod search_crash;

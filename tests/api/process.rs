@@ -27,9 +27,32 @@ pub async fn start(data_dir: &Path, bootstrap_token: Option<&str>) -> Server {
 
 /// `start`, or what the process said on stderr when it exited instead of serving.
 pub async fn try_start(data_dir: &Path, bootstrap_token: Option<&str>) -> Result<Server, String> {
-    let mut command = Command::new(BINARY);
+    try_start_with(data_dir, bootstrap_token, &[], None).await
+}
+
+/// `try_start` with more `serve` flags, and optionally under a limit on open files (soft and
+/// hard, as `ulimit -n` sets them, so that the server cannot raise it).
+pub async fn try_start_with(
+    data_dir: &Path,
+    bootstrap_token: Option<&str>,
+    flags: &[&str],
+    open_files: Option<u32>,
+) -> Result<Server, String> {
+    let mut command = match open_files {
+        Some(limit) => {
+            let mut shell = Command::new("sh");
+            shell
+                .arg("-c")
+                .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+                .arg(BINARY);
+            shell
+        }
+        None => Command::new(BINARY),
+    };
     command
-        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(flags)
+        .arg("--data-dir")
         .arg(data_dir)
         .env_remove("WOOTLITE_BOOTSTRAP_TOKEN")
         .env("RUST_LOG", "warn")
