@@ -35,3 +35,4 @@ mod teams;
 mod transcript;
 mod uploads;
 mod wal_bound;
+mod webhooks;
