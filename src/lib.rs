@@ -12,6 +12,7 @@ pub mod corpus;
 pub mod db;
 pub mod dir_lock;
 pub mod error;
+pub mod events;
 pub mod filter;
 pub mod mail;
 pub mod metrics;

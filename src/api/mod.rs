@@ -28,6 +28,7 @@ mod team_members;
 mod teams;
 mod transcript;
 pub mod validate;
+mod webhooks;
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -225,6 +226,17 @@ pub fn routes(cfg: &mut web::ServiceConfig, with_metrics: bool) {
                         .patch(labels::update)
                         .put(labels::update)
                         .delete(labels::destroy),
+                )
+                .service(
+                    web::resource("/webhooks")
+                        .get(webhooks::index)
+                        .post(webhooks::create),
+                )
+                .service(
+                    web::resource("/webhooks/{id}")
+                        .patch(webhooks::update)
+                        .put(webhooks::update)
+                        .delete(webhooks::destroy),
                 )
                 .service(
                     web::resource("/custom_attribute_definitions")

@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_list_index_order.sql"),
     include_str!("../migrations/0007_conversation_summary.sql"),
     include_str!("../migrations/0008_invitations.sql"),
+    include_str!("../migrations/0009_webhooks.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

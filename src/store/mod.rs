@@ -20,6 +20,7 @@ pub mod messages;
 pub mod search_feed;
 pub mod teams;
 pub mod tokens;
+pub mod webhooks;
 
 use rusqlite::types::FromSql;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Params};

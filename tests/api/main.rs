@@ -36,3 +36,4 @@ mod teams;
 mod transcript;
 mod uploads;
 mod wal_bound;
+mod webhooks;
