@@ -26,6 +26,10 @@ fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHand
 fn log_server_error<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let request = res.request();
     let status = res.status();
+    // A deliberate answer such as `/health`'s 503 carries its reason in its body.
+    if res.response().error().is_none() && status != StatusCode::INTERNAL_SERVER_ERROR {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
     let cause = res
         .response()
         .error()
