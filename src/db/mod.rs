@@ -281,7 +281,7 @@ impl Db {
     pub fn wal_bytes(&self) -> u64 {
         let mut wal = self.file.as_os_str().to_owned();
         wal.push("-wal");
-        std::fs::metadata(std::path::PathBuf::from(wal)).map_or(0, |m| m.len())
+        size_of(Path::new(&wal))
     }
 
     /// Gathers the statistics of every table and index in full, after a bulk load.
@@ -310,11 +310,9 @@ impl Db {
     /// The sizes of the database file and of its write-ahead log (0 for a file that is not
     /// there: SQLite removes the log when the last connection closes cleanly).
     pub fn file_sizes(&self) -> FileSizes {
-        let mut wal = self.file.as_os_str().to_owned();
-        wal.push("-wal");
         FileSizes {
             database: size_of(&self.file),
-            wal: size_of(Path::new(&wal)),
+            wal: self.wal_bytes(),
         }
     }
 
