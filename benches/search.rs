@@ -27,7 +27,6 @@ use support::{
 };
 use wootlite::app::Application;
 use wootlite::clock::Clock;
-use wootlite::config::{DataDir, Settings};
 use wootlite::corpus::{self, RARE_WORD};
 use wootlite::db::Db;
 use wootlite::models::MessageType;
@@ -221,30 +220,7 @@ fn isolation(dir: &Path) {
         open(dir)
             .write_now(|tx| tokens::insert(tx, 1, &token, 0))
             .unwrap();
-        let settings = Settings {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            data_dir: DataDir {
-                path: dir.to_path_buf(),
-            },
-            bootstrap_token: None,
-            public_url: None,
-            max_body_bytes: 1 << 20,
-            max_attachment_bytes: 1 << 20,
-            max_message_attachments_bytes: 4 << 20,
-            max_concurrent_uploads: 4,
-            read_pool_size: 8,
-            search_concurrency: 0,
-            smtp_url: None,
-            mail_from: "wootlite <wootlite@localhost>".into(),
-            emails_per_day: None,
-            max_database_bytes: None,
-        wal_target_bytes: 64 << 20,
-        body_timeout_secs: 30,
-        body_min_bytes_per_sec: 1024,
-        max_connections: 0,
-            metrics: false,
-            workers: 2,
-        };
+        let settings = support::server_settings(dir);
         let app = Application::build(&settings, Clock::system()).expect("server starts");
         let base = format!("http://127.0.0.1:{}/api/v1/accounts/1/conversations", app.port());
         tokio::spawn(app.run_until_stopped());

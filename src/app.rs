@@ -17,12 +17,15 @@ use crate::db::{Db, DbError, PoolSizes};
 use crate::dir_lock::{DataDirLock, LockError};
 use crate::error::ApiError;
 use crate::mail::{self, MailError, Mailer};
+use crate::events::{self, sender::SenderSettings, transport::Transport};
 use crate::metrics::{self, Metrics, MetricsError, RecordRequests};
+use crate::models::Actor;
 use crate::provision::{self, Bootstrap};
 use crate::search::{SearchError, SearchIndex};
 use crate::snooze::{self, SnoozeSignal};
 use crate::store::StoreError;
 use crate::supervisor::{self, Beat, Tasks};
+use crate::views::conversations::Links;
 
 /// How often table statistics are refreshed while serving.
 const OPTIMIZE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
@@ -55,6 +58,8 @@ pub struct AppState {
     pub upload_turns: tokio::sync::Semaphore,
     /// Present only with `--metrics`: without it nothing is recorded.
     pub metrics: Option<Arc<Metrics>>,
+    /// The base of attachment URLs in event payloads, which are built outside any request.
+    pub event_links: Links,
 }
 
 impl AppState {
@@ -72,6 +77,24 @@ impl AppState {
     {
         let clock = self.clock.clone();
         self.db.write(move |tx| work(tx, clock.now_micros())).await
+    }
+
+    /// `write_at` for a change someone makes: its events name them as `performed_by`.
+    pub async fn write_by<T, F>(&self, actor: Actor, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction, i64) -> Result<T, StoreError> + Send + 'static,
+    {
+        let clock = self.clock.clone();
+        let links = self.event_links.clone();
+        self.db
+            .write(move |tx| {
+                let now = clock.now_micros();
+                let value = work(tx, now)?;
+                events::record::record(tx, Some(actor), &links, now)?;
+                Ok(value)
+            })
+            .await
     }
 }
 
@@ -110,6 +133,8 @@ pub struct Application {
     mailer: Mailer,
     mail_dir: std::path::PathBuf,
     wal_target_bytes: u64,
+    transport: Arc<Transport>,
+    sender_settings: SenderSettings,
 }
 
 impl Application {
@@ -147,6 +172,19 @@ impl Application {
             addr: settings.bind.to_string(),
             source,
         })?;
+        let event_links = Links {
+            base_url: settings
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{port}")),
+        };
+        events::attach(&db, clock.clone(), event_links.clone())?;
+        let transport = Arc::new(Transport::new(settings.transport_settings()?)?);
+        let sender_settings = SenderSettings {
+            concurrency: settings.webhook_concurrency,
+            retry_window: std::time::Duration::from_secs(settings.webhook_retry_window_secs),
+            retention: std::time::Duration::from_secs(settings.event_retention_secs),
+        };
         let metrics = settings
             .metrics
             .then(Metrics::new)
@@ -172,6 +210,7 @@ impl Application {
                     .min(tokio::sync::Semaphore::MAX_PERMITS),
             ),
             metrics: metrics.clone(),
+            event_links,
         });
         let limit = BodyLimit(settings.max_body_bytes);
         let pace = BodyPace {
@@ -230,6 +269,8 @@ impl Application {
             mailer,
             mail_dir,
             wal_target_bytes: settings.wal_target_bytes,
+            transport,
+            sender_settings,
         })
     }
 
@@ -284,6 +325,8 @@ impl Application {
             mailer,
             mail_dir,
             wal_target_bytes,
+            transport,
+            sender_settings,
             ..
         } = self;
         let indexer = tasks.spawn("search-indexer", {
@@ -307,6 +350,18 @@ impl Application {
             tasks.spawn("snooze-waker", {
                 let (db, clock, snoozes) = (db.clone(), clock.clone(), snoozes.clone());
                 move |beat| snooze::run(db.clone(), clock.clone(), snoozes.clone(), beat)
+            }),
+            tasks.spawn("event-sender", {
+                let (db, clock) = (db.clone(), clock.clone());
+                move |beat| {
+                    events::sender::run(
+                        db.clone(),
+                        clock.clone(),
+                        Arc::clone(&transport),
+                        sender_settings.clone(),
+                        beat,
+                    )
+                }
             }),
             tasks.spawn("mail-sender", {
                 let (db, clock, mailer) = (db.clone(), clock.clone(), mailer.clone());

@@ -153,4 +153,21 @@ pub struct Settings {
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "WOOTLITE_WORKERS", default_value_t = 0)]
     pub workers: usize,
+
+    /// Event deliveries (webhooks, API inboxes, agent bots) in flight at once.
+    #[arg(
+        long,
+        env = "WOOTLITE_WEBHOOK_CONCURRENCY",
+        default_value_t = 32,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+    )]
+    pub webhook_concurrency: usize,
+
+    /// How long a failing delivery is retried (from its event), in seconds; then it is given up.
+    #[arg(long, env = "WOOTLITE_WEBHOOK_RETRY_WINDOW_SECS", default_value_t = 24 * 3600)]
+    pub webhook_retry_window_secs: u64,
+
+    /// How long delivered and given-up deliveries are kept, in seconds.
+    #[arg(long, env = "WOOTLITE_EVENT_RETENTION_SECS", default_value_t = 7 * 24 * 3600)]
+    pub event_retention_secs: u64,
 }

@@ -18,7 +18,8 @@ use wootlite::db::{Db, PoolSizes};
 use wootlite::dir_lock::DataDirLock;
 use wootlite::provision::{self, Bootstrap, NewAccount};
 use wootlite::store::{agents, tokens};
-use wootlite::{backup, corpus, search};
+use wootlite::views::conversations::Links;
+use wootlite::{backup, corpus, events, search};
 
 #[derive(Parser)]
 #[command(
@@ -222,6 +223,18 @@ fn open(data_dir: &DataDir) -> Result<Db, String> {
     Db::open(&data_dir.database_file(), PoolSizes::SMALL).map_err(|e| e.to_string())
 }
 
+/// `open` for a command that changes what events announce: its changes are recorded as events
+/// like the server's, and the server delivers them.
+fn open_for_changes(data_dir: &DataDir) -> Result<Db, String> {
+    let db = open(data_dir)?;
+    let links = Links {
+        base_url: std::env::var("WOOTLITE_PUBLIC_URL")
+            .unwrap_or_else(|_| "http://127.0.0.1:3000".into()),
+    };
+    events::attach(&db, Clock::system(), links).map_err(|e| e.to_string())?;
+    Ok(db)
+}
+
 fn create_token(args: TokenCreate) -> Result<(), String> {
     let db = open(&args.data_dir)?;
     let now = Clock::system().now_micros();
@@ -241,7 +254,7 @@ fn create_token(args: TokenCreate) -> Result<(), String> {
 }
 
 fn create_account(args: AccountCreate) -> Result<(), String> {
-    let db = open(&args.data_dir)?;
+    let db = open_for_changes(&args.data_dir)?;
     let email = args.admin_email.trim().to_lowercase();
     if !wootlite::api::validate::is_email(&email) {
         return Err(format!("'{}' is not an email address", args.admin_email));

@@ -72,8 +72,38 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The actor events name for what this principal does.
+    pub fn actor(&self) -> Actor {
+        Actor::User(self.user_id)
+    }
+
     pub fn is_administrator(&self) -> bool {
         self.role == Role::Administrator
+    }
+}
+
+/// Who made a change, as events report it (`performed_by`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    User(i64),
+    AgentBot(i64),
+    Contact(i64),
+}
+
+impl Actor {
+    /// The `type` an event's `performed_by` shows, in Chatwoot's naming of senders.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::User(_) => "user",
+            Self::AgentBot(_) => "agent_bot",
+            Self::Contact(_) => "contact",
+        }
+    }
+
+    pub fn id(self) -> i64 {
+        match self {
+            Self::User(id) | Self::AgentBot(id) | Self::Contact(id) => id,
+        }
     }
 }
 

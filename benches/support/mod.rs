@@ -137,15 +137,34 @@ pub fn spread(n: u64, conversations: i64) -> i64 {
 pub struct Percentiles {
     pub p50: Duration,
     pub p99: Duration,
+    pub max: Duration,
 }
 
 pub fn percentiles(mut samples: Vec<Duration>) -> Percentiles {
     samples.sort();
+    if samples.is_empty() {
+        samples.push(Duration::ZERO);
+    }
     let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
     Percentiles {
         p50: at(0.5),
         p99: at(0.99),
+        max: at(1.0),
     }
+}
+
+/// `serve`'s settings for a server on a free port of 127.0.0.1 over `dir`, sized for this
+/// two-core machine.
+pub fn server_settings(dir: &Path) -> wootlite::config::Settings {
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Serve {
+        #[command(flatten)]
+        settings: wootlite::config::Settings,
+    }
+    let dir = dir.to_str().expect("a UTF-8 data dir");
+    Serve::parse_from(["serve", "--bind", "127.0.0.1:0", "--data-dir", dir, "--workers", "2"]).settings
 }
 
 /// Milliseconds, for printing.

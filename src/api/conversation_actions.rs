@@ -10,6 +10,7 @@ use super::input::{nullable, FlexBool, FlexId, FlexTime, JsonBody, NameOrCode};
 use super::{ApiResult, ItemPath};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::events;
 use crate::models::Principal;
 use crate::store::conversations::{self, Conversation};
 use crate::store::{agents, changes, details, messages, teams, StoreResult};
@@ -36,7 +37,7 @@ where
         + 'static,
 {
     state
-        .write_at(move |tx, now| {
+        .write_by(principal.actor(), move |tx, now| {
             let conversation = conversations::visible(tx, &principal, display_id)?;
             let out = change(tx, &principal, &conversation, now)?;
             Ok((conversations::get_by_id(tx, conversation.id)?, out))
@@ -125,16 +126,39 @@ pub async fn unmute(
     Ok(HttpResponse::Ok().finish())
 }
 
-/// Any client may say it is typing; nothing is stored (Chatwoot only relays an event).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct TypingInput {
+    #[serde(default)]
+    typing_status: Option<String>,
+    #[serde(default)]
+    is_private: Option<bool>,
+}
+
+/// Any client may say it is typing; nothing is stored, only Chatwoot's typing event is sent
+/// (`typing_status` `on` or `off`; anything else, as in Chatwoot, announces nothing).
 pub async fn toggle_typing_status(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<ItemPath>,
+    body: Option<JsonBody<TypingInput>>,
 ) -> ApiResult {
     let display_id = path.id;
+    let input = body.map(|b| b.0).unwrap_or_default();
+    let on = match input.typing_status.as_deref() {
+        Some("on") => Some(true),
+        Some("off") => Some(false),
+        _ => None,
+    };
+    let is_private = input.is_private.unwrap_or(false);
+    let actor = principal.actor();
     state
-        .db
-        .read(move |conn| conversations::visible(conn, &principal, display_id).map(|_| ()))
+        .write_by(actor, move |tx, _| {
+            let conversation = conversations::visible(tx, &principal, display_id)?;
+            match on {
+                Some(on) => events::record::typing(tx, conversation.id, actor, on, is_private),
+                None => Ok(()),
+            }
+        })
         .await?;
     Ok(HttpResponse::Ok().finish())
 }

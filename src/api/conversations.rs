@@ -187,7 +187,7 @@ pub async fn create(
     let status = parse_status(input.status.take())?;
     let message = input.message.take().map(MessageInput::parse).transpose()?;
     let rendered = state
-        .write_at(move |tx, now| {
+        .write_by(principal.actor(), move |tx, now| {
             let conversation = open_conversation(tx, &principal, input, status, message, now)?;
             render(tx, conversation, principal.user_id, &links)
         })
@@ -313,7 +313,7 @@ pub async fn update(
     let priority = body.0.priority.map(parse_priority).transpose()?;
     let display_id = path.id;
     let rendered = state
-        .write_at(move |tx, now| {
+        .write_by(principal.actor(), move |tx, now| {
             let conversation = conversations::visible(tx, &principal, display_id)?;
             if let Some(priority) = priority {
                 changes::change_priority(tx, &principal, &conversation, priority, now)?;

@@ -2,7 +2,9 @@
 //! 503 naming what is not (a task that is down and why, or how far the search index is
 //! behind the database), so that a load balancer or a supervisor of the process can act.
 //! `search` tells how far the index is behind: `written_seq` is the newest change to
-//! searchable messages, `indexed_seq` the newest one searches can see.
+//! searchable messages, `indexed_seq` the newest one searches can see. `events` is the event
+//! backlog: deliveries not made yet and the age of the oldest. A backlog alone is no problem of
+//! this server (a receiver may be down), so it is reported, not turned into a 503.
 
 use std::time::Duration;
 
@@ -12,20 +14,22 @@ use serde_json::json;
 use super::ApiResult;
 use crate::app::AppState;
 use crate::db::SCHEMA_VERSION;
-use crate::store::search_feed;
+use crate::store::{event_outbox, search_feed};
 
 /// The index counts as behind when changes are waiting and the indexer has not finished a pass
 /// for this long (it passes every ~100 ms while it keeps up).
 const INDEX_STALL: Duration = Duration::from_secs(10);
 
 pub async fn health(state: web::Data<AppState>) -> ApiResult {
-    let (version, written_seq): (i64, i64) = state
+    let (version, written_seq, (pending, oldest)) = state
         .db
         .read(|conn| {
-            let version = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
-            Ok((version, search_feed::latest_seq(conn)?))
+            let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+            let backlog = event_outbox::backlog(conn)?;
+            Ok((version, search_feed::latest_seq(conn)?, backlog))
         })
         .await?;
+    let oldest_age_secs = oldest.map(|at| (state.now() - at).max(0) / 1_000_000);
     let tasks = state.tasks.statuses();
     let mut problems: Vec<String> = tasks
         .iter()
@@ -54,6 +58,10 @@ pub async fn health(state: web::Data<AppState>) -> ApiResult {
             "written_seq": written_seq,
             "indexed_seq": indexed_seq,
             "behind": behind,
+        },
+        "events": {
+            "pending": pending,
+            "oldest_pending_age_secs": oldest_age_secs,
         },
         "tasks": tasks,
     });

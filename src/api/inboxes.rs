@@ -149,8 +149,7 @@ pub async fn create(
         .ok_or_else(|| validate::invalid("name", "Name can't be blank".into()))?;
     let (account_id, now) = (principal.account_id, state.now());
     let inbox = state
-        .db
-        .write(move |tx| {
+        .write_by(principal.actor(), move |tx, _| {
             let inbox_id = inboxes::create(tx, account_id, &name, now)?;
             inboxes::update(tx, account_id, inbox_id, &change, now)?;
             inboxes::get(tx, account_id, inbox_id)
@@ -169,8 +168,7 @@ pub async fn update(
     let change = body.0.into_change()?;
     let (account_id, inbox_id, now) = (principal.account_id, path.id, state.now());
     let inbox = state
-        .db
-        .write(move |tx| {
+        .write_by(principal.actor(), move |tx, _| {
             inboxes::update(tx, account_id, inbox_id, &change, now)?;
             inboxes::get(tx, account_id, inbox_id)
         })

@@ -292,7 +292,7 @@ async fn create_message(
     }
     let parsed = input.parse()?;
     let created = state
-        .write_at(move |tx, now| {
+        .write_by(principal.actor(), move |tx, now| {
             let conversation = conversations::visible(tx, &principal, display_id)?;
             let ParsedMessage { message, echo_id } =
                 parsed.sent_by(principal.user_id, conversation.contact_id);
@@ -342,7 +342,7 @@ pub async fn update(
     };
     let (display_id, message_id) = (path.id, path.message_id);
     let updated = state
-        .write_at(move |tx, now| {
+        .write_by(principal.actor(), move |tx, now| {
             let conversation = conversations::visible(tx, &principal, display_id)?;
             let message = messages::get(tx, conversation.id, message_id)?;
             let downgrade =
@@ -365,7 +365,7 @@ pub async fn destroy(
 ) -> ApiResult {
     let (display_id, message_id) = (path.id, path.message_id);
     let (deleted, files) = state
-        .write_at(move |tx, now| {
+        .write_by(principal.actor(), move |tx, now| {
             let conversation = conversations::visible(tx, &principal, display_id)?;
             messages::get(tx, conversation.id, message_id)?;
             let files = messages::soft_delete(tx, message_id, now)?;

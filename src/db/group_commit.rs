@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use super::locked;
+use super::{locked, WriteHooks};
 use crate::store::StoreError;
 
 /// Most writes one transaction takes, so that a long queue still commits often.
@@ -29,21 +29,24 @@ pub struct GroupWriter {
     thread: Mutex<Option<JoinHandle<()>>>,
     /// Writes queued and not yet taken into a transaction.
     depth: Arc<AtomicUsize>,
+    hooks: Arc<WriteHooks>,
 }
 
 impl GroupWriter {
     /// Starts the writer thread on `writer`; it ends when the `GroupWriter` is dropped.
-    pub fn start(writer: Arc<Mutex<Connection>>) -> std::io::Result<Self> {
+    pub fn start(writer: Arc<Mutex<Connection>>, hooks: Arc<WriteHooks>) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let depth = Arc::new(AtomicUsize::new(0));
         let taken = Arc::clone(&depth);
+        let committed = Arc::clone(&hooks);
         let thread = std::thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || run(&writer, &queue, &taken))?;
+            .spawn(move || run(&writer, &queue, &taken, &committed))?;
         Ok(Self {
             jobs: Mutex::new(Some(jobs)),
             thread: Mutex::new(Some(thread)),
             depth,
+            hooks,
         })
     }
 
@@ -60,8 +63,13 @@ impl GroupWriter {
         F: FnOnce(&Transaction) -> Result<T, StoreError> + Send + 'static,
     {
         let (answer, answered) = tokio::sync::oneshot::channel::<Result<T, StoreError>>();
+        let hooks = Arc::clone(&self.hooks);
         let job: Job = Box::new(move |tx| {
-            let outcome = in_savepoint(tx, work);
+            let outcome = in_savepoint(tx, |tx| {
+                let value = work(tx)?;
+                hooks.after_write(tx)?;
+                Ok(value)
+            });
             Box::new(move |commit_failure| {
                 let result = match commit_failure {
                     None => outcome,
@@ -114,7 +122,12 @@ fn in_savepoint<T>(
     outcome
 }
 
-fn run(writer: &Mutex<Connection>, queue: &mpsc::Receiver<Job>, depth: &AtomicUsize) {
+fn run(
+    writer: &Mutex<Connection>,
+    queue: &mpsc::Receiver<Job>,
+    depth: &AtomicUsize,
+    hooks: &WriteHooks,
+) {
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
         while group.len() < MOST_PER_GROUP {
@@ -136,6 +149,9 @@ fn run(writer: &Mutex<Connection>, queue: &mpsc::Receiver<Job>, depth: &AtomicUs
         let deliveries: Vec<Delivery> = group.into_iter().map(|job| job(&tx)).collect();
         let failure = tx.commit().err();
         drop(conn);
+        if failure.is_none() {
+            hooks.committed();
+        }
         for deliver in deliveries {
             deliver(failure.as_ref());
         }

@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_conversation_summary.sql"),
     include_str!("../migrations/0008_invitations.sql"),
     include_str!("../migrations/0009_webhooks.sql"),
+    include_str!("../migrations/0011_event_outbox.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -91,6 +92,37 @@ pub enum DbError {
     Unsettled,
 }
 
+/// Work added to every write transaction (see `Db::after_each_write`).
+pub type WriteHook = Box<dyn Fn(&Transaction) -> Result<(), StoreError> + Send + Sync>;
+
+/// What the writer does around every write: the installed hook, and the signal of each commit.
+pub struct WriteHooks {
+    after_write: std::sync::OnceLock<WriteHook>,
+    commits: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for WriteHooks {
+    fn default() -> Self {
+        Self {
+            after_write: std::sync::OnceLock::new(),
+            commits: tokio::sync::watch::Sender::new(0),
+        }
+    }
+}
+
+impl WriteHooks {
+    fn after_write(&self, tx: &Transaction) -> Result<(), StoreError> {
+        match self.after_write.get() {
+            Some(hook) => hook(tx),
+            None => Ok(()),
+        }
+    }
+
+    fn committed(&self) {
+        self.commits.send_modify(|n| *n = n.wrapping_add(1));
+    }
+}
+
 pub type ReadConnection = r2d2::PooledConnection<SqliteConnectionManager>;
 
 /// The database handle shared by every request.
@@ -99,6 +131,7 @@ pub struct Db {
     file: Arc<std::path::PathBuf>,
     writer: Arc<Mutex<Connection>>,
     group: Arc<GroupWriter>,
+    hooks: Arc<WriteHooks>,
     /// Opened by the first `checkpoint_bounded`.
     checkpointer: Arc<Mutex<Option<Connection>>>,
     readers: r2d2::Pool<SqliteConnectionManager>,
@@ -127,11 +160,14 @@ impl Db {
         let readers = read_pool(file, pools.read)?;
         let heavy_readers = read_pool(file, pools.heavy)?;
         let writer = Arc::new(Mutex::new(writer));
-        let group = GroupWriter::start(Arc::clone(&writer)).map_err(DbError::Thread)?;
+        let hooks = Arc::new(WriteHooks::default());
+        let group = GroupWriter::start(Arc::clone(&writer), Arc::clone(&hooks))
+            .map_err(DbError::Thread)?;
         Ok(Self {
             file: Arc::new(file.to_path_buf()),
             writer,
             group: Arc::new(group),
+            hooks,
             checkpointer: Arc::new(Mutex::new(None)),
             readers,
             heavy_readers,
@@ -147,8 +183,36 @@ impl Db {
         let mut conn = locked(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = work(&tx)?;
+        self.hooks.after_write(&tx)?;
         tx.commit()?;
+        drop(conn);
+        self.hooks.committed();
         Ok(value)
+    }
+
+    /// Installs `hook`, run in every write transaction right after the write's own work (and
+    /// rolled back with it): what a change implies beyond itself, such as its events. It can be
+    /// installed once.
+    pub fn after_each_write(&self, hook: WriteHook) -> Result<(), StoreError> {
+        self.hooks
+            .after_write
+            .set(hook)
+            .map_err(|_| StoreError::Database("a write hook is installed already".into()))
+    }
+
+    /// Runs `work` on the writer connection outside any transaction, e.g. to set up its
+    /// temporary tables and triggers.
+    pub fn on_writer<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        work(&locked(&self.writer))
+    }
+
+    /// Changes on every commit of the writer: a task that reads what writes leave behind waits
+    /// on it instead of polling.
+    pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.hooks.commits.subscribe()
     }
 
     pub fn read_now<T>(

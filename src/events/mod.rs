@@ -1,5 +1,15 @@
-//! The event catalogue: the events Chatwoot announces to the outside. Delivery is not built yet;
-//! for now the names are what an account webhook may subscribe to.
+//! Events out (DESIGN §10): the catalogue of what Chatwoot announces, the recording of events in
+//! the transaction of each change (`record`), their payloads (`payloads`), and the sender that
+//! delivers them to webhooks, API inboxes and agent bots (`sender`, `transport`).
+
+pub mod record;
+pub mod retry;
+pub mod sender;
+
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::store::{event_capture, StoreError};
+use crate::views::conversations::Links;
 
 /// The events an account webhook may subscribe to: Chatwoot's allowed webhook events, all twelve.
 pub const WEBHOOK_EVENTS: [&str; 12] = [
@@ -19,4 +29,15 @@ pub const WEBHOOK_EVENTS: [&str; 12] = [
 
 pub fn is_webhook_event(name: &str) -> bool {
     WEBHOOK_EVENTS.contains(&name)
+}
+
+/// Makes every write through `db` record its events: changes are noted on the writer
+/// connection, and each write transaction turns what it changed into outbox rows before it
+/// commits. Writes that know who acts record their events themselves first (`record::record`
+/// with the actor); what is left is recorded here as done by the system.
+pub fn attach(db: &Db, clock: Clock, links: Links) -> Result<(), StoreError> {
+    db.on_writer(event_capture::install)?;
+    db.after_each_write(Box::new(move |tx| {
+        record::record(tx, None, &links, clock.now_micros())
+    }))
 }

@@ -10,6 +10,8 @@ pub mod contacts;
 pub mod conversation_list;
 pub mod conversations;
 pub mod custom_attributes;
+pub mod event_capture;
+pub mod event_outbox;
 pub mod details;
 pub mod inboxes;
 pub mod invitations;

@@ -69,6 +69,9 @@ fn start_in(dir: TempDir, clock: Clock, configure: impl FnOnce(&mut Settings)) -
         max_connections: 0,
         metrics: false,
         workers: 1,
+        webhook_concurrency: 8,
+        webhook_retry_window_secs: 24 * 3600,
+        event_retention_secs: 7 * 24 * 3600,
     };
     configure(&mut settings);
     let app = Application::build(&settings, clock).expect("server starts");

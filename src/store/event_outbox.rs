@@ -1,0 +1,283 @@
+//! The event outbox: events written with the change that caused them, one delivery row per
+//! target, and what each delivery attempt leaves behind (see the version 11 migration).
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::StoreResult;
+
+/// Where a delivery goes. The code is stored in `event_deliveries.target_kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TargetKind {
+    /// An account webhook (`webhooks.id`).
+    Webhook,
+    /// An API inbox's `webhook_url` (`inboxes.id`).
+    ApiInbox,
+    /// An agent bot (`agent_bots.id`).
+    AgentBot,
+}
+
+impl TargetKind {
+    pub fn code(self) -> i64 {
+        match self {
+            Self::Webhook => 0,
+            Self::ApiInbox => 1,
+            Self::AgentBot => 2,
+        }
+    }
+
+    pub fn from_code(code: i64) -> Option<Self> {
+        match code {
+            0 => Some(Self::Webhook),
+            1 => Some(Self::ApiInbox),
+            2 => Some(Self::AgentBot),
+            _ => None,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Webhook => "webhook",
+            Self::ApiInbox => "API inbox",
+            Self::AgentBot => "agent bot",
+        }
+    }
+}
+
+/// An event to write, with its payload already frozen as JSON text.
+pub struct NewEvent<'a> {
+    pub account_id: i64,
+    pub name: &'a str,
+    pub payload: &'a str,
+    pub message_id: Option<i64>,
+    pub conversation_id: Option<i64>,
+}
+
+pub fn insert_event(conn: &Connection, event: &NewEvent, now: i64) -> StoreResult<i64> {
+    super::execute(
+        conn,
+        "INSERT INTO outbound_events (account_id, name, payload, message_id, conversation_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            event.account_id,
+            event.name,
+            event.payload,
+            event.message_id,
+            event.conversation_id,
+            now
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn insert_delivery(
+    conn: &Connection,
+    event_id: i64,
+    target: (TargetKind, i64),
+    ordering_key: &str,
+    delivery_id: &str,
+    now: i64,
+) -> StoreResult<()> {
+    super::execute(
+        conn,
+        "INSERT INTO event_deliveries
+             (event_id, target_kind, target_id, ordering_key, delivery_id, next_attempt_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        params![event_id, target.0.code(), target.1, ordering_key, delivery_id, now],
+    )?;
+    Ok(())
+}
+
+/// An account webhook as events are routed to it.
+#[derive(Clone, Debug)]
+pub struct Subscriber {
+    pub id: i64,
+    pub inbox_id: Option<i64>,
+    pub subscriptions: Vec<String>,
+}
+
+pub fn subscribers(conn: &Connection, account_id: i64) -> StoreResult<Vec<Subscriber>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, inbox_id, subscriptions FROM webhooks WHERE account_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([account_id], |row| {
+        let subscriptions: String = row.get(2)?;
+        Ok(Subscriber {
+            id: row.get(0)?,
+            inbox_id: row.get(1)?,
+            subscriptions: serde_json::from_str(&subscriptions).unwrap_or_default(),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Whether the inbox is an API inbox with a `webhook_url` to deliver to.
+pub fn inbox_has_webhook(conn: &Connection, inbox_id: i64) -> StoreResult<bool> {
+    super::exists(
+        conn,
+        "SELECT 1 FROM inboxes WHERE id = ?1 AND channel_type = 'Channel::Api'
+            AND webhook_url IS NOT NULL AND webhook_url <> ''",
+        [inbox_id],
+    )
+}
+
+/// `(account_id, inbox_id)` of a conversation.
+pub fn conversation_place(conn: &Connection, conversation_id: i64) -> StoreResult<Option<(i64, i64)>> {
+    Ok(conn
+        .prepare_cached("SELECT account_id, inbox_id FROM conversations WHERE id = ?1")?
+        .query_row([conversation_id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?)
+}
+
+/// `(account_id, inbox_id, conversation_id)` of a message.
+pub fn message_place(conn: &Connection, message_id: i64) -> StoreResult<Option<(i64, i64, i64)>> {
+    Ok(conn
+        .prepare_cached("SELECT account_id, inbox_id, conversation_id FROM messages WHERE id = ?1")?
+        .query_row([message_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .optional()?)
+}
+
+pub fn contact_account(conn: &Connection, contact_id: i64) -> StoreResult<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT account_id FROM contacts WHERE id = ?1")?
+        .query_row([contact_id], |row| row.get(0))
+        .optional()?)
+}
+
+pub fn inbox_account(conn: &Connection, inbox_id: i64) -> StoreResult<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT account_id FROM inboxes WHERE id = ?1")?
+        .query_row([inbox_id], |row| row.get(0))
+        .optional()?)
+}
+
+/// A delivery ready for an attempt, with what the attempt sends.
+#[derive(Clone, Debug)]
+pub struct DueDelivery {
+    pub id: i64,
+    pub target: TargetKind,
+    pub target_id: i64,
+    pub delivery_id: String,
+    pub attempts: i64,
+    pub created_at: i64,
+    pub event_name: String,
+    pub payload: String,
+    pub message_id: Option<i64>,
+    pub conversation_id: Option<i64>,
+}
+
+/// Pending deliveries due at `now`, oldest first, leaving out any that waits behind an earlier
+/// pending delivery to the same target with the same ordering key.
+pub fn due(conn: &Connection, now: i64, limit: i64) -> StoreResult<Vec<DueDelivery>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT d.id, d.target_kind, d.target_id, d.delivery_id, d.attempts, d.created_at,
+                e.name, e.payload, e.message_id, e.conversation_id
+           FROM event_deliveries d JOIN outbound_events e ON e.id = d.event_id
+          WHERE d.state = 0 AND d.next_attempt_at <= ?1
+            AND NOT EXISTS (SELECT 1 FROM event_deliveries p
+                             WHERE p.state = 0 AND p.target_kind = d.target_kind
+                               AND p.target_id = d.target_id AND p.ordering_key = d.ordering_key
+                               AND p.id < d.id)
+          ORDER BY d.next_attempt_at, d.id
+          LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![now, limit], |row| {
+        let kind: i64 = row.get(1)?;
+        Ok(DueDelivery {
+            id: row.get(0)?,
+            target: TargetKind::from_code(kind).unwrap_or(TargetKind::Webhook),
+            target_id: row.get(2)?,
+            delivery_id: row.get(3)?,
+            attempts: row.get(4)?,
+            created_at: row.get(5)?,
+            event_name: row.get(6)?,
+            payload: row.get(7)?,
+            message_id: row.get(8)?,
+            conversation_id: row.get(9)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// When the next pending delivery falls due (it may wait behind another), if any.
+pub fn next_due_at(conn: &Connection) -> StoreResult<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT MIN(next_attempt_at) FROM event_deliveries WHERE state = 0")?
+        .query_row([], |row| row.get(0))?)
+}
+
+/// Where a target is and the secret that signs what it receives, read at send time.
+pub fn target(conn: &Connection, kind: TargetKind, id: i64) -> StoreResult<Option<(String, String)>> {
+    match kind {
+        TargetKind::Webhook => Ok(conn
+            .prepare_cached("SELECT url, secret FROM webhooks WHERE id = ?1")?
+            .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?),
+        TargetKind::ApiInbox => super::inboxes::delivery_target(conn, id),
+        TargetKind::AgentBot => super::agent_bots::delivery_target(conn, id),
+    }
+}
+
+/// The outcome of an attempt, as recorded.
+pub struct Outcome<'a> {
+    pub status: Option<u16>,
+    pub error: Option<&'a str>,
+}
+
+pub fn delivered(conn: &Connection, id: i64, outcome: &Outcome, now: i64) -> StoreResult<()> {
+    finish(conn, id, 1, outcome, now)
+}
+
+pub fn given_up(conn: &Connection, id: i64, outcome: &Outcome, now: i64) -> StoreResult<()> {
+    finish(conn, id, 2, outcome, now)
+}
+
+fn finish(conn: &Connection, id: i64, state: i64, outcome: &Outcome, now: i64) -> StoreResult<()> {
+    super::execute(
+        conn,
+        "UPDATE event_deliveries
+            SET state = ?2, attempts = attempts + 1, last_status = ?3, last_error = ?4,
+                finished_at = ?5
+          WHERE id = ?1",
+        params![id, state, outcome.status, outcome.error, now],
+    )?;
+    Ok(())
+}
+
+pub fn retry_at(conn: &Connection, id: i64, outcome: &Outcome, at: i64) -> StoreResult<()> {
+    super::execute(
+        conn,
+        "UPDATE event_deliveries
+            SET attempts = attempts + 1, last_status = ?2, last_error = ?3, next_attempt_at = ?4
+          WHERE id = ?1",
+        params![id, outcome.status, outcome.error, at],
+    )?;
+    Ok(())
+}
+
+/// Pending deliveries and the creation time of the oldest.
+pub fn backlog(conn: &Connection) -> StoreResult<(i64, Option<i64>)> {
+    Ok(conn
+        .prepare_cached("SELECT COUNT(*), MIN(created_at) FROM event_deliveries WHERE state = 0")?
+        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?)
+}
+
+/// Forgets up to `limit` finished deliveries older than `before`, then the events left with no
+/// delivery; returns how many deliveries went.
+pub fn prune(conn: &Connection, before: i64, limit: i64) -> StoreResult<usize> {
+    let gone = super::execute(
+        conn,
+        "DELETE FROM event_deliveries WHERE id IN (
+             SELECT id FROM event_deliveries WHERE state <> 0 AND finished_at < ?1 LIMIT ?2)",
+        params![before, limit],
+    )?;
+    super::execute(
+        conn,
+        "DELETE FROM outbound_events WHERE id IN (
+             SELECT e.id FROM outbound_events e
+              WHERE e.created_at < ?1
+                AND NOT EXISTS (SELECT 1 FROM event_deliveries d WHERE d.event_id = e.id)
+              LIMIT ?2)",
+        params![before, limit],
+    )?;
+    Ok(gone)
+}
