@@ -11,6 +11,7 @@ pub mod conversation_list;
 pub mod conversations;
 pub mod custom_attributes;
 pub mod details;
+pub mod event_data;
 pub mod inboxes;
 pub mod invitations;
 pub mod labels;
