@@ -1,5 +1,7 @@
-//! The event catalogue: the events Chatwoot announces to the outside. Delivery is not built yet;
-//! for now the names are what an account webhook may subscribe to.
+//! The event catalogue: the events Chatwoot announces to the outside, and their payloads.
+//! Delivery is not built yet; for now the names are what an account webhook may subscribe to.
+
+pub mod payloads;
 
 /// The events an account webhook may subscribe to: Chatwoot's allowed webhook events, all twelve.
 pub const WEBHOOK_EVENTS: [&str; 12] = [
