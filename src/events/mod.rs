@@ -2,6 +2,7 @@
 //! the transaction of each change (`record`), their payloads (`payloads`), and the sender that
 //! delivers them to webhooks, API inboxes and agent bots (`sender`, `transport`).
 
+pub mod payloads;
 pub mod record;
 pub mod retry;
 pub mod sender;

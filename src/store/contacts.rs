@@ -153,6 +153,14 @@ pub fn get(conn: &Connection, account_id: i64, contact_id: i64) -> StoreResult<C
         .query_row([account_id, contact_id], contact_from_row)?)
 }
 
+/// A contact by its id alone, for callers that start from the row (event payloads).
+pub fn get_by_id(conn: &Connection, contact_id: i64) -> StoreResult<Contact> {
+    let sql = format!("{SELECT_CONTACT} WHERE id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([contact_id], contact_from_row)?)
+}
+
 /// The contact inboxes of the given contacts, keyed by contact id, in creation order.
 pub fn inboxes_of(
     conn: &Connection,

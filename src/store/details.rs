@@ -5,6 +5,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::contacts::{self, Contact};
 use super::conversations::Conversation;
+use super::event_data::{self, AgentBot};
 use super::messages::{self, Attachment, Message};
 use super::teams::{self, Team};
 use super::{agents, StoreResult};
@@ -14,6 +15,7 @@ use crate::models::Agent;
 pub enum Sender {
     Contact(Contact),
     User(Agent),
+    AgentBot(AgentBot),
 }
 
 #[derive(Clone, Debug)]
@@ -39,13 +41,36 @@ pub struct ConversationDetails {
 }
 
 pub fn message(conn: &Connection, message: Message) -> StoreResult<MessageDetails> {
+    message_with(conn, message, None, None)
+}
+
+/// `message`, taking the sender from `contact` or `user` when it is one of them, so that a
+/// caller that has them loaded already does not read them again.
+pub fn message_with(
+    conn: &Connection,
+    message: Message,
+    contact: Option<&Contact>,
+    user: Option<&Agent>,
+) -> StoreResult<MessageDetails> {
+    let account_id = message.account_id;
     let sender = match (message.sender_type.as_deref(), message.sender_id) {
-        (Some("Contact"), Some(id)) => contacts::get(conn, message.account_id, id)
-            .ok()
-            .map(Sender::Contact),
-        (Some("User"), Some(id)) => agents::user(conn, id, Some(message.account_id))
-            .ok()
-            .map(Sender::User),
+        (Some("Contact"), Some(id)) => match contact {
+            Some(known) if known.id == id && known.account_id == account_id => {
+                Some(Sender::Contact(known.clone()))
+            }
+            _ => contacts::get(conn, account_id, id)
+                .ok()
+                .map(Sender::Contact),
+        },
+        (Some("User"), Some(id)) => match user {
+            Some(known) if known.id == id && known.account_id == account_id => {
+                Some(Sender::User(known.clone()))
+            }
+            _ => agents::user(conn, id, Some(account_id))
+                .ok()
+                .map(Sender::User),
+        },
+        (Some("AgentBot"), Some(id)) => event_data::agent_bot(conn, id).map(Sender::AgentBot),
         _ => None,
     };
     let attachments = messages::attachments_of(conn, message.id)?;

@@ -100,6 +100,14 @@ pub fn get(conn: &Connection, account_id: i64, inbox_id: i64) -> StoreResult<Inb
         .query_row([account_id, inbox_id], inbox_from_row)?)
 }
 
+/// An inbox by its id alone, for callers that start from the row (event payloads).
+pub fn get_by_id(conn: &Connection, inbox_id: i64) -> StoreResult<Inbox> {
+    let sql = format!("{SELECT_INBOX} WHERE id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([inbox_id], inbox_from_row)?)
+}
+
 /// The inbox, when the principal may act in it. An inbox of the account that an agent is not a
 /// member of is NotFound, exactly as a missing one, so that its existence and name stay hidden.
 pub fn get_accessible(

@@ -73,6 +73,14 @@ pub fn get(conn: &Connection, conversation_id: i64, message_id: i64) -> StoreRes
         .query_row([conversation_id, message_id], message_from_row)?)
 }
 
+/// A message by its id alone, for callers that start from the row (event payloads).
+pub fn get_by_id(conn: &Connection, message_id: i64) -> StoreResult<Message> {
+    let sql = format!("{SELECT_MESSAGE} WHERE m.id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([message_id], message_from_row)?)
+}
+
 /// The newest message of the conversation, and the newest that is not an activity message.
 pub fn latest(
     conn: &Connection,

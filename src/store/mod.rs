@@ -13,6 +13,7 @@ pub mod custom_attributes;
 pub mod event_capture;
 pub mod event_outbox;
 pub mod details;
+pub mod event_data;
 pub mod inboxes;
 pub mod invitations;
 pub mod labels;

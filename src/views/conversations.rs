@@ -6,6 +6,7 @@ use super::{iso_millis, thumbnail, unix_seconds};
 use crate::models::Agent;
 use crate::store::contacts::Contact;
 use crate::store::details::{ConversationDetails, MessageDetails, Sender};
+use crate::store::event_data::AgentBot;
 use crate::store::messages::{Attachment, Message};
 
 /// Where attachment files are served from (scheme, host and port the client used).
@@ -24,17 +25,17 @@ impl Links {
     }
 }
 
-fn seconds_or_zero(micros: Option<i64>) -> i64 {
+pub(super) fn seconds_or_zero(micros: Option<i64>) -> i64 {
     micros.map_or(0, unix_seconds)
 }
 
 /// `updated_at` is Chatwoot's `to_f`: seconds with a fraction.
-fn float_seconds(micros: i64) -> f64 {
+pub(super) fn float_seconds(micros: i64) -> f64 {
     micros as f64 / 1_000_000.0
 }
 
 /// A contact as a message sender (`Contact#push_event_data`).
-fn contact_sender(contact: &Contact) -> Value {
+pub(super) fn contact_sender(contact: &Contact) -> Value {
     json!({
         "additional_attributes": contact.additional_attributes,
         "custom_attributes": contact.custom_attributes,
@@ -50,7 +51,7 @@ fn contact_sender(contact: &Contact) -> Value {
 }
 
 /// A user as a message sender (`User#push_event_data`).
-fn user_sender(user: &Agent) -> Value {
+pub(super) fn user_sender(user: &Agent) -> Value {
     json!({
         "id": user.id,
         "name": user.name,
@@ -62,11 +63,23 @@ fn user_sender(user: &Agent) -> Value {
     })
 }
 
-fn sender(sender: &Sender) -> Value {
+pub(super) fn sender(sender: &Sender) -> Value {
     match sender {
         Sender::Contact(contact) => contact_sender(contact),
         Sender::User(user) => user_sender(user),
+        Sender::AgentBot(bot) => agent_bot_sender(bot),
     }
+}
+
+/// An agent bot as a message sender (`AgentBot#push_event_data`). Chatwoot falls back to the
+/// inbox's avatar only when the bot's is nil, and an unset avatar reads as "", so it is "".
+fn agent_bot_sender(bot: &AgentBot) -> Value {
+    json!({
+        "id": bot.id,
+        "name": bot.name,
+        "avatar_url": "",
+        "type": "agent_bot",
+    })
 }
 
 /// `Attachment#push_event_data` for a stored file.

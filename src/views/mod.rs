@@ -1,6 +1,7 @@
 //! The wire JSON: one function per Chatwoot object, field for field as Chatwoot renders it.
 
 pub mod conversations;
+pub mod events;
 pub mod webhooks;
 
 use chrono::{DateTime, SecondsFormat, Utc};

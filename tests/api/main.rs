@@ -13,6 +13,7 @@ mod counts;
 mod custom_attributes;
 mod data_dir;
 mod disk_full;
+mod event_payloads;
 mod events;
 mod filter;
 mod generate;
