@@ -297,6 +297,9 @@ async fn create_message(
             let ParsedMessage { message, echo_id } =
                 parsed.sent_by(principal.user_id, conversation.contact_id);
             let message_id = changes::post_message(tx, &conversation, &message, now)?;
+            if let Some(echo_id) = &echo_id {
+                messages::set_echo_id(tx, message_id, echo_id)?;
+            }
             for attachment in &attachments {
                 messages::insert_attachment(
                     tx,
@@ -306,10 +309,7 @@ async fn create_message(
                     now,
                 )?;
             }
-            let mut created =
-                details::message(tx, messages::get(tx, conversation.id, message_id)?)?;
-            created.message.echo_id = echo_id;
-            Ok(created)
+            details::message(tx, messages::get(tx, conversation.id, message_id)?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(conversation_views::message(&created, &links)))

@@ -220,6 +220,16 @@ impl NewMessage {
     }
 }
 
+/// Keeps the `echo_id` a client sent with its message, so that the message's events carry it
+/// and the client can recognise its own message when it comes back.
+pub fn set_echo_id(conn: &Connection, message_id: i64, echo_id: &str) -> StoreResult<()> {
+    one_row(super::execute(
+        conn,
+        "UPDATE messages SET echo_id = ?2 WHERE id = ?1",
+        params![message_id, echo_id],
+    )?)
+}
+
 pub fn insert(
     conn: &Connection,
     account_id: i64,
