@@ -244,6 +244,9 @@ fn isolation(dir: &Path) {
         max_connections: 0,
             metrics: false,
             workers: 2,
+            webhook_timeout_secs: 5,
+            webhook_allow: Vec::new(),
+            webhook_allow_private: false,
         };
         let app = Application::build(&settings, Clock::system()).expect("server starts");
         let base = format!("http://127.0.0.1:{}/api/v1/accounts/1/conversations", app.port());

@@ -1,5 +1,10 @@
-//! The event catalogue: the events Chatwoot announces to the outside. Delivery is not built yet;
-//! for now the names are what an account webhook may subscribe to.
+//! The event catalogue: the events Chatwoot announces to the outside, and the pieces of their
+//! delivery: signing ([`signature`]), which addresses a delivery may reach ([`address_policy`]) and
+//! one HTTP attempt ([`transport`]).
+
+pub mod address_policy;
+pub mod signature;
+pub mod transport;
 
 /// The events an account webhook may subscribe to: Chatwoot's allowed webhook events, all twelve.
 pub const WEBHOOK_EVENTS: [&str; 12] = [

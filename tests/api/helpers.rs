@@ -69,6 +69,10 @@ fn start_in(dir: TempDir, clock: Clock, configure: impl FnOnce(&mut Settings)) -
         max_connections: 0,
         metrics: false,
         workers: 1,
+        webhook_timeout_secs: 5,
+        webhook_allow: Vec::new(),
+        // Test receivers listen on 127.0.0.1.
+        webhook_allow_private: true,
     };
     configure(&mut settings);
     let app = Application::build(&settings, clock).expect("server starts");
