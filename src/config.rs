@@ -2,8 +2,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
+
+use crate::events::address_policy::{AddressPolicy, AllowRule, RuleError};
+use crate::events::transport::TransportSettings;
 
 /// Where the data lives. Shared by every subcommand that opens a data directory.
 #[derive(Args, Debug, Clone)]
@@ -170,4 +174,129 @@ pub struct Settings {
     /// How long delivered and given-up deliveries are kept, in seconds.
     #[arg(long, env = "WOOTLITE_EVENT_RETENTION_SECS", default_value_t = 7 * 24 * 3600)]
     pub event_retention_secs: u64,
+
+    /// Longest a webhook delivery attempt may take, in seconds: resolving, connecting, sending
+    /// and the response (Chatwoot's WEBHOOK_TIMEOUT).
+    #[arg(
+        long,
+        env = "WOOTLITE_WEBHOOK_TIMEOUT_SECS",
+        default_value_t = 5,
+        value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=3600)
+    )]
+    pub webhook_timeout_secs: u64,
+
+    /// Webhook targets allowed despite the SSRF guard, which otherwise lets deliveries reach
+    /// public addresses only. Each rule is a host name (exact, case-insensitive; the host is
+    /// then not checked at all) or an address or CIDR (e.g. 10.0.0.0/8, fd00::/8, 127.0.0.1).
+    /// Repeat the flag or separate rules with commas.
+    #[arg(
+        long = "webhook-allow",
+        env = "WOOTLITE_WEBHOOK_ALLOW",
+        value_name = "HOST|CIDR",
+        value_delimiter = ',',
+        value_parser = parse_allow_rule
+    )]
+    pub webhook_allow: Vec<String>,
+
+    /// Let webhooks reach loopback, private (RFC 1918, fc00::/7) and shared (100.64.0.0/10)
+    /// addresses (Chatwoot's SAFE_FETCH_ALLOW_PRIVATE_NETWORK). Link-local addresses, where
+    /// cloud metadata services live, still need a CIDR in --webhook-allow. The variable takes
+    /// true/false, 1/0, yes/no or on/off.
+    #[arg(
+        long,
+        env = "WOOTLITE_WEBHOOK_ALLOW_PRIVATE",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub webhook_allow_private: bool,
+}
+
+/// Checks a `--webhook-allow` rule when the command line is read; an empty entry (as in `a,,b`)
+/// is kept and skipped later.
+fn parse_allow_rule(rule: &str) -> Result<String, RuleError> {
+    if !rule.trim().is_empty() {
+        rule.parse::<AllowRule>()?;
+    }
+    Ok(rule.trim().to_string())
+}
+
+impl Settings {
+    /// What the webhook transport is built from; fails on a bad `webhook_allow` rule.
+    pub fn transport_settings(&self) -> Result<TransportSettings, RuleError> {
+        Ok(TransportSettings {
+            timeout: Duration::from_secs(self.webhook_timeout_secs),
+            policy: AddressPolicy::parse(&self.webhook_allow, self.webhook_allow_private)?,
+            user_agent: format!("wootlite/{}", env!("CARGO_PKG_VERSION")),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::events::address_policy::AllowRule;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        settings: Settings,
+    }
+
+    fn parse(args: &[&str]) -> Result<Settings, clap::Error> {
+        let args = std::iter::once("wootlite").chain(args.iter().copied());
+        Cli::try_parse_from(args).map(|cli| cli.settings)
+    }
+
+    #[test]
+    fn webhook_flags_have_safe_defaults() {
+        let settings = parse(&[]).unwrap();
+        let transport = settings.transport_settings().unwrap();
+        assert_eq!(transport.timeout, Duration::from_secs(5));
+        assert_eq!(transport.policy, AddressPolicy::default());
+        assert!(transport.user_agent.starts_with("wootlite/"));
+    }
+
+    #[test]
+    fn webhook_allow_rules_repeat_and_split_on_commas() {
+        let settings = parse(&[
+            "--webhook-allow",
+            "Hooks.Internal",
+            "--webhook-allow",
+            "10.0.0.0/8, 127.0.0.1,,",
+            "--webhook-allow-private",
+            "--webhook-timeout-secs",
+            "12",
+        ])
+        .unwrap();
+        let transport = settings.transport_settings().unwrap();
+        assert_eq!(transport.timeout, Duration::from_secs(12));
+        assert!(transport.policy.allows_private());
+        assert_eq!(
+            transport.policy.rules().collect::<Vec<_>>(),
+            vec![
+                AllowRule::Host("hooks.internal".into()),
+                AllowRule::Net("10.0.0.0/8".parse().unwrap()),
+                AllowRule::Net("127.0.0.1/32".parse().unwrap()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_webhook_rule_is_refused_when_the_flags_are_read() {
+        let error = parse(&["--webhook-allow", "10.0.0.0/8,https://hooks.internal"])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(error.contains("invalid webhook allow rule"), "{error}");
+        assert!(error.contains("not a URL"), "{error}");
+        assert!(parse(&["--webhook-timeout-secs", "0"]).is_err());
+
+        // Settings made in code are checked when the transport settings are made.
+        let mut settings = parse(&[]).unwrap();
+        settings.webhook_allow = vec!["*.example.com".into()];
+        let error = settings.transport_settings().unwrap_err();
+        assert_eq!(error.rule, "*.example.com");
+    }
 }

@@ -2,10 +2,13 @@
 //! the transaction of each change (`record`), their payloads (`payloads`), and the sender that
 //! delivers them to webhooks, API inboxes and agent bots (`sender`, `transport`).
 
+pub mod address_policy;
 pub mod payloads;
 pub mod record;
 pub mod retry;
 pub mod sender;
+pub mod signature;
+pub mod transport;
 
 use crate::clock::Clock;
 use crate::db::Db;

@@ -72,6 +72,10 @@ fn start_in(dir: TempDir, clock: Clock, configure: impl FnOnce(&mut Settings)) -
         webhook_concurrency: 8,
         webhook_retry_window_secs: 24 * 3600,
         event_retention_secs: 7 * 24 * 3600,
+        webhook_timeout_secs: 5,
+        webhook_allow: Vec::new(),
+        // Test receivers listen on 127.0.0.1.
+        webhook_allow_private: true,
     };
     configure(&mut settings);
     let app = Application::build(&settings, clock).expect("server starts");
