@@ -72,13 +72,21 @@ impl Server {
         };
         for n in 0..CONVERSATIONS {
             let contact = server
-                .post("/contacts", json!({"name": "C", "inbox_id": 1, "source_id": format!("s{n}")}))
+                .post(
+                    "/contacts",
+                    json!({"name": "C", "inbox_id": 1, "source_id": format!("s{n}")}),
+                )
                 .await;
             let contact_id = contact["payload"]["contact"]["id"].clone();
             let conversation = server
-                .post("/conversations", json!({"inbox_id": 1, "contact_id": contact_id}))
+                .post(
+                    "/conversations",
+                    json!({"inbox_id": 1, "contact_id": contact_id}),
+                )
                 .await;
-            server.conversations.push(conversation["id"].as_i64().unwrap());
+            server
+                .conversations
+                .push(conversation["id"].as_i64().unwrap());
         }
         server
     }
@@ -208,7 +216,9 @@ async fn side_by_side(rounds: usize, concurrency: usize, length: Duration) {
 async fn latency(rate: u64, length: Duration) {
     let server = Server::start().await;
     let receiver = Receiver::start_lean().await;
-    server.subscribe(&receiver.url("/latency"), &["message_created"]).await;
+    server
+        .subscribe(&receiver.url("/latency"), &["message_created"])
+        .await;
     let acks: Arc<std::sync::Mutex<HashMap<i64, Instant>>> = Arc::default();
     let mut ticker = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
     let started = Instant::now();
@@ -216,7 +226,11 @@ async fn latency(rate: u64, length: Duration) {
     let mut n = 0usize;
     while started.elapsed() < length {
         ticker.tick().await;
-        let (client, base, acks) = (server.client.clone(), server.base.clone(), Arc::clone(&acks));
+        let (client, base, acks) = (
+            server.client.clone(),
+            server.base.clone(),
+            Arc::clone(&acks),
+        );
         let conversation = server.conversations[n % server.conversations.len()];
         n += 1;
         sent.push(tokio::spawn(async move {
@@ -229,7 +243,9 @@ async fn latency(rate: u64, length: Duration) {
                 .unwrap();
             let body: Value = response.json().await.unwrap();
             let acked = Instant::now();
-            acks.lock().unwrap().insert(body["id"].as_i64().unwrap(), acked);
+            acks.lock()
+                .unwrap()
+                .insert(body["id"].as_i64().unwrap(), acked);
         }));
     }
     for request in sent {
@@ -280,7 +296,9 @@ async fn failing_receivers(concurrency: usize, length: Duration) {
         let receiver = Receiver::start_lean().await;
         if let Some(answer) = answer {
             receiver.answer_always(answer);
-            server.subscribe(&receiver.url("/failing"), &ALL_EVENTS).await;
+            server
+                .subscribe(&receiver.url("/failing"), &ALL_EVENTS)
+                .await;
         }
         let before = rss_mib();
         let rate = throughput(&server, concurrency, length).await;

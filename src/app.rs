@@ -16,8 +16,10 @@ use crate::config::Settings;
 use crate::db::{Db, DbError, PoolSizes};
 use crate::dir_lock::{DataDirLock, LockError};
 use crate::error::ApiError;
+use crate::events::address_policy::RuleError;
+use crate::events::transport::{Transport, TransportError};
+use crate::events::{self, sender::SenderSettings};
 use crate::mail::{self, MailError, Mailer};
-use crate::events::{self, sender::SenderSettings, transport::Transport};
 use crate::metrics::{self, Metrics, MetricsError, RecordRequests};
 use crate::models::Actor;
 use crate::provision::{self, Bootstrap};
@@ -110,6 +112,10 @@ pub enum StartError {
     Mail(#[from] MailError),
     #[error(transparent)]
     Metrics(#[from] MetricsError),
+    #[error(transparent)]
+    WebhookRule(#[from] RuleError),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
     #[error("cannot provision the first account: {0}")]
     Provision(#[from] StoreError),
     #[error("cannot listen on {addr}: {source}")]

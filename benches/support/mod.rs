@@ -164,7 +164,16 @@ pub fn server_settings(dir: &Path) -> wootlite::config::Settings {
         settings: wootlite::config::Settings,
     }
     let dir = dir.to_str().expect("a UTF-8 data dir");
-    Serve::parse_from(["serve", "--bind", "127.0.0.1:0", "--data-dir", dir, "--workers", "2"]).settings
+    Serve::parse_from([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir,
+        "--workers",
+        "2",
+    ])
+    .settings
 }
 
 /// Milliseconds, for printing.

@@ -312,7 +312,7 @@ async fn create_message(
             details::message(tx, messages::get(tx, conversation.id, message_id)?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(conversation_views::message(&created, &links)))
+    Ok(HttpResponse::Ok().json(conversation_views::created_message(&created, &links)))
 }
 
 #[derive(Deserialize)]

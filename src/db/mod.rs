@@ -161,8 +161,8 @@ impl Db {
         let heavy_readers = read_pool(file, pools.heavy)?;
         let writer = Arc::new(Mutex::new(writer));
         let hooks = Arc::new(WriteHooks::default());
-        let group = GroupWriter::start(Arc::clone(&writer), Arc::clone(&hooks))
-            .map_err(DbError::Thread)?;
+        let group =
+            GroupWriter::start(Arc::clone(&writer), Arc::clone(&hooks)).map_err(DbError::Thread)?;
         Ok(Self {
             file: Arc::new(file.to_path_buf()),
             writer,

@@ -8,6 +8,7 @@
 //! and typing event of its inbox; the inbox's active agent bot gets message and conversation
 //! events, including the bot-only `conversation_opened` / `conversation_resolved`.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::Connection;
@@ -53,8 +54,18 @@ pub fn record(conn: &Connection, actor: Option<Actor>, links: &Links, now: i64) 
 }
 
 /// The event a typing client causes, recorded like any change.
-pub fn typing(conn: &Connection, conversation_id: i64, user: Actor, on: bool, is_private: bool) -> StoreResult<()> {
-    let kind = if on { "conversation_typing_on" } else { "conversation_typing_off" };
+pub fn typing(
+    conn: &Connection,
+    conversation_id: i64,
+    user: Actor,
+    on: bool,
+    is_private: bool,
+) -> StoreResult<()> {
+    let kind = if on {
+        "conversation_typing_on"
+    } else {
+        "conversation_typing_off"
+    };
     let detail = json!({"user": {"type": user.kind(), "id": user.id()}, "is_private": is_private});
     event_capture::note(conn, kind, conversation_id, &detail)
 }
@@ -68,6 +79,19 @@ fn typing_user(detail: &Value) -> Option<(TypingUser, bool)> {
         _ => return None,
     };
     Some((user, detail["is_private"].as_bool().unwrap_or(false)))
+}
+
+/// An event's place in the order of a transaction's changes.
+enum Slot {
+    Created(Subject),
+    /// Where the first update of a row happened; all its updates make one event there.
+    Updated(Subject),
+    Typing {
+        subject: Subject,
+        user: TypingUser,
+        private: bool,
+        on: bool,
+    },
 }
 
 /// The first `before` and the last `after` of a row's updates in one transaction: one event
@@ -92,7 +116,7 @@ fn object(value: Option<Value>) -> Map<String, Value> {
 fn plan(conn: &Connection, changes: Vec<Change>) -> StoreResult<Vec<Planned>> {
     let mut created: HashSet<Subject> = HashSet::new();
     let mut updates: HashMap<Subject, Update> = HashMap::new();
-    let mut order: Vec<(bool, Subject, Option<(TypingUser, bool, bool)>)> = Vec::new();
+    let mut order: Vec<Slot> = Vec::new();
     for change in changes {
         let id = change.subject_id;
         let (subject, is_update) = match change.kind.as_str() {
@@ -109,7 +133,13 @@ fn plan(conn: &Connection, changes: Vec<Change>) -> StoreResult<Vec<Planned>> {
             "conversation_typing_on" | "conversation_typing_off" => {
                 let on = change.kind == "conversation_typing_on";
                 if let Some((user, private)) = change.after.as_ref().and_then(typing_user) {
-                    order.push((false, Subject::Conversation(id), Some((user, private, on))));
+                    let subject = Subject::Conversation(id);
+                    order.push(Slot::Typing {
+                        subject,
+                        user,
+                        private,
+                        on,
+                    });
                 }
                 continue;
             }
@@ -117,11 +147,11 @@ fn plan(conn: &Connection, changes: Vec<Change>) -> StoreResult<Vec<Planned>> {
         };
         if !is_update {
             created.insert(subject);
-            order.push((false, subject, None));
+            order.push(Slot::Created(subject));
             continue;
         }
         let update = updates.entry(subject).or_insert_with(|| {
-            order.push((true, subject, None));
+            order.push(Slot::Updated(subject));
             Update::default()
         });
         match change.kind.as_str() {
@@ -141,21 +171,44 @@ fn plan(conn: &Connection, changes: Vec<Change>) -> StoreResult<Vec<Planned>> {
         }
     }
     let mut planned = Vec::new();
-    for (is_update, subject, typing) in order {
-        if let Some((user, private, on)) = typing {
-            let name = if on { "conversation_typing_on" } else { "conversation_typing_off" };
-            planned.push(Planned { name, subject, changed: None, typing: Some((user, private)) });
-            continue;
+    for slot in order {
+        match slot {
+            Slot::Typing {
+                subject,
+                user,
+                private,
+                on,
+            } => {
+                let name = if on {
+                    "conversation_typing_on"
+                } else {
+                    "conversation_typing_off"
+                };
+                let typing = Some((user, private));
+                planned.push(Planned {
+                    name,
+                    subject,
+                    changed: None,
+                    typing,
+                });
+            }
+            Slot::Created(subject) => {
+                let name = created_name(subject);
+                planned.push(Planned {
+                    name,
+                    subject,
+                    changed: None,
+                    typing: None,
+                });
+            }
+            // A row created in this transaction has told everything in its created event.
+            Slot::Updated(subject) if created.contains(&subject) => {}
+            Slot::Updated(subject) => {
+                if let Some(update) = updates.remove(&subject) {
+                    planned.extend(updated_events(conn, subject, update)?);
+                }
+            }
         }
-        if !is_update {
-            planned.push(Planned { name: created_name(subject), subject, changed: None, typing: None });
-            continue;
-        }
-        if created.contains(&subject) {
-            continue;
-        }
-        let Some(update) = updates.remove(&subject) else { continue };
-        planned.extend(updated_events(conn, subject, update)?);
     }
     Ok(planned)
 }
@@ -175,7 +228,11 @@ fn changed_attributes(subject: Subject, update: &Update) -> Vec<(String, Value, 
     for (key, after) in &update.after {
         let before = update.before.get(key).unwrap_or(&Value::Null);
         if before != after {
-            changed.push((key.clone(), wire_value(subject, key, before), wire_value(subject, key, after)));
+            changed.push((
+                key.clone(),
+                wire_value(subject, key, before),
+                wire_value(subject, key, after),
+            ));
         }
     }
     changed
@@ -207,9 +264,15 @@ fn wire_value(subject: Subject, key: &str, raw: &Value) -> Value {
             .unwrap_or_else(|| raw.clone()),
         (
             _,
-            "private" | "blocked" | "greeting_enabled" | "enable_email_collect"
-            | "csat_survey_enabled" | "enable_auto_assignment" | "working_hours_enabled"
-            | "allow_messages_after_resolved" | "lock_to_single_conversation",
+            "private"
+            | "blocked"
+            | "greeting_enabled"
+            | "enable_email_collect"
+            | "csat_survey_enabled"
+            | "enable_auto_assignment"
+            | "working_hours_enabled"
+            | "allow_messages_after_resolved"
+            | "lock_to_single_conversation",
         ) => json!(code.unwrap_or(0) != 0),
         _ => raw.clone(),
     }
@@ -234,7 +297,11 @@ fn language(value: Option<&Value>) -> Value {
 }
 
 /// The events one row's updates make, if any of the columns that matter changed for good.
-fn updated_events(conn: &Connection, subject: Subject, update: Update) -> StoreResult<Vec<Planned>> {
+fn updated_events(
+    conn: &Connection,
+    subject: Subject,
+    update: Update,
+) -> StoreResult<Vec<Planned>> {
     let mut changed = changed_attributes(subject, &update);
     let mut events = Vec::new();
     match subject {
@@ -246,7 +313,13 @@ fn updated_events(conn: &Connection, subject: Subject, update: Update) -> StoreR
                     .filter(|l| !update.labels_added.contains(l))
                     .cloned()
                     .collect();
-                before.extend(update.labels_removed.iter().filter(|l| !after.contains(l)).cloned());
+                before.extend(
+                    update
+                        .labels_removed
+                        .iter()
+                        .filter(|l| !after.contains(l))
+                        .cloned(),
+                );
                 if before != after {
                     changed.push(("label_list".into(), json!(before), json!(after)));
                 }
@@ -261,7 +334,8 @@ fn updated_events(conn: &Connection, subject: Subject, update: Update) -> StoreR
                 return Ok(events);
             }
             if let Some((_, before, after)) = changed.iter().find(|(key, _, _)| key == "status") {
-                let status_change = json!([{"status": {"previous_value": before, "current_value": after}}]);
+                let status_change =
+                    json!([{"status": {"previous_value": before, "current_value": after}}]);
                 events.push(Planned {
                     name: "conversation_status_changed",
                     subject,
@@ -275,7 +349,12 @@ fn updated_events(conn: &Connection, subject: Subject, update: Update) -> StoreR
                     _ => None,
                 };
                 if let Some(name) = legacy {
-                    events.push(Planned { name, subject, changed: None, typing: None });
+                    events.push(Planned {
+                        name,
+                        subject,
+                        changed: None,
+                        typing: None,
+                    });
                 }
             }
             events.push(Planned {
@@ -294,7 +373,12 @@ fn updated_events(conn: &Connection, subject: Subject, update: Update) -> StoreR
                 Subject::Contact(_) => "contact_updated",
                 _ => "inbox_updated",
             };
-            events.push(Planned { name, subject, changed: Some(as_list(&changed)), typing: None });
+            events.push(Planned {
+                name,
+                subject,
+                changed: Some(as_list(&changed)),
+                typing: None,
+            });
         }
     }
     Ok(events)
@@ -310,18 +394,24 @@ struct Place {
 
 fn place(conn: &Connection, subject: Subject) -> StoreResult<Option<Place>> {
     Ok(match subject {
-        Subject::Conversation(id) => event_outbox::conversation_place(conn, id)?.map(|(account_id, inbox_id)| Place {
-            account_id,
-            inbox_id: Some(inbox_id),
-            conversation_id: Some(id),
-            message_id: None,
-        }),
-        Subject::Message(id) => event_outbox::message_place(conn, id)?.map(|(account_id, inbox_id, conversation_id)| Place {
-            account_id,
-            inbox_id: Some(inbox_id),
-            conversation_id: Some(conversation_id),
-            message_id: Some(id),
-        }),
+        Subject::Conversation(id) => {
+            event_outbox::conversation_place(conn, id)?.map(|(account_id, inbox_id)| Place {
+                account_id,
+                inbox_id: Some(inbox_id),
+                conversation_id: Some(id),
+                message_id: None,
+            })
+        }
+        Subject::Message(id) => {
+            event_outbox::message_place(conn, id)?.map(|(account_id, inbox_id, conversation_id)| {
+                Place {
+                    account_id,
+                    inbox_id: Some(inbox_id),
+                    conversation_id: Some(conversation_id),
+                    message_id: Some(id),
+                }
+            })
+        }
         Subject::Contact(id) => event_outbox::contact_account(conn, id)?.map(|account_id| Place {
             account_id,
             inbox_id: None,
@@ -345,7 +435,9 @@ struct Routes {
 
 /// Events an API inbox's `webhook_url` receives: everything about its conversations.
 fn inbox_receives(name: &str) -> bool {
-    name.starts_with("conversation_") && name != "conversation_opened" && name != "conversation_resolved"
+    name.starts_with("conversation_")
+        && name != "conversation_opened"
+        && name != "conversation_resolved"
         || name.starts_with("message_")
 }
 
@@ -362,14 +454,21 @@ fn bot_receives(name: &str) -> bool {
     )
 }
 
-fn targets(conn: &Connection, routes: &mut Routes, name: &str, place: &Place) -> StoreResult<Vec<(TargetKind, i64)>> {
+fn targets(
+    conn: &Connection,
+    routes: &mut Routes,
+    name: &str,
+    place: &Place,
+) -> StoreResult<Vec<(TargetKind, i64)>> {
     let mut targets = Vec::new();
     if super::is_webhook_event(name) {
-        if !routes.subscribers.contains_key(&place.account_id) {
-            let list = event_outbox::subscribers(conn, place.account_id)?;
-            routes.subscribers.insert(place.account_id, list);
-        }
-        for webhook in &routes.subscribers[&place.account_id] {
+        let subscribers = match routes.subscribers.entry(place.account_id) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(unknown) => {
+                unknown.insert(event_outbox::subscribers(conn, place.account_id)?)
+            }
+        };
+        for webhook in subscribers.iter() {
             let in_scope = match (webhook.inbox_id, place.inbox_id, place.conversation_id) {
                 // A webhook that names an inbox hears about that inbox's conversations only;
                 // contacts and inboxes belong to the whole account.
@@ -396,7 +495,9 @@ fn targets(conn: &Connection, routes: &mut Routes, name: &str, place: &Place) ->
 
 fn payload(conn: &Connection, planned: &Planned, links: &Links) -> StoreResult<Value> {
     match (planned.subject, planned.typing) {
-        (Subject::Conversation(id), Some((user, private))) => payloads::typing(conn, links, id, user, private),
+        (Subject::Conversation(id), Some((user, private))) => {
+            payloads::typing(conn, links, id, user, private)
+        }
         (Subject::Conversation(id), None) => payloads::conversation(conn, links, id),
         (Subject::Message(id), _) => payloads::message(conn, links, id),
         (Subject::Contact(id), _) => payloads::contact(conn, id),
@@ -422,7 +523,9 @@ fn write_event(
     now: i64,
 ) -> StoreResult<()> {
     // A row deleted later in the same transaction has nothing left to tell.
-    let Some(place) = place(conn, planned.subject)? else { return Ok(()) };
+    let Some(place) = place(conn, planned.subject)? else {
+        return Ok(());
+    };
     let targets = targets(conn, routes, planned.name, &place)?;
     if targets.is_empty() {
         return Ok(());

@@ -45,9 +45,18 @@ mod tests {
 
     #[test]
     fn a_longer_retry_after_wins_and_a_shorter_one_does_not() {
-        assert_eq!(delay(1, Some(Duration::from_secs(30)), 1.0), Duration::from_secs(30));
-        assert_eq!(delay(3, Some(Duration::from_secs(1)), 1.0), Duration::from_secs(8));
-        assert_eq!(delay(1, Some(Duration::from_secs(86_400)), 1.0), LONGEST_DELAY);
+        assert_eq!(
+            delay(1, Some(Duration::from_secs(30)), 1.0),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            delay(3, Some(Duration::from_secs(1)), 1.0),
+            Duration::from_secs(8)
+        );
+        assert_eq!(
+            delay(1, Some(Duration::from_secs(86_400)), 1.0),
+            LONGEST_DELAY
+        );
     }
 
     #[test]

@@ -88,9 +88,12 @@ pub async fn run(
 }
 
 async fn clock_moved(moves: &mut Option<watch::Receiver<u64>>) {
-    match moves {
-        Some(moves) if moves.changed().await.is_ok() => {}
-        _ => std::future::pending().await,
+    let moved = match moves {
+        Some(moves) => moves.changed().await.is_ok(),
+        None => false,
+    };
+    if !moved {
+        std::future::pending::<()>().await;
     }
 }
 
@@ -113,7 +116,9 @@ async fn start_due(shared: &Arc<Shared>, slots: &Arc<Semaphore>) -> Result<(), S
         .await
         .map_err(|e| format!("reading the event outbox failed: {e}"))?;
     for delivery in due.into_iter().filter(|d| !busy.contains(&d.id)).take(free) {
-        let Ok(slot) = Arc::clone(slots).try_acquire_owned() else { break };
+        let Ok(slot) = Arc::clone(slots).try_acquire_owned() else {
+            break;
+        };
         in_flight(shared).insert(delivery.id);
         let shared = Arc::clone(shared);
         tokio::spawn(async move {
@@ -231,7 +236,10 @@ async fn send(shared: &Shared, delivery: &DueDelivery, url: &str, secret: &str) 
     let mut headers = vec![("X-Chatwoot-Delivery", delivery.delivery_id.clone())];
     if !secret.is_empty() {
         headers.push(("X-Chatwoot-Timestamp", timestamp.to_string()));
-        headers.push(("X-Chatwoot-Signature", signature::sign(secret, timestamp, body)));
+        headers.push((
+            "X-Chatwoot-Signature",
+            signature::sign(secret, timestamp, body),
+        ));
     }
     shared.transport.post(url, body.to_vec(), &headers).await
 }
@@ -249,7 +257,10 @@ fn record_outcome(
         Verdict::Delivered => event_outbox::delivered(tx, delivery.id, &outcome, now),
         Verdict::RetryAt(at) => event_outbox::retry_at(tx, delivery.id, &outcome, *at),
         Verdict::GiveUp(reason) => {
-            let outcome = event_outbox::Outcome { status, error: Some(reason) };
+            let outcome = event_outbox::Outcome {
+                status,
+                error: Some(reason),
+            };
             event_outbox::given_up(tx, delivery.id, &outcome, now)?;
             after_giving_up(tx, delivery, reason, now)
         }
@@ -265,10 +276,17 @@ fn after_giving_up(
     reason: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    if !matches!(delivery.event_name.as_str(), "message_created" | "message_updated") {
+    if !matches!(
+        delivery.event_name.as_str(),
+        "message_created" | "message_updated"
+    ) {
         return Ok(());
     }
-    let outcome = match (delivery.target, delivery.message_id, delivery.conversation_id) {
+    let outcome = match (
+        delivery.target,
+        delivery.message_id,
+        delivery.conversation_id,
+    ) {
         (TargetKind::ApiInbox, Some(message), _) => {
             messages::set_status(tx, message, MessageStatus::Failed, Some(reason), now)
         }

@@ -26,13 +26,32 @@ pub struct Change {
 macro_rules! conversation_columns {
     ($row:literal) => {
         concat!(
-            "json_object('status', ", $row, ".status, 'priority', ", $row, ".priority, ",
-            "'assignee_id', ", $row, ".assignee_id, 'team_id', ", $row, ".team_id, ",
-            "'snoozed_until', ", $row, ".snoozed_until, 'custom_attributes', ", $row,
-            ".custom_attributes, 'waiting_since', ", $row, ".waiting_since, ",
-            "'first_reply_created_at', ", $row, ".first_reply_created_at, ",
-            "'additional_attributes', ", $row, ".additional_attributes, ",
-            "'updated_at', ", $row, ".updated_at)"
+            "json_object('status', ",
+            $row,
+            ".status, 'priority', ",
+            $row,
+            ".priority, ",
+            "'assignee_id', ",
+            $row,
+            ".assignee_id, 'team_id', ",
+            $row,
+            ".team_id, ",
+            "'snoozed_until', ",
+            $row,
+            ".snoozed_until, 'custom_attributes', ",
+            $row,
+            ".custom_attributes, 'waiting_since', ",
+            $row,
+            ".waiting_since, ",
+            "'first_reply_created_at', ",
+            $row,
+            ".first_reply_created_at, ",
+            "'additional_attributes', ",
+            $row,
+            ".additional_attributes, ",
+            "'updated_at', ",
+            $row,
+            ".updated_at)"
         )
     };
 }
@@ -40,9 +59,18 @@ macro_rules! conversation_columns {
 macro_rules! message_columns {
     ($row:literal) => {
         concat!(
-            "json_object('content', ", $row, ".content, 'status', ", $row, ".status, ",
-            "'content_attributes', ", $row, ".content_attributes, 'private', ", $row,
-            ".private, 'updated_at', ", $row, ".updated_at)"
+            "json_object('content', ",
+            $row,
+            ".content, 'status', ",
+            $row,
+            ".status, ",
+            "'content_attributes', ",
+            $row,
+            ".content_attributes, 'private', ",
+            $row,
+            ".private, 'updated_at', ",
+            $row,
+            ".updated_at)"
         )
     };
 }
@@ -50,11 +78,26 @@ macro_rules! message_columns {
 macro_rules! contact_columns {
     ($row:literal) => {
         concat!(
-            "json_object('name', ", $row, ".name, 'email', ", $row, ".email, ",
-            "'phone_number', ", $row, ".phone_number, 'identifier', ", $row, ".identifier, ",
-            "'blocked', ", $row, ".blocked, 'additional_attributes', ", $row,
-            ".additional_attributes, 'custom_attributes', ", $row, ".custom_attributes, ",
-            "'updated_at', ", $row, ".updated_at)"
+            "json_object('name', ",
+            $row,
+            ".name, 'email', ",
+            $row,
+            ".email, ",
+            "'phone_number', ",
+            $row,
+            ".phone_number, 'identifier', ",
+            $row,
+            ".identifier, ",
+            "'blocked', ",
+            $row,
+            ".blocked, 'additional_attributes', ",
+            $row,
+            ".additional_attributes, 'custom_attributes', ",
+            $row,
+            ".custom_attributes, ",
+            "'updated_at', ",
+            $row,
+            ".updated_at)"
         )
     };
 }
@@ -63,17 +106,39 @@ macro_rules! contact_columns {
 macro_rules! inbox_columns {
     ($row:literal) => {
         concat!(
-            "json_object('name', ", $row, ".name, 'greeting_enabled', ", $row,
-            ".greeting_enabled, 'greeting_message', ", $row, ".greeting_message, ",
-            "'enable_email_collect', ", $row, ".enable_email_collect, 'csat_survey_enabled', ",
-            $row, ".csat_survey_enabled, 'enable_auto_assignment', ", $row,
-            ".enable_auto_assignment, 'working_hours_enabled', ", $row,
-            ".working_hours_enabled, 'out_of_office_message', ", $row,
-            ".out_of_office_message, 'timezone', ", $row, ".timezone, ",
-            "'allow_messages_after_resolved', ", $row, ".allow_messages_after_resolved, ",
-            "'lock_to_single_conversation', ", $row, ".lock_to_single_conversation, ",
-            "'business_name', ", $row, ".business_name, 'webhook_url', ", $row,
-            ".webhook_url, 'updated_at', ", $row, ".updated_at)"
+            "json_object('name', ",
+            $row,
+            ".name, 'greeting_enabled', ",
+            $row,
+            ".greeting_enabled, 'greeting_message', ",
+            $row,
+            ".greeting_message, ",
+            "'enable_email_collect', ",
+            $row,
+            ".enable_email_collect, 'csat_survey_enabled', ",
+            $row,
+            ".csat_survey_enabled, 'enable_auto_assignment', ",
+            $row,
+            ".enable_auto_assignment, 'working_hours_enabled', ",
+            $row,
+            ".working_hours_enabled, 'out_of_office_message', ",
+            $row,
+            ".out_of_office_message, 'timezone', ",
+            $row,
+            ".timezone, ",
+            "'allow_messages_after_resolved', ",
+            $row,
+            ".allow_messages_after_resolved, ",
+            "'lock_to_single_conversation', ",
+            $row,
+            ".lock_to_single_conversation, ",
+            "'business_name', ",
+            $row,
+            ".business_name, 'webhook_url', ",
+            $row,
+            ".webhook_url, 'updated_at', ",
+            $row,
+            ".updated_at)"
         )
     };
 }
@@ -83,7 +148,10 @@ macro_rules! inbox_columns {
 macro_rules! language {
     ($row:literal) => {
         concat!(
-            "CASE WHEN json_valid(", $row, ".additional_attributes) THEN json_extract(", $row,
+            "CASE WHEN json_valid(",
+            $row,
+            ".additional_attributes) THEN json_extract(",
+            $row,
             ".additional_attributes, '$.conversation_language') END"
         )
     };
@@ -109,11 +177,18 @@ const INSTALL: &str = concat!(
       OR OLD.custom_attributes IS NOT NEW.custom_attributes
       OR OLD.waiting_since IS NOT NEW.waiting_since
       OR OLD.first_reply_created_at IS NOT NEW.first_reply_created_at
-      OR (", language!("OLD"), ") IS NOT (", language!("NEW"), ")
+      OR (",
+    language!("OLD"),
+    ") IS NOT (",
+    language!("NEW"),
+    ")
     BEGIN
         INSERT INTO event_changes (kind, subject_id, before, after)
-        VALUES ('conversation_updated', NEW.id, ", conversation_columns!("OLD"), ", ",
-        conversation_columns!("NEW"), ");
+        VALUES ('conversation_updated', NEW.id, ",
+    conversation_columns!("OLD"),
+    ", ",
+    conversation_columns!("NEW"),
+    ");
     END;
     CREATE TEMP TRIGGER IF NOT EXISTS capture_label_insert
     AFTER INSERT ON main.conversation_labels BEGIN
@@ -138,8 +213,11 @@ const INSTALL: &str = concat!(
       OR OLD.additional_attributes IS NOT NEW.additional_attributes)
     BEGIN
         INSERT INTO event_changes (kind, subject_id, before, after)
-        VALUES ('message_updated', NEW.id, ", message_columns!("OLD"), ", ",
-        message_columns!("NEW"), ");
+        VALUES ('message_updated', NEW.id, ",
+    message_columns!("OLD"),
+    ", ",
+    message_columns!("NEW"),
+    ");
     END;
     CREATE TEMP TRIGGER IF NOT EXISTS capture_contact_insert
     AFTER INSERT ON main.contacts BEGIN
@@ -154,8 +232,11 @@ const INSTALL: &str = concat!(
       OR OLD.custom_attributes IS NOT NEW.custom_attributes
     BEGIN
         INSERT INTO event_changes (kind, subject_id, before, after)
-        VALUES ('contact_updated', NEW.id, ", contact_columns!("OLD"), ", ",
-        contact_columns!("NEW"), ");
+        VALUES ('contact_updated', NEW.id, ",
+    contact_columns!("OLD"),
+    ", ",
+    contact_columns!("NEW"),
+    ");
     END;
     CREATE TEMP TRIGGER IF NOT EXISTS capture_inbox_insert
     AFTER INSERT ON main.inboxes BEGIN
@@ -163,11 +244,18 @@ const INSTALL: &str = concat!(
     END;
     CREATE TEMP TRIGGER IF NOT EXISTS capture_inbox_update
     AFTER UPDATE ON main.inboxes
-    WHEN ", inbox_columns!("OLD"), " IS NOT ", inbox_columns!("NEW"), "
+    WHEN ",
+    inbox_columns!("OLD"),
+    " IS NOT ",
+    inbox_columns!("NEW"),
+    "
     BEGIN
         INSERT INTO event_changes (kind, subject_id, before, after)
-        VALUES ('inbox_updated', NEW.id, ", inbox_columns!("OLD"), ", ",
-        inbox_columns!("NEW"), ");
+        VALUES ('inbox_updated', NEW.id, ",
+    inbox_columns!("OLD"),
+    ", ",
+    inbox_columns!("NEW"),
+    ");
     END;"
 );
 

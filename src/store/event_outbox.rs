@@ -121,7 +121,10 @@ pub fn inbox_has_webhook(conn: &Connection, inbox_id: i64) -> StoreResult<bool> 
 }
 
 /// `(account_id, inbox_id)` of a conversation.
-pub fn conversation_place(conn: &Connection, conversation_id: i64) -> StoreResult<Option<(i64, i64)>> {
+pub fn conversation_place(
+    conn: &Connection,
+    conversation_id: i64,
+) -> StoreResult<Option<(i64, i64)>> {
     Ok(conn
         .prepare_cached("SELECT account_id, inbox_id FROM conversations WHERE id = ?1")?
         .query_row([conversation_id], |row| Ok((row.get(0)?, row.get(1)?)))
@@ -132,7 +135,9 @@ pub fn conversation_place(conn: &Connection, conversation_id: i64) -> StoreResul
 pub fn message_place(conn: &Connection, message_id: i64) -> StoreResult<Option<(i64, i64, i64)>> {
     Ok(conn
         .prepare_cached("SELECT account_id, inbox_id, conversation_id FROM messages WHERE id = ?1")?
-        .query_row([message_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .query_row([message_id], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
         .optional()?)
 }
 
@@ -206,7 +211,11 @@ pub fn next_due_at(conn: &Connection) -> StoreResult<Option<i64>> {
 }
 
 /// Where a target is and the secret that signs what it receives, read at send time.
-pub fn target(conn: &Connection, kind: TargetKind, id: i64) -> StoreResult<Option<(String, String)>> {
+pub fn target(
+    conn: &Connection,
+    kind: TargetKind,
+    id: i64,
+) -> StoreResult<Option<(String, String)>> {
     match kind {
         TargetKind::Webhook => Ok(conn
             .prepare_cached("SELECT url, secret FROM webhooks WHERE id = ?1")?

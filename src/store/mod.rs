@@ -3,6 +3,7 @@
 //! a `Transaction` derefs to one) and never know about HTTP.
 
 pub mod accounts;
+pub mod agent_bots;
 pub mod agents;
 pub mod bulk;
 pub mod changes;
@@ -10,10 +11,10 @@ pub mod contacts;
 pub mod conversation_list;
 pub mod conversations;
 pub mod custom_attributes;
-pub mod event_capture;
-pub mod event_outbox;
 pub mod details;
+pub mod event_capture;
 pub mod event_data;
+pub mod event_outbox;
 pub mod inboxes;
 pub mod invitations;
 pub mod labels;

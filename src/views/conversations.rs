@@ -189,20 +189,27 @@ pub fn message_push_data(
     if let Some(from) = &details.sender {
         out["sender"] = sender(from);
     }
-    if let Some(echo) = &m.echo_id {
-        out["echo_id"] = json!(echo);
-    }
     out
 }
 
-/// `_message.json.jbuilder`: messages index, create, update and destroy responses.
+/// `_message.json.jbuilder`: messages index, update and destroy responses.
 pub fn message(details: &MessageDetails, links: &Links) -> Value {
+    message_echoing(details, links, None)
+}
+
+/// The create response, which alone hands back the `echo_id` the client sent (Chatwoot keeps it
+/// on the message object of that request only; the events of the message carry it too).
+pub fn created_message(details: &MessageDetails, links: &Links) -> Value {
+    message_echoing(details, links, details.message.echo_id.as_deref())
+}
+
+fn message_echoing(details: &MessageDetails, links: &Links, echo_id: Option<&str>) -> Value {
     let m: &Message = &details.message;
     let mut out = Map::new();
     out.insert("id".into(), json!(m.id));
     out.insert("content".into(), json!(m.content));
     out.insert("inbox_id".into(), json!(m.inbox_id));
-    if let Some(echo) = &m.echo_id {
+    if let Some(echo) = echo_id {
         out.insert("echo_id".into(), json!(echo));
     }
     out.insert("conversation_id".into(), json!(m.conversation_display_id));

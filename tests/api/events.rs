@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 
 use crate::helpers::{eventually, spawn_app, spawn_app_with, spawn_configured, TestApp};
-use crate::receiver::{Answer, Receiver, Received};
+use crate::receiver::{Answer, Received, Receiver};
 use wootlite::clock::Clock;
 
 const ALL_EVENTS: [&str; 12] = [
@@ -28,6 +28,8 @@ const ALL_EVENTS: [&str; 12] = [
     "inbox_created",
     "inbox_updated",
 ];
+
+const WAIT: Duration = Duration::from_secs(20);
 
 /// 2026-06-01T00:00:00Z, for servers on the manual clock.
 const START: i64 = 1_780_272_000_000_000;
@@ -99,7 +101,10 @@ async fn a_webhook_subscribed_to_everything_receives_the_catalogue_signed_and_in
     assert_eq!(payload["id"], contact_id);
     assert_eq!(payload["name"], "Ada");
     assert_eq!(payload["account"]["id"], 1);
-    assert!(payload.get("type").is_none(), "Contact#webhook_data has no type");
+    assert!(
+        payload.get("type").is_none(),
+        "Contact#webhook_data has no type"
+    );
     assert_eq!(payload["performed_by"], json!({"type": "user", "id": 1}));
     assert_signed(&created, &secret);
 
@@ -109,7 +114,10 @@ async fn a_webhook_subscribed_to_everything_receives_the_catalogue_signed_and_in
     )
     .await
     .expect(200);
-    let updated = receiver.wait_for_event("/all", "contact_updated").await.json();
+    let updated = receiver
+        .wait_for_event("/all", "contact_updated")
+        .await
+        .json();
     assert_eq!(
         changed(&updated)["name"],
         json!({"previous_value": "Ada", "current_value": "Ada L."})
@@ -122,11 +130,16 @@ async fn a_webhook_subscribed_to_everything_receives_the_catalogue_signed_and_in
         )
         .await
         .expect(200);
-    let inbox_created = receiver.wait_for_event("/all", "inbox_created").await.json();
+    let inbox_created = receiver
+        .wait_for_event("/all", "inbox_created")
+        .await
+        .json();
     assert_eq!(inbox_created["id"], inbox["id"]);
     assert_eq!(inbox_created["name"], "Second");
     for secret_key in ["hmac_token", "secret"] {
-        assert!(!inbox_created.to_string().contains(&format!("\"{secret_key}\"")));
+        assert!(!inbox_created
+            .to_string()
+            .contains(&format!("\"{secret_key}\"")));
     }
     app.patch(
         &format!("/api/v1/accounts/1/inboxes/{}", inbox["id"]),
@@ -134,19 +147,30 @@ async fn a_webhook_subscribed_to_everything_receives_the_catalogue_signed_and_in
     )
     .await
     .expect(200);
-    let inbox_updated = receiver.wait_for_event("/all", "inbox_updated").await.json();
-    assert_eq!(changed(&inbox_updated)["name"]["current_value"], "Second line");
+    let inbox_updated = receiver
+        .wait_for_event("/all", "inbox_updated")
+        .await
+        .json();
+    assert_eq!(
+        changed(&inbox_updated)["name"]["current_value"],
+        "Second line"
+    );
 
     let conversation = app.create_conversation(json!({})).await;
     let id = conversation["id"].as_i64().unwrap();
-    let created = receiver.wait_for_event("/all", "conversation_created").await;
+    let created = receiver
+        .wait_for_event("/all", "conversation_created")
+        .await;
     assert_conversation_shape(&created.json(), id);
     assert_signed(&created, &secret);
 
     let message = app
         .message(id, json!({"content": "Hello there", "echo_id": "client-7"}))
         .await;
-    let message_created = receiver.wait_for_event("/all", "message_created").await.json();
+    let message_created = receiver
+        .wait_for_event("/all", "message_created")
+        .await
+        .json();
     assert_eq!(message_created["id"], message["id"]);
     assert_eq!(message_created["content"], "Hello there");
     assert_eq!(message_created["message_type"], "outgoing");
@@ -154,21 +178,36 @@ async fn a_webhook_subscribed_to_everything_receives_the_catalogue_signed_and_in
     assert_eq!(message_created["private"], false);
     assert_eq!(message_created["status"], "sent");
     assert_eq!(message_created["echo_id"], "client-7");
-    assert!(message_created["created_at"].as_str().unwrap().ends_with('Z'));
+    assert!(message_created["created_at"]
+        .as_str()
+        .unwrap()
+        .ends_with('Z'));
     assert_eq!(message_created["sender"]["type"], "user");
     assert_eq!(message_created["inbox"]["id"], 1);
     assert_eq!(message_created["account"]["id"], 1);
     assert_conversation_shape(&message_created["conversation"], id);
-    assert_eq!(message_created["conversation"]["messages"][0]["message_type"], 1);
-    assert_eq!(message_created["performed_by"], json!({"type": "user", "id": 1}));
+    assert_eq!(
+        message_created["conversation"]["messages"][0]["message_type"],
+        1
+    );
+    assert_eq!(
+        message_created["performed_by"],
+        json!({"type": "user", "id": 1})
+    );
 
     app.patch(
-        &format!("/api/v1/accounts/1/conversations/{id}/messages/{}", message["id"]),
+        &format!(
+            "/api/v1/accounts/1/conversations/{id}/messages/{}",
+            message["id"]
+        ),
         json!({"status": "delivered"}),
     )
     .await
     .expect(200);
-    let message_updated = receiver.wait_for_event("/all", "message_updated").await.json();
+    let message_updated = receiver
+        .wait_for_event("/all", "message_updated")
+        .await
+        .json();
     assert_eq!(message_updated["status"], "delivered");
     assert_eq!(
         changed(&message_updated)["status"],
@@ -190,11 +229,19 @@ async fn a_webhook_subscribed_to_everything_receives_the_catalogue_signed_and_in
         json!([{"status": {"previous_value": "open", "current_value": "resolved"}}])
     );
     assert_eq!(status_changed["status"], "resolved");
-    let conversation_updated = receiver
-        .wait_for_event("/all", "conversation_updated")
-        .await
-        .json();
-    assert_eq!(changed(&conversation_updated)["status"]["current_value"], "resolved");
+    // Earlier updates (the reply set `first_reply_created_at`) came before this one.
+    let conversation_updated = eventually("the update of the status", WAIT, || async {
+        receiver
+            .at("/all")
+            .iter()
+            .map(Received::json)
+            .find(|p| p["event"] == "conversation_updated" && changed(p).contains_key("status"))
+    })
+    .await;
+    assert_eq!(
+        changed(&conversation_updated)["status"]["current_value"],
+        "resolved"
+    );
     assert!(changed(&conversation_updated).contains_key("updated_at"));
 
     for status in ["on", "off"] {
@@ -226,10 +273,16 @@ async fn a_label_change_reports_the_label_list_before_and_after() {
     let app = spawn_app().await;
     let receiver = Receiver::start().await;
     subscribe(&app, &receiver.url("/labels"), &["conversation_updated"]).await;
-    let id = app.create_conversation(json!({})).await["id"].as_i64().unwrap();
+    let id = app.create_conversation(json!({})).await["id"]
+        .as_i64()
+        .unwrap();
     let labels = format!("/api/v1/accounts/1/conversations/{id}/labels");
-    app.post(&labels, json!({"labels": ["billing"]})).await.expect(200);
-    app.post(&labels, json!({"labels": ["billing", "vip"]})).await.expect(200);
+    app.post(&labels, json!({"labels": ["billing"]}))
+        .await
+        .expect(200);
+    app.post(&labels, json!({"labels": ["billing", "vip"]}))
+        .await
+        .expect(200);
     let got = receiver.wait_for("/labels", 2).await;
     assert_eq!(
         changed(&got[0].json())["label_list"],
@@ -246,11 +299,18 @@ async fn a_webhook_receives_only_what_it_subscribes_to() {
     let app = spawn_app().await;
     let receiver = Receiver::start().await;
     let messages = subscribe(&app, &receiver.url("/messages"), &["message_created"]).await;
-    let conversations =
-        subscribe(&app, &receiver.url("/conversations"), &["conversation_created"]).await;
-    let id = app.create_conversation(json!({})).await["id"].as_i64().unwrap();
+    let conversations = subscribe(
+        &app,
+        &receiver.url("/conversations"),
+        &["conversation_created"],
+    )
+    .await;
+    let id = app.create_conversation(json!({})).await["id"]
+        .as_i64()
+        .unwrap();
     app.message(id, json!({"content": "one"})).await;
-    app.message(id, json!({"content": "two", "private": true})).await;
+    app.message(id, json!({"content": "two", "private": true}))
+        .await;
     let got = receiver.wait_for("/messages", 2).await;
     assert_eq!(got[0].json()["content"], "one");
     // Private notes are sent too, as Chatwoot does.
@@ -296,8 +356,13 @@ async fn an_api_inbox_webhook_url_receives_its_conversation_message_and_typing_e
         )
         .await
         .expect(200);
-    let secret = inbox["secret"].as_str().expect("administrators see the secret").to_string();
-    let id = app.create_conversation(json!({})).await["id"].as_i64().unwrap();
+    let secret = inbox["secret"]
+        .as_str()
+        .expect("administrators see the secret")
+        .to_string();
+    let id = app.create_conversation(json!({})).await["id"]
+        .as_i64()
+        .unwrap();
     app.message(id, json!({"content": "reply"})).await;
     app.post(
         &format!("/api/v1/accounts/1/conversations/{id}/toggle_typing_status"),
@@ -309,7 +374,11 @@ async fn an_api_inbox_webhook_url_receives_its_conversation_message_and_typing_e
     let events: Vec<String> = got.iter().map(Received::event).collect();
     assert_eq!(
         events,
-        ["conversation_created", "message_created", "conversation_typing_on"]
+        [
+            "conversation_created",
+            "message_created",
+            "conversation_typing_on"
+        ]
     );
     for received in &got {
         assert_signed(received, &secret);
@@ -334,7 +403,11 @@ async fn events_of_one_conversation_arrive_in_order_under_concurrent_writes() {
     subscribe(&app, &receiver.url("/ordered"), &["message_created"]).await;
     let mut ids = Vec::new();
     for _ in 0..3 {
-        ids.push(app.create_conversation(json!({})).await["id"].as_i64().unwrap());
+        ids.push(
+            app.create_conversation(json!({})).await["id"]
+                .as_i64()
+                .unwrap(),
+        );
     }
     let posts = (0..60).map(|n| {
         let id = ids[n % 3];
@@ -348,7 +421,10 @@ async fn events_of_one_conversation_arrive_in_order_under_concurrent_writes() {
         let conversation = payload["conversation"]["id"].as_i64().unwrap();
         let message = payload["id"].as_i64().unwrap();
         if let Some(before) = last.insert(conversation, message) {
-            assert!(before < message, "conversation {conversation}: {message} after {before}");
+            assert!(
+                before < message,
+                "conversation {conversation}: {message} after {before}"
+            );
         }
     }
     assert_eq!(last.len(), 3);
@@ -357,7 +433,9 @@ async fn events_of_one_conversation_arrive_in_order_under_concurrent_writes() {
 fn delivery_rows(app: &TestApp) -> Vec<(i64, i64, Option<i64>, Option<String>)> {
     let db = app.sqlite();
     let mut stmt = db
-        .prepare("SELECT state, attempts, last_status, last_error FROM event_deliveries ORDER BY id")
+        .prepare(
+            "SELECT state, attempts, last_status, last_error FROM event_deliveries ORDER BY id",
+        )
         .unwrap();
     let rows = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
@@ -368,7 +446,8 @@ fn delivery_rows(app: &TestApp) -> Vec<(i64, i64, Option<i64>, Option<String>)> 
 }
 
 #[tokio::test]
-async fn a_delivery_answered_500_is_retried_later_with_the_same_delivery_id_and_a_fresh_signature() {
+async fn a_delivery_answered_500_is_retried_later_with_the_same_delivery_id_and_a_fresh_signature()
+{
     let clock = Clock::manual(START);
     let app = spawn_app_with(clock.clone()).await;
     let receiver = Receiver::start().await;
@@ -418,11 +497,17 @@ async fn a_receiver_that_was_down_gets_the_event_once_it_is_up() {
     };
     let url = format!("http://127.0.0.1:{port}/late");
     subscribe(&app, &url, &["conversation_created"]).await;
-    let id = app.create_conversation(json!({})).await["id"].as_i64().unwrap();
-    eventually("a refused connection recorded", Duration::from_secs(10), || async {
-        let rows = delivery_rows(&app);
-        (rows[0].1 >= 1 && rows[0].3.is_some()).then_some(())
-    })
+    let id = app.create_conversation(json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    eventually(
+        "a refused connection recorded",
+        Duration::from_secs(10),
+        || async {
+            let rows = delivery_rows(&app);
+            (rows[0].1 >= 1 && rows[0].3.is_some()).then_some(())
+        },
+    )
     .await;
     let receiver = Receiver::start_on(&format!("127.0.0.1:{port}")).await;
     clock.advance_micros(3_600_000_000);
@@ -441,19 +526,30 @@ async fn a_final_failure_to_an_api_inbox_marks_the_message_failed_with_the_reaso
     )
     .await
     .expect(200);
-    let id = app.create_conversation(json!({})).await["id"].as_i64().unwrap();
+    let id = app.create_conversation(json!({})).await["id"]
+        .as_i64()
+        .unwrap();
     let message = app.message(id, json!({"content": "will fail"})).await;
-    let failed = eventually("the message marked failed", Duration::from_secs(20), || async {
-        app.messages(id)
-            .await
-            .into_iter()
-            .find(|m| m["id"] == message["id"] && m["status"] == "failed")
-    })
+    let failed = eventually(
+        "the message marked failed",
+        Duration::from_secs(20),
+        || async {
+            app.messages(id)
+                .await
+                .into_iter()
+                .find(|m| m["id"] == message["id"] && m["status"] == "failed")
+        },
+    )
     .await;
-    let reason = failed["content_attributes"]["external_error"].as_str().unwrap();
+    let reason = failed["content_attributes"]["external_error"]
+        .as_str()
+        .unwrap();
     assert!(reason.contains("404"), "{reason}");
     // The failure is announced like any other update.
-    let updated = receiver.wait_for_event("/gone", "message_updated").await.json();
+    let updated = receiver
+        .wait_for_event("/gone", "message_updated")
+        .await
+        .json();
     assert_eq!(updated["status"], "failed");
 }
 
@@ -479,7 +575,9 @@ async fn health_reports_the_backlog_of_a_hanging_receiver_and_stays_up() {
     let receiver = Receiver::start().await;
     receiver.answer_always(Answer::Hang);
     subscribe(&app, &receiver.url("/hang"), &["message_created"]).await;
-    let id = app.create_conversation(json!({})).await["id"].as_i64().unwrap();
+    let id = app.create_conversation(json!({})).await["id"]
+        .as_i64()
+        .unwrap();
     for n in 0..3 {
         app.message(id, json!({"content": format!("m{n}")})).await;
     }
@@ -493,7 +591,8 @@ async fn health_reports_the_backlog_of_a_hanging_receiver_and_stays_up() {
 }
 
 #[tokio::test]
-async fn an_acknowledged_write_gets_its_event_after_a_sigkill_and_restart_with_the_same_delivery_id() {
+async fn an_acknowledged_write_gets_its_event_after_a_sigkill_and_restart_with_the_same_delivery_id(
+) {
     const TOKEN: &str = "events-crash-token";
     let dir = tempfile::tempdir().unwrap();
     let flags = ["--webhook-allow-private"];
@@ -540,4 +639,24 @@ async fn an_acknowledged_write_gets_its_event_after_a_sigkill_and_restart_with_t
     assert_eq!(got.header("x-chatwoot-delivery"), delivery_id);
     assert_eq!(got.json()["content"], "acknowledged");
     server.stop().await;
+}
+
+#[tokio::test]
+async fn a_429_is_retried_no_sooner_than_its_retry_after() {
+    let clock = Clock::manual(START);
+    let app = spawn_app_with(clock.clone()).await;
+    let receiver = Receiver::start().await;
+    receiver.answer_next(&[Answer::RetryAfter(429, 120)]);
+    subscribe(&app, &receiver.url("/busy"), &["conversation_created"]).await;
+    app.create_conversation(json!({})).await;
+    receiver.wait_for("/busy", 1).await;
+    eventually("the 429 recorded", Duration::from_secs(10), || async {
+        (delivery_rows(&app)[0].2 == Some(429)).then_some(())
+    })
+    .await;
+    clock.advance_micros(60_000_000);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.at("/busy").len(), 1, "retried before Retry-After");
+    clock.advance_micros(61_000_000);
+    receiver.wait_for("/busy", 2).await;
 }

@@ -26,6 +26,7 @@ mod messages;
 mod metrics;
 mod open_file_limit;
 mod process;
+#[allow(dead_code)] // parts serve only the events benchmark
 mod receiver;
 mod search;
 mod search_crash;

@@ -26,7 +26,10 @@ impl Received {
     }
 
     pub fn event(&self) -> String {
-        self.json()["event"].as_str().unwrap_or_default().to_string()
+        self.json()["event"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     pub fn header(&self, name: &str) -> &str {
@@ -65,7 +68,11 @@ fn locked(script: &Mutex<Script>) -> std::sync::MutexGuard<'_, Script> {
     script.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-async fn record(req: HttpRequest, body: web::Bytes, script: web::Data<Mutex<Script>>) -> HttpResponse {
+async fn record(
+    req: HttpRequest,
+    body: web::Bytes,
+    script: web::Data<Mutex<Script>>,
+) -> HttpResponse {
     let answer = {
         let arrived = std::time::Instant::now();
         let mut script = locked(&script);
@@ -88,7 +95,10 @@ async fn record(req: HttpRequest, body: web::Bytes, script: web::Data<Mutex<Scri
                     .headers()
                     .iter()
                     .map(|(k, v)| {
-                        (k.as_str().to_string(), v.to_str().unwrap_or_default().to_string())
+                        (
+                            k.as_str().to_string(),
+                            v.to_str().unwrap_or_default().to_string(),
+                        )
                     })
                     .collect(),
                 body: body.to_vec(),
@@ -180,7 +190,10 @@ impl Receiver {
 
     /// Requests to `path`, in arrival order.
     pub fn at(&self, path: &str) -> Vec<Received> {
-        self.received().into_iter().filter(|r| r.path == path).collect()
+        self.received()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect()
     }
 
     /// Waits until `path` has had at least `count` requests, and returns them all.
@@ -206,7 +219,10 @@ impl Receiver {
             if let Some(found) = probe() {
                 return found;
             }
-            assert!(started.elapsed() < WAIT_LIMIT, "timed out waiting for {what}");
+            assert!(
+                started.elapsed() < WAIT_LIMIT,
+                "timed out waiting for {what}"
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
