@@ -333,11 +333,3 @@ pub fn post_message(
     }
     Ok(id)
 }
-// TEMPORARY
-pub fn open_after_bot_failure(
-    _conn: &Connection,
-    _conversation_id: i64,
-    _now: i64,
-) -> StoreResult<bool> {
-    Ok(false)
-}

@@ -244,14 +244,3 @@ pub fn delete(conn: &Connection, account_id: i64, inbox_id: i64) -> StoreResult<
     )?)?;
     Ok(files)
 }
-// TEMPORARY
-pub fn delivery_target(conn: &Connection, inbox_id: i64) -> StoreResult<Option<(String, String)>> {
-    use rusqlite::OptionalExtension;
-    Ok(conn
-        .query_row(
-            "SELECT webhook_url, hmac_token FROM inboxes WHERE id = ?1 AND webhook_url IS NOT NULL",
-            [inbox_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
-}
