@@ -63,10 +63,23 @@ chatwoot_enum!(AttributeModel {
     Contact = 1, "contact_attribute";
 });
 
-/// Who is calling: the token's user, and their role in the account of the request's path.
+chatwoot_enum!(BotType {
+    Webhook = 0, "webhook";
+});
+
+/// Who a token belongs to: a user, or an account's agent bot (Chatwoot's `AgentBot`, whose token
+/// opens only the few endpoints a bot may call; see `auth`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    User(i64),
+    Bot(i64),
+}
+
+/// Who is calling: the token's user (or bot), and their role in the account of the request's
+/// path. A bot's role is `Agent`: it is never an administrator.
 #[derive(Clone, Debug)]
 pub struct Principal {
-    pub user_id: i64,
+    pub actor: Actor,
     pub account_id: i64,
     pub role: Role,
 }
@@ -74,6 +87,45 @@ pub struct Principal {
 impl Principal {
     pub fn is_administrator(&self) -> bool {
         self.role == Role::Administrator
+    }
+
+    /// Administrators and agent bots act in every inbox of the account; agents in the inboxes
+    /// they are members of (Chatwoot's policies let a bot see any conversation).
+    pub fn sees_all_inboxes(&self) -> bool {
+        self.is_administrator() || self.is_bot()
+    }
+
+    /// The calling user; None for a bot. Compare with `is_some_and`, never `==` against another
+    /// Option: a bot's None must not match an unassigned conversation's None.
+    pub const fn user_id(&self) -> Option<i64> {
+        match self.actor {
+            Actor::User(id) => Some(id),
+            Actor::Bot(_) => None,
+        }
+    }
+
+    pub const fn bot_id(&self) -> Option<i64> {
+        match self.actor {
+            Actor::Bot(id) => Some(id),
+            Actor::User(_) => None,
+        }
+    }
+
+    pub const fn is_bot(&self) -> bool {
+        matches!(self.actor, Actor::Bot(_))
+    }
+
+    /// Whether the caller is this user.
+    pub fn is_user(&self, user_id: i64) -> bool {
+        self.actor == Actor::User(user_id)
+    }
+
+    /// The `(sender_type, sender_id)` of what the caller writes: Chatwoot's polymorphic sender.
+    pub const fn sender(&self) -> (&'static str, i64) {
+        match self.actor {
+            Actor::User(id) => ("User", id),
+            Actor::Bot(id) => ("AgentBot", id),
+        }
     }
 }
 

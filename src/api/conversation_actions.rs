@@ -142,7 +142,7 @@ pub async fn toggle_typing_status(
 async fn render_reloaded(
     state: &AppState,
     conversation: Conversation,
-    viewer: i64,
+    viewer: Option<i64>,
     links: Links,
 ) -> ApiResult {
     let rendered = state
@@ -160,13 +160,16 @@ pub async fn update_last_seen(
     path: web::Path<ItemPath>,
     links: Links,
 ) -> ApiResult {
-    let viewer = principal.user_id;
+    let viewer = principal.user_id();
     let (conversation, ()) = write_and_reload(
         &state,
         principal,
         path.id,
         |tx, principal, conversation, now| {
-            let assignee_seen = if conversation.assignee_id == Some(principal.user_id) {
+            let assignee_seen = if principal
+                .user_id()
+                .is_some_and(|me| conversation.assignee_id == Some(me))
+            {
                 Some(now)
             } else {
                 conversation.assignee_last_seen_at
@@ -185,7 +188,7 @@ pub async fn unread(
     path: web::Path<ItemPath>,
     links: Links,
 ) -> ApiResult {
-    let viewer = principal.user_id;
+    let viewer = principal.user_id();
     let (conversation, ()) =
         write_and_reload(&state, principal, path.id, |tx, _, conversation, _| {
             let seen = messages::last_incoming_at(tx, conversation.id)?.map(|at| at - 1_000_000);
@@ -374,7 +377,7 @@ pub async fn assign(
             }
             if let Some(team) = input.team_id {
                 let team = match team {
-                    Some(id) => teams::get(tx, account, id.0, principal.user_id).ok(),
+                    Some(id) => teams::get(tx, account, id.0, principal.user_id()).ok(),
                     None => None,
                 };
                 changes::change_team(

@@ -74,7 +74,7 @@ pub async fn index(
         .db
         .read(move |conn| {
             let conversation = conversations::visible(conn, &principal, display_id)?;
-            let card = details::conversation(conn, conversation.clone(), principal.user_id)?;
+            let card = details::conversation(conn, conversation.clone(), principal.user_id())?;
             let page = messages::page(conn, conversation.id, window, internal)?;
             let payload: Vec<Value> = details::messages(conn, page)?
                 .iter()
@@ -295,7 +295,7 @@ async fn create_message(
         .write_at(move |tx, now| {
             let conversation = conversations::visible(tx, &principal, display_id)?;
             let ParsedMessage { message, echo_id } =
-                parsed.sent_by(principal.user_id, conversation.contact_id);
+                parsed.sent_by(principal.sender(), conversation.contact_id);
             let message_id = changes::post_message(tx, &conversation, &message, now)?;
             for attachment in &attachments {
                 messages::insert_attachment(

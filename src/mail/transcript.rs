@@ -13,6 +13,8 @@ fn sender_name(message: &MessageDetails) -> String {
             .display_name
             .clone()
             .unwrap_or_else(|| agent.name.clone()),
+        // `AgentBot#available_name` is its name.
+        Some(Sender::AgentBot(bot)) => bot.name.clone(),
         None => "Bot".to_string(),
     }
 }

@@ -7,13 +7,21 @@ use super::contacts::{self, Contact};
 use super::conversations::Conversation;
 use super::messages::{self, Attachment, Message};
 use super::teams::{self, Team};
-use super::{agents, StoreResult};
+use super::{agent_bots, agents, StoreResult};
 use crate::models::Agent;
 
 #[derive(Clone, Debug)]
 pub enum Sender {
     Contact(Contact),
     User(Agent),
+    AgentBot(BotSender),
+}
+
+/// What a message shows of the agent bot that wrote it.
+#[derive(Clone, Debug)]
+pub struct BotSender {
+    pub id: i64,
+    pub name: String,
 }
 
 #[derive(Clone, Debug)]
@@ -46,6 +54,9 @@ pub fn message(conn: &Connection, message: Message) -> StoreResult<MessageDetail
         (Some("User"), Some(id)) => agents::user(conn, id, Some(message.account_id))
             .ok()
             .map(Sender::User),
+        (Some("AgentBot"), Some(id)) => agent_bots::name(conn, id)
+            .ok()
+            .map(|name| Sender::AgentBot(BotSender { id, name })),
         _ => None,
     };
     let attachments = messages::attachments_of(conn, message.id)?;
@@ -60,11 +71,11 @@ pub fn messages(conn: &Connection, list: Vec<Message>) -> StoreResult<Vec<Messag
     list.into_iter().map(|m| message(conn, m)).collect()
 }
 
-/// The details of one conversation, as seen by `viewer` (the team's `is_member`).
+/// The details of one conversation, as seen by `viewer` (the team's `is_member`; None for a bot).
 pub fn conversation(
     conn: &Connection,
     conversation: Conversation,
-    viewer: i64,
+    viewer: Option<i64>,
 ) -> StoreResult<ConversationDetails> {
     let account_id = conversation.account_id;
     let contact = contacts::get(conn, account_id, conversation.contact_id)?;
@@ -113,7 +124,7 @@ pub fn conversation(
 pub fn conversations(
     conn: &Connection,
     list: Vec<Conversation>,
-    viewer: i64,
+    viewer: Option<i64>,
 ) -> StoreResult<Vec<ConversationDetails>> {
     list.into_iter()
         .map(|c| conversation(conn, c, viewer))

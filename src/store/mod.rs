@@ -3,6 +3,7 @@
 //! a `Transaction` derefs to one) and never know about HTTP.
 
 pub mod accounts;
+pub mod agent_bots;
 pub mod agents;
 pub mod bulk;
 pub mod changes;

@@ -5,7 +5,7 @@ use serde_json::{json, Map, Value};
 use super::{iso_millis, thumbnail, unix_seconds};
 use crate::models::Agent;
 use crate::store::contacts::Contact;
-use crate::store::details::{ConversationDetails, MessageDetails, Sender};
+use crate::store::details::{BotSender, ConversationDetails, MessageDetails, Sender};
 use crate::store::messages::{Attachment, Message};
 
 /// Where attachment files are served from (scheme, host and port the client used).
@@ -62,10 +62,22 @@ fn user_sender(user: &Agent) -> Value {
     })
 }
 
+/// An agent bot as a message sender (`AgentBot#push_event_data(inbox)`): a bot has no avatar
+/// here, and Chatwoot's blank avatar URL is `""`.
+fn bot_sender(bot: &BotSender) -> Value {
+    json!({
+        "id": bot.id,
+        "name": bot.name,
+        "avatar_url": "",
+        "type": "agent_bot",
+    })
+}
+
 fn sender(sender: &Sender) -> Value {
     match sender {
         Sender::Contact(contact) => contact_sender(contact),
         Sender::User(user) => user_sender(user),
+        Sender::AgentBot(bot) => bot_sender(bot),
     }
 }
 

@@ -192,7 +192,8 @@ impl TestApp {
         self.send(Method::DELETE, path, ADMIN_TOKEN, None).await
     }
 
-    fn db(&self) -> Db {
+    /// The server's database, opened beside it (for store-level checks and direct setup).
+    pub fn db(&self) -> Db {
         Db::open(&self.data_dir.join("wootlite.sqlite3"), PoolSizes::SMALL).expect("open db")
     }
 
