@@ -229,21 +229,34 @@ pub async fn destroy(
     super::delete_as_administrator(&state, &principal, path.id, agent_bots::delete).await
 }
 
+/// What a reset stores: a fresh value for the bot's token or secret.
+type Reset = fn(&rusqlite::Connection, i64, i64, &str, i64) -> crate::store::StoreResult<()>;
+
+/// Gives the bot a fresh random value (`reset`) and answers the bot. Administrators only.
+async fn reset_value(
+    state: &AppState,
+    principal: &Principal,
+    bot_id: i64,
+    reset: Reset,
+) -> ApiResult {
+    principal.require_administrator()?;
+    let account_id = principal.account_id;
+    let bot = state
+        .write_at(move |tx, now| {
+            reset(tx, account_id, bot_id, &tokens::generate(), now)?;
+            agent_bots::get(tx, account_id, bot_id)
+        })
+        .await?;
+    Ok(render(&bot, principal))
+}
+
 /// A new access token; the old one stops working at once.
 pub async fn reset_access_token(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<ItemPath>,
 ) -> ApiResult {
-    principal.require_administrator()?;
-    let (account_id, bot_id) = (principal.account_id, path.id);
-    let bot = state
-        .write_at(move |tx, now| {
-            agent_bots::reset_access_token(tx, account_id, bot_id, &tokens::generate(), now)?;
-            agent_bots::get(tx, account_id, bot_id)
-        })
-        .await?;
-    Ok(render(&bot, &principal))
+    reset_value(&state, &principal, path.id, agent_bots::reset_access_token).await
 }
 
 /// A new signing secret for what is sent to the bot's `outgoing_url`.
@@ -252,13 +265,5 @@ pub async fn reset_secret(
     principal: Principal,
     path: web::Path<ItemPath>,
 ) -> ApiResult {
-    principal.require_administrator()?;
-    let (account_id, bot_id) = (principal.account_id, path.id);
-    let bot = state
-        .write_at(move |tx, now| {
-            agent_bots::reset_secret(tx, account_id, bot_id, &tokens::generate(), now)?;
-            agent_bots::get(tx, account_id, bot_id)
-        })
-        .await?;
-    Ok(render(&bot, &principal))
+    reset_value(&state, &principal, path.id, agent_bots::reset_secret).await
 }

@@ -213,14 +213,11 @@ pub fn active_for_inbox(conn: &Connection, inbox_id: i64) -> StoreResult<Option<
 /// Where a bot's events go and the secret that signs them: (outgoing_url, secret). None when
 /// the bot is gone or has no outgoing URL. Read at send time, so a reset secret is used at once.
 pub fn delivery_target(conn: &Connection, bot_id: i64) -> StoreResult<Option<(String, String)>> {
-    let found: Option<(Option<String>, String)> = conn
-        .prepare_cached("SELECT outgoing_url, secret FROM agent_bots WHERE id = ?1")?
-        .query_row([bot_id], |row| Ok((row.get(0)?, row.get(1)?)))
-        .optional()?;
-    Ok(found.and_then(|(url, secret)| {
-        url.filter(|u| !u.trim().is_empty())
-            .map(|url| (url, secret))
-    }))
+    super::delivery_target(
+        conn,
+        "SELECT outgoing_url, secret FROM agent_bots WHERE id = ?1",
+        bot_id,
+    )
 }
 
 /// The inbox's active bot, in full.

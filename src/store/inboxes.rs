@@ -1,6 +1,6 @@
 //! Inboxes (API channels) and which inboxes a user may see.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, Row};
 use serde_json::Value;
 
 use super::{json_object, one_row, StoreError, StoreResult};
@@ -187,14 +187,11 @@ pub fn reset_secret(
 /// Where the inbox's events go and the secret that signs them: (webhook_url, secret). None when
 /// the inbox is gone or has no webhook URL. Read at send time, so a reset secret is used at once.
 pub fn delivery_target(conn: &Connection, inbox_id: i64) -> StoreResult<Option<(String, String)>> {
-    let found: Option<(Option<String>, String)> = conn
-        .prepare_cached("SELECT webhook_url, secret FROM inboxes WHERE id = ?1")?
-        .query_row([inbox_id], |row| Ok((row.get(0)?, row.get(1)?)))
-        .optional()?;
-    Ok(found.and_then(|(url, secret)| {
-        url.filter(|u| !u.trim().is_empty())
-            .map(|url| (url, secret))
-    }))
+    super::delivery_target(
+        conn,
+        "SELECT webhook_url, secret FROM inboxes WHERE id = ?1",
+        inbox_id,
+    )
 }
 
 pub fn update(

@@ -1,7 +1,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{error_of, spawn_app, TestApp, ADMIN_TOKEN};
+use crate::helpers::{error_of, invalid_attributes, spawn_app, TestApp, ADMIN_TOKEN};
 use wootlite::store::{agent_bots, changes, inboxes};
 
 const BOTS: &str = "/api/v1/accounts/1/agent_bots";
@@ -33,17 +33,6 @@ async fn bot_on_inbox_1(app: &TestApp, name: &str) -> (Value, String) {
     attach(app, 1, &bot).await;
     let token = bot["access_token"].as_str().expect("token").to_string();
     (bot, token)
-}
-
-/// The 422's attributes, checking that the body is Rails' `{"message", "attributes"}`.
-fn invalid_attributes(body: &Value) -> Vec<String> {
-    assert!(body["message"].is_string(), "no message in {body}");
-    body["attributes"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no attributes in {body}"))
-        .iter()
-        .map(|a| a.as_str().unwrap().to_string())
-        .collect()
 }
 
 /// An agent of account 1 who is a member of inbox 1: (id, token).

@@ -267,6 +267,17 @@ pub fn error_of(body: &Value) -> &str {
         .unwrap_or_else(|| panic!("no error key in {body}"))
 }
 
+/// The attributes of a 422, checking that the body is Rails' `{"message", "attributes"}`.
+pub fn invalid_attributes(body: &Value) -> Vec<String> {
+    assert!(body["message"].is_string(), "no message in {body}");
+    body["attributes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no attributes in {body}"))
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect()
+}
+
 impl TestApp {
     /// A contact in account 1 with a contact inbox in inbox 1 under `source_id`; returns its id.
     pub async fn create_contact(&self, name: &str, source_id: &str) -> i64 {
