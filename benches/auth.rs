@@ -42,7 +42,7 @@ fn token_lookup(c: &mut Criterion) {
     group.bench_function("token_to_principal", |b| {
         b.iter(|| {
             i = (i + 1) % issued.len();
-            db.read_now(|conn| tokens::access(conn, black_box(&issued[i]), 1))
+            db.read_now(|conn| tokens::access(conn, black_box(&issued[i]), Some(1), false))
                 .unwrap()
         })
     });

@@ -79,7 +79,7 @@ fn list_page(f: &Fixture, status: Status, page: i64) -> usize {
             Sort::LastActivityAtDesc,
             Some((page, 25)),
         )?;
-        let payload: Vec<Value> = details::conversations(conn, rows, ADMIN.user_id)?
+        let payload: Vec<Value> = details::conversations(conn, rows, ADMIN.user_id())?
             .iter()
             .map(|d| views::conversation(d, &f.links))
             .collect();
@@ -131,7 +131,7 @@ fn bench_get(c: &mut Criterion, f: &Fixture) {
             let display_id = id(&mut n);
             f.db.read_snapshot(|conn| {
                 let conversation = conversations::get(conn, 1, display_id)?;
-                let details = details::conversation(conn, conversation, ADMIN.user_id)?;
+                let details = details::conversation(conn, conversation, ADMIN.user_id())?;
                 Ok(serde_json::to_vec(&views::conversation(&details, &f.links))
                     .unwrap()
                     .len())
@@ -210,7 +210,7 @@ fn bench_render(c: &mut Criterion, f: &Fixture) {
     let (conversation, message) =
         f.db.read_snapshot(|conn| {
             let conversation =
-                details::conversation(conn, conversations::get(conn, 1, 1)?, ADMIN.user_id)?;
+                details::conversation(conn, conversations::get(conn, 1, 1)?, ADMIN.user_id())?;
             let (latest, _) = messages::latest(conn, conversation.conversation.id)?;
             let message = details::message(conn, latest.expect("a message"))?;
             Ok((conversation, message))

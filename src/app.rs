@@ -21,7 +21,7 @@ use crate::events::transport::{Transport, TransportError};
 use crate::events::{self, sender::SenderSettings};
 use crate::mail::{self, MailError, Mailer};
 use crate::metrics::{self, Metrics, MetricsError, RecordRequests};
-use crate::models::Actor;
+use crate::models::Performer;
 use crate::provision::{self, Bootstrap};
 use crate::search::{SearchError, SearchIndex};
 use crate::snooze::{self, SnoozeSignal};
@@ -82,12 +82,12 @@ impl AppState {
     }
 
     /// `write_at` for a change someone makes: its events name them as `performed_by`.
-    pub async fn write_by<T, F>(&self, actor: Actor, work: F) -> Result<T, ApiError>
+    pub async fn write_by<T, F>(&self, actor: impl Into<Performer>, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&rusqlite::Transaction, i64) -> Result<T, StoreError> + Send + 'static,
     {
-        let clock = self.clock.clone();
+        let (clock, actor) = (self.clock.clone(), actor.into());
         let links = self.event_links.clone();
         self.db
             .write(move |tx| {

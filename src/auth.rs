@@ -1,18 +1,59 @@
 //! `api_access_token` -> who is calling. Two extractors: `CurrentUser` for account-less routes
 //! (the profile) and `Principal` for everything under `/api/v1/accounts/{account_id}`, which also
 //! checks, in Chatwoot's order, that the account exists and that the user is a member of it.
+//!
+//! The token may be an agent bot's. A bot's token opens only the endpoints of
+//! `BOT_ACCESSIBLE_ENDPOINTS` (Chatwoot's list of the same name), and only in an account where
+//! the bot answers an inbox; everywhere else it is a 401 "Access to this endpoint is not
+//! authorized for bots". The list is checked here, by route, so a new handler is closed to bots
+//! until it is added.
 
 use std::future::Future;
 use std::pin::Pin;
 
+use actix_web::http::Method;
 use actix_web::{dev, web, FromRequest, HttpRequest};
 
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::models::Principal;
-use crate::store::tokens::{self, Access};
+use crate::store::tokens::{self, Access, Owner};
 
 pub const TOKEN_HEADER: &str = "api_access_token";
+
+/// The account routes an agent bot may call, as (method, route pattern below
+/// `/api/v1/accounts/{account_id}`): Chatwoot's conversations show, toggle_status,
+/// toggle_typing_status, toggle_priority, create, update and custom_attributes; messages create;
+/// assignments create; conversation labels index and create.
+const BOT_ACCESSIBLE_ENDPOINTS: &[(Method, &str)] = &[
+    (Method::POST, "/conversations"),
+    (Method::GET, "/conversations/{id}"),
+    (Method::PATCH, "/conversations/{id}"),
+    (Method::PUT, "/conversations/{id}"),
+    (Method::POST, "/conversations/{id}/toggle_status"),
+    (Method::POST, "/conversations/{id}/toggle_typing_status"),
+    (Method::POST, "/conversations/{id}/toggle_priority"),
+    (Method::POST, "/conversations/{id}/custom_attributes"),
+    (Method::POST, "/conversations/{id}/messages"),
+    (Method::POST, "/conversations/{id}/assignments"),
+    (Method::GET, "/conversations/{id}/labels"),
+    (Method::POST, "/conversations/{id}/labels"),
+];
+
+const ACCOUNT_SCOPE: &str = "/api/v1/accounts/{account_id}";
+
+/// Whether the request's route is one a bot may call.
+fn bot_accessible(req: &HttpRequest) -> bool {
+    let Some(pattern) = req.match_pattern() else {
+        return false;
+    };
+    let Some(route) = pattern.strip_prefix(ACCOUNT_SCOPE) else {
+        return false;
+    };
+    BOT_ACCESSIBLE_ENDPOINTS
+        .iter()
+        .any(|(method, path)| method == req.method() && *path == route)
+}
 
 /// The header's token. A missing header is treated like an unknown token: Chatwoot falls back to
 /// its session login and answers 401, and clients only read the status.
@@ -50,12 +91,15 @@ impl FromRequest for CurrentUser {
         Box::pin(async move {
             let (token, state) = found?;
             let lookup = token.clone();
-            let user_id = state
+            let owner = state
                 .db
-                .read(move |conn| tokens::user_of(conn, &lookup))
+                .read(move |conn| tokens::owner(conn, &lookup))
                 .await?;
-            let user_id = user_id.ok_or(ApiError::InvalidToken)?;
-            Ok(CurrentUser { user_id, token })
+            match owner {
+                Some(Owner::User(user_id)) => Ok(CurrentUser { user_id, token }),
+                Some(Owner::Bot(_)) => Err(ApiError::BotNotAllowed),
+                None => Err(ApiError::InvalidToken),
+            }
         })
     }
 }
@@ -71,6 +115,7 @@ impl FromRequest for Principal {
             .match_info()
             .get("account_id")
             .map(|raw| raw.parse::<i64>());
+        let bot_route = bot_accessible(req);
         let state = state(req);
         Box::pin(async move {
             let token = token?;
@@ -86,19 +131,11 @@ impl FromRequest for Principal {
             };
             let access = state
                 .db
-                .read(move |conn| match account_id {
-                    Some(id) => tokens::access(conn, &token, id),
-                    None => tokens::user_of(conn, &token).map(|user| {
-                        if user.is_some() {
-                            Access::UnknownAccount
-                        } else {
-                            Access::UnknownToken
-                        }
-                    }),
-                })
+                .read(move |conn| tokens::access(conn, &token, account_id, bot_route))
                 .await?;
             match access {
                 Access::UnknownToken => Err(ApiError::InvalidToken),
+                Access::BotNotAllowed => Err(ApiError::BotNotAllowed),
                 Access::UnknownAccount => Err(ApiError::NotFound),
                 Access::NotMember => Err(ApiError::NotAccountMember),
                 Access::Granted(principal) => Ok(principal),

@@ -12,6 +12,7 @@ pub const INVALID_TOKEN: &str = "Invalid Access Token";
 pub const NOT_ACCOUNT_MEMBER: &str = "You are not authorized to access this account";
 pub const NOT_ALLOWED: &str = "You are not authorized to do this action";
 pub const NOT_FOUND: &str = "Resource could not be found";
+pub const BOT_NOT_ALLOWED: &str = "Access to this endpoint is not authorized for bots";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -21,6 +22,9 @@ pub enum ApiError {
     NotAccountMember,
     #[error("action not allowed for this user")]
     NotAllowed,
+    /// An agent bot's token on an endpoint bots may not call.
+    #[error("endpoint not open to bots")]
+    BotNotAllowed,
     #[error("not found")]
     NotFound,
     /// Another 401 with Chatwoot's own message (e.g. "Invalid User IDs").
@@ -83,6 +87,7 @@ impl ResponseError for ApiError {
             Self::InvalidToken
             | Self::NotAccountMember
             | Self::NotAllowed
+            | Self::BotNotAllowed
             | Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -105,6 +110,7 @@ impl ResponseError for ApiError {
             Self::InvalidToken => json!({ "error": INVALID_TOKEN }),
             Self::NotAccountMember => json!({ "error": NOT_ACCOUNT_MEMBER }),
             Self::NotAllowed => json!({ "error": NOT_ALLOWED }),
+            Self::BotNotAllowed => json!({ "error": BOT_NOT_ALLOWED }),
             Self::NotFound => json!({ "error": NOT_FOUND }),
             Self::RequestTimeout(why) => {
                 json!({ "error": format!("Request body timed out: {why}") })

@@ -63,46 +63,103 @@ chatwoot_enum!(AttributeModel {
     Contact = 1, "contact_attribute";
 });
 
-/// Who is calling: the token's user, and their role in the account of the request's path.
-#[derive(Clone, Debug)]
-pub struct Principal {
-    pub user_id: i64,
-    pub account_id: i64,
-    pub role: Role,
-}
+chatwoot_enum!(BotType {
+    Webhook = 0, "webhook";
+});
 
-impl Principal {
-    /// The actor events name for what this principal does.
-    pub fn actor(&self) -> Actor {
-        Actor::User(self.user_id)
-    }
-
-    pub fn is_administrator(&self) -> bool {
-        self.role == Role::Administrator
-    }
-}
-
-/// Who made a change, as events report it (`performed_by`).
+/// Who a token belongs to: a user, or an account's agent bot (Chatwoot's `AgentBot`, whose token
+/// opens only the few endpoints a bot may call; see `auth`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Actor {
     User(i64),
-    AgentBot(i64),
+    Bot(i64),
+}
+
+/// Who made a change, as events name it in `performed_by`: a token's actor, or a contact
+/// (through the public Client API).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Performer {
+    User(i64),
+    Bot(i64),
     Contact(i64),
 }
 
-impl Actor {
+impl From<Actor> for Performer {
+    fn from(actor: Actor) -> Self {
+        match actor {
+            Actor::User(id) => Self::User(id),
+            Actor::Bot(id) => Self::Bot(id),
+        }
+    }
+}
+
+impl Performer {
     /// The `type` an event's `performed_by` shows, in Chatwoot's naming of senders.
     pub fn kind(self) -> &'static str {
         match self {
             Self::User(_) => "user",
-            Self::AgentBot(_) => "agent_bot",
+            Self::Bot(_) => "agent_bot",
             Self::Contact(_) => "contact",
         }
     }
 
     pub fn id(self) -> i64 {
         match self {
-            Self::User(id) | Self::AgentBot(id) | Self::Contact(id) => id,
+            Self::User(id) | Self::Bot(id) | Self::Contact(id) => id,
+        }
+    }
+}
+
+/// Who is calling: the token's user (or bot), and their role in the account of the request's
+/// path. A bot's role is `Agent`: it is never an administrator.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub actor: Actor,
+    pub account_id: i64,
+    pub role: Role,
+}
+
+impl Principal {
+    pub fn is_administrator(&self) -> bool {
+        self.role == Role::Administrator
+    }
+
+    /// Administrators and agent bots act in every inbox of the account; agents in the inboxes
+    /// they are members of (Chatwoot's policies let a bot see any conversation).
+    pub fn sees_all_inboxes(&self) -> bool {
+        self.is_administrator() || self.is_bot()
+    }
+
+    /// The calling user; None for a bot. Compare with `is_some_and`, never `==` against another
+    /// Option: a bot's None must not match an unassigned conversation's None.
+    pub const fn user_id(&self) -> Option<i64> {
+        match self.actor {
+            Actor::User(id) => Some(id),
+            Actor::Bot(_) => None,
+        }
+    }
+
+    pub const fn bot_id(&self) -> Option<i64> {
+        match self.actor {
+            Actor::Bot(id) => Some(id),
+            Actor::User(_) => None,
+        }
+    }
+
+    pub const fn is_bot(&self) -> bool {
+        matches!(self.actor, Actor::Bot(_))
+    }
+
+    /// Whether the caller is this user.
+    pub fn is_user(&self, user_id: i64) -> bool {
+        self.actor == Actor::User(user_id)
+    }
+
+    /// The `(sender_type, sender_id)` of what the caller writes: Chatwoot's polymorphic sender.
+    pub const fn sender(&self) -> (&'static str, i64) {
+        match self.actor {
+            Actor::User(id) => ("User", id),
+            Actor::Bot(id) => ("AgentBot", id),
         }
     }
 }

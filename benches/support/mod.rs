@@ -11,13 +11,13 @@ use serde_json::{json, Value};
 use wootlite::clock::Clock;
 use wootlite::corpus::{self, COMMON_WORD, RARE_WORD};
 use wootlite::db::{Db, PoolSizes};
-use wootlite::models::{Principal, Role};
+use wootlite::models::{Actor, Principal, Role};
 use wootlite::search;
 use wootlite::store::conversation_list::{self, AssigneeTab, Filter, Sort};
 
 pub const SEED: u64 = 1;
 pub const ADMIN: Principal = Principal {
-    user_id: 1,
+    actor: Actor::User(1),
     account_id: 1,
     role: Role::Administrator,
 };

@@ -189,7 +189,7 @@ pub async fn create(
     };
     let (account_id, now) = (principal.account_id, state.now());
     let (contact_id, inbox, source_id) = state
-        .write_by(principal.actor(), move |tx, _| {
+        .write_by(principal.actor, move |tx, _| {
             let contact_id = contacts::create(tx, account_id, change, now)?;
             let Some(inbox_id) = inbox_id else {
                 return Ok((contact_id, None, None));
@@ -226,7 +226,7 @@ pub async fn update(
     let change = input.change()?;
     let (account_id, contact_id, now) = (principal.account_id, path.id, state.now());
     state
-        .write_by(principal.actor(), move |tx, _| {
+        .write_by(principal.actor, move |tx, _| {
             contacts::update(tx, account_id, contact_id, change, now)
         })
         .await?;

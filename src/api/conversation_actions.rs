@@ -37,7 +37,7 @@ where
         + 'static,
 {
     state
-        .write_by(principal.actor(), move |tx, now| {
+        .write_by(principal.actor, move |tx, now| {
             let conversation = conversations::visible(tx, &principal, display_id)?;
             let out = change(tx, &principal, &conversation, now)?;
             Ok((conversations::get_by_id(tx, conversation.id)?, out))
@@ -150,12 +150,14 @@ pub async fn toggle_typing_status(
         _ => None,
     };
     let is_private = input.is_private.unwrap_or(false);
-    let actor = principal.actor();
+    let actor = principal.actor;
     state
         .write_by(actor, move |tx, _| {
             let conversation = conversations::visible(tx, &principal, display_id)?;
             match on {
-                Some(on) => events::record::typing(tx, conversation.id, actor, on, is_private),
+                Some(on) => {
+                    events::record::typing(tx, conversation.id, actor.into(), on, is_private)
+                }
                 None => Ok(()),
             }
         })
@@ -166,7 +168,7 @@ pub async fn toggle_typing_status(
 async fn render_reloaded(
     state: &AppState,
     conversation: Conversation,
-    viewer: i64,
+    viewer: Option<i64>,
     links: Links,
 ) -> ApiResult {
     let rendered = state
@@ -184,13 +186,16 @@ pub async fn update_last_seen(
     path: web::Path<ItemPath>,
     links: Links,
 ) -> ApiResult {
-    let viewer = principal.user_id;
+    let viewer = principal.user_id();
     let (conversation, ()) = write_and_reload(
         &state,
         principal,
         path.id,
         |tx, principal, conversation, now| {
-            let assignee_seen = if conversation.assignee_id == Some(principal.user_id) {
+            let assignee_seen = if principal
+                .user_id()
+                .is_some_and(|me| conversation.assignee_id == Some(me))
+            {
                 Some(now)
             } else {
                 conversation.assignee_last_seen_at
@@ -209,7 +214,7 @@ pub async fn unread(
     path: web::Path<ItemPath>,
     links: Links,
 ) -> ApiResult {
-    let viewer = principal.user_id;
+    let viewer = principal.user_id();
     let (conversation, ()) =
         write_and_reload(&state, principal, path.id, |tx, _, conversation, _| {
             let seen = messages::last_incoming_at(tx, conversation.id)?.map(|at| at - 1_000_000);
@@ -398,7 +403,7 @@ pub async fn assign(
             }
             if let Some(team) = input.team_id {
                 let team = match team {
-                    Some(id) => teams::get(tx, account, id.0, principal.user_id).ok(),
+                    Some(id) => teams::get(tx, account, id.0, principal.user_id()).ok(),
                     None => None,
                 };
                 changes::change_team(

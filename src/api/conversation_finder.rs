@@ -102,7 +102,7 @@ fn run(
 ) -> StoreResult<Found> {
     // An unknown team is a 404, as Chatwoot's `teams.find`.
     if let Some(id) = query.filter.team_id {
-        teams::get(conn, principal.account_id, id, principal.user_id)?;
+        teams::get(conn, principal.account_id, id, principal.user_id())?;
     }
     let (counts, rows) = conversation_list::counts_and_page(
         conn,
@@ -126,7 +126,7 @@ fn run(
                 Shown::Matching(hits) => hits.newest_message(c.id),
                 Shown::Searchable => search_feed::latest_searchable(conn, c.id)?,
             };
-            render_showing(conn, c, principal.user_id, &page.links, message)
+            render_showing(conn, c, principal.user_id(), &page.links, message)
         })
         .collect::<StoreResult<_>>()?;
     Ok(Found { counts, payload })
@@ -136,7 +136,7 @@ fn run(
 pub fn render_showing(
     conn: &Connection,
     conversation: Conversation,
-    viewer: i64,
+    viewer: Option<i64>,
     links: &Links,
     message_id: Option<i64>,
 ) -> StoreResult<Value> {

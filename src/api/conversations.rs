@@ -27,7 +27,7 @@ const CONTACT_CONVERSATIONS: i64 = 20;
 pub fn render(
     conn: &rusqlite::Connection,
     conversation: Conversation,
-    viewer: i64,
+    viewer: Option<i64>,
     links: &Links,
 ) -> StoreResult<Value> {
     render_showing(conn, conversation, viewer, links, None)
@@ -187,9 +187,9 @@ pub async fn create(
     let status = parse_status(input.status.take())?;
     let message = input.message.take().map(MessageInput::parse).transpose()?;
     let rendered = state
-        .write_by(principal.actor(), move |tx, now| {
+        .write_by(principal.actor, move |tx, now| {
             let conversation = open_conversation(tx, &principal, input, status, message, now)?;
-            render(tx, conversation, principal.user_id, &links)
+            render(tx, conversation, principal.user_id(), &links)
         })
         .await?;
     if status == Some(Status::Snoozed) {
@@ -218,7 +218,7 @@ fn open_conversation(
     }
     let team_id = match input.team_id.flatten() {
         Some(team) => Some(
-            teams::get(tx, account_id, team.0, principal.user_id)
+            teams::get(tx, account_id, team.0, principal.user_id())
                 .map_err(|_| {
                     StoreError::Rejected(format!("Team {} is not a team of this account", team.0))
                 })?
@@ -237,17 +237,13 @@ fn open_conversation(
             assignee_id = None;
         }
     }
-    // A blocked contact's conversations start resolved.
-    let status = if contacts::get(tx, account_id, contact_id)?.blocked {
-        Status::Resolved
-    } else {
-        requested_status.unwrap_or(Status::Open)
-    };
+    // A blocked contact's conversations start resolved, and those of an inbox with an agent bot
+    // pending: `conversations::create` decides, as Chatwoot's model callback does.
     let new = NewConversation {
         inbox_id,
         contact_id,
         contact_inbox_id,
-        status,
+        status: requested_status.unwrap_or(Status::Open),
         assignee_id: None,
         team_id,
         snoozed_until: input.snoozed_until.map(|t| t.0),
@@ -259,7 +255,7 @@ fn open_conversation(
         changes::change_assignee(tx, principal, &conversation, Some(assignee), now)?;
     }
     if let Some(parsed) = message {
-        let parsed = parsed.sent_by(principal.user_id, contact_id);
+        let parsed = parsed.sent_by(principal.sender(), contact_id);
         let current = conversations::get_by_id(tx, conversation.id)?;
         changes::post_message(tx, &current, &parsed.message, now)?;
     }
@@ -277,7 +273,7 @@ pub async fn show(
         .db
         .read(move |conn| {
             let conversation = conversations::visible(conn, &principal, display_id)?;
-            render(conn, conversation, principal.user_id, &links)
+            render(conn, conversation, principal.user_id(), &links)
         })
         .await?;
     Ok(HttpResponse::Ok().json(rendered))
@@ -313,13 +309,13 @@ pub async fn update(
     let priority = body.0.priority.map(parse_priority).transpose()?;
     let display_id = path.id;
     let rendered = state
-        .write_by(principal.actor(), move |tx, now| {
+        .write_by(principal.actor, move |tx, now| {
             let conversation = conversations::visible(tx, &principal, display_id)?;
             if let Some(priority) = priority {
                 changes::change_priority(tx, &principal, &conversation, priority, now)?;
             }
             let conversation = conversations::get_by_id(tx, conversation.id)?;
-            render(tx, conversation, principal.user_id, &links)
+            render(tx, conversation, principal.user_id(), &links)
         })
         .await?;
     Ok(HttpResponse::Ok().json(rendered))
@@ -373,7 +369,7 @@ pub async fn of_contact(
                 CONTACT_CONVERSATIONS,
             )?;
             rows.into_iter()
-                .map(|c| render(conn, c, principal.user_id, &links))
+                .map(|c| render(conn, c, principal.user_id(), &links))
                 .collect::<StoreResult<Vec<_>>>()
         })
         .await?;

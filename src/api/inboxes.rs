@@ -1,16 +1,18 @@
 //! `/api/v1/accounts/{a}/inboxes`: API-channel inboxes. Agents see the inboxes they are members
-//! of; administrators see and change all of them (Chatwoot's InboxPolicy).
+//! of; administrators see and change all of them (Chatwoot's InboxPolicy), choose the agent bot
+//! that answers an inbox and reset the secret that signs its webhook.
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::input::{nullable, FlexBool, JsonBody};
-use super::validate::{self, MAX_NAME_CHARS, MAX_TEXT_CHARS};
+use super::input::{nullable, FlexBool, FlexId, JsonBody};
+use super::validate::{self, MAX_TEXT_CHARS};
 use super::{ApiResult, ItemPath};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::models::Principal;
+use crate::store::agent_bots;
 use crate::store::inboxes::{self, InboxChange};
 use crate::views;
 
@@ -80,7 +82,7 @@ impl InboxInput {
             name: self.name.map(valid_name).transpose()?,
             webhook_url: channel
                 .webhook_url
-                .map(|v| validate::optional("webhook_url", "Webhook url", v, MAX_NAME_CHARS * 8))
+                .map(|v| validate::optional_http_url("webhook_url", "Webhook url", v))
                 .transpose()?,
             hmac_mandatory: channel.hmac_mandatory.map(|b| b.0),
             greeting_enabled: self.greeting_enabled.map(|b| b.0),
@@ -149,7 +151,7 @@ pub async fn create(
         .ok_or_else(|| validate::invalid("name", "Name can't be blank".into()))?;
     let (account_id, now) = (principal.account_id, state.now());
     let inbox = state
-        .write_by(principal.actor(), move |tx, _| {
+        .write_by(principal.actor, move |tx, _| {
             let inbox_id = inboxes::create(tx, account_id, &name, now)?;
             inboxes::update(tx, account_id, inbox_id, &change, now)?;
             inboxes::get(tx, account_id, inbox_id)
@@ -168,7 +170,7 @@ pub async fn update(
     let change = body.0.into_change()?;
     let (account_id, inbox_id, now) = (principal.account_id, path.id, state.now());
     let inbox = state
-        .write_by(principal.actor(), move |tx, _| {
+        .write_by(principal.actor, move |tx, _| {
             inboxes::update(tx, account_id, inbox_id, &change, now)?;
             inboxes::get(tx, account_id, inbox_id)
         })
@@ -182,4 +184,73 @@ pub async fn destroy(
     path: web::Path<ItemPath>,
 ) -> ApiResult {
     super::delete_as_administrator(&state, &principal, path.id, inboxes::delete).await
+}
+
+/// `GET /inboxes/{id}/agent_bot`: the inbox's active bot, for whoever may see the inbox.
+pub async fn agent_bot(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<ItemPath>,
+) -> ApiResult {
+    let (inbox_id, admin) = (path.id, principal.is_administrator());
+    let (bot, allowed) = state
+        .db
+        .read(move |conn| {
+            let account_id = principal.account_id;
+            inboxes::get(conn, account_id, inbox_id)?;
+            let allowed = inboxes::can_access(conn, &principal, inbox_id)?;
+            Ok((agent_bots::of_inbox(conn, account_id, inbox_id)?, allowed))
+        })
+        .await?;
+    if !allowed {
+        return Err(ApiError::NotAllowed);
+    }
+    Ok(HttpResponse::Ok().json(views::agent_bots::of_inbox(bot.as_ref(), admin)))
+}
+
+#[derive(Deserialize)]
+pub struct SetAgentBotInput {
+    #[serde(default, deserialize_with = "nullable")]
+    agent_bot: Option<Option<FlexId>>,
+}
+
+/// `POST /inboxes/{id}/set_agent_bot` with `{"agent_bot": id}` makes that bot the inbox's active
+/// one (replacing any other); a null or absent `agent_bot` removes it. Administrators only.
+pub async fn set_agent_bot(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<ItemPath>,
+    body: JsonBody<SetAgentBotInput>,
+) -> ApiResult {
+    principal.require_administrator()?;
+    let bot_id = body.0.agent_bot.flatten().map(|id| id.0);
+    let (account_id, inbox_id) = (principal.account_id, path.id);
+    state
+        .write_at(move |tx, now| {
+            inboxes::get(tx, account_id, inbox_id)?;
+            if let Some(bot_id) = bot_id {
+                agent_bots::get(tx, account_id, bot_id)?;
+            }
+            agent_bots::set_for_inbox(tx, account_id, inbox_id, bot_id, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+/// `POST /inboxes/{id}/reset_secret`: a new signing secret for the inbox's webhook; answers the
+/// inbox. Administrators only.
+pub async fn reset_secret(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<ItemPath>,
+) -> ApiResult {
+    principal.require_administrator()?;
+    let (account_id, inbox_id) = (principal.account_id, path.id);
+    let inbox = state
+        .write_at(move |tx, now| {
+            inboxes::reset_secret(tx, account_id, inbox_id, now)?;
+            inboxes::get(tx, account_id, inbox_id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(views::inbox(&inbox, true)))
 }

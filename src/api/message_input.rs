@@ -50,10 +50,11 @@ pub struct ParsedMessage {
 }
 
 impl ParsedMessage {
-    /// Names the sender: `user_id` sends outgoing messages, the conversation's contact the rest.
-    pub fn sent_by(mut self, user_id: i64, contact_id: i64) -> Self {
+    /// Names the sender: the caller (`("User", id)` or `("AgentBot", id)`, see
+    /// `Principal::sender`) sends outgoing messages, the conversation's contact the rest.
+    pub fn sent_by(mut self, caller: (&'static str, i64), contact_id: i64) -> Self {
         self.message.sender = Some(if self.message.message_type == MessageType::Outgoing {
-            ("User", user_id)
+            caller
         } else {
             ("Contact", contact_id)
         });
@@ -139,7 +140,7 @@ mod tests {
         serde_json::from_value::<MessageInput>(body)
             .unwrap()
             .parse()
-            .map(|m| m.sent_by(7, 9))
+            .map(|m| m.sent_by(("User", 7), 9))
     }
 
     #[test]
@@ -148,6 +149,16 @@ mod tests {
         assert_eq!(parsed.message.message_type, MessageType::Outgoing);
         assert_eq!(parsed.message.sender, Some(("User", 7)));
         assert_eq!(parsed.message.content_type, "text");
+    }
+
+    #[test]
+    fn a_bot_sends_outgoing_messages_as_itself() {
+        let parsed = serde_json::from_value::<MessageInput>(json!({ "content": "hi" }))
+            .unwrap()
+            .parse()
+            .unwrap()
+            .sent_by(("AgentBot", 3), 9);
+        assert_eq!(parsed.message.sender, Some(("AgentBot", 3)));
     }
 
     #[test]

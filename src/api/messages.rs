@@ -74,7 +74,7 @@ pub async fn index(
         .db
         .read(move |conn| {
             let conversation = conversations::visible(conn, &principal, display_id)?;
-            let card = details::conversation(conn, conversation.clone(), principal.user_id)?;
+            let card = details::conversation(conn, conversation.clone(), principal.user_id())?;
             let page = messages::page(conn, conversation.id, window, internal)?;
             let payload: Vec<Value> = details::messages(conn, page)?
                 .iter()
@@ -292,10 +292,10 @@ async fn create_message(
     }
     let parsed = input.parse()?;
     let created = state
-        .write_by(principal.actor(), move |tx, now| {
+        .write_by(principal.actor, move |tx, now| {
             let conversation = conversations::visible(tx, &principal, display_id)?;
             let ParsedMessage { message, echo_id } =
-                parsed.sent_by(principal.user_id, conversation.contact_id);
+                parsed.sent_by(principal.sender(), conversation.contact_id);
             let message_id = changes::post_message(tx, &conversation, &message, now)?;
             if let Some(echo_id) = &echo_id {
                 messages::set_echo_id(tx, message_id, echo_id)?;
@@ -342,7 +342,7 @@ pub async fn update(
     };
     let (display_id, message_id) = (path.id, path.message_id);
     let updated = state
-        .write_by(principal.actor(), move |tx, now| {
+        .write_by(principal.actor, move |tx, now| {
             let conversation = conversations::visible(tx, &principal, display_id)?;
             let message = messages::get(tx, conversation.id, message_id)?;
             let downgrade =
@@ -365,7 +365,7 @@ pub async fn destroy(
 ) -> ApiResult {
     let (display_id, message_id) = (path.id, path.message_id);
     let (deleted, files) = state
-        .write_by(principal.actor(), move |tx, now| {
+        .write_by(principal.actor, move |tx, now| {
             let conversation = conversations::visible(tx, &principal, display_id)?;
             messages::get(tx, conversation.id, message_id)?;
             let files = messages::soft_delete(tx, message_id, now)?;

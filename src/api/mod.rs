@@ -1,6 +1,7 @@
 //! The one route table. Handlers live in one file per resource and stay short: authorise,
 //! parse, call the store, render the view.
 
+mod agent_bots;
 mod agents;
 pub mod body_timeout;
 mod contacts;
@@ -116,6 +117,28 @@ pub fn routes(cfg: &mut web::ServiceConfig, with_metrics: bool) {
                         .patch(inboxes::update)
                         .put(inboxes::update)
                         .delete(inboxes::destroy),
+                )
+                .service(web::resource("/inboxes/{id}/agent_bot").get(inboxes::agent_bot))
+                .service(web::resource("/inboxes/{id}/set_agent_bot").post(inboxes::set_agent_bot))
+                .service(web::resource("/inboxes/{id}/reset_secret").post(inboxes::reset_secret))
+                .service(
+                    web::resource("/agent_bots")
+                        .get(agent_bots::index)
+                        .post(agent_bots::create),
+                )
+                .service(
+                    web::resource("/agent_bots/{id}")
+                        .get(agent_bots::show)
+                        .patch(agent_bots::update)
+                        .put(agent_bots::update)
+                        .delete(agent_bots::destroy),
+                )
+                .service(
+                    web::resource("/agent_bots/{id}/reset_access_token")
+                        .post(agent_bots::reset_access_token),
+                )
+                .service(
+                    web::resource("/agent_bots/{id}/reset_secret").post(agent_bots::reset_secret),
                 )
                 .service(
                     web::resource("/inbox_members")

@@ -17,7 +17,7 @@ fn team_group(
     principal: &Principal,
     team_id: i64,
 ) -> impl FnOnce(&rusqlite::Connection) -> Result<Group, StoreError> {
-    let (account_id, viewer) = (principal.account_id, principal.user_id);
+    let (account_id, viewer) = (principal.account_id, principal.user_id());
     move |conn| teams::get(conn, account_id, team_id, viewer).map(|_| Group::Team(team_id))
 }
 

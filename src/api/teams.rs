@@ -70,7 +70,7 @@ impl TeamPatch {
 pub async fn index(state: web::Data<AppState>, principal: Principal) -> ApiResult {
     let list = state
         .db
-        .read(move |conn| teams::list(conn, principal.account_id, principal.user_id))
+        .read(move |conn| teams::list(conn, principal.account_id, principal.user_id()))
         .await?;
     Ok(HttpResponse::Ok().json(list.iter().map(views::team).collect::<Vec<_>>()))
 }
@@ -83,7 +83,7 @@ pub async fn show(
     let team_id = path.id;
     let team = state
         .db
-        .read(move |conn| teams::get(conn, principal.account_id, team_id, principal.user_id))
+        .read(move |conn| teams::get(conn, principal.account_id, team_id, principal.user_id()))
         .await?;
     Ok(HttpResponse::Ok().json(views::team(&team)))
 }
@@ -100,7 +100,7 @@ pub async fn create(
         .db
         .write(move |tx| {
             let team_id = teams::create(tx, principal.account_id, &fields, now)?;
-            teams::get(tx, principal.account_id, team_id, principal.user_id)
+            teams::get(tx, principal.account_id, team_id, principal.user_id())
         })
         .await?;
     Ok(HttpResponse::Ok().json(views::team(&team)))
@@ -117,7 +117,7 @@ pub async fn update(
     let team = state
         .db
         .write(move |tx| {
-            let (account_id, viewer) = (principal.account_id, principal.user_id);
+            let (account_id, viewer) = (principal.account_id, principal.user_id());
             let current = teams::get(tx, account_id, team_id, viewer)?;
             let fields = patch.over(&current);
             teams::update(tx, account_id, team_id, &fields, now)?;

@@ -6,11 +6,58 @@ use crate::error::ApiError;
 pub const MAX_NAME_CHARS: usize = 255;
 /// Longest free text (descriptions, messages) accepted in account-level objects.
 pub const MAX_TEXT_CHARS: usize = 16 * 1024;
+/// Longest URL accepted (webhooks, bots, inboxes): far above any real endpoint, well below the
+/// body limit.
+pub const MAX_URL_CHARS: usize = 2048;
 
 pub fn invalid(attribute: &str, message: String) -> ApiError {
     ApiError::Invalid {
         message,
         attributes: vec![attribute.to_string()],
+    }
+}
+
+/// Failed validations, gathered so that one 422 names them all, as Rails does.
+#[derive(Default)]
+pub struct Failures {
+    messages: Vec<String>,
+    attributes: Vec<String>,
+}
+
+impl Failures {
+    pub fn add(&mut self, attribute: &str, message: String) {
+        self.messages.push(message);
+        self.attributes.push(attribute.to_string());
+    }
+
+    /// The value of a passed check, or None with the check's 422 kept among the failures.
+    pub fn take<T>(&mut self, checked: Result<T, ApiError>) -> Option<T> {
+        match checked {
+            Ok(value) => Some(value),
+            Err(ApiError::Invalid {
+                message,
+                attributes,
+            }) => {
+                self.messages.push(message);
+                self.attributes.extend(attributes);
+                None
+            }
+            Err(other) => {
+                self.messages.push(other.to_string());
+                None
+            }
+        }
+    }
+
+    pub fn into_result<T>(self, value: T) -> Result<T, ApiError> {
+        if self.messages.is_empty() {
+            Ok(value)
+        } else {
+            Err(ApiError::Invalid {
+                message: self.messages.join(", "),
+                attributes: self.attributes,
+            })
+        }
     }
 }
 
@@ -57,6 +104,44 @@ pub fn optional(
         Some(v) => max_chars(attribute, label, v, max).map(Some),
         None => Ok(None),
     }
+}
+
+/// An absolute http(s) URL with a host, as Chatwoot's URI check; `None` when it is not one.
+/// Kept as sent (trimmed): uniqueness compares what the administrator typed, as Chatwoot.
+pub fn http_url(text: &str) -> Option<String> {
+    let text = text.trim();
+    let lower = text.to_ascii_lowercase();
+    // The URL parser is lenient where Chatwoot's check is not: it drops tabs and newlines, reads
+    // `http:host` and `https:///host` as if the host were written right, and `\` as `/`.
+    let plain = !text.chars().any(|c| c.is_whitespace() || c.is_control());
+    let authority = lower
+        .strip_prefix("http://")
+        .or_else(|| lower.strip_prefix("https://"));
+    let prefixed = authority.is_some_and(|rest| !rest.starts_with(['/', '\\', '?', '#']));
+    let parsed = url::Url::parse(text).ok()?;
+    let has_host = parsed.host_str().is_some_and(|h| !h.is_empty());
+    (plain && prefixed && has_host && matches!(parsed.scheme(), "http" | "https"))
+        .then(|| text.to_string())
+}
+
+/// An optional http(s) URL (`webhook_url`, `outgoing_url`): blank or null is none; anything else
+/// must be an http(s) URL of at most `MAX_URL_CHARS`, else a 422 on `attribute` ("<label> is
+/// invalid").
+pub fn optional_http_url(
+    attribute: &str,
+    label: &str,
+    value: Option<String>,
+) -> Result<Option<String>, ApiError> {
+    let Some(text) = value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(None);
+    };
+    let text = max_chars(attribute, label, text, MAX_URL_CHARS)?;
+    http_url(&text)
+        .map(Some)
+        .ok_or_else(|| invalid(attribute, format!("{label} is invalid")))
 }
 
 /// A plausible email address: one `@`, something before it, a dotted domain after it, no spaces.

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::input::{nullable, FlexId, JsonBody};
-use super::validate::MAX_NAME_CHARS;
+use super::validate::{self, Failures, MAX_NAME_CHARS, MAX_URL_CHARS};
 use super::{ApiResult, ItemPath};
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -16,9 +16,6 @@ use crate::models::Principal;
 use crate::store::tokens;
 use crate::store::webhooks::{self, Webhook, WebhookFields};
 use crate::views;
-
-/// Longest URL accepted: far above any real endpoint, well below the body limit.
-pub const MAX_URL_CHARS: usize = 2048;
 
 /// The body, with its keys under `webhook` or at the top level: Rails wraps top-level keys
 /// into `webhook` only when the body has no `webhook` key, so a nested object wins.
@@ -74,47 +71,9 @@ struct WebhookPatch {
     inbox_id: Option<Option<i64>>,
 }
 
-/// Failed validations, gathered so that one 422 names them all, as Rails does.
-#[derive(Default)]
-struct Failures {
-    messages: Vec<String>,
-    attributes: Vec<String>,
-}
-
-impl Failures {
-    fn add(&mut self, attribute: &str, message: String) {
-        self.messages.push(message);
-        self.attributes.push(attribute.to_string());
-    }
-
-    fn into_result<T>(self, value: T) -> Result<T, ApiError> {
-        if self.messages.is_empty() {
-            Ok(value)
-        } else {
-            Err(ApiError::Invalid {
-                message: self.messages.join(", "),
-                attributes: self.attributes,
-            })
-        }
-    }
-}
-
-/// An absolute http(s) URL with a host, as Chatwoot's URI check; `None` when it is not one.
-/// Kept as sent (trimmed): uniqueness compares what the administrator typed, as Chatwoot.
+/// The URL check on a JSON value: only a string can be one.
 fn http_url(value: &Value) -> Option<String> {
-    let text = value.as_str()?.trim();
-    let lower = text.to_ascii_lowercase();
-    // The URL parser is lenient where Chatwoot's check is not: it drops tabs and newlines, reads
-    // `http:host` and `https:///host` as if the host were written right, and `\` as `/`.
-    let plain = !text.chars().any(|c| c.is_whitespace() || c.is_control());
-    let authority = lower
-        .strip_prefix("http://")
-        .or_else(|| lower.strip_prefix("https://"));
-    let prefixed = authority.is_some_and(|rest| !rest.starts_with(['/', '\\', '?', '#']));
-    let parsed = url::Url::parse(text).ok()?;
-    let has_host = parsed.host_str().is_some_and(|h| !h.is_empty());
-    (plain && prefixed && has_host && matches!(parsed.scheme(), "http" | "https"))
-        .then(|| text.to_string())
+    value.as_str().and_then(validate::http_url)
 }
 
 /// Distinct names, each one of the events a webhook may subscribe to, at least one.

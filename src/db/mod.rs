@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_conversation_summary.sql"),
     include_str!("../migrations/0008_invitations.sql"),
     include_str!("../migrations/0009_webhooks.sql"),
+    include_str!("../migrations/0010_agent_bots.sql"),
     include_str!("../migrations/0011_event_outbox.sql"),
 ];
 
@@ -644,6 +645,43 @@ mod tests {
             .read_now(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?))
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
+    }
+
+    /// Version 10 gives every existing inbox a signing secret of its own.
+    #[test]
+    fn inboxes_made_before_version_10_get_distinct_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("db.sqlite3");
+        {
+            let conn = Connection::open(&file).unwrap();
+            configure(&conn).unwrap();
+            for sql in &MIGRATIONS[..9] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 9).unwrap();
+            conn.execute_batch(
+                "INSERT INTO accounts (id, name, created_at, updated_at) VALUES (1, 'a', 0, 0);
+                 INSERT INTO inboxes (account_id, name, hmac_token, identifier, created_at, updated_at)
+                 VALUES (1, 'one', 'h1', 'i1', 0, 0), (1, 'two', 'h2', 'i2', 0, 0);",
+            )
+            .unwrap();
+        }
+        let db = Db::open(&file, PoolSizes::SMALL).unwrap();
+        let secrets: Vec<String> = db
+            .read_now(|c| {
+                let mut stmt = c.prepare("SELECT secret FROM inboxes ORDER BY id")?;
+                let rows = stmt.query_map([], |row| row.get(0))?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .unwrap();
+        assert_eq!(secrets.len(), 2);
+        for secret in &secrets {
+            assert_eq!(secret.len(), 48, "{secret}");
+            assert!(secret
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        }
+        assert_ne!(secrets[0], secrets[1]);
     }
 
     #[test]

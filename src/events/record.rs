@@ -15,7 +15,7 @@ use rusqlite::Connection;
 use serde_json::{json, Map, Value};
 
 use super::payloads::{self, TypingUser};
-use crate::models::{Actor, MessageStatus, Priority, Status};
+use crate::models::{MessageStatus, Performer, Priority, Status};
 use crate::store::event_capture::{self, Change};
 use crate::store::event_outbox::{self, NewEvent, Subscriber, TargetKind};
 use crate::store::{agent_bots, conversations, StoreResult};
@@ -41,7 +41,12 @@ struct Planned {
 }
 
 /// Records the events of every change noted so far in this transaction.
-pub fn record(conn: &Connection, actor: Option<Actor>, links: &Links, now: i64) -> StoreResult<()> {
+pub fn record(
+    conn: &Connection,
+    actor: Option<Performer>,
+    links: &Links,
+    now: i64,
+) -> StoreResult<()> {
     let changes = event_capture::take(conn)?;
     if changes.is_empty() {
         return Ok(());
@@ -57,7 +62,7 @@ pub fn record(conn: &Connection, actor: Option<Actor>, links: &Links, now: i64) 
 pub fn typing(
     conn: &Connection,
     conversation_id: i64,
-    user: Actor,
+    user: Performer,
     on: bool,
     is_private: bool,
 ) -> StoreResult<()> {
@@ -518,7 +523,7 @@ fn write_event(
     conn: &Connection,
     routes: &mut Routes,
     planned: &Planned,
-    actor: Option<Actor>,
+    actor: Option<Performer>,
     links: &Links,
     now: i64,
 ) -> StoreResult<()> {

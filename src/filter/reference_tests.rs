@@ -107,7 +107,7 @@ struct Row {
 
 fn seed_rows(db: &Db, rng: &mut StdRng) -> Vec<Row> {
     let admin = Principal {
-        user_id: 1,
+        actor: crate::models::Actor::User(1),
         account_id: 1,
         role: Role::Administrator,
     };
@@ -547,7 +547,7 @@ fn random_filters_select_what_the_reference_rules_select() {
         definition("trial", AttributeDisplayType::Checkbox),
     ];
     let admin = Principal {
-        user_id: 1,
+        actor: crate::models::Actor::User(1),
         account_id: 1,
         role: Role::Administrator,
     };

@@ -13,7 +13,7 @@ fn sender_name(message: &MessageDetails) -> String {
             .display_name
             .clone()
             .unwrap_or_else(|| agent.name.clone()),
-        // A bot's available name is its name.
+        // `AgentBot#available_name` is its name.
         Some(Sender::AgentBot(bot)) => bot.name.clone(),
         None => "Bot".to_string(),
     }

@@ -6,13 +6,22 @@ use rusqlite::{params, Connection};
 
 use super::conversations::{self, Conversation};
 use super::messages::{self, NewMessage};
-use super::{agents, teams, StoreResult};
-use crate::models::{MessageType, Principal, Priority, Status};
+use super::{agent_bots, agents, teams, StoreResult};
+use crate::models::{Actor, MessageType, Principal, Priority, Status};
 
-/// The acting user's name, as activity messages show it.
+/// The acting user's (or bot's) name, as activity messages show it: Chatwoot's
+/// `Current.user.name`, which is the bot for a request made with a bot's token.
 fn actor_name(conn: &Connection, principal: &Principal) -> StoreResult<String> {
-    Ok(agents::get(conn, principal.account_id, principal.user_id)?.name)
+    match principal.actor {
+        Actor::User(user_id) => Ok(agents::get(conn, principal.account_id, user_id)?.name),
+        Actor::Bot(bot_id) => agent_bots::name(conn, bot_id),
+    }
 }
+
+/// Chatwoot's activity text when a failed delivery to an agent bot hands a pending conversation
+/// to people (`conversations.activity.agent_bot.error_moved_to_open`).
+pub const BOT_ERROR_MOVED_TO_OPEN: &str =
+    "Conversation was marked open by system due to an error with the agent bot.";
 
 /// Writes an activity message (message_type 2, no sender).
 pub fn activity(
@@ -63,7 +72,9 @@ pub fn toggled(current: Status, requested: Option<Status>) -> Status {
 }
 
 /// Sets the status (and snooze time), with the activity message; an agent who opens a
-/// conversation becomes its assignee, replacing any other.
+/// conversation becomes its assignee, replacing any other. A bot never assigns itself (Chatwoot
+/// assigns only when `Current.user` is a User); its opening a pending conversation is the
+/// handoff to people.
 pub fn change_status(
     conn: &Connection,
     principal: &Principal,
@@ -79,11 +90,13 @@ pub fn change_status(
     if status != conversation.status {
         activity(conn, conversation, status_text(status, &user), now)?;
     }
-    if status == Status::Open
-        && !principal.is_administrator()
-        && conversation.assignee_id != Some(principal.user_id)
-    {
-        conversations::set_assignee(conn, conversation.id, Some(principal.user_id), now)?;
+    let self_assigning = principal.user_id().filter(|&agent| {
+        status == Status::Open
+            && !principal.is_administrator()
+            && conversation.assignee_id != Some(agent)
+    });
+    if let Some(agent) = self_assigning {
+        conversations::set_assignee(conn, conversation.id, Some(agent), now)?;
         activity(
             conn,
             conversation,
@@ -133,7 +146,7 @@ pub fn change_assignee(
     conversations::set_assignee(conn, conversation.id, assignee_id, now)?;
     let user = actor_name(conn, principal)?;
     let text = match assignee_id {
-        Some(id) if id == principal.user_id => format!("{user} self-assigned this conversation"),
+        Some(id) if principal.is_user(id) => format!("{user} self-assigned this conversation"),
         Some(id) => {
             let assignee = agents::get(conn, principal.account_id, id)?;
             format!("Assigned to {} by {user}", assignee.name)
@@ -165,7 +178,7 @@ pub fn change_team(
     }
     let user = actor_name(conn, principal)?;
     let team_name =
-        |id| teams::get(conn, principal.account_id, id, principal.user_id).map(|t| t.name);
+        |id| teams::get(conn, principal.account_id, id, principal.user_id()).map(|t| t.name);
     let text = match (team_id, conversation.team_id) {
         (Some(id), _) => format!("Assigned to {} by {user}", team_name(id)?),
         (None, Some(old)) => format!("Unassigned from {} by {user}", team_name(old)?),
@@ -332,4 +345,26 @@ pub fn post_message(
         )?;
     }
     Ok(id)
+}
+
+/// What Chatwoot does when delivery to an agent bot finally fails: a conversation still pending
+/// (waiting on the bot) is opened for people, with an activity message naming no one. True when
+/// it was pending and is now open.
+pub fn open_after_bot_failure(
+    conn: &Connection,
+    conversation_id: i64,
+    now: i64,
+) -> StoreResult<bool> {
+    let conversation = conversations::get_by_id(conn, conversation_id)?;
+    if conversation.status != Status::Pending {
+        return Ok(false);
+    }
+    conversations::set_status(conn, conversation.id, Status::Open, None, now)?;
+    activity(
+        conn,
+        &conversation,
+        BOT_ERROR_MOVED_TO_OPEN.to_string(),
+        now,
+    )?;
+    Ok(true)
 }

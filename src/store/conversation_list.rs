@@ -252,8 +252,8 @@ fn scope(principal: &Principal, filter: &Filter, table: Table) -> Where {
         w.and(team, vec![Box::new(id)]);
     }
     // Agents see the conversations of the inboxes they are members of.
-    if !principal.is_administrator() {
-        w.and(visible, vec![Box::new(principal.user_id)]);
+    if !principal.sees_all_inboxes() {
+        w.and(visible, vec![Box::new(principal.user_id())]);
     }
     w
 }
@@ -289,7 +289,7 @@ fn conversation_scope(principal: &Principal, filter: &Filter) -> Where {
         Some(ConversationType::Participating) => w.and(
             "(c.assignee_id = ? OR EXISTS (SELECT 1 FROM messages pm WHERE pm.conversation_id = c.id
                  AND pm.sender_type = 'User' AND pm.sender_id = ?))",
-            vec![Box::new(principal.user_id), Box::new(principal.user_id)],
+            vec![Box::new(principal.user_id()), Box::new(principal.user_id())],
         ),
         None => {}
     }
@@ -415,7 +415,9 @@ pub fn counts(conn: &Connection, principal: &Principal, filter: &Filter) -> Stor
         );
         (sql, w)
     };
-    let mut params: Vec<&dyn ToSql> = vec![&principal.user_id];
+    // A bot (no user) is nobody's "mine": NULL matches no assignee.
+    let user = principal.user_id();
+    let mut params: Vec<&dyn ToSql> = vec![&user];
     params.extend(from.params(w.params()));
     let (all, mine, unassigned): (i64, i64, i64) = conn
         .prepare_cached(&sql)?
@@ -442,7 +444,7 @@ pub fn page(
 ) -> StoreResult<Vec<Conversation>> {
     let mut w = conversation_scope(principal, filter);
     match tab {
-        AssigneeTab::Me => w.and("c.assignee_id = ?", vec![Box::new(principal.user_id)]),
+        AssigneeTab::Me => w.and("c.assignee_id = ?", vec![Box::new(principal.user_id())]),
         AssigneeTab::Unassigned => w.and("c.assignee_id IS NULL", vec![]),
         AssigneeTab::Assigned => w.and("c.assignee_id IS NOT NULL", vec![]),
         AssigneeTab::All => {}
@@ -507,10 +509,11 @@ pub fn counts_and_page(
         let id: i64 = row.get(0)?;
         let assignee: Option<i64> = row.get(1)?;
         counts.all += 1;
-        counts.mine += i64::from(assignee == Some(principal.user_id));
+        let mine = principal.user_id().is_some_and(|me| assignee == Some(me));
+        counts.mine += i64::from(mine);
         counts.unassigned += i64::from(assignee.is_none());
         let shown = match tab {
-            AssigneeTab::Me => assignee == Some(principal.user_id),
+            AssigneeTab::Me => mine,
             AssigneeTab::Unassigned => assignee.is_none(),
             AssigneeTab::Assigned => assignee.is_some(),
             AssigneeTab::All => true,
@@ -601,7 +604,7 @@ mod tests {
         })
         .unwrap();
         let admin = Principal {
-            user_id: 1,
+            actor: crate::models::Actor::User(1),
             account_id: 1,
             role: Role::Administrator,
         };

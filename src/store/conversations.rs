@@ -119,19 +119,37 @@ pub struct NewConversation {
     pub custom_attributes: Map<String, Value>,
 }
 
+/// The status a new conversation starts with, as Chatwoot's `determine_conversation_status`
+/// decides it: resolved for a blocked contact; pending, whatever was asked, in an inbox with an
+/// active agent bot (the bot answers first); otherwise the status asked for.
+fn starting_status(conn: &Connection, new: &NewConversation) -> StoreResult<Status> {
+    let blocked: bool = conn
+        .prepare_cached("SELECT blocked FROM contacts WHERE id = ?1")?
+        .query_row([new.contact_id], |row| row.get(0))?;
+    if blocked {
+        return Ok(Status::Resolved);
+    }
+    if super::agent_bots::active_for_inbox(conn, new.inbox_id)?.is_some() {
+        return Ok(Status::Pending);
+    }
+    Ok(new.status)
+}
+
 /// Inserts the conversation under the account's next display id. The counter is bumped in the
-/// same transaction, so ids are dense per account and never reused, even after deletes.
+/// same transaction, so ids are dense per account and never reused, even after deletes. The
+/// status asked for may be overridden (see `starting_status`).
 pub fn create(
     conn: &Connection,
     account_id: i64,
     new: &NewConversation,
     now: i64,
 ) -> StoreResult<Conversation> {
+    let status = starting_status(conn, new)?;
     let display_id: i64 = conn
         .prepare_cached("UPDATE accounts SET last_display_id = last_display_id + 1 WHERE id = ?1 RETURNING last_display_id")?
         .query_row([account_id], |row| row.get(0))?;
     // Chatwoot keeps snoozed_until only while snoozed.
-    let snoozed_until = new.snoozed_until.filter(|_| new.status == Status::Snoozed);
+    let snoozed_until = new.snoozed_until.filter(|_| status == Status::Snoozed);
     super::execute(conn,
         "INSERT INTO conversations
              (account_id, display_id, uuid, inbox_id, contact_id, contact_inbox_id, status, assignee_id, team_id,
@@ -145,7 +163,7 @@ pub fn create(
             new.inbox_id,
             new.contact_id,
             new.contact_inbox_id,
-            new.status.code(),
+            status.code(),
             new.assignee_id,
             new.team_id,
             snoozed_until,

@@ -85,11 +85,11 @@ pub fn messages(conn: &Connection, list: Vec<Message>) -> StoreResult<Vec<Messag
     list.into_iter().map(|m| message(conn, m)).collect()
 }
 
-/// The details of one conversation, as seen by `viewer` (the team's `is_member`).
+/// The details of one conversation, as seen by `viewer` (the team's `is_member`; None for a bot).
 pub fn conversation(
     conn: &Connection,
     conversation: Conversation,
-    viewer: i64,
+    viewer: Option<i64>,
 ) -> StoreResult<ConversationDetails> {
     let account_id = conversation.account_id;
     let contact = contacts::get(conn, account_id, conversation.contact_id)?;
@@ -138,7 +138,7 @@ pub fn conversation(
 pub fn conversations(
     conn: &Connection,
     list: Vec<Conversation>,
-    viewer: i64,
+    viewer: Option<i64>,
 ) -> StoreResult<Vec<ConversationDetails>> {
     list.into_iter()
         .map(|c| conversation(conn, c, viewer))

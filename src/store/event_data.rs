@@ -91,20 +91,11 @@ pub struct AgentBot {
     pub name: String,
 }
 
-/// The agent bot with this id. This is the one place that reads `agent_bots`; a lookup that
-/// fails, because there is no such bot or no such table, reads as no bot, and the message then
-/// renders with a null sender as Chatwoot's does for a sender that is gone.
+/// The agent bot with this id; one that is gone reads as no bot, and the message then renders
+/// with a null sender, as Chatwoot's does for a sender that is gone.
 pub fn agent_bot(conn: &Connection, bot_id: i64) -> Option<AgentBot> {
-    let mut stmt = conn
-        .prepare_cached("SELECT id, name FROM agent_bots WHERE id = ?1")
-        .ok()?;
-    stmt.query_row([bot_id], |row| {
-        Ok(AgentBot {
-            id: row.get(0)?,
-            name: row.get(1)?,
-        })
-    })
-    .ok()
+    let name = super::agent_bots::name(conn, bot_id).ok()?;
+    Some(AgentBot { id: bot_id, name })
 }
 
 /// The id of the conversation's newest message in Chatwoot's `chat` scope: no activity messages,
@@ -177,7 +168,7 @@ pub fn conversation(
     };
     let team = match conversation.team_id {
         // The viewer only decides the team's `is_member`, which events do not show.
-        Some(id) => Some(teams::get(conn, account_id, id, 0)?),
+        Some(id) => Some(teams::get(conn, account_id, id, None)?),
         None => None,
     };
     let labels = conversations::labels(conn, conversation.id)?;

@@ -14,6 +14,8 @@ pub struct Inbox {
     pub channel_type: String,
     pub webhook_url: Option<String>,
     pub hmac_token: String,
+    /// Signs what is sent to `webhook_url` (Chatwoot's `channel_api.secret`).
+    pub secret: String,
     pub identifier: String,
     pub hmac_mandatory: bool,
     pub avatar_url: Option<String>,
@@ -40,7 +42,7 @@ const SELECT_INBOX: &str =
         hmac_mandatory, avatar_url, greeting_enabled, greeting_message, enable_email_collect,
         csat_survey_enabled, enable_auto_assignment, auto_assignment_config, working_hours_enabled,
         out_of_office_message, timezone, allow_messages_after_resolved, lock_to_single_conversation,
-        sender_name_type, business_name, additional_attributes, created_at, updated_at
+        sender_name_type, business_name, additional_attributes, created_at, updated_at, secret
    FROM inboxes";
 
 fn inbox_from_row(row: &Row) -> rusqlite::Result<Inbox> {
@@ -70,6 +72,7 @@ fn inbox_from_row(row: &Row) -> rusqlite::Result<Inbox> {
         additional_attributes: json_object(&row.get::<_, String>(22)?),
         created_at: row.get(23)?,
         updated_at: row.get(24)?,
+        secret: row.get(25)?,
     })
 }
 
@@ -85,8 +88,8 @@ pub fn visible_to(conn: &Connection, principal: &Principal) -> StoreResult<Vec<I
     let rows = stmt.query_map(
         params![
             principal.account_id,
-            principal.user_id,
-            principal.is_administrator()
+            principal.user_id(),
+            principal.sees_all_inboxes()
         ],
         inbox_from_row,
     )?;
@@ -122,15 +125,18 @@ pub fn get_accessible(
     Ok(inbox)
 }
 
-/// Whether the principal may act in this inbox (administrator, or agent and member).
+/// Whether the principal may act in this inbox (administrator, agent bot, or agent and member).
 pub fn can_access(conn: &Connection, principal: &Principal, inbox_id: i64) -> StoreResult<bool> {
-    if principal.is_administrator() {
+    if principal.sees_all_inboxes() {
         return Ok(true);
     }
+    let Some(user_id) = principal.user_id() else {
+        return Ok(false);
+    };
     super::exists(
         conn,
         "SELECT 1 FROM inbox_members WHERE inbox_id = ?1 AND user_id = ?2",
-        [inbox_id, principal.user_id],
+        [inbox_id, user_id],
     )
 }
 
@@ -153,21 +159,47 @@ pub struct InboxChange {
     pub business_name: Option<Option<String>>,
 }
 
-/// A new API-channel inbox; its identifier and HMAC token are random, as Chatwoot's.
+/// A new API-channel inbox; its identifier, HMAC token and signing secret are random, as
+/// Chatwoot's.
 pub fn create(conn: &Connection, account_id: i64, name: &str, now: i64) -> StoreResult<i64> {
     super::execute(
         conn,
-        "INSERT INTO inboxes (account_id, name, hmac_token, identifier, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        "INSERT INTO inboxes (account_id, name, hmac_token, identifier, secret, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
         params![
             account_id,
             name,
+            super::tokens::generate(),
             super::tokens::generate(),
             super::tokens::generate(),
             now
         ],
     )?;
     Ok(conn.last_insert_rowid())
+}
+
+/// A new signing secret for the inbox's webhook.
+pub fn reset_secret(
+    conn: &Connection,
+    account_id: i64,
+    inbox_id: i64,
+    now: i64,
+) -> StoreResult<()> {
+    one_row(super::execute(
+        conn,
+        "UPDATE inboxes SET secret = ?3, updated_at = ?4 WHERE account_id = ?1 AND id = ?2",
+        params![account_id, inbox_id, super::tokens::generate(), now],
+    )?)
+}
+
+/// Where the inbox's events go and the secret that signs them: (webhook_url, secret). None when
+/// the inbox is gone or has no webhook URL. Read at send time, so a reset secret is used at once.
+pub fn delivery_target(conn: &Connection, inbox_id: i64) -> StoreResult<Option<(String, String)>> {
+    super::delivery_target(
+        conn,
+        "SELECT webhook_url, secret FROM inboxes WHERE id = ?1",
+        inbox_id,
+    )
 }
 
 pub fn update(

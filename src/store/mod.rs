@@ -3,6 +3,7 @@
 //! a `Transaction` derefs to one) and never know about HTTP.
 
 pub mod accounts;
+pub mod agent_bots;
 pub mod agents;
 pub mod bulk;
 pub mod changes;
@@ -159,6 +160,19 @@ pub fn one_row(changed: usize) -> StoreResult<()> {
     } else {
         Ok(())
     }
+}
+
+/// Where a target's events go and the secret that signs them, from a query of (url, secret) by
+/// id: None when the row is gone or its URL is blank.
+fn delivery_target(conn: &Connection, sql: &str, id: i64) -> StoreResult<Option<(String, String)>> {
+    let found: Option<(Option<String>, String)> = conn
+        .prepare_cached(sql)?
+        .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    Ok(found.and_then(|(url, secret)| {
+        url.filter(|u| !u.trim().is_empty())
+            .map(|url| (url, secret))
+    }))
 }
 
 /// Page `page` (1-based) of `per_page` rows as a LIMIT/OFFSET pair; absurd pages read as empty.

@@ -11,7 +11,7 @@ pub struct Team {
     pub name: String,
     pub description: Option<String>,
     pub allow_auto_assign: bool,
-    /// Whether the user the team was read for is a member.
+    /// Whether the user the team was read for is a member (never for a bot: no viewer).
     pub is_member: bool,
 }
 
@@ -30,17 +30,22 @@ fn team_from_row(row: &Row) -> rusqlite::Result<Team> {
     })
 }
 
-pub fn list(conn: &Connection, account_id: i64, viewer: i64) -> StoreResult<Vec<Team>> {
+pub fn list(conn: &Connection, account_id: i64, viewer: Option<i64>) -> StoreResult<Vec<Team>> {
     let sql = format!("{SELECT_TEAM} WHERE t.account_id = ?1 ORDER BY t.id");
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([account_id, viewer], team_from_row)?;
+    let rows = stmt.query_map(params![account_id, viewer], team_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn get(conn: &Connection, account_id: i64, team_id: i64, viewer: i64) -> StoreResult<Team> {
+pub fn get(
+    conn: &Connection,
+    account_id: i64,
+    team_id: i64,
+    viewer: Option<i64>,
+) -> StoreResult<Team> {
     let sql = format!("{SELECT_TEAM} WHERE t.account_id = ?1 AND t.id = ?3");
     let mut stmt = conn.prepare_cached(&sql)?;
-    Ok(stmt.query_row([account_id, viewer, team_id], team_from_row)?)
+    Ok(stmt.query_row(params![account_id, viewer, team_id], team_from_row)?)
 }
 
 fn duplicate_name() -> StoreError {

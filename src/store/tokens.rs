@@ -1,4 +1,5 @@
-//! Access tokens (kept only as SHA-256 digests) and the lookup behind every authenticated request.
+//! Access tokens (users' kept only as SHA-256 digests) and the lookup behind every authenticated
+//! request, for users and for agent bots (whose tokens live with the bot, see `agent_bots`).
 
 use rand::distributions::Alphanumeric;
 use rand::Rng;
@@ -6,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use super::StoreResult;
-use crate::models::{Principal, Role};
+use crate::models::{Actor, Principal, Role};
 
 const TOKEN_LENGTH: usize = 24;
 
@@ -37,23 +38,64 @@ pub fn insert(conn: &Connection, user_id: i64, token: &str, now: i64) -> StoreRe
 
 /// The user a token belongs to.
 pub fn user_of(conn: &Connection, token: &str) -> StoreResult<Option<i64>> {
+    user_of_digest(conn, &digest(token))
+}
+
+fn user_of_digest(conn: &Connection, digest: &str) -> StoreResult<Option<i64>> {
     let mut stmt =
         conn.prepare_cached("SELECT user_id FROM access_tokens WHERE token_sha256 = ?1")?;
-    Ok(stmt
-        .query_row([digest(token)], |row| row.get(0))
-        .optional()?)
+    Ok(stmt.query_row([digest], |row| row.get(0)).optional()?)
+}
+
+/// An agent bot's token: the bot's id.
+fn bot_of_digest(conn: &Connection, digest: &str) -> StoreResult<Option<i64>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id FROM agent_bots WHERE access_token_sha256 = ?1")?;
+    Ok(stmt.query_row([digest], |row| row.get(0)).optional()?)
+}
+
+/// Who a token belongs to, whatever the account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    User(i64),
+    Bot(i64),
+}
+
+pub fn owner(conn: &Connection, token: &str) -> StoreResult<Option<Owner>> {
+    let digest = digest(token);
+    if let Some(user) = user_of_digest(conn, &digest)? {
+        return Ok(Some(Owner::User(user)));
+    }
+    Ok(bot_of_digest(conn, &digest)?.map(Owner::Bot))
 }
 
 /// What a token means for one account, in Chatwoot's order of checks.
 #[derive(Debug)]
 pub enum Access {
     UnknownToken,
+    /// A bot's token on an endpoint bots may not call (checked before the account, as Chatwoot).
+    BotNotAllowed,
     UnknownAccount,
     NotMember,
     Granted(Principal),
 }
 
-pub fn access(conn: &Connection, token: &str, account_id: i64) -> StoreResult<Access> {
+/// `account_id` is None when the path's account id is no number (no account has it).
+/// `bot_route` says whether the endpoint is one an agent bot may call.
+pub fn access(
+    conn: &Connection,
+    token: &str,
+    account_id: Option<i64>,
+    bot_route: bool,
+) -> StoreResult<Access> {
+    let digest = digest(token);
+    let Some(account_id) = account_id else {
+        return Ok(match owner(conn, token)? {
+            None => Access::UnknownToken,
+            Some(Owner::Bot(_)) if !bot_route => Access::BotNotAllowed,
+            Some(_) => Access::UnknownAccount,
+        });
+    };
     let mut stmt = conn.prepare_cached(
         "SELECT t.user_id,
                 EXISTS (SELECT 1 FROM accounts WHERE id = ?2),
@@ -62,7 +104,7 @@ pub fn access(conn: &Connection, token: &str, account_id: i64) -> StoreResult<Ac
           WHERE t.token_sha256 = ?1",
     )?;
     let found = stmt
-        .query_row(params![digest(token), account_id], |row| {
+        .query_row(params![digest, account_id], |row| {
             Ok((
                 row.get::<_, i64>(0)?,
                 row.get::<_, bool>(1)?,
@@ -71,15 +113,42 @@ pub fn access(conn: &Connection, token: &str, account_id: i64) -> StoreResult<Ac
         })
         .optional()?;
     Ok(match found {
-        None => Access::UnknownToken,
+        None => bot_access(conn, &digest, account_id, bot_route)?,
         Some((_, false, _)) => Access::UnknownAccount,
         Some((_, true, None)) => Access::NotMember,
         Some((user_id, true, Some(role))) => Access::Granted(Principal {
-            user_id,
+            actor: Actor::User(user_id),
             account_id,
             role: Role::from_code(role).unwrap_or(Role::Agent),
         }),
     })
+}
+
+/// A bot's token: only on the endpoints bots may call, and only in an account where the bot
+/// answers an inbox (Chatwoot's `account_accessible_for_bot?`).
+fn bot_access(
+    conn: &Connection,
+    digest: &str,
+    account_id: i64,
+    bot_route: bool,
+) -> StoreResult<Access> {
+    let Some(bot_id) = bot_of_digest(conn, digest)? else {
+        return Ok(Access::UnknownToken);
+    };
+    if !bot_route {
+        return Ok(Access::BotNotAllowed);
+    }
+    if !super::exists(conn, "SELECT 1 FROM accounts WHERE id = ?1", [account_id])? {
+        return Ok(Access::UnknownAccount);
+    }
+    if !super::agent_bots::attached_in_account(conn, bot_id, account_id)? {
+        return Ok(Access::NotMember);
+    }
+    Ok(Access::Granted(Principal {
+        actor: Actor::Bot(bot_id),
+        account_id,
+        role: Role::Agent,
+    }))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The wire JSON: one function per Chatwoot object, field for field as Chatwoot renders it.
 
+pub mod agent_bots;
 pub mod conversations;
 pub mod events;
 pub mod webhooks;
@@ -215,8 +216,11 @@ pub fn inbox(inbox: &Inbox, viewer_is_administrator: bool) -> Value {
         "messaging_service_sid": Value::Null,
         "phone_number": Value::Null,
     });
+    // Credentials are for administrators only, as in Chatwoot: the contact-identity HMAC token
+    // and the secret that signs what is sent to `webhook_url`.
     if viewer_is_administrator {
         out["hmac_token"] = json!(inbox.hmac_token);
+        out["secret"] = json!(inbox.secret);
     }
     out["webhook_url"] = json!(inbox.webhook_url);
     out["inbox_identifier"] = json!(inbox.identifier);

@@ -370,13 +370,15 @@ async fn an_api_inbox_webhook_url_receives_its_conversation_message_and_typing_e
     )
     .await
     .expect(200);
-    let got = receiver.wait_for("/inbox", 3).await;
+    let got = receiver.wait_for("/inbox", 4).await;
     let events: Vec<String> = got.iter().map(Received::event).collect();
+    // The first reply sets `first_reply_created_at`, a change Chatwoot announces.
     assert_eq!(
         events,
         [
             "conversation_created",
             "message_created",
+            "conversation_updated",
             "conversation_typing_on"
         ]
     );
@@ -659,4 +661,119 @@ async fn a_429_is_retried_no_sooner_than_its_retry_after() {
     assert_eq!(receiver.at("/busy").len(), 1, "retried before Retry-After");
     clock.advance_micros(61_000_000);
     receiver.wait_for("/busy", 2).await;
+}
+
+/// A bot on inbox 1 whose `outgoing_url` is `url`: (its JSON, its token).
+async fn bot_at(app: &TestApp, url: &str) -> (Value, String) {
+    let bot = app
+        .post(
+            "/api/v1/accounts/1/agent_bots",
+            json!({"name": "Helper", "outgoing_url": url}),
+        )
+        .await
+        .expect(200);
+    app.post(
+        "/api/v1/accounts/1/inboxes/1/set_agent_bot",
+        json!({"agent_bot": bot["id"]}),
+    )
+    .await
+    .expect(200);
+    let token = bot["access_token"].as_str().unwrap().to_string();
+    (bot, token)
+}
+
+#[tokio::test]
+async fn an_agent_bot_hears_the_customer_replies_with_its_token_and_hands_over_by_opening() {
+    let app = spawn_app().await;
+    let receiver = Receiver::start().await;
+    let (bot, token) = bot_at(&app, &receiver.url("/bot")).await;
+    let secret = bot["secret"].as_str().unwrap().to_string();
+    let conversation = app.create_conversation(json!({})).await;
+    let id = conversation["id"].as_i64().unwrap();
+    assert_eq!(
+        conversation["status"], "pending",
+        "a bot's inbox starts pending"
+    );
+
+    app.message(
+        id,
+        json!({"content": "I need help", "message_type": "incoming"}),
+    )
+    .await;
+    let heard = receiver.wait_for_event("/bot", "message_created").await;
+    assert_signed(&heard, &secret);
+    assert_eq!(heard.json()["content"], "I need help");
+    assert_eq!(heard.json()["message_type"], "incoming");
+
+    let reply = app
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/accounts/1/conversations/{id}/messages"),
+            &token,
+            Some(json!({"content": "Let me find someone"})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(reply["sender"]["type"], "agent_bot");
+    let echoed = eventually("the bot's own message", WAIT, || async {
+        receiver
+            .at("/bot")
+            .iter()
+            .map(Received::json)
+            .find(|p| p["event"] == "message_created" && p["id"] == reply["id"])
+    })
+    .await;
+    assert_eq!(echoed["sender"]["type"], "agent_bot");
+    assert_eq!(
+        echoed["performed_by"],
+        json!({"type": "agent_bot", "id": bot["id"]})
+    );
+
+    app.send(
+        reqwest::Method::POST,
+        &format!("/api/v1/accounts/1/conversations/{id}/toggle_status"),
+        &token,
+        Some(json!({"status": "open"})),
+    )
+    .await
+    .expect(200);
+    let handoff = receiver
+        .wait_for_event("/bot", "conversation_status_changed")
+        .await
+        .json();
+    assert_eq!(
+        handoff["changed_attributes"],
+        json!([{"status": {"previous_value": "pending", "current_value": "open"}}])
+    );
+    let opened = receiver
+        .wait_for_event("/bot", "conversation_opened")
+        .await
+        .json();
+    assert_eq!(opened["id"], id);
+    assert_eq!(app.conversation(id).await["status"], "open");
+}
+
+#[tokio::test]
+async fn a_bot_that_cannot_take_a_message_leaves_its_pending_conversation_open_for_people() {
+    let app = spawn_app().await;
+    let receiver = Receiver::start().await;
+    receiver.answer_always(Answer::Status(404));
+    bot_at(&app, &receiver.url("/broken")).await;
+    let id = app.create_conversation(json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(app.conversation(id).await["status"], "pending");
+    app.message(id, json!({"content": "hello?", "message_type": "incoming"}))
+        .await;
+    eventually("the conversation opened", WAIT, || async {
+        (app.conversation(id).await["status"] == "open").then_some(())
+    })
+    .await;
+    let activity = app.activity(id).await;
+    assert!(
+        activity
+            .iter()
+            .any(|a| a.contains("due to an error with the agent bot")),
+        "{activity:?}"
+    );
 }

@@ -199,7 +199,8 @@ impl TestApp {
         self.send(Method::DELETE, path, ADMIN_TOKEN, None).await
     }
 
-    fn db(&self) -> Db {
+    /// The server's database, opened beside it (for store-level checks and direct setup).
+    pub fn db(&self) -> Db {
         Db::open(&self.data_dir.join("wootlite.sqlite3"), PoolSizes::SMALL).expect("open db")
     }
 
@@ -271,6 +272,17 @@ pub fn error_of(body: &Value) -> &str {
     body["error"]
         .as_str()
         .unwrap_or_else(|| panic!("no error key in {body}"))
+}
+
+/// The attributes of a 422, checking that the body is Rails' `{"message", "attributes"}`.
+pub fn invalid_attributes(body: &Value) -> Vec<String> {
+    assert!(body["message"].is_string(), "no message in {body}");
+    body["attributes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no attributes in {body}"))
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect()
 }
 
 impl TestApp {

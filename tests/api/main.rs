@@ -1,5 +1,6 @@
 //! Integration tests: the real server over real HTTP.
 
+mod agent_bots;
 mod agents;
 mod auth;
 mod backup;

@@ -1,7 +1,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{error_of, spawn_app, TestApp, ADMIN_TOKEN};
+use crate::helpers::{error_of, invalid_attributes, spawn_app, TestApp, ADMIN_TOKEN};
 
 const WEBHOOKS: &str = "/api/v1/accounts/1/webhooks";
 
@@ -9,17 +9,6 @@ const WEBHOOKS: &str = "/api/v1/accounts/1/webhooks";
 async fn create_webhook(app: &TestApp, body: Value) -> Value {
     let reply = app.post(WEBHOOKS, body).await.expect(200);
     reply["payload"]["webhook"].clone()
-}
-
-/// The 422's attributes, checking that the body is Rails' `{"message", "attributes"}`.
-fn invalid_attributes(body: &Value) -> Vec<String> {
-    assert!(body["message"].is_string(), "no message in {body}");
-    body["attributes"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no attributes in {body}"))
-        .iter()
-        .map(|a| a.as_str().unwrap().to_string())
-        .collect()
 }
 
 fn webhook_rows(app: &TestApp) -> i64 {
