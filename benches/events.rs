@@ -306,10 +306,11 @@ async fn failing_receivers(concurrency: usize, length: Duration) {
         let health = server.health().await;
         let base = *baseline.get_or_insert(rate);
         println!(
-            "beside {label}: {rate:.0} messages/s = {:.0}% of no webhook; memory {before:.0} -> {after:.0} MiB; /health {} with events {}; {} attempts received",
+            "beside {label}: {rate:.0} messages/s = {:.0}% of no webhook; memory {before:.0} -> {after:.0} MiB; /health {} with events {} {}; {} attempts received",
             100.0 * rate / base,
             health["status"],
             health["events"],
+            health.get("problems").cloned().unwrap_or_default(),
             receiver.count(),
         );
         server.stop().await;

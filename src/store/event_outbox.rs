@@ -69,6 +69,13 @@ pub fn insert_event(conn: &Connection, event: &NewEvent, now: i64) -> StoreResul
     Ok(conn.last_insert_rowid())
 }
 
+/// `next_attempt_at` of a delivery that waits behind an earlier pending one with its target and
+/// ordering key: never due by itself. It is made due (`promote_next`) when the one before it
+/// finishes, so that finding due deliveries never walks past the ones waiting in line.
+const WAITING: i64 = i64::MAX;
+
+/// Queues a delivery: due now when it heads its target's line for `ordering_key`, waiting
+/// otherwise.
 pub fn insert_delivery(
     conn: &Connection,
     event_id: i64,
@@ -77,12 +84,36 @@ pub fn insert_delivery(
     delivery_id: &str,
     now: i64,
 ) -> StoreResult<()> {
+    let (kind, target_id) = (target.0.code(), target.1);
+    let behind_another = super::exists(
+        conn,
+        "SELECT 1 FROM event_deliveries
+          WHERE state = 0 AND target_kind = ?1 AND target_id = ?2 AND ordering_key = ?3",
+        params![kind, target_id, ordering_key],
+    )?;
+    let due_at = if behind_another { WAITING } else { now };
     super::execute(
         conn,
         "INSERT INTO event_deliveries
              (event_id, target_kind, target_id, ordering_key, delivery_id, next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-        params![event_id, target.0.code(), target.1, ordering_key, delivery_id, now],
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![event_id, kind, target_id, ordering_key, delivery_id, due_at, now],
+    )?;
+    Ok(())
+}
+
+/// Makes the next delivery in the finished one's line due now.
+fn promote_next(conn: &Connection, finished_id: i64, now: i64) -> StoreResult<()> {
+    super::execute(
+        conn,
+        "UPDATE event_deliveries SET next_attempt_at = ?2
+          WHERE id = (SELECT n.id FROM event_deliveries f JOIN event_deliveries n
+                         ON n.state = 0 AND n.target_kind = f.target_kind
+                        AND n.target_id = f.target_id AND n.ordering_key = f.ordering_key
+                      WHERE f.id = ?1
+                      ORDER BY n.id LIMIT 1)
+            AND next_attempt_at = ?3",
+        params![finished_id, now, WAITING],
     )?;
     Ok(())
 }
@@ -170,18 +201,13 @@ pub struct DueDelivery {
     pub conversation_id: Option<i64>,
 }
 
-/// Pending deliveries due at `now`, oldest first, leaving out any that waits behind an earlier
-/// pending delivery to the same target with the same ordering key.
+/// Pending deliveries due at `now`, soonest first. Only the head of each line can be due.
 pub fn due(conn: &Connection, now: i64, limit: i64) -> StoreResult<Vec<DueDelivery>> {
     let mut stmt = conn.prepare_cached(
         "SELECT d.id, d.target_kind, d.target_id, d.delivery_id, d.attempts, d.created_at,
                 e.name, e.payload, e.message_id, e.conversation_id
            FROM event_deliveries d JOIN outbound_events e ON e.id = d.event_id
           WHERE d.state = 0 AND d.next_attempt_at <= ?1
-            AND NOT EXISTS (SELECT 1 FROM event_deliveries p
-                             WHERE p.state = 0 AND p.target_kind = d.target_kind
-                               AND p.target_id = d.target_id AND p.ordering_key = d.ordering_key
-                               AND p.id < d.id)
           ORDER BY d.next_attempt_at, d.id
           LIMIT ?2",
     )?;
@@ -203,11 +229,14 @@ pub fn due(conn: &Connection, now: i64, limit: i64) -> StoreResult<Vec<DueDelive
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// When the next pending delivery falls due (it may wait behind another), if any.
+/// When the next pending delivery falls due, if any.
 pub fn next_due_at(conn: &Connection) -> StoreResult<Option<i64>> {
     Ok(conn
-        .prepare_cached("SELECT MIN(next_attempt_at) FROM event_deliveries WHERE state = 0")?
-        .query_row([], |row| row.get(0))?)
+        .prepare_cached(
+            "SELECT MIN(next_attempt_at) FROM event_deliveries
+              WHERE state = 0 AND next_attempt_at < ?1",
+        )?
+        .query_row([WAITING], |row| row.get(0))?)
 }
 
 /// Where a target is and the secret that signs what it receives, read at send time.
@@ -249,7 +278,7 @@ fn finish(conn: &Connection, id: i64, state: i64, outcome: &Outcome, now: i64) -
           WHERE id = ?1",
         params![id, state, outcome.status, outcome.error, now],
     )?;
-    Ok(())
+    promote_next(conn, id, now)
 }
 
 pub fn retry_at(conn: &Connection, id: i64, outcome: &Outcome, at: i64) -> StoreResult<()> {
@@ -289,4 +318,110 @@ pub fn prune(conn: &Connection, before: i64, limit: i64) -> StoreResult<usize> {
         params![before, limit],
     )?;
     Ok(gone)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{Db, PoolSizes};
+
+    fn outbox() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("db.sqlite3"), PoolSizes::SMALL).unwrap();
+        db.write_now(|tx| {
+            tx.execute(
+                "INSERT INTO accounts (id, name, created_at, updated_at) VALUES (1, 'A', 0, 0)",
+                [],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        (dir, db)
+    }
+
+    fn event(conn: &Connection, at: i64, key: &str) -> StoreResult<i64> {
+        let new = NewEvent {
+            account_id: 1,
+            name: "message_created",
+            payload: "{}",
+            message_id: None,
+            conversation_id: None,
+        };
+        let id = insert_event(conn, &new, at)?;
+        insert_delivery(conn, id, (TargetKind::Webhook, 1), key, "d", at)?;
+        Ok(id)
+    }
+
+    fn count(db: &Db, sql: &str) -> i64 {
+        db.read_now(|c| Ok(c.query_row(sql, [], |r| r.get(0))?))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_delivery_waits_behind_an_earlier_pending_one_with_its_key_and_others_do_not() {
+        let (_dir, db) = outbox();
+        db.write_now(|tx| {
+            event(tx, 10, "conversation:1")?;
+            event(tx, 11, "conversation:1")?;
+            event(tx, 12, "conversation:2")?;
+            Ok(())
+        })
+        .unwrap();
+        let ready = db.read_now(|c| due(c, 100, 10)).unwrap();
+        assert_eq!(ready.iter().map(|d| d.id).collect::<Vec<_>>(), [1, 3]);
+        let failed = Outcome {
+            status: Some(500),
+            error: None,
+        };
+        db.write_now(|tx| retry_at(tx, 1, &failed, 200)).unwrap();
+        // The first is not due again yet, and the second still waits behind it.
+        let ready = db.read_now(|c| due(c, 100, 10)).unwrap();
+        assert_eq!(ready.iter().map(|d| d.id).collect::<Vec<_>>(), [3]);
+        assert_eq!(db.read_now(next_due_at).unwrap(), Some(12));
+        db.write_now(|tx| {
+            delivered(
+                tx,
+                1,
+                &Outcome {
+                    status: Some(200),
+                    error: None,
+                },
+                150,
+            )
+        })
+        .unwrap();
+        // Its finish made the next in its line due.
+        let ready = db.read_now(|c| due(c, 160, 10)).unwrap();
+        assert_eq!(ready.iter().map(|d| d.id).collect::<Vec<_>>(), [3, 2]);
+        assert_eq!(db.read_now(backlog).unwrap(), (2, Some(11)));
+    }
+
+    #[test]
+    fn pruning_forgets_finished_deliveries_past_retention_and_keeps_the_rest() {
+        let (_dir, db) = outbox();
+        let done = Outcome {
+            status: Some(200),
+            error: None,
+        };
+        db.write_now(|tx| {
+            for at in [10, 20, 30] {
+                event(tx, at, "k")?;
+            }
+            delivered(tx, 1, &done, 15)?;
+            given_up(tx, 2, &done, 25)?;
+            Ok(())
+        })
+        .unwrap();
+        let gone = db.write_now(|tx| prune(tx, 22, 100)).unwrap();
+        assert_eq!(gone, 1);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM event_deliveries"), 2);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM outbound_events"), 2);
+        // A pending delivery is never pruned, however old.
+        db.write_now(|tx| prune(tx, 1_000, 100)).unwrap();
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM event_deliveries WHERE state = 0"),
+            1
+        );
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM outbound_events"), 1);
+    }
 }

@@ -777,3 +777,77 @@ async fn a_bot_that_cannot_take_a_message_leaves_its_pending_conversation_open_f
         "{activity:?}"
     );
 }
+
+#[tokio::test]
+async fn the_snooze_waker_announces_the_reopening_as_done_by_the_system() {
+    let clock = Clock::manual(START);
+    let app = spawn_app_with(clock.clone()).await;
+    let receiver = Receiver::start().await;
+    subscribe(
+        &app,
+        &receiver.url("/woken"),
+        &["conversation_status_changed"],
+    )
+    .await;
+    let id = app.create_conversation(json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let until = START / 1_000_000 + 60;
+    app.post(
+        &format!("/api/v1/accounts/1/conversations/{id}/toggle_status"),
+        json!({"status": "snoozed", "snoozed_until": until}),
+    )
+    .await
+    .expect(200);
+    let snoozed = receiver.wait_for("/woken", 1).await[0].json();
+    assert_eq!(snoozed["status"], "snoozed");
+    assert_eq!(snoozed["performed_by"]["type"], "user");
+    clock.advance_micros(61_000_000);
+    let woken = receiver.wait_for("/woken", 2).await[1].json();
+    assert_eq!(
+        woken["changed_attributes"],
+        json!([{"status": {"previous_value": "snoozed", "current_value": "open"}}])
+    );
+    assert_eq!(woken["performed_by"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_webhook_that_names_an_inbox_hears_only_that_inboxs_conversations() {
+    let app = spawn_app().await;
+    let receiver = Receiver::start().await;
+    let other = app
+        .post(
+            "/api/v1/accounts/1/inboxes",
+            json!({"name": "Other", "channel": {"type": "api"}}),
+        )
+        .await
+        .expect(200);
+    app.post(
+        "/api/v1/accounts/1/webhooks",
+        json!({"url": receiver.url("/scoped"), "subscriptions": ["conversation_created"],
+               "inbox_id": other["id"]}),
+    )
+    .await
+    .expect(200);
+    subscribe(
+        &app,
+        &receiver.url("/everywhere"),
+        &["conversation_created"],
+    )
+    .await;
+    app.create_conversation(json!({})).await;
+    receiver.wait_for("/everywhere", 1).await;
+    let scoped: i64 = app
+        .sqlite()
+        .query_row(
+            "SELECT COUNT(*) FROM event_deliveries d JOIN webhooks w ON w.id = d.target_id
+              WHERE d.target_kind = 0 AND w.inbox_id IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        scoped, 0,
+        "inbox 1's conversation reached the other inbox's webhook"
+    );
+}
