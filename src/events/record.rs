@@ -52,8 +52,9 @@ pub fn record(
         return Ok(());
     }
     let mut routes = Routes::default();
+    let mut built: HashMap<Subject, Value> = HashMap::new();
     for planned in plan(conn, changes)? {
-        write_event(conn, &mut routes, &planned, actor, links, now)?;
+        write_event(conn, &mut routes, &mut built, &planned, actor, links, now)?;
     }
     Ok(())
 }
@@ -522,6 +523,7 @@ fn ordering_key(planned: &Planned, place: &Place) -> String {
 fn write_event(
     conn: &Connection,
     routes: &mut Routes,
+    built: &mut HashMap<Subject, Value>,
     planned: &Planned,
     actor: Option<Performer>,
     links: &Links,
@@ -535,7 +537,17 @@ fn write_event(
     if targets.is_empty() {
         return Ok(());
     }
-    let mut body = payload(conn, planned, links)?;
+    // A status change makes up to three events of one conversation: its payload is built once.
+    let mut body = match (planned.typing, built.get(&planned.subject)) {
+        (None, Some(known)) => known.clone(),
+        _ => {
+            let fresh = payload(conn, planned, links)?;
+            if planned.typing.is_none() {
+                built.insert(planned.subject, fresh.clone());
+            }
+            fresh
+        }
+    };
     if let Value::Object(map) = &mut body {
         if let Some(changed) = &planned.changed {
             map.insert("changed_attributes".into(), changed.clone());

@@ -76,7 +76,15 @@ async fn record(
     let answer = {
         let arrived = std::time::Instant::now();
         let mut script = locked(&script);
-        let received = if script.lean {
+        let received = if script.lean && req.path() != "/latency" {
+            // Throughput runs only count: no parsing, nothing kept but the arrival.
+            Received {
+                arrived,
+                path: req.path().to_string(),
+                headers: HashMap::new(),
+                body: Vec::new(),
+            }
+        } else if script.lean {
             let payload: Value = serde_json::from_slice(&body).unwrap_or_default();
             Received {
                 arrived,
@@ -132,7 +140,8 @@ impl Receiver {
         Self::start_on("127.0.0.1:0").await
     }
 
-    /// A receiver that keeps only the event name and `id` of what it gets.
+    /// A receiver that keeps only the arrival of what it gets (and, at `/latency`, its event
+    /// name and `id`).
     pub async fn start_lean() -> Self {
         let receiver = Self::start().await;
         locked(&receiver.script).lean = true;
