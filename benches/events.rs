@@ -30,20 +30,7 @@ use support::{env_u64, ms, percentiles};
 
 const TOKEN: &str = "bench-events-token";
 const CONVERSATIONS: usize = 64;
-const ALL_EVENTS: [&str; 12] = [
-    "conversation_created",
-    "conversation_status_changed",
-    "conversation_updated",
-    "contact_created",
-    "contact_updated",
-    "conversation_typing_on",
-    "conversation_typing_off",
-    "message_created",
-    "message_updated",
-    "webwidget_triggered",
-    "inbox_created",
-    "inbox_updated",
-];
+use wootlite::events::WEBHOOK_EVENTS as ALL_EVENTS;
 
 struct Server {
     base: String,

@@ -14,20 +14,7 @@ use crate::helpers::{eventually, spawn_app, spawn_app_with, spawn_configured, Te
 use crate::receiver::{Answer, Received, Receiver};
 use wootlite::clock::Clock;
 
-const ALL_EVENTS: [&str; 12] = [
-    "conversation_created",
-    "conversation_status_changed",
-    "conversation_updated",
-    "contact_created",
-    "contact_updated",
-    "conversation_typing_on",
-    "conversation_typing_off",
-    "message_created",
-    "message_updated",
-    "webwidget_triggered",
-    "inbox_created",
-    "inbox_updated",
-];
+use wootlite::events::WEBHOOK_EVENTS as ALL_EVENTS;
 
 const WAIT: Duration = Duration::from_secs(20);
 
