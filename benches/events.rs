@@ -26,6 +26,10 @@ use wootlite::app::Application;
 use wootlite::clock::Clock;
 
 use receiver::{Answer, Receiver};
+
+// The allocator the `wootlite` binary runs with, so that the server here allocates as it does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use support::{env_u64, ms, percentiles};
 
 const TOKEN: &str = "bench-events-token";

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{watch, Notify, Semaphore};
+use tokio::task::JoinSet;
 
 use super::retry;
 use super::signature;
@@ -66,13 +67,17 @@ pub async fn run(
     let mut commits = shared.db.commits();
     let mut moves = shared.clock.moves();
     let mut last_prune: Option<Instant> = None;
+    // Owned here, so that stopping the sender stops its attempts too (a delivery cut short
+    // stays pending and is attempted again).
+    let mut attempts = JoinSet::new();
     loop {
         let scanned_at = Instant::now();
+        while attempts.try_join_next().is_some() {}
         if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
             prune(&shared).await?;
             last_prune = Some(Instant::now());
         }
-        start_due(&shared, &slots).await?;
+        start_due(&shared, &slots, &mut attempts).await?;
         beat.ok();
         let sleep = until_next(&shared).await?;
         tokio::select! {
@@ -102,7 +107,11 @@ fn in_flight(shared: &Shared) -> std::sync::MutexGuard<'_, HashSet<i64>> {
 }
 
 /// Starts an attempt for every due delivery there is a free slot for.
-async fn start_due(shared: &Arc<Shared>, slots: &Arc<Semaphore>) -> Result<(), String> {
+async fn start_due(
+    shared: &Arc<Shared>,
+    slots: &Arc<Semaphore>,
+    attempts: &mut JoinSet<()>,
+) -> Result<(), String> {
     let free = slots.available_permits();
     if free == 0 {
         return Ok(());
@@ -121,7 +130,7 @@ async fn start_due(shared: &Arc<Shared>, slots: &Arc<Semaphore>) -> Result<(), S
         };
         in_flight(shared).insert(delivery.id);
         let shared = Arc::clone(shared);
-        tokio::spawn(async move {
+        attempts.spawn(async move {
             let id = delivery.id;
             attempt(&shared, delivery).await;
             drop(slot);
