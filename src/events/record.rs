@@ -106,8 +106,8 @@ enum Slot {
 struct Update {
     before: Map<String, Value>,
     after: Map<String, Value>,
-    labels_added: Vec<String>,
-    labels_removed: Vec<String>,
+    /// Labels added (true) and removed (false), in the order it happened.
+    labels: Vec<(bool, String)>,
 }
 
 fn object(value: Option<Value>) -> Map<String, Value> {
@@ -161,12 +161,16 @@ fn plan(conn: &Connection, changes: Vec<Change>) -> StoreResult<Vec<Planned>> {
             Update::default()
         });
         match change.kind.as_str() {
-            "label_added" => update
-                .labels_added
-                .extend(change.after.and_then(|v| v.as_str().map(str::to_owned))),
-            "label_removed" => update
-                .labels_removed
-                .extend(change.before.and_then(|v| v.as_str().map(str::to_owned))),
+            "label_added" => update.labels.extend(
+                change
+                    .after
+                    .and_then(|v| v.as_str().map(|title| (true, title.to_owned()))),
+            ),
+            "label_removed" => update.labels.extend(
+                change
+                    .before
+                    .and_then(|v| v.as_str().map(|title| (false, title.to_owned()))),
+            ),
             _ => {
                 let before = object(change.before);
                 for (key, value) in before {
@@ -312,21 +316,21 @@ fn updated_events(
     let mut events = Vec::new();
     match subject {
         Subject::Conversation(id) => {
-            if !update.labels_added.is_empty() || !update.labels_removed.is_empty() {
+            if !update.labels.is_empty() {
                 let after = conversations::labels(conn, id)?;
-                let mut before: Vec<String> = after
-                    .iter()
-                    .filter(|l| !update.labels_added.contains(l))
-                    .cloned()
-                    .collect();
-                before.extend(
-                    update
-                        .labels_removed
-                        .iter()
-                        .filter(|l| !after.contains(l))
-                        .cloned(),
-                );
-                if before != after {
+                // Undone from the last change back: what the list was before the transaction.
+                let mut before = after.clone();
+                for (added, title) in update.labels.iter().rev() {
+                    if *added {
+                        before.retain(|l| l != title);
+                    } else if !before.contains(title) {
+                        before.push(title.clone());
+                    }
+                }
+                let (mut was, mut is) = (before.clone(), after.clone());
+                was.sort();
+                is.sort();
+                if was != is {
                     changed.push(("label_list".into(), json!(before), json!(after)));
                 }
             }
