@@ -23,6 +23,7 @@ use crate::mail::{self, MailError, Mailer};
 use crate::metrics::{self, Metrics, MetricsError, RecordRequests};
 use crate::models::Performer;
 use crate::provision::{self, Bootstrap};
+use crate::realtime::hub::Hub;
 use crate::search::{SearchError, SearchIndex};
 use crate::snooze::{self, SnoozeSignal};
 use crate::store::StoreError;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub metrics: Option<Arc<Metrics>>,
     /// The base of attachment URLs in event payloads, which are built outside any request.
     pub event_links: Links,
+    /// The `/cable` connections and their subscriptions.
+    pub hub: Arc<Hub>,
 }
 
 impl AppState {
@@ -217,6 +220,7 @@ impl Application {
             ),
             metrics: metrics.clone(),
             event_links,
+            hub: Arc::new(Hub::default()),
         });
         let limit = BodyLimit(settings.max_body_bytes);
         let pace = BodyPace {

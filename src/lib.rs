@@ -18,6 +18,7 @@ pub mod mail;
 pub mod metrics;
 pub mod models;
 pub mod provision;
+pub mod realtime;
 pub mod search;
 pub mod snooze;
 pub mod store;

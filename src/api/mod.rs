@@ -4,6 +4,7 @@
 mod agent_bots;
 mod agents;
 pub mod body_timeout;
+mod cable;
 mod contacts;
 mod conversation_actions;
 mod conversation_filter;
@@ -87,6 +88,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, with_metrics: bool) {
         cfg.route("/metrics", web::get().to(metrics::metrics));
     }
     cfg.route("/health", web::get().to(health::health))
+        .route("/cable", web::get().to(cable::connect))
         .route("/api/v1/profile", web::get().to(profile::show))
         .route("/files/{folder}/{name}", web::get().to(files::serve))
         .route(

@@ -21,6 +21,7 @@ pub mod labels;
 pub mod mail;
 pub mod members;
 pub mod messages;
+pub mod realtime;
 pub mod search_feed;
 pub mod teams;
 pub mod tokens;

@@ -5,6 +5,7 @@ mod agents;
 mod auth;
 mod backup;
 mod bad_input;
+mod cable;
 mod cli;
 mod contacts;
 mod conversation_actions;
