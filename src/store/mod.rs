@@ -21,6 +21,7 @@ pub mod labels;
 pub mod mail;
 pub mod members;
 pub mod messages;
+pub mod public;
 pub mod search_feed;
 pub mod teams;
 pub mod tokens;
@@ -46,6 +47,9 @@ pub enum StoreError {
     /// The principal may not act on this object (Chatwoot's 401 "not authorized to do this").
     #[error("not allowed")]
     NotAllowed,
+    /// A credential checked inside the transaction did not hold: 401 with this message.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
     /// The disk (or the configured size limit) is full: nothing was written.
     #[error("database full: {0}")]
     Full(String),
