@@ -2,6 +2,7 @@
 //! with no token, where the inbox identifier and the contact's source id are the credentials.
 
 use hmac::{Hmac, Mac};
+use reqwest::multipart::{Form, Part};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::Sha256;
@@ -606,7 +607,8 @@ async fn a_contacts_message_reaches_the_webhook_as_the_contacts_incoming_message
     let receiver = Receiver::start().await;
     app.post(
         "/api/v1/accounts/1/webhooks",
-        json!({"webhook": {"url": receiver.url("/hook"), "subscriptions": ["message_created"]}}),
+        json!({"webhook": {"url": receiver.url("/hook"),
+                            "subscriptions": ["message_created", "conversation_typing_on"]}}),
     )
     .await
     .expect(200);
@@ -631,6 +633,24 @@ async fn a_contacts_message_reaches_the_webhook_as_the_contacts_incoming_message
     )
     .await
     .expect(200);
+    public_post(
+        &app,
+        &format!(
+            "{}/contacts/{source}/conversations/{display_id}/toggle_typing",
+            base(&identifier)
+        ),
+        json!({"typing_status": "on"}),
+    )
+    .await
+    .expect(200);
+    let typing = receiver
+        .wait_for_event("/hook", "conversation_typing_on")
+        .await
+        .json();
+    // The contact as Contact#webhook_data shows it (which has no `type`).
+    assert_eq!(typing["user"]["id"], contact_id);
+    assert_eq!(typing["user"]["name"], "Ada");
+    assert_eq!(typing["conversation"]["id"], display_id);
     let received = receiver.wait_for_event("/hook", "message_created").await;
     let payload = received.json();
     assert_eq!(payload["content"], "From the client");
@@ -640,4 +660,46 @@ async fn a_contacts_message_reaches_the_webhook_as_the_contacts_incoming_message
         json!({"type": "contact", "id": contact_id})
     );
     assert_eq!(payload["sender"]["id"], contact_id);
+}
+
+#[tokio::test]
+async fn a_contact_sends_attachments_as_multipart() {
+    let app = spawn_app().await;
+    let (identifier, _) = inbox_credentials(&app, 1).await;
+    let source = new_client(&app, &identifier, json!({"name": "Ada"})).await;
+    let display_id = new_conversation(&app, &identifier, &source).await;
+    let path = format!(
+        "{}/contacts/{source}/conversations/{display_id}/messages",
+        base(&identifier)
+    );
+    let form = Form::new().text("content", "see file").part(
+        "attachments[]",
+        Part::bytes(b"hello file".to_vec())
+            .file_name("note.txt")
+            .mime_str("text/plain")
+            .unwrap(),
+    );
+    let response = app
+        .request(Method::POST, &path, None)
+        .multipart(form)
+        .send()
+        .await
+        .expect("request sent");
+    let message = Reply::from(response).await.expect(200);
+    assert_eq!(message["content"], "see file");
+    assert_eq!(message["message_type"], 0);
+    let attachments = message["attachments"].as_array().unwrap();
+    assert_eq!(attachments.len(), 1);
+    assert_eq!(attachments[0]["file_type"], "file");
+    let url = attachments[0]["data_url"].as_str().unwrap();
+    let body = app
+        .client
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, "hello file");
 }
