@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::conversations::{self, conversation_from_row, Conversation, SELECT_CONVERSATION};
 use super::inboxes::{self, Inbox};
 use super::{changes, contacts, one_row, StoreError, StoreResult};
-use crate::models::Status;
+use crate::models::{MessageStatus, MessageType, Status};
 
 /// A contact as known to one inbox.
 #[derive(Clone, Debug)]
@@ -165,13 +165,30 @@ pub fn conversation(
     )?)
 }
 
-/// Chatwoot writes the contact's last-seen time without touching `updated_at`.
+/// The contact has seen the conversation up to now: its last-seen time (written without touching
+/// `updated_at`, as Chatwoot does), and every message to the contact that was sent or delivered
+/// by then is read.
 pub fn set_contact_last_seen(conn: &Connection, conversation_id: i64, now: i64) -> StoreResult<()> {
     one_row(super::execute(
         conn,
         "UPDATE conversations SET contact_last_seen_at = ?2 WHERE id = ?1",
         params![conversation_id, now],
-    )?)
+    )?)?;
+    super::execute(
+        conn,
+        "UPDATE messages SET status = ?3, updated_at = ?2
+          WHERE conversation_id = ?1 AND status IN (?4, ?5) AND message_type != ?6
+            AND created_at <= ?2",
+        params![
+            conversation_id,
+            now,
+            MessageStatus::Read.code(),
+            MessageStatus::Sent.code(),
+            MessageStatus::Delivered.code(),
+            MessageType::Incoming.code()
+        ],
+    )?;
+    Ok(())
 }
 
 /// Chatwoot's activity text when the contact resolves (`conversations.activity.status.contact_resolved`).

@@ -397,11 +397,17 @@ async fn conversations_have_the_public_shape_and_actions() {
         assert_eq!(reply.expect(200), Value::Null);
     }
 
+    let reply = app.message(display_id, json!({"content": "Hi Ada"})).await;
+    assert_eq!(reply["status"], "sent");
     public_post(&app, &format!("{one}/update_last_seen"), json!({}))
         .await
         .expect(200);
     let seen = public_get(&app, &one).await.expect(200);
     assert!(seen["contact_last_seen_at"].as_i64().unwrap() > 0);
+    assert_eq!(seen["messages"][0]["content"], "Hi Ada");
+    let read = app.messages(display_id).await;
+    let read = read.iter().find(|m| m["id"] == reply["id"]).unwrap();
+    assert_eq!(read["status"], "read", "what the contact saw is read");
 
     let resolved = public_post(&app, &format!("{one}/toggle_status"), json!({}))
         .await
@@ -702,4 +708,33 @@ async fn a_contact_sends_attachments_as_multipart() {
         .await
         .unwrap();
     assert_eq!(body, "hello file");
+}
+
+#[tokio::test]
+async fn a_contacts_message_wakes_a_snooze_that_waits_for_it() {
+    let app = spawn_app().await;
+    let (identifier, _) = inbox_credentials(&app, 1).await;
+    let source = new_client(&app, &identifier, json!({"name": "Ada"})).await;
+    let display_id = new_conversation(&app, &identifier, &source).await;
+    app.post(
+        &format!("/api/v1/accounts/1/conversations/{display_id}/toggle_status"),
+        json!({"status": "snoozed"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(app.conversation(display_id).await["status"], "snoozed");
+    let path = format!(
+        "{}/contacts/{source}/conversations/{display_id}/messages",
+        base(&identifier)
+    );
+    public_post(&app, &path, json!({"content": "Any news?"}))
+        .await
+        .expect(200);
+    let conversation = app.conversation(display_id).await;
+    assert_eq!(conversation["status"], "open");
+    assert_eq!(conversation["snoozed_until"], Value::Null);
+    assert!(
+        conversation["waiting_since"].as_i64().unwrap_or(0) > 0,
+        "{conversation}"
+    );
 }
