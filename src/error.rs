@@ -175,6 +175,7 @@ impl From<StoreError> for ApiError {
             },
             StoreError::Rejected(message) => Self::Unprocessable(message),
             StoreError::NotAllowed => Self::NotAllowed,
+            StoreError::Unauthorized(message) => Self::Unauthorized(message),
             StoreError::Full(cause) => Self::DiskFull(cause),
             StoreError::Database(cause) => Self::Internal(cause),
         }

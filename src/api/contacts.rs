@@ -41,7 +41,7 @@ fn cleared(value: Option<Option<String>>) -> Option<Option<String>> {
 }
 
 impl ContactInput {
-    fn change(&mut self) -> Result<ContactChange, ApiError> {
+    pub(in crate::api) fn change(&mut self) -> Result<ContactChange, ApiError> {
         let name = match self.name.take() {
             Some(name) => Some(validate::max_chars(
                 "name",

@@ -254,3 +254,21 @@ pub async fn reset_secret(
         .await?;
     Ok(HttpResponse::Ok().json(views::inbox(&inbox, true)))
 }
+
+/// `POST /inboxes/{id}/rotate_hmac_token`: a new key for contact identity hashes; hashes made
+/// with the old one stop verifying at once. Answers the inbox. Administrators only.
+pub async fn rotate_hmac_token(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<ItemPath>,
+) -> ApiResult {
+    principal.require_administrator()?;
+    let (account_id, inbox_id) = (principal.account_id, path.id);
+    let inbox = state
+        .write_by(principal.actor, move |tx, now| {
+            inboxes::rotate_hmac_token(tx, account_id, inbox_id, now)?;
+            inboxes::get(tx, account_id, inbox_id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(views::inbox(&inbox, true)))
+}

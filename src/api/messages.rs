@@ -97,7 +97,7 @@ fn file_type(mime: &str) -> FileType {
 }
 
 /// A message input with its attachments, and the upload that holds their files.
-type Received = (MessageInput, Vec<NewAttachment>, Upload);
+pub(in crate::api) type Received = (MessageInput, Vec<NewAttachment>, Upload);
 
 /// Reads a multipart body in its turn (see `files::upload_turn`). The turn lasts until a
 /// failed upload's files are gone, so a turn given back never leaves files behind it.
@@ -241,6 +241,27 @@ async fn read_text(
     Ok(bytes)
 }
 
+/// A new message's body: JSON, or multipart with `attachments[]` files streamed to disk. The
+/// caller keeps the upload's files once the message row is written, or discards them.
+pub(in crate::api) async fn receive(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<Received, ApiError> {
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    let mut payload = payload.into_inner();
+    if is_multipart {
+        read_multipart(state, req, payload).await
+    } else {
+        let JsonBody(input) = JsonBody::<MessageInput>::from_request(req, &mut payload).await?;
+        Ok((input, Vec::new(), Upload::new(&state.files_dir)))
+    }
+}
+
 pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
@@ -249,18 +270,7 @@ pub async fn create(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult {
-    let is_multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
-    let mut payload = payload.into_inner();
-    let (input, attachments, upload) = if is_multipart {
-        read_multipart(&state, &req, payload).await?
-    } else {
-        let JsonBody(input) = JsonBody::<MessageInput>::from_request(&req, &mut payload).await?;
-        (input, Vec::new(), Upload::new(&state.files_dir))
-    };
+    let (input, attachments, upload) = receive(&state, &req, payload).await?;
     // On a task of its own: a client leaving now cancels this handler, and must not part the
     // row from its files (a row naming removed files, or files no row names).
     let display_id = path.id;

@@ -26,6 +26,7 @@ mod message_input;
 mod messages;
 mod metrics;
 mod profile;
+mod public;
 mod team_members;
 mod teams;
 mod transcript;
@@ -95,6 +96,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, with_metrics: bool) {
             "/api/v1/invitations/{token}/accept",
             web::post().to(invitations::accept),
         )
+        .configure(public::routes)
         .service(
             web::scope("/api/v1/accounts/{account_id}")
                 .service(
@@ -123,6 +125,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, with_metrics: bool) {
                 .service(web::resource("/inboxes/{id}/agent_bot").get(inboxes::agent_bot))
                 .service(web::resource("/inboxes/{id}/set_agent_bot").post(inboxes::set_agent_bot))
                 .service(web::resource("/inboxes/{id}/reset_secret").post(inboxes::reset_secret))
+                .service(
+                    web::resource("/inboxes/{id}/rotate_hmac_token")
+                        .post(inboxes::rotate_hmac_token),
+                )
                 .service(
                     web::resource("/agent_bots")
                         .get(agent_bots::index)

@@ -40,7 +40,7 @@ pub fn delivery_headers(
     headers
 }
 
-fn hmac_sha256_hex(key: &[u8], parts: &[&[u8]]) -> String {
+pub(crate) fn hmac_sha256_hex(key: &[u8], parts: &[&[u8]]) -> String {
     // HMAC accepts keys of any length.
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
     for part in parts {

@@ -192,6 +192,20 @@ pub fn reset_secret(
     )?)
 }
 
+/// A new key for contact identity hashes (Chatwoot's `hmac_token`).
+pub fn rotate_hmac_token(
+    conn: &Connection,
+    account_id: i64,
+    inbox_id: i64,
+    now: i64,
+) -> StoreResult<()> {
+    one_row(super::execute(
+        conn,
+        "UPDATE inboxes SET hmac_token = ?3, updated_at = ?4 WHERE account_id = ?1 AND id = ?2",
+        params![account_id, inbox_id, super::tokens::generate(), now],
+    )?)
+}
+
 /// Where the inbox's events go and the secret that signs them: (webhook_url, secret). None when
 /// the inbox is gone or has no webhook URL. Read at send time, so a reset secret is used at once.
 pub fn delivery_target(conn: &Connection, inbox_id: i64) -> StoreResult<Option<(String, String)>> {

@@ -21,6 +21,7 @@ pub mod labels;
 pub mod mail;
 pub mod members;
 pub mod messages;
+pub mod public;
 pub mod realtime;
 pub mod search_feed;
 pub mod teams;
@@ -47,6 +48,9 @@ pub enum StoreError {
     /// The principal may not act on this object (Chatwoot's 401 "not authorized to do this").
     #[error("not allowed")]
     NotAllowed,
+    /// A credential checked inside the transaction did not hold: 401 with this message.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
     /// The disk (or the configured size limit) is full: nothing was written.
     #[error("database full: {0}")]
     Full(String),

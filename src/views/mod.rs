@@ -3,6 +3,7 @@
 pub mod agent_bots;
 pub mod conversations;
 pub mod events;
+pub mod public;
 pub mod webhooks;
 
 use chrono::{DateTime, SecondsFormat, Utc};

@@ -28,6 +28,7 @@ mod messages;
 mod metrics;
 mod open_file_limit;
 mod process;
+mod public_api;
 #[allow(dead_code)] // parts serve only the events benchmark
 mod receiver;
 mod search;
