@@ -98,6 +98,26 @@ pub struct Upload {
     placed: Vec<String>,
 }
 
+/// Runs `write` on a task of its own and keeps the upload's files if it succeeds, discards them
+/// if not: a client leaving cancels its handler, and must not part a message row from its files
+/// (a row naming removed files, or files no row names).
+pub async fn files_follow<T, F>(upload: Upload, write: F) -> Result<T, ApiError>
+where
+    T: 'static,
+    F: std::future::Future<Output = Result<T, ApiError>> + 'static,
+{
+    actix_web::rt::spawn(async move {
+        let outcome = write.await;
+        match &outcome {
+            Ok(_) => upload.keep(),
+            Err(_) => upload.discard().await,
+        }
+        outcome
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
 impl Upload {
     pub fn new(files_dir: &Path) -> Self {
         Self {

@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::models::Principal;
 use crate::store::agent_bots;
-use crate::store::inboxes::{self, InboxChange};
+use crate::store::inboxes::{self, InboxChange, InboxKey};
 use crate::views;
 
 #[derive(Deserialize, Default)]
@@ -244,15 +244,7 @@ pub async fn reset_secret(
     principal: Principal,
     path: web::Path<ItemPath>,
 ) -> ApiResult {
-    principal.require_administrator()?;
-    let (account_id, inbox_id) = (principal.account_id, path.id);
-    let inbox = state
-        .write_at(move |tx, now| {
-            inboxes::reset_secret(tx, account_id, inbox_id, now)?;
-            inboxes::get(tx, account_id, inbox_id)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(views::inbox(&inbox, true)))
+    renew(&state, &principal, path.id, InboxKey::Secret).await
 }
 
 /// `POST /inboxes/{id}/rotate_hmac_token`: a new key for contact identity hashes; hashes made
@@ -262,11 +254,15 @@ pub async fn rotate_hmac_token(
     principal: Principal,
     path: web::Path<ItemPath>,
 ) -> ApiResult {
+    renew(&state, &principal, path.id, InboxKey::HmacToken).await
+}
+
+async fn renew(state: &AppState, principal: &Principal, inbox_id: i64, key: InboxKey) -> ApiResult {
     principal.require_administrator()?;
-    let (account_id, inbox_id) = (principal.account_id, path.id);
+    let account_id = principal.account_id;
     let inbox = state
         .write_by(principal.actor, move |tx, now| {
-            inboxes::rotate_hmac_token(tx, account_id, inbox_id, now)?;
+            inboxes::renew_key(tx, account_id, inbox_id, key, now)?;
             inboxes::get(tx, account_id, inbox_id)
         })
         .await?;

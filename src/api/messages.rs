@@ -271,20 +271,11 @@ pub async fn create(
     payload: web::Payload,
 ) -> ApiResult {
     let (input, attachments, upload) = receive(&state, &req, payload).await?;
-    // On a task of its own: a client leaving now cancels this handler, and must not part the
-    // row from its files (a row naming removed files, or files no row names).
     let display_id = path.id;
-    actix_web::rt::spawn(async move {
-        let outcome =
-            create_message(&state, principal, display_id, links, input, attachments).await;
-        match &outcome {
-            Ok(_) => upload.keep(),
-            Err(_) => upload.discard().await,
-        }
-        outcome
+    super::files::files_follow(upload, async move {
+        create_message(&state, principal, display_id, links, input, attachments).await
     })
     .await
-    .map_err(ApiError::internal)?
 }
 
 async fn create_message(

@@ -178,30 +178,35 @@ pub fn create(conn: &Connection, account_id: i64, name: &str, now: i64) -> Store
     Ok(conn.last_insert_rowid())
 }
 
-/// A new signing secret for the inbox's webhook.
-pub fn reset_secret(
-    conn: &Connection,
-    account_id: i64,
-    inbox_id: i64,
-    now: i64,
-) -> StoreResult<()> {
-    one_row(super::execute(
-        conn,
-        "UPDATE inboxes SET secret = ?3, updated_at = ?4 WHERE account_id = ?1 AND id = ?2",
-        params![account_id, inbox_id, super::tokens::generate(), now],
-    )?)
+/// The inbox's keys an administrator can renew.
+#[derive(Clone, Copy, Debug)]
+pub enum InboxKey {
+    /// The secret that signs what its `webhook_url` receives.
+    Secret,
+    /// The key of contact identity hashes (Chatwoot's `hmac_token`).
+    HmacToken,
 }
 
-/// A new key for contact identity hashes (Chatwoot's `hmac_token`).
-pub fn rotate_hmac_token(
+/// Replaces one of the inbox's keys with a new random one; what the old one signed or proved
+/// stops verifying at once.
+pub fn renew_key(
     conn: &Connection,
     account_id: i64,
     inbox_id: i64,
+    key: InboxKey,
     now: i64,
 ) -> StoreResult<()> {
+    let sql = match key {
+        InboxKey::Secret => {
+            "UPDATE inboxes SET secret = ?3, updated_at = ?4 WHERE account_id = ?1 AND id = ?2"
+        }
+        InboxKey::HmacToken => {
+            "UPDATE inboxes SET hmac_token = ?3, updated_at = ?4 WHERE account_id = ?1 AND id = ?2"
+        }
+    };
     one_row(super::execute(
         conn,
-        "UPDATE inboxes SET hmac_token = ?3, updated_at = ?4 WHERE account_id = ?1 AND id = ?2",
+        sql,
         params![account_id, inbox_id, super::tokens::generate(), now],
     )?)
 }

@@ -64,18 +64,10 @@ pub async fn create(
 ) -> ApiResult {
     let (input, attachments, upload): Received = receive(&state, &req, payload).await?;
     let path = path.into_inner();
-    // On a task of its own, as the application API's create: a client leaving must not part the
-    // row from its files.
-    actix_web::rt::spawn(async move {
-        let outcome = create_message(&state, path, links, input, attachments).await;
-        match &outcome {
-            Ok(_) => upload.keep(),
-            Err(_) => upload.discard().await,
-        }
-        outcome
+    crate::api::files::files_follow(upload, async move {
+        create_message(&state, path, links, input, attachments).await
     })
     .await
-    .map_err(ApiError::internal)?
 }
 
 async fn create_message(
