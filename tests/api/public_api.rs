@@ -738,3 +738,51 @@ async fn a_contacts_message_wakes_a_snooze_that_waits_for_it() {
         "{conversation}"
     );
 }
+
+#[tokio::test]
+async fn browsers_on_any_page_may_call_the_client_api_without_credentials() {
+    let app = spawn_app().await;
+    let (identifier, _) = inbox_credentials(&app, 1).await;
+    let url = app.url(&format!("/public/api/v1/inboxes/{identifier}/contacts"));
+    let preflight = app
+        .client
+        .request(Method::OPTIONS, &url)
+        .header("Origin", "https://shop.example.com")
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let headers = preflight.headers();
+    assert_eq!(headers["access-control-allow-origin"], "*");
+    assert!(headers["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .contains("POST"));
+    assert!(headers.get("access-control-allow-credentials").is_none());
+
+    let created = app
+        .client
+        .post(&url)
+        .header("Origin", "https://shop.example.com")
+        .json(&serde_json::json!({"name": "Browser visitor"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200);
+    assert_eq!(created.headers()["access-control-allow-origin"], "*");
+    // The application API is not opened to other pages.
+    let private = app
+        .client
+        .get(app.url("/api/v1/accounts/1/conversations"))
+        .header("Origin", "https://shop.example.com")
+        .header("api_access_token", crate::helpers::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert!(private
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+}

@@ -93,9 +93,21 @@ where
         .await
 }
 
+/// What browsers may do with the Client API: any page may call it, without credentials (the
+/// inbox identifier and the contact's `source_id` travel in the path), as Chatwoot allows.
+fn cors() -> actix_cors::Cors {
+    actix_cors::Cors::default()
+        .allow_any_origin()
+        .send_wildcard()
+        .allow_any_method()
+        .allow_any_header()
+        .max_age(86_400)
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/public/api/v1/inboxes/{inbox_identifier}")
+            .wrap(cors())
             .route("", web::get().to(inboxes::show))
             .route("/contacts", web::post().to(contacts::create))
             .route("/contacts/{source_id}", web::get().to(contacts::show))
