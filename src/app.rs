@@ -11,6 +11,7 @@ use actix_web::{web, App, HttpServer};
 use crate::api;
 use crate::api::body_timeout::BodyPace;
 use crate::api::input::BodyLimit;
+use crate::api::public::rate_limit::PublicRateLimit;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{Db, DbError, PoolSizes};
@@ -222,6 +223,8 @@ impl Application {
             event_links,
             hub: Arc::new(Hub::default()),
         });
+        let public_rate_limit =
+            web::Data::new(PublicRateLimit::per_minute(settings.public_rate_limit));
         let limit = BodyLimit(settings.max_body_bytes);
         let pace = BodyPace {
             idle: std::time::Duration::from_secs(settings.body_timeout_secs.max(1)),
@@ -236,6 +239,7 @@ impl Application {
                 // Outermost, so that it sees the status the client gets.
                 .wrap(RecordRequests::new(state.metrics.clone()))
                 .app_data(state.clone())
+                .app_data(public_rate_limit.clone())
                 .app_data(pace)
                 .app_data(limit)
                 .app_data(web::PayloadConfig::new(limit.0))

@@ -171,6 +171,11 @@ pub struct Settings {
     #[arg(long, env = "WOOTLITE_WEBHOOK_RETRY_WINDOW_SECS", default_value_t = 24 * 3600)]
     pub webhook_retry_window_secs: u64,
 
+    /// Client API requests allowed per minute from one client address (all of them usable at
+    /// once); more answer 429 with Retry-After. 0: no limit.
+    #[arg(long, env = "WOOTLITE_PUBLIC_RATE_LIMIT", default_value_t = 600)]
+    pub public_rate_limit: u32,
+
     /// How long delivered and given-up deliveries are kept, in seconds.
     #[arg(long, env = "WOOTLITE_EVENT_RETENTION_SECS", default_value_t = 7 * 24 * 3600)]
     pub event_retention_secs: u64,

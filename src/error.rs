@@ -48,6 +48,9 @@ pub enum ApiError {
     /// A quota is used up (e.g. the account's emails for the day).
     #[error("too many requests: {0}")]
     TooManyRequests(String),
+    /// One client address sent more than its share; it may come back after this many seconds.
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
     #[error("request body over {limit} bytes")]
     PayloadTooLarge { limit: usize },
     /// The attachment files of one message add up to more than the per-message limit.
@@ -94,7 +97,7 @@ impl ResponseError for ApiError {
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unprocessable(_) | Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests(_) | Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge { .. } | Self::AttachmentsTooLarge { .. } => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
@@ -141,6 +144,9 @@ impl ResponseError for ApiError {
             Self::DiskFull(_) => json!({
                 "error": "The server's disk is full: the change was not saved. Retry once space has been freed."
             }),
+            Self::RateLimited { retry_after_secs } => json!({
+                "error": format!("Too many requests from this address; retry in {retry_after_secs} s")
+            }),
             // The cause is logged with the request (`api::house_errors`), never sent.
             Self::Internal(_) => json!({ "error": "Internal server error" }),
         };
@@ -151,6 +157,9 @@ impl ResponseError for ApiError {
             }
             Self::DiskFull(_) => {
                 response.insert_header(("Retry-After", "30"));
+            }
+            Self::RateLimited { retry_after_secs } => {
+                response.insert_header(("Retry-After", retry_after_secs.to_string()));
             }
             // What is left of the body is never read: the connection cannot be reused.
             Self::RequestTimeout(_) => {

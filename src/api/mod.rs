@@ -26,7 +26,7 @@ mod message_input;
 mod messages;
 mod metrics;
 mod profile;
-mod public;
+pub mod public;
 mod team_members;
 mod teams;
 mod transcript;

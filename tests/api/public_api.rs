@@ -786,3 +786,36 @@ async fn browsers_on_any_page_may_call_the_client_api_without_credentials() {
         .get("access-control-allow-origin")
         .is_none());
 }
+
+#[tokio::test]
+async fn one_address_past_the_client_api_limit_gets_429_with_retry_after_and_others_go_on() {
+    let app = crate::helpers::spawn_configured(wootlite::clock::Clock::system(), |s| {
+        s.public_rate_limit = 5
+    })
+    .await;
+    let (identifier, _) = inbox_credentials(&app, 1).await;
+    let path = format!("/public/api/v1/inboxes/{identifier}");
+    for _ in 0..5 {
+        public_get(&app, &path).await.expect(200);
+    }
+    let limited = app
+        .client
+        .get(app.url(&path))
+        .header("Origin", "https://shop.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(limited.status(), 429);
+    let wait: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=61).contains(&wait), "{wait}");
+    // The browser can read the refusal.
+    assert_eq!(limited.headers()["access-control-allow-origin"], "*");
+    let body: Value = limited.json().await.unwrap();
+    assert!(error_of(&body).contains("Too many requests"), "{body}");
+    // The application API is not limited by it.
+    app.get("/api/v1/accounts/1/inboxes").await.expect(200);
+}

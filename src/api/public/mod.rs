@@ -7,6 +7,7 @@ mod contacts;
 mod conversations;
 mod inboxes;
 mod messages;
+pub mod rate_limit;
 
 use actix_web::web;
 use serde::Deserialize;
@@ -107,6 +108,7 @@ fn cors() -> actix_cors::Cors {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/public/api/v1/inboxes/{inbox_identifier}")
+            .wrap(actix_web::middleware::from_fn(rate_limit::limit))
             .wrap(cors())
             .route("", web::get().to(inboxes::show))
             .route("/contacts", web::post().to(contacts::create))
