@@ -58,10 +58,16 @@ fn base(identifier: &str) -> String {
 
 /// A client's contact in the inbox; returns its source id.
 async fn new_client(app: &TestApp, identifier: &str, body: Value) -> String {
+    new_client_and_contact(app, identifier, body).await.0
+}
+
+/// `new_client`, with the contact's id too: `(source_id, contact id)`.
+async fn new_client_and_contact(app: &TestApp, identifier: &str, body: Value) -> (String, i64) {
     let contact = public_post(app, &format!("{}/contacts", base(identifier)), body)
         .await
         .expect(200);
-    contact["source_id"].as_str().unwrap().to_string()
+    let source = contact["source_id"].as_str().unwrap().to_string();
+    (source, contact["id"].as_i64().unwrap())
 }
 
 /// A conversation of the client's; returns its display id.
@@ -507,15 +513,8 @@ async fn other_inboxes_and_other_contacts_are_not_found() {
 async fn a_contacts_message_is_incoming_and_reopens_a_resolved_conversation() {
     let app = spawn_app().await;
     let (identifier, _) = inbox_credentials(&app, 1).await;
-    let created = public_post(
-        &app,
-        &format!("{}/contacts", base(&identifier)),
-        json!({"name": "Ada"}),
-    )
-    .await
-    .expect(200);
-    let source = created["source_id"].as_str().unwrap().to_string();
-    let contact_id = created["id"].as_i64().unwrap();
+    let (source, contact_id) =
+        new_client_and_contact(&app, &identifier, json!({"name": "Ada"})).await;
     let display_id = new_conversation(&app, &identifier, &source).await;
     let one = format!(
         "{}/contacts/{source}/conversations/{display_id}",
@@ -619,15 +618,8 @@ async fn a_contacts_message_reaches_the_webhook_as_the_contacts_incoming_message
     .await
     .expect(200);
     let (identifier, _) = inbox_credentials(&app, 1).await;
-    let created = public_post(
-        &app,
-        &format!("{}/contacts", base(&identifier)),
-        json!({"name": "Ada"}),
-    )
-    .await
-    .expect(200);
-    let source = created["source_id"].as_str().unwrap().to_string();
-    let contact_id = created["id"].as_i64().unwrap();
+    let (source, contact_id) =
+        new_client_and_contact(&app, &identifier, json!({"name": "Ada"})).await;
     let display_id = new_conversation(&app, &identifier, &source).await;
     public_post(
         &app,
