@@ -24,7 +24,7 @@ use crate::mail::{self, MailError, Mailer};
 use crate::metrics::{self, Metrics, MetricsError, RecordRequests};
 use crate::models::Performer;
 use crate::provision::{self, Bootstrap};
-use crate::realtime::hub::Hub;
+use crate::realtime::{self, hub::Hub};
 use crate::search::{SearchError, SearchIndex};
 use crate::snooze::{self, SnoozeSignal};
 use crate::store::StoreError;
@@ -66,6 +66,8 @@ pub struct AppState {
     pub event_links: Links,
     /// The `/cable` connections and their subscriptions.
     pub hub: Arc<Hub>,
+    /// Who was seen lately on `/cable`.
+    pub presence: Arc<realtime::presence::Presence>,
 }
 
 impl AppState {
@@ -85,6 +87,14 @@ impl AppState {
         self.db.write(move |tx| work(tx, clock.now_micros())).await
     }
 
+    /// What a write that records its own events needs.
+    pub fn recording(&self) -> events::Recording {
+        events::Recording {
+            links: self.event_links.clone(),
+            live: Some(Arc::clone(&self.hub)),
+        }
+    }
+
     /// `write_at` for a change someone makes: its events name them as `performed_by`.
     pub async fn write_by<T, F>(&self, actor: impl Into<Performer>, work: F) -> Result<T, ApiError>
     where
@@ -92,12 +102,12 @@ impl AppState {
         F: FnOnce(&rusqlite::Transaction, i64) -> Result<T, StoreError> + Send + 'static,
     {
         let (clock, actor) = (self.clock.clone(), actor.into());
-        let links = self.event_links.clone();
+        let recording = self.recording();
         self.db
             .write(move |tx| {
                 let now = clock.now_micros();
                 let value = work(tx, now)?;
-                events::record::record(tx, Some(actor), &links, now)?;
+                recording.record(tx, Some(actor), now)?;
                 Ok(value)
             })
             .await
@@ -188,7 +198,13 @@ impl Application {
                 .clone()
                 .unwrap_or_else(|| format!("http://{port}")),
         };
-        events::attach(&db, clock.clone(), event_links.clone())?;
+        let hub = Arc::new(Hub::default());
+        let recording = events::Recording {
+            links: event_links.clone(),
+            live: Some(Arc::clone(&hub)),
+        };
+        events::attach(&db, clock.clone(), recording)?;
+        realtime::attach(&db, Arc::clone(&hub))?;
         let transport = Arc::new(Transport::new(settings.transport_settings()?)?);
         let sender_settings = SenderSettings {
             concurrency: settings.webhook_concurrency,
@@ -221,7 +237,8 @@ impl Application {
             ),
             metrics: metrics.clone(),
             event_links,
-            hub: Arc::new(Hub::default()),
+            hub,
+            presence: Arc::default(),
         });
         let public_rate_limit =
             web::Data::new(PublicRateLimit::per_minute(settings.public_rate_limit));

@@ -231,7 +231,8 @@ fn open_for_changes(data_dir: &DataDir) -> Result<Db, String> {
         base_url: std::env::var("WOOTLITE_PUBLIC_URL")
             .unwrap_or_else(|_| "http://127.0.0.1:3000".into()),
     };
-    events::attach(&db, Clock::system(), links).map_err(|e| e.to_string())?;
+    let recording = events::Recording { links, live: None };
+    events::attach(&db, Clock::system(), recording).map_err(|e| e.to_string())?;
     Ok(db)
 }
 

@@ -19,6 +19,7 @@ pub async fn connect(
     let context = Context {
         db: state.db.clone(),
         hub: state.hub.clone(),
+        presence: state.presence.clone(),
         clock: state.clock.clone(),
     };
     actix_web::rt::spawn(connection::serve(context, session, incoming));

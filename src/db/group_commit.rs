@@ -147,7 +147,11 @@ fn run(
             }
         };
         let deliveries: Vec<Delivery> = group.into_iter().map(|job| job(&tx)).collect();
+        let then = hooks.before_commit(&tx);
         let failure = tx.commit().err();
+        if let (None, Some(then)) = (&failure, then) {
+            then();
+        }
         drop(conn);
         if failure.is_none() {
             hooks.committed();

@@ -96,9 +96,17 @@ pub enum DbError {
 /// Work added to every write transaction (see `Db::after_each_write`).
 pub type WriteHook = Box<dyn Fn(&Transaction) -> Result<(), StoreError> + Send + Sync>;
 
-/// What the writer does around every write: the installed hook, and the signal of each commit.
+/// What runs once a transaction has committed (see `Db::on_commit`).
+pub type AfterCommit = Box<dyn FnOnce() + Send>;
+
+/// Work run in every write transaction just before it commits (see `Db::on_commit`).
+pub type CommitHook =
+    Box<dyn Fn(&Transaction) -> Result<Option<AfterCommit>, StoreError> + Send + Sync>;
+
+/// What the writer does around every write: the installed hooks, and the signal of each commit.
 pub struct WriteHooks {
     after_write: std::sync::OnceLock<WriteHook>,
+    before_commit: std::sync::OnceLock<CommitHook>,
     commits: tokio::sync::watch::Sender<u64>,
 }
 
@@ -106,6 +114,7 @@ impl Default for WriteHooks {
     fn default() -> Self {
         Self {
             after_write: std::sync::OnceLock::new(),
+            before_commit: std::sync::OnceLock::new(),
             commits: tokio::sync::watch::Sender::new(0),
         }
     }
@@ -117,6 +126,16 @@ impl WriteHooks {
             Some(hook) => hook(tx),
             None => Ok(()),
         }
+    }
+
+    /// What the commit hook wants done once `tx` commits. Its failure must not undo the
+    /// writes it follows: it is logged, and nothing is done after the commit.
+    fn before_commit(&self, tx: &Transaction) -> Option<AfterCommit> {
+        let hook = self.before_commit.get()?;
+        hook(tx).unwrap_or_else(|e| {
+            log::error!("the commit hook failed: {e}");
+            None
+        })
     }
 
     fn committed(&self) {
@@ -185,7 +204,11 @@ impl Db {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = work(&tx)?;
         self.hooks.after_write(&tx)?;
+        let then = self.hooks.before_commit(&tx);
         tx.commit()?;
+        if let Some(then) = then {
+            then();
+        }
         drop(conn);
         self.hooks.committed();
         Ok(value)
@@ -199,6 +222,16 @@ impl Db {
             .after_write
             .set(hook)
             .map_err(|_| StoreError::Database("a write hook is installed already".into()))
+    }
+
+    /// Installs `hook`, run in every write transaction after all its writes, just before the
+    /// commit; what it returns runs once that commit has succeeded, still on the writer, so in
+    /// commit order (and not at all when the commit fails). It can be installed once.
+    pub fn on_commit(&self, hook: CommitHook) -> Result<(), StoreError> {
+        self.hooks
+            .before_commit
+            .set(hook)
+            .map_err(|_| StoreError::Database("a commit hook is installed already".into()))
     }
 
     /// Runs `work` on the writer connection outside any transaction, e.g. to set up its

@@ -14,37 +14,34 @@ use std::collections::{HashMap, HashSet};
 use rusqlite::Connection;
 use serde_json::{json, Map, Value};
 
-use super::payloads::{self, TypingUser};
+use super::broadcasts;
+use super::payloads::{self, Loads, Subject, TypingUser};
 use crate::models::{MessageStatus, Performer, Priority, Status};
+use crate::realtime::hub::Hub;
 use crate::store::event_capture::{self, Change};
 use crate::store::event_outbox::{self, NewEvent, Subscriber, TargetKind};
 use crate::store::{agent_bots, conversations, StoreResult};
 use crate::views::conversations::Links;
 use crate::views::iso_millis;
 
-/// What an event is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Subject {
-    Conversation(i64),
-    Message(i64),
-    Contact(i64),
-    Inbox(i64),
-}
-
-/// An event to write, before its targets are known.
+/// An event to write, before its targets are known. Its name is a webhook event's, or one that
+/// only `/cable` tells: `activity_created` (an activity message) and `conversation_read` (the
+/// contact read the conversation).
 #[derive(Debug)]
-struct Planned {
-    name: &'static str,
-    subject: Subject,
-    changed: Option<Value>,
-    typing: Option<(TypingUser, bool)>,
+pub(super) struct Planned {
+    pub name: &'static str,
+    pub subject: Subject,
+    pub changed: Option<Value>,
+    pub typing: Option<(TypingUser, bool)>,
 }
 
-/// Records the events of every change noted so far in this transaction.
+/// Records the events of every change noted so far in this transaction: in the outbox for
+/// their webhooks, and, when `live` has subscribers in their account, as broadcasts for it.
 pub fn record(
     conn: &Connection,
     actor: Option<Performer>,
     links: &Links,
+    live: Option<&Hub>,
     now: i64,
 ) -> StoreResult<()> {
     let changes = event_capture::take(conn)?;
@@ -52,9 +49,23 @@ pub fn record(
         return Ok(());
     }
     let mut routes = Routes::default();
+    let mut loads = Loads::default();
     let mut built: HashMap<Subject, Value> = HashMap::new();
-    for planned in plan(conn, changes)? {
-        write_event(conn, &mut routes, &mut built, &planned, actor, links, now)?;
+    let planned = plan(conn, changes)?;
+    for event in &planned {
+        write_event(
+            conn,
+            &mut routes,
+            &mut loads,
+            &mut built,
+            event,
+            actor,
+            links,
+            now,
+        )?;
+    }
+    if let Some(hub) = live {
+        broadcasts::note(conn, hub, &planned, &mut loads, actor, links)?;
     }
     Ok(())
 }
@@ -89,7 +100,9 @@ fn typing_user(detail: &Value) -> Option<(TypingUser, bool)> {
 
 /// An event's place in the order of a transaction's changes.
 enum Slot {
-    Created(Subject),
+    Created(Subject, &'static str),
+    /// The contact read the conversation (once per transaction).
+    Read(Subject),
     /// Where the first update of a row happened; all its updates make one event there.
     Updated(Subject),
     Typing {
@@ -121,15 +134,23 @@ fn object(value: Option<Value>) -> Map<String, Value> {
 /// transaction gets its created event only (Rails runs only the create callbacks for it).
 fn plan(conn: &Connection, changes: Vec<Change>) -> StoreResult<Vec<Planned>> {
     let mut created: HashSet<Subject> = HashSet::new();
+    let mut read: HashSet<Subject> = HashSet::new();
     let mut updates: HashMap<Subject, Update> = HashMap::new();
     let mut order: Vec<Slot> = Vec::new();
     for change in changes {
         let id = change.subject_id;
         let (subject, is_update) = match change.kind.as_str() {
             "conversation_created" => (Subject::Conversation(id), false),
-            "message_created" => (Subject::Message(id), false),
+            "message_created" | "activity_created" => (Subject::Message(id), false),
             "contact_created" => (Subject::Contact(id), false),
             "inbox_created" => (Subject::Inbox(id), false),
+            "conversation_read" => {
+                let subject = Subject::Conversation(id);
+                if read.insert(subject) {
+                    order.push(Slot::Read(subject));
+                }
+                continue;
+            }
             "conversation_updated" | "label_added" | "label_removed" => {
                 (Subject::Conversation(id), true)
             }
@@ -153,7 +174,12 @@ fn plan(conn: &Connection, changes: Vec<Change>) -> StoreResult<Vec<Planned>> {
         };
         if !is_update {
             created.insert(subject);
-            order.push(Slot::Created(subject));
+            let name = if change.kind == "activity_created" {
+                "activity_created"
+            } else {
+                created_name(subject)
+            };
+            order.push(Slot::Created(subject, name));
             continue;
         }
         let update = updates.entry(subject).or_insert_with(|| {
@@ -202,8 +228,14 @@ fn plan(conn: &Connection, changes: Vec<Change>) -> StoreResult<Vec<Planned>> {
                     typing,
                 });
             }
-            Slot::Created(subject) => {
-                let name = created_name(subject);
+            Slot::Read(subject) if created.contains(&subject) => {}
+            Slot::Read(subject) => planned.push(Planned {
+                name: "conversation_read",
+                subject,
+                changed: None,
+                typing: None,
+            }),
+            Slot::Created(subject, name) => {
                 planned.push(Planned {
                     name,
                     subject,
@@ -395,14 +427,14 @@ fn updated_events(
 }
 
 /// Where an event happened: its account, inbox and conversation, for routing and ordering.
-struct Place {
-    account_id: i64,
-    inbox_id: Option<i64>,
-    conversation_id: Option<i64>,
-    message_id: Option<i64>,
+pub(super) struct Place {
+    pub account_id: i64,
+    pub inbox_id: Option<i64>,
+    pub conversation_id: Option<i64>,
+    pub message_id: Option<i64>,
 }
 
-fn place(conn: &Connection, subject: Subject) -> StoreResult<Option<Place>> {
+pub(super) fn place(conn: &Connection, subject: Subject) -> StoreResult<Option<Place>> {
     Ok(match subject {
         Subject::Conversation(id) => {
             event_outbox::conversation_place(conn, id)?.map(|(account_id, inbox_id)| Place {
@@ -443,12 +475,10 @@ struct Routes {
     subscribers: HashMap<i64, Vec<Subscriber>>,
 }
 
-/// Events an API inbox's `webhook_url` receives: everything about its conversations.
+/// Events an API inbox's `webhook_url` receives: every webhook event about its conversations.
 fn inbox_receives(name: &str) -> bool {
-    name.starts_with("conversation_")
-        && name != "conversation_opened"
-        && name != "conversation_resolved"
-        || name.starts_with("message_")
+    super::is_webhook_event(name)
+        && (name.starts_with("conversation_") || name.starts_with("message_"))
 }
 
 /// Events an agent bot receives (reference §7).
@@ -503,15 +533,18 @@ fn targets(
     Ok(targets)
 }
 
-fn payload(conn: &Connection, planned: &Planned, links: &Links) -> StoreResult<Value> {
+fn payload(
+    conn: &Connection,
+    loads: &mut Loads,
+    planned: &Planned,
+    links: &Links,
+) -> StoreResult<Value> {
     match (planned.subject, planned.typing) {
         (Subject::Conversation(id), Some((user, private))) => {
-            payloads::typing(conn, links, id, user, private)
+            let data = loads.conversation(conn, id)?;
+            payloads::typing(conn, links, data, user, private)
         }
-        (Subject::Conversation(id), None) => payloads::conversation(conn, links, id),
-        (Subject::Message(id), _) => payloads::message(conn, links, id),
-        (Subject::Contact(id), _) => payloads::contact(conn, id),
-        (Subject::Inbox(id), _) => payloads::inbox(conn, id),
+        (subject, _) => Ok(payloads::webhook(loads.get(conn, subject)?, links)),
     }
 }
 
@@ -524,9 +557,11 @@ fn ordering_key(planned: &Planned, place: &Place) -> String {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn write_event(
     conn: &Connection,
     routes: &mut Routes,
+    loads: &mut Loads,
     built: &mut HashMap<Subject, Value>,
     planned: &Planned,
     actor: Option<Performer>,
@@ -545,7 +580,7 @@ fn write_event(
     let mut body = match (planned.typing, built.get(&planned.subject)) {
         (None, Some(known)) => known.clone(),
         _ => {
-            let fresh = payload(conn, planned, links)?;
+            let fresh = payload(conn, loads, planned, links)?;
             if planned.typing.is_none() {
                 built.insert(planned.subject, fresh.clone());
             }

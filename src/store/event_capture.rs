@@ -1,7 +1,8 @@
 //! What changed in a write transaction, as the events of reference §1.2 need to know it.
 //!
 //! Temporary triggers on the writer connection note every insert and every update of the rows
-//! events are about (conversations, their labels, messages, contacts, inboxes) in a temporary
+//! events are about (conversations, their labels, messages, contacts, inboxes; activity
+//! messages and a contact reading a conversation only for live updates) in a temporary
 //! table, with the columns an event reports before and after. The write path reads and empties
 //! that table before its transaction commits (`take`), so every path that writes through the
 //! writer (requests, background tasks, commands) has its changes seen, and a write that is
@@ -203,6 +204,15 @@ const INSTALL: &str = concat!(
     CREATE TEMP TRIGGER IF NOT EXISTS capture_message_insert
     AFTER INSERT ON main.messages WHEN NEW.message_type IN (0, 1, 3) BEGIN
         INSERT INTO event_changes (kind, subject_id) VALUES ('message_created', NEW.id);
+    END;
+    CREATE TEMP TRIGGER IF NOT EXISTS capture_activity_insert
+    AFTER INSERT ON main.messages WHEN NEW.message_type = 2 BEGIN
+        INSERT INTO event_changes (kind, subject_id) VALUES ('activity_created', NEW.id);
+    END;
+    CREATE TEMP TRIGGER IF NOT EXISTS capture_conversation_read
+    AFTER UPDATE OF contact_last_seen_at ON main.conversations
+    WHEN OLD.contact_last_seen_at IS NOT NEW.contact_last_seen_at BEGIN
+        INSERT INTO event_changes (kind, subject_id) VALUES ('conversation_read', NEW.id);
     END;
     CREATE TEMP TRIGGER IF NOT EXISTS capture_message_update
     AFTER UPDATE ON main.messages

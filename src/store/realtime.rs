@@ -57,3 +57,74 @@ pub fn contact(conn: &Connection, pubsub_token: &str) -> StoreResult<Option<Subs
         })
         .optional()?)
 }
+
+/// The users who see an inbox's conversations live: its members and the account's
+/// administrators (Chatwoot's rule; a team alone gives nothing).
+pub fn inbox_watchers(conn: &Connection, account_id: i64, inbox_id: i64) -> StoreResult<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT user_id FROM inbox_members WHERE inbox_id = ?2
+         UNION
+         SELECT user_id FROM account_users WHERE account_id = ?1 AND role = 1",
+    )?;
+    let users = stmt
+        .query_map(params![account_id, inbox_id], |row| row.get(0))?
+        .collect::<Result<Vec<i64>, _>>()?;
+    Ok(users)
+}
+
+/// The contact inboxes that see a conversation: its own, or, when that one is HMAC-verified,
+/// every verified contact inbox of its contact (an identified visitor on every session).
+pub fn conversation_contact_inboxes(
+    conn: &Connection,
+    conversation_id: i64,
+) -> StoreResult<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT ci.id FROM conversations c
+           JOIN contact_inboxes own ON own.id = c.contact_inbox_id
+           JOIN contact_inboxes ci ON ci.id = own.id
+             OR (own.hmac_verified = 1 AND ci.hmac_verified = 1 AND ci.contact_id = own.contact_id)
+          WHERE c.id = ?1",
+    )?;
+    let inboxes = stmt
+        .query_map([conversation_id], |row| row.get(0))?
+        .collect::<Result<Vec<i64>, _>>()?;
+    Ok(inboxes)
+}
+
+/// A conversation's own contact inbox, if it has one.
+pub fn conversation_contact_inbox(
+    conn: &Connection,
+    conversation_id: i64,
+) -> StoreResult<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT contact_inbox_id FROM conversations WHERE id = ?1")?
+        .query_row([conversation_id], |row| row.get(0))
+        .optional()?
+        .flatten())
+}
+
+/// One account user as presence shows them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Availability {
+    pub user_id: i64,
+    pub availability: crate::models::Availability,
+    /// Shown offline without a heartbeat (Chatwoot's `auto_offline`).
+    pub auto_offline: bool,
+}
+
+pub fn availabilities(conn: &Connection, account_id: i64) -> StoreResult<Vec<Availability>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT user_id, availability, auto_offline FROM account_users WHERE account_id = ?1",
+    )?;
+    let rows = stmt
+        .query_map([account_id], |row| {
+            Ok(Availability {
+                user_id: row.get(0)?,
+                availability: crate::models::Availability::from_code(row.get(1)?)
+                    .unwrap_or(crate::models::Availability::Online),
+                auto_offline: row.get::<_, i64>(2)? != 0,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}

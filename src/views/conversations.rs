@@ -73,7 +73,7 @@ pub(super) fn sender(sender: &Sender) -> Value {
 
 /// An agent bot as a message sender (`AgentBot#push_event_data`). Chatwoot falls back to the
 /// inbox's avatar only when the bot's is nil, and an unset avatar reads as "", so it is "".
-fn agent_bot_sender(bot: &AgentBot) -> Value {
+pub(super) fn agent_bot_sender(bot: &AgentBot) -> Value {
     json!({
         "id": bot.id,
         "name": bot.name,

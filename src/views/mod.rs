@@ -1,6 +1,7 @@
 //! The wire JSON: one function per Chatwoot object, field for field as Chatwoot renders it.
 
 pub mod agent_bots;
+pub mod cable;
 pub mod conversations;
 pub mod events;
 pub mod public;

@@ -5,57 +5,10 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::helpers::{spawn_app, TestApp};
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// Opens `/cable` offering the subprotocols Chatwoot's JavaScript client offers.
-async fn open(app: &TestApp) -> Socket {
-    let url = format!("{}/cable", app.address.replace("http://", "ws://"));
-    let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "actioncable-v1-json, actioncable-unsupported"
-            .parse()
-            .unwrap(),
-    );
-    let (socket, response) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("websocket opens");
-    assert_eq!(
-        response.headers()["sec-websocket-protocol"],
-        "actioncable-v1-json"
-    );
-    socket
-}
-
-/// The next frame that is not a ping.
-async fn next(socket: &mut Socket) -> Value {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(10), socket.next())
-            .await
-            .expect("a frame in time")
-            .expect("the socket is open")
-            .expect("a frame");
-        if let Message::Text(text) = frame {
-            let value: Value = serde_json::from_str(&text).unwrap();
-            if value["type"] != "ping" {
-                return value;
-            }
-        }
-    }
-}
-
-async fn subscribe(socket: &mut Socket, identifier: &str) -> Value {
-    let frame = json!({"command": "subscribe", "identifier": identifier});
-    socket.send(Message::Text(frame.to_string())).await.unwrap();
-    next(socket).await
-}
+use crate::cable_client::{next, open, subscribe};
+use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn the_socket_is_welcomed_and_pinged_every_few_seconds_with_unix_seconds() {
@@ -81,6 +34,8 @@ async fn the_socket_is_welcomed_and_pinged_every_few_seconds_with_unix_seconds()
 #[tokio::test]
 async fn an_agent_and_a_contact_are_confirmed_with_their_own_tokens_and_others_rejected() {
     let app = spawn_app().await;
+    // Before anyone listens, so that its `contact.created` is not in the way below.
+    app.create_contact("Visitor", "visitor-source").await;
     let profile = app.get("/api/v1/profile").await.expect(200);
     let token = profile["pubsub_token"].as_str().unwrap().to_string();
     let user_id = profile["id"].as_i64().unwrap();
@@ -94,6 +49,14 @@ async fn an_agent_and_a_contact_are_confirmed_with_their_own_tokens_and_others_r
         subscribe(&mut socket, &agent).await,
         json!({"identifier": agent, "type": "confirm_subscription"})
     );
+    // Then, as Chatwoot's channel does, the agent's presence, the agent among the online users.
+    let presence = next(&mut socket).await;
+    assert_eq!(presence["identifier"], agent.as_str());
+    assert_eq!(presence["message"]["event"], "presence.update");
+    let data = &presence["message"]["data"];
+    assert_eq!(data["account_id"], 1);
+    assert_eq!(data["users"][user_id.to_string()], "online");
+    assert_eq!(data["contacts"], json!({}));
     for wrong in [
         json!({"channel": "RoomChannel", "pubsub_token": token, "account_id": 1, "user_id": user_id + 1}),
         json!({"channel": "RoomChannel", "pubsub_token": token, "account_id": 99, "user_id": user_id}),
@@ -107,7 +70,6 @@ async fn an_agent_and_a_contact_are_confirmed_with_their_own_tokens_and_others_r
         );
     }
 
-    app.create_contact("Visitor", "visitor-source").await;
     let contact_token: String = app
         .sqlite()
         .query_row(
@@ -121,6 +83,28 @@ async fn an_agent_and_a_contact_are_confirmed_with_their_own_tokens_and_others_r
         subscribe(&mut socket, &contact).await["type"],
         "confirm_subscription"
     );
+    // The contact's presence goes to the contact, and is told to agents but not to contacts.
+    let presence = next(&mut socket).await;
+    assert_eq!(presence["identifier"], contact.as_str());
+    assert_eq!(
+        presence["message"]["data"]["users"][user_id.to_string()],
+        "online"
+    );
+    assert!(presence["message"]["data"].get("contacts").is_none());
+    socket
+        .send(Message::Text(
+            json!({"command": "message", "identifier": agent,
+                   "data": {"action": "update_presence"}})
+            .to_string(),
+        ))
+        .await
+        .unwrap();
+    let agents_view = next(&mut socket).await;
+    assert_eq!(agents_view["identifier"], agent.as_str());
+    let contacts = agents_view["message"]["data"]["contacts"]
+        .as_object()
+        .unwrap();
+    assert_eq!(contacts.len(), 1, "the contact is online: {agents_view}");
     // Bad frames are ignored and the socket stays usable.
     socket.send(Message::Text("not json".into())).await.unwrap();
     socket

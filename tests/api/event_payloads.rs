@@ -6,7 +6,7 @@ use reqwest::Method;
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
-use wootlite::events::payloads::{self, TypingUser};
+use wootlite::events::payloads::{self, Subject, TypingUser};
 use wootlite::views::conversations::Links;
 
 use crate::helpers::{spawn_app, TestApp, ADMIN_TOKEN};
@@ -178,7 +178,7 @@ async fn the_conversation_payload_has_chatwoots_fields_and_mixed_time_formats() 
         id, busy.display_id,
         "the test needs row and display ids apart"
     );
-    let payload = payloads::conversation(&conn, &links(&app), id).unwrap();
+    let payload = payloads::webhook_of(&conn, &links(&app), Subject::Conversation(id)).unwrap();
 
     assert_eq!(payload["id"], busy.display_id);
     assert!(payload.get("event").is_none());
@@ -289,7 +289,8 @@ async fn a_private_note_payload_is_the_note_while_its_conversation_shows_the_lat
     let app = spawn_app().await;
     let busy = busy_conversation(&app).await;
     let conn = app.sqlite();
-    let payload = payloads::message(&conn, &links(&app), busy.note_id).unwrap();
+    let payload =
+        payloads::webhook_of(&conn, &links(&app), Subject::Message(busy.note_id)).unwrap();
 
     assert_eq!(payload["id"], busy.note_id);
     assert!(payload.get("event").is_none());
@@ -334,7 +335,7 @@ async fn a_private_note_payload_is_the_note_while_its_conversation_shows_the_lat
     assert_eq!(conversation["messages"][0]["message_type"], 1);
 
     // The reply's own payload nests itself as the latest message.
-    let reply = payloads::message(&conn, &links(&app), busy.reply_id).unwrap();
+    let reply = payloads::webhook_of(&conn, &links(&app), Subject::Message(busy.reply_id)).unwrap();
     assert_eq!(reply["private"], false);
     assert_eq!(reply["conversation"]["messages"][0]["id"], busy.reply_id);
     assert_eq!(
@@ -348,7 +349,8 @@ async fn an_incoming_message_payload_has_the_contact_as_sender() {
     let app = spawn_app().await;
     let busy = busy_conversation(&app).await;
     let conn = app.sqlite();
-    let payload = payloads::message(&conn, &links(&app), busy.incoming_id).unwrap();
+    let payload =
+        payloads::webhook_of(&conn, &links(&app), Subject::Message(busy.incoming_id)).unwrap();
     assert_eq!(payload["message_type"], "incoming");
     assert_eq!(payload["private"], false);
     let sender = &payload["sender"];
@@ -393,7 +395,8 @@ async fn a_message_payload_carries_attachments_status_and_echo_id() {
     let message = post_with_file(&app, display_id).await;
     let message_id = message["id"].as_i64().unwrap();
 
-    let payload = payloads::message(&app.sqlite(), &links(&app), message_id).unwrap();
+    let payload =
+        payloads::webhook_of(&app.sqlite(), &links(&app), Subject::Message(message_id)).unwrap();
     let attachments = payload["attachments"].as_array().unwrap();
     assert_eq!(attachments.len(), 1);
     let file = &attachments[0];
@@ -423,7 +426,8 @@ async fn a_message_payload_carries_attachments_status_and_echo_id() {
             [message_id],
         )
         .unwrap();
-    let payload = payloads::message(&app.sqlite(), &links(&app), message_id).unwrap();
+    let payload =
+        payloads::webhook_of(&app.sqlite(), &links(&app), Subject::Message(message_id)).unwrap();
     assert_eq!(payload["status"], "failed");
     assert_eq!(payload["content_attributes"]["external_error"], "bounced");
     assert_eq!(payload["echo_id"], "client-7");
@@ -442,7 +446,8 @@ async fn a_message_from_an_agent_bot_that_cannot_be_found_has_a_null_sender() {
             [message_id],
         )
         .unwrap();
-    let payload = payloads::message(&app.sqlite(), &links(&app), message_id).unwrap();
+    let payload =
+        payloads::webhook_of(&app.sqlite(), &links(&app), Subject::Message(message_id)).unwrap();
     assert_eq!(payload["sender"], Value::Null);
     assert_eq!(payload["message_type"], "outgoing");
     let nested = &payload["conversation"]["messages"][0];
@@ -468,7 +473,7 @@ async fn the_contact_payload_is_its_webhook_data_with_the_account_and_no_type() 
         .expect(200);
     let id = contact["payload"]["contact"]["id"].as_i64().unwrap();
     let conn = app.sqlite();
-    let payload = payloads::contact(&conn, id).unwrap();
+    let payload = payloads::webhook_of(&conn, &links(&app), Subject::Contact(id)).unwrap();
     assert_eq!(
         keys_of(&payload),
         vec![
@@ -511,7 +516,7 @@ async fn the_inbox_payload_has_its_settings_and_channel_but_no_secret() {
         .expect(200);
     let id = inbox["id"].as_i64().unwrap();
     let conn = app.sqlite();
-    let payload = payloads::inbox(&conn, id).unwrap();
+    let payload = payloads::webhook_of(&conn, &links(&app), Subject::Inbox(id)).unwrap();
 
     assert_eq!(payload["id"], id);
     assert_eq!(payload["name"], "Support");
@@ -546,9 +551,10 @@ async fn typing_payloads_name_the_actor_by_kind() {
     let conn = app.sqlite();
     let id = row_id(&conn, busy.display_id);
     let links = links(&app);
+    let data = wootlite::store::event_data::conversation(&conn, id, None).unwrap();
 
     let agent =
-        payloads::typing(&conn, &links, id, TypingUser::Agent(busy.agent_id), true).unwrap();
+        payloads::typing(&conn, &links, &data, TypingUser::Agent(busy.agent_id), true).unwrap();
     assert_eq!(keys_of(&agent), vec!["conversation", "is_private", "user"]);
     assert_eq!(
         agent["user"],
@@ -558,7 +564,7 @@ async fn typing_payloads_name_the_actor_by_kind() {
     assert_eq!(agent["conversation"]["id"], busy.display_id);
     assert_eq!(agent["conversation"]["messages"][0]["id"], busy.reply_id);
 
-    let admin = payloads::typing(&conn, &links, id, TypingUser::Agent(1), false).unwrap();
+    let admin = payloads::typing(&conn, &links, &data, TypingUser::Agent(1), false).unwrap();
     assert_eq!(admin["user"]["id"], 1);
     assert_eq!(admin["user"]["type"], "user");
     assert_eq!(admin["is_private"], false);
@@ -566,7 +572,7 @@ async fn typing_payloads_name_the_actor_by_kind() {
     let contact = payloads::typing(
         &conn,
         &links,
-        id,
+        &data,
         TypingUser::Contact(busy.contact_id),
         false,
     )
@@ -575,7 +581,7 @@ async fn typing_payloads_name_the_actor_by_kind() {
     assert_eq!(contact["user"]["account"]["id"], 1);
     assert!(contact["user"].get("type").is_none());
 
-    let bot = payloads::typing(&conn, &links, id, TypingUser::Bot(987654), false).unwrap();
+    let bot = payloads::typing(&conn, &links, &data, TypingUser::Bot(987654), false).unwrap();
     assert_eq!(bot["user"], Value::Null);
 }
 
@@ -585,19 +591,19 @@ async fn a_missing_row_is_not_found() {
     let conn = app.sqlite();
     let links = links(&app);
     assert!(matches!(
-        payloads::conversation(&conn, &links, 999),
+        payloads::webhook_of(&conn, &links, Subject::Conversation(999)),
         Err(wootlite::store::StoreError::NotFound)
     ));
     assert!(matches!(
-        payloads::message(&conn, &links, 999),
+        payloads::webhook_of(&conn, &links, Subject::Message(999)),
         Err(wootlite::store::StoreError::NotFound)
     ));
     assert!(matches!(
-        payloads::contact(&conn, 999),
+        payloads::webhook_of(&conn, &links, Subject::Contact(999)),
         Err(wootlite::store::StoreError::NotFound)
     ));
     assert!(matches!(
-        payloads::inbox(&conn, 999),
+        payloads::webhook_of(&conn, &links, Subject::Inbox(999)),
         Err(wootlite::store::StoreError::NotFound)
     ));
 }

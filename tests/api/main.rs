@@ -6,6 +6,8 @@ mod auth;
 mod backup;
 mod bad_input;
 mod cable;
+mod cable_broadcasts;
+mod cable_client;
 mod cli;
 mod contacts;
 mod conversation_actions;

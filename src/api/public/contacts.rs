@@ -111,13 +111,13 @@ pub async fn create(
     let (change, identity, source_id) = body.0.parse()?;
     let source_id = source_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let identifier = path.into_inner().inbox_identifier;
-    let links = state.event_links.clone();
+    let recording = state.recording();
     let created = state
         .write_at(move |tx, now| {
             let inbox = public::inbox(tx, &identifier)?;
             let verified = identity.verify(&inbox)?;
             let entry = public::create_contact(tx, &inbox, &source_id, change, verified, now)?;
-            super::record_by_contact(tx, entry.contact_id, &links, now)?;
+            super::record_by_contact(tx, entry.contact_id, &recording, now)?;
             with_contact(tx, entry.id)
         })
         .await?;
@@ -184,7 +184,7 @@ pub async fn update(
     let (mut change, identity, _) = body.0.parse()?;
     change.identifier = None;
     let path = path.into_inner();
-    let links = state.event_links.clone();
+    let recording = state.recording();
     let updated = state
         .write_at(move |tx, now| {
             let (inbox, entry) = super::contact_inbox(tx, &path.inbox_identifier, &path.source_id)?;
@@ -192,7 +192,7 @@ pub async fn update(
                 public::set_hmac_verified(tx, entry.id, now)?;
             }
             contacts::update(tx, inbox.account_id, entry.contact_id, change, now)?;
-            super::record_by_contact(tx, entry.contact_id, &links, now)?;
+            super::record_by_contact(tx, entry.contact_id, &recording, now)?;
             with_contact(tx, entry.id)
         })
         .await?;

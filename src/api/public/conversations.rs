@@ -67,7 +67,7 @@ pub async fn create(
 ) -> ApiResult {
     let custom_attributes = body.0.custom_attributes.unwrap_or_default();
     let path = path.into_inner();
-    let event_links = state.event_links.clone();
+    let recording = state.recording();
     let rendered = state
         .write_at(move |tx, now| {
             let (inbox, entry) = super::contact_inbox(tx, &path.inbox_identifier, &path.source_id)?;
@@ -92,7 +92,7 @@ pub async fn create(
                     conversations::create(tx, inbox.account_id, &new, now)?
                 }
             };
-            super::record_by_contact(tx, entry.contact_id, &event_links, now)?;
+            super::record_by_contact(tx, entry.contact_id, &recording, now)?;
             render(tx, &conversation, &links)
         })
         .await?;

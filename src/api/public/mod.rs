@@ -20,7 +20,6 @@ use crate::store::conversations::Conversation;
 use crate::store::inboxes::Inbox;
 use crate::store::public::{self, ContactInbox};
 use crate::store::StoreResult;
-use crate::views::conversations::Links;
 
 #[derive(Deserialize)]
 pub struct InboxPath {
@@ -64,10 +63,10 @@ fn contact_inbox(
 fn record_by_contact(
     tx: &rusqlite::Connection,
     contact_id: i64,
-    links: &Links,
+    recording: &events::Recording,
     now: i64,
 ) -> StoreResult<()> {
-    events::record::record(tx, Some(Performer::Contact(contact_id)), links, now)
+    recording.record(tx, Some(Performer::Contact(contact_id)), now)
 }
 
 /// A write on the conversation a path names, on behalf of its contact inbox's contact.
@@ -82,13 +81,13 @@ where
         + Send
         + 'static,
 {
-    let links = state.event_links.clone();
+    let recording = state.recording();
     state
         .write_at(move |tx, now| {
             let (_, entry) = contact_inbox(tx, &path.inbox_identifier, &path.source_id)?;
             let conversation = public::conversation(tx, &entry, path.display_id)?;
             let value = work(tx, &entry, conversation, now)?;
-            record_by_contact(tx, entry.contact_id, &links, now)?;
+            record_by_contact(tx, entry.contact_id, &recording, now)?;
             Ok(value)
         })
         .await
