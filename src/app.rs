@@ -130,6 +130,8 @@ pub enum StartError {
     WebhookRule(#[from] RuleError),
     #[error(transparent)]
     Transport(#[from] TransportError),
+    #[error("{0}")]
+    Settings(String),
     #[error("cannot provision the first account: {0}")]
     Provision(#[from] StoreError),
     #[error("cannot listen on {addr}: {source}")]
@@ -248,6 +250,7 @@ impl Application {
             min_bytes_per_sec: settings.body_min_bytes_per_sec,
         };
         let workers = worker_count(settings);
+        let origins = api::cors::parse(&settings.cors_origins).map_err(StartError::Settings)?;
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(api::body_timeout::pace_bodies))
@@ -267,13 +270,16 @@ impl Application {
                 .app_data(
                     web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
                 )
-                .configure(|cfg| api::routes(cfg, with_metrics))
+                .configure(|cfg| api::routes(cfg, with_metrics, &origins))
         })
         .shutdown_timeout(10)
         // `stop_on_signals` installs the handlers, so that they are in place before the banner
         // tells anyone the server is up.
         .disable_signals()
         .workers(workers)
+        // Small writes (a `/cable` frame, a short answer) go out at once instead of waiting for
+        // the peer's acknowledgement of the previous one, which can take 40 ms.
+        .tcp_nodelay(true)
         // actix counts connections per worker.
         .max_connections(connection_cap(settings).div_ceil(workers).max(1));
         let server = match metrics {

@@ -176,6 +176,11 @@ pub struct Settings {
     #[arg(long, env = "WOOTLITE_PUBLIC_RATE_LIMIT", default_value_t = 600)]
     pub public_rate_limit: u32,
 
+    /// Pages (origins such as https://app.example.com, comma-separated, or * for any) that may
+    /// call the application API from a browser. None by default; the Client API allows any.
+    #[arg(long, env = "WOOTLITE_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
     /// How long delivered and given-up deliveries are kept, in seconds.
     #[arg(long, env = "WOOTLITE_EVENT_RETENTION_SECS", default_value_t = 7 * 24 * 3600)]
     pub event_retention_secs: u64,

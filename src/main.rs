@@ -36,7 +36,7 @@ struct Cli {
 enum Command {
     /// Run the HTTP server (creates account 1, an administrator, an API inbox and a token on
     /// first start).
-    Serve(Settings),
+    Serve(Box<Settings>),
     /// Manage access tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -161,7 +161,7 @@ fn main() -> ExitCode {
     )
     .init();
     let result = match Cli::parse().command {
-        Command::Serve(settings) => serve(settings),
+        Command::Serve(settings) => serve(*settings),
         Command::Token(TokenCommand::Create(args)) => create_token(args),
         Command::Account(AccountCommand::Create(args)) => create_account(args),
         Command::Reindex(data_dir) => reindex(data_dir),

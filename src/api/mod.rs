@@ -11,6 +11,7 @@ mod conversation_filter;
 mod conversation_finder;
 mod conversation_input;
 mod conversations;
+pub mod cors;
 mod custom_attributes;
 pub mod files;
 mod health;
@@ -84,206 +85,206 @@ pub async fn delete_as_administrator<R: LeftoverFiles>(
 
 /// The routes; `/metrics` only with `with_metrics`, so that without it the path is unknown
 /// like any other.
-pub fn routes(cfg: &mut web::ServiceConfig, with_metrics: bool) {
+pub fn routes(cfg: &mut web::ServiceConfig, with_metrics: bool, origins: &cors::AllowedOrigins) {
     if with_metrics {
         cfg.route("/metrics", web::get().to(metrics::metrics));
     }
     cfg.route("/health", web::get().to(health::health))
         .route("/cable", web::get().to(cable::connect))
-        .route("/api/v1/profile", web::get().to(profile::show))
         .route("/files/{folder}/{name}", web::get().to(files::serve))
-        .route(
-            "/api/v1/invitations/{token}/accept",
-            web::post().to(invitations::accept),
-        )
         .configure(public::routes)
         .service(
-            web::scope("/api/v1/accounts/{account_id}")
-                .service(
-                    web::resource("/agents")
-                        .get(agents::index)
-                        .post(agents::create),
+            web::scope("/api/v1")
+                .wrap(cors::application(origins))
+                .route("/profile", web::get().to(profile::show))
+                .route(
+                    "/invitations/{token}/accept",
+                    web::post().to(invitations::accept),
                 )
-                .service(
-                    web::resource("/agents/{id}")
-                        .patch(agents::update)
-                        .put(agents::update)
-                        .delete(agents::destroy),
-                )
-                .service(
-                    web::resource("/inboxes")
-                        .get(inboxes::index)
-                        .post(inboxes::create),
-                )
-                .service(
-                    web::resource("/inboxes/{id}")
-                        .get(inboxes::show)
-                        .patch(inboxes::update)
-                        .put(inboxes::update)
-                        .delete(inboxes::destroy),
-                )
-                .service(web::resource("/inboxes/{id}/agent_bot").get(inboxes::agent_bot))
-                .service(web::resource("/inboxes/{id}/set_agent_bot").post(inboxes::set_agent_bot))
-                .service(web::resource("/inboxes/{id}/reset_secret").post(inboxes::reset_secret))
-                .service(
-                    web::resource("/inboxes/{id}/rotate_hmac_token")
-                        .post(inboxes::rotate_hmac_token),
-                )
-                .service(
-                    web::resource("/agent_bots")
-                        .get(agent_bots::index)
-                        .post(agent_bots::create),
-                )
-                .service(
-                    web::resource("/agent_bots/{id}")
-                        .get(agent_bots::show)
-                        .patch(agent_bots::update)
-                        .put(agent_bots::update)
-                        .delete(agent_bots::destroy),
-                )
-                .service(
-                    web::resource("/agent_bots/{id}/reset_access_token")
-                        .post(agent_bots::reset_access_token),
-                )
-                .service(
-                    web::resource("/agent_bots/{id}/reset_secret").post(agent_bots::reset_secret),
-                )
-                .service(
-                    web::resource("/inbox_members")
-                        .post(inbox_members::create)
-                        .patch(inbox_members::update)
-                        .delete(inbox_members::destroy),
-                )
-                .service(web::resource("/inbox_members/{id}").get(inbox_members::show))
-                .service(
-                    web::resource("/teams")
-                        .get(teams::index)
-                        .post(teams::create),
-                )
-                .service(
-                    web::resource("/teams/{id}")
-                        .get(teams::show)
-                        .patch(teams::update)
-                        .put(teams::update)
-                        .delete(teams::destroy),
-                )
-                .service(
-                    web::resource("/teams/{id}/team_members")
-                        .get(team_members::index)
-                        .post(team_members::create)
-                        .patch(team_members::update)
-                        .delete(team_members::destroy),
-                )
-                .service(
-                    web::resource("/contacts")
-                        .get(contacts::index)
-                        .post(contacts::create),
-                )
-                .service(
-                    web::resource("/contacts/{id}")
-                        .get(contacts::show)
-                        .patch(contacts::update)
-                        .put(contacts::update)
-                        .delete(contacts::destroy),
-                )
-                .service(
-                    web::resource("/contacts/{id}/conversations").get(conversations::of_contact),
-                )
-                .service(
-                    web::resource("/conversations")
-                        .get(conversations::index)
-                        .post(conversations::create),
-                )
-                // Before `/conversations/{id}`, which would otherwise take "meta" as an id.
-                .service(web::resource("/conversations/meta").get(conversations::meta))
-                .service(web::resource("/conversations/search").get(conversations::search))
-                .service(web::resource("/conversations/filter").post(conversation_filter::filter))
-                .service(
-                    web::resource("/conversations/{id}")
-                        .get(conversations::show)
-                        .patch(conversations::update)
-                        .put(conversations::update)
-                        .delete(conversations::destroy),
-                )
-                .service(
-                    web::scope("/conversations/{id}")
-                        .route(
-                            "/toggle_status",
-                            web::post().to(conversation_actions::toggle_status),
-                        )
-                        .route(
-                            "/toggle_priority",
-                            web::post().to(conversation_actions::toggle_priority),
-                        )
-                        .route(
-                            "/toggle_typing_status",
-                            web::post().to(conversation_actions::toggle_typing_status),
-                        )
-                        .route("/transcript", web::post().to(transcript::transcript))
-                        .route("/mute", web::post().to(conversation_actions::mute))
-                        .route("/unmute", web::post().to(conversation_actions::unmute))
-                        .route("/unread", web::post().to(conversation_actions::unread))
-                        .route(
-                            "/update_last_seen",
-                            web::post().to(conversation_actions::update_last_seen),
-                        )
-                        .route(
-                            "/custom_attributes",
-                            web::post().to(conversation_actions::custom_attributes),
-                        )
-                        .route(
-                            "/attachments",
-                            web::get().to(conversation_actions::attachments),
-                        )
-                        .route("/labels", web::get().to(conversation_actions::labels))
-                        .route("/labels", web::post().to(conversation_actions::set_labels))
-                        .route("/assignments", web::post().to(conversation_actions::assign))
-                        .route("/messages", web::get().to(messages::index))
-                        .route("/messages", web::post().to(messages::create))
-                        .route("/messages/{message_id}", web::patch().to(messages::update))
-                        .route(
-                            "/messages/{message_id}",
-                            web::delete().to(messages::destroy),
-                        ),
-                )
-                .service(
-                    web::resource("/labels")
-                        .get(labels::index)
-                        .post(labels::create),
-                )
-                .service(
-                    web::resource("/labels/{id}")
-                        .get(labels::show)
-                        .patch(labels::update)
-                        .put(labels::update)
-                        .delete(labels::destroy),
-                )
-                .service(
-                    web::resource("/webhooks")
-                        .get(webhooks::index)
-                        .post(webhooks::create),
-                )
-                .service(
-                    web::resource("/webhooks/{id}")
-                        .patch(webhooks::update)
-                        .put(webhooks::update)
-                        .delete(webhooks::destroy),
-                )
-                .service(
-                    web::resource("/custom_attribute_definitions")
-                        .get(custom_attributes::index)
-                        .post(custom_attributes::create),
-                )
-                .service(
-                    web::resource("/custom_attribute_definitions/{id}")
-                        .get(custom_attributes::show)
-                        .patch(custom_attributes::update)
-                        .put(custom_attributes::update)
-                        .delete(custom_attributes::destroy),
-                ),
+                .service(account_routes()),
         )
         // Rails answers an unrouted path or method with 404.
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::NotFound)
         }));
+}
+
+/// Everything under `/api/v1/accounts/{account_id}`.
+fn account_routes() -> actix_web::Scope {
+    web::scope("/accounts/{account_id}")
+        .service(
+            web::resource("/agents")
+                .get(agents::index)
+                .post(agents::create),
+        )
+        .service(
+            web::resource("/agents/{id}")
+                .patch(agents::update)
+                .put(agents::update)
+                .delete(agents::destroy),
+        )
+        .service(
+            web::resource("/inboxes")
+                .get(inboxes::index)
+                .post(inboxes::create),
+        )
+        .service(
+            web::resource("/inboxes/{id}")
+                .get(inboxes::show)
+                .patch(inboxes::update)
+                .put(inboxes::update)
+                .delete(inboxes::destroy),
+        )
+        .service(web::resource("/inboxes/{id}/agent_bot").get(inboxes::agent_bot))
+        .service(web::resource("/inboxes/{id}/set_agent_bot").post(inboxes::set_agent_bot))
+        .service(web::resource("/inboxes/{id}/reset_secret").post(inboxes::reset_secret))
+        .service(web::resource("/inboxes/{id}/rotate_hmac_token").post(inboxes::rotate_hmac_token))
+        .service(
+            web::resource("/agent_bots")
+                .get(agent_bots::index)
+                .post(agent_bots::create),
+        )
+        .service(
+            web::resource("/agent_bots/{id}")
+                .get(agent_bots::show)
+                .patch(agent_bots::update)
+                .put(agent_bots::update)
+                .delete(agent_bots::destroy),
+        )
+        .service(
+            web::resource("/agent_bots/{id}/reset_access_token")
+                .post(agent_bots::reset_access_token),
+        )
+        .service(web::resource("/agent_bots/{id}/reset_secret").post(agent_bots::reset_secret))
+        .service(
+            web::resource("/inbox_members")
+                .post(inbox_members::create)
+                .patch(inbox_members::update)
+                .delete(inbox_members::destroy),
+        )
+        .service(web::resource("/inbox_members/{id}").get(inbox_members::show))
+        .service(
+            web::resource("/teams")
+                .get(teams::index)
+                .post(teams::create),
+        )
+        .service(
+            web::resource("/teams/{id}")
+                .get(teams::show)
+                .patch(teams::update)
+                .put(teams::update)
+                .delete(teams::destroy),
+        )
+        .service(
+            web::resource("/teams/{id}/team_members")
+                .get(team_members::index)
+                .post(team_members::create)
+                .patch(team_members::update)
+                .delete(team_members::destroy),
+        )
+        .service(
+            web::resource("/contacts")
+                .get(contacts::index)
+                .post(contacts::create),
+        )
+        .service(
+            web::resource("/contacts/{id}")
+                .get(contacts::show)
+                .patch(contacts::update)
+                .put(contacts::update)
+                .delete(contacts::destroy),
+        )
+        .service(web::resource("/contacts/{id}/conversations").get(conversations::of_contact))
+        .service(
+            web::resource("/conversations")
+                .get(conversations::index)
+                .post(conversations::create),
+        )
+        // Before `/conversations/{id}`, which would otherwise take "meta" as an id.
+        .service(web::resource("/conversations/meta").get(conversations::meta))
+        .service(web::resource("/conversations/search").get(conversations::search))
+        .service(web::resource("/conversations/filter").post(conversation_filter::filter))
+        .service(
+            web::resource("/conversations/{id}")
+                .get(conversations::show)
+                .patch(conversations::update)
+                .put(conversations::update)
+                .delete(conversations::destroy),
+        )
+        .service(
+            web::scope("/conversations/{id}")
+                .route(
+                    "/toggle_status",
+                    web::post().to(conversation_actions::toggle_status),
+                )
+                .route(
+                    "/toggle_priority",
+                    web::post().to(conversation_actions::toggle_priority),
+                )
+                .route(
+                    "/toggle_typing_status",
+                    web::post().to(conversation_actions::toggle_typing_status),
+                )
+                .route("/transcript", web::post().to(transcript::transcript))
+                .route("/mute", web::post().to(conversation_actions::mute))
+                .route("/unmute", web::post().to(conversation_actions::unmute))
+                .route("/unread", web::post().to(conversation_actions::unread))
+                .route(
+                    "/update_last_seen",
+                    web::post().to(conversation_actions::update_last_seen),
+                )
+                .route(
+                    "/custom_attributes",
+                    web::post().to(conversation_actions::custom_attributes),
+                )
+                .route(
+                    "/attachments",
+                    web::get().to(conversation_actions::attachments),
+                )
+                .route("/labels", web::get().to(conversation_actions::labels))
+                .route("/labels", web::post().to(conversation_actions::set_labels))
+                .route("/assignments", web::post().to(conversation_actions::assign))
+                .route("/messages", web::get().to(messages::index))
+                .route("/messages", web::post().to(messages::create))
+                .route("/messages/{message_id}", web::patch().to(messages::update))
+                .route(
+                    "/messages/{message_id}",
+                    web::delete().to(messages::destroy),
+                ),
+        )
+        .service(
+            web::resource("/labels")
+                .get(labels::index)
+                .post(labels::create),
+        )
+        .service(
+            web::resource("/labels/{id}")
+                .get(labels::show)
+                .patch(labels::update)
+                .put(labels::update)
+                .delete(labels::destroy),
+        )
+        .service(
+            web::resource("/webhooks")
+                .get(webhooks::index)
+                .post(webhooks::create),
+        )
+        .service(
+            web::resource("/webhooks/{id}")
+                .patch(webhooks::update)
+                .put(webhooks::update)
+                .delete(webhooks::destroy),
+        )
+        .service(
+            web::resource("/custom_attribute_definitions")
+                .get(custom_attributes::index)
+                .post(custom_attributes::create),
+        )
+        .service(
+            web::resource("/custom_attribute_definitions/{id}")
+                .get(custom_attributes::show)
+                .patch(custom_attributes::update)
+                .put(custom_attributes::update)
+                .delete(custom_attributes::destroy),
+        )
 }

@@ -71,6 +71,7 @@ fn start_in(dir: TempDir, clock: Clock, configure: impl FnOnce(&mut Settings)) -
         workers: 1,
         webhook_concurrency: 8,
         public_rate_limit: 600,
+        cors_origins: Vec::new(),
         webhook_retry_window_secs: 24 * 3600,
         event_retention_secs: 7 * 24 * 3600,
         webhook_timeout_secs: 5,

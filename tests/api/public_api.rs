@@ -7,8 +7,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use crate::helpers::{error_of, spawn_app, Reply, TestApp};
+use crate::helpers::{error_of, spawn_app, spawn_configured, Reply, TestApp};
 use crate::receiver::Receiver;
+use wootlite::clock::Clock;
 
 const NOT_FOUND: &str = "Resource could not be found";
 const INVALID_HASH: &str = "HMAC failed: Invalid Identifier Hash Provided";
@@ -810,4 +811,53 @@ async fn one_address_past_the_client_api_limit_gets_429_with_retry_after_and_oth
     assert!(error_of(&body).contains("Too many requests"), "{body}");
     // The application API is not limited by it.
     app.get("/api/v1/accounts/1/inboxes").await.expect(200);
+}
+
+#[tokio::test]
+async fn listed_origins_may_call_the_application_api_and_others_may_not() {
+    let app = spawn_configured(Clock::system(), |settings| {
+        settings.cors_origins = vec!["https://desk.example.com".into()];
+    })
+    .await;
+    let url = app.url("/api/v1/accounts/1/conversations");
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(Method::OPTIONS, &url)
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "GET")
+            .header("Access-Control-Request-Headers", "api_access_token")
+            .send()
+    };
+    let listed = preflight("https://desk.example.com").await.unwrap();
+    assert!(listed.status().is_success(), "{}", listed.status());
+    assert_eq!(
+        listed.headers()["access-control-allow-origin"],
+        "https://desk.example.com"
+    );
+    let other = preflight("https://elsewhere.example.com").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+
+    let read = app
+        .client
+        .get(&url)
+        .header("Origin", "https://desk.example.com")
+        .header("api_access_token", crate::helpers::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    assert_eq!(
+        read.headers()["access-control-allow-origin"],
+        "https://desk.example.com"
+    );
+    // The Client API still welcomes every page.
+    let (identifier, _) = inbox_credentials(&app, 1).await;
+    let inbox = app
+        .client
+        .get(app.url(&format!("/public/api/v1/inboxes/{identifier}")))
+        .header("Origin", "https://elsewhere.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(inbox.headers()["access-control-allow-origin"], "*");
 }
