@@ -157,6 +157,7 @@ pub struct Application {
     wal_target_bytes: u64,
     transport: Arc<Transport>,
     sender_settings: SenderSettings,
+    hub: Arc<Hub>,
 }
 
 impl Application {
@@ -239,7 +240,7 @@ impl Application {
             ),
             metrics: metrics.clone(),
             event_links,
-            hub,
+            hub: Arc::clone(&hub),
             presence: Arc::default(),
         });
         let public_rate_limit =
@@ -308,6 +309,7 @@ impl Application {
             wal_target_bytes: settings.wal_target_bytes,
             transport,
             sender_settings,
+            hub,
         })
     }
 
@@ -336,12 +338,15 @@ impl Application {
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
         let handle = self.server.handle();
+        let hub = Arc::clone(&self.hub);
         actix_web::rt::spawn(async move {
             tokio::select! {
                 _ = interrupt.recv() => {}
                 _ = terminate.recv() => {}
             }
             log::info!("signal received, stopping gracefully");
+            // Live sockets would hold the graceful stop up to its timeout.
+            hub.stop();
             handle.stop(true).await;
         });
         Ok(())

@@ -219,8 +219,14 @@ pub async fn serve(context: Context, mut session: Session, mut incoming: Message
             frame = queue.recv() => match frame {
                 Some(frame) => open = write(&mut session, frame.text()).await,
                 None => {
-                    // Dropped by the hub for reading too slowly: the client reconnects.
-                    write(&mut session, protocol::disconnect("slow_consumer")).await;
+                    // Let go by the hub, for reading too slowly or because the server is
+                    // stopping: either way the client comes back.
+                    let reason = if context.hub.is_stopping() {
+                        "server_restart"
+                    } else {
+                        "slow_consumer"
+                    };
+                    write(&mut session, protocol::disconnect(reason)).await;
                     open = false;
                 }
             },

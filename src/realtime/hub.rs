@@ -6,7 +6,7 @@
 //! every queue it is put in.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
@@ -65,6 +65,8 @@ impl Broadcast {
 pub struct Hub {
     next: AtomicU64,
     inner: Mutex<Inner>,
+    /// Set once the server is stopping: connections are let go, and told why.
+    stopping: AtomicBool,
 }
 
 /// A subscription as a stream knows it.
@@ -101,7 +103,10 @@ impl Hub {
     pub fn connect(&self) -> (u64, mpsc::Receiver<Frame>) {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let (sender, receiver) = mpsc::channel(QUEUE);
-        self.inner().queues.insert(id, sender);
+        // Once stopping, a connection gets a queue that has ended already.
+        if !self.is_stopping() {
+            self.inner().queues.insert(id, sender);
+        }
         (id, receiver)
     }
 
@@ -200,6 +205,22 @@ impl Hub {
             }
         }
         queued
+    }
+
+    /// Lets every connection go, for the server is stopping: each ends its queue and tells its
+    /// client to come back (`server_restart`), instead of holding the stop up.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::Relaxed);
+        let mut inner = self.inner();
+        let ids: Vec<u64> = inner.queues.keys().copied().collect();
+        for id in ids {
+            drop_connection(&mut inner, id);
+        }
+    }
+
+    /// Whether `stop` was called.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
     }
 
     /// Connections open now.

@@ -126,3 +126,41 @@ async fn a_plain_request_to_cable_finds_nothing() {
     let reply = app.get("/cable").await;
     assert_eq!(reply.status, 404);
 }
+
+#[tokio::test]
+async fn a_stopping_server_tells_its_subscribers_to_come_back_and_closes_their_sockets() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = crate::process::start(dir.path(), Some("stop-token")).await;
+    let (status, profile) = server.get("/api/v1/profile", "stop-token").await;
+    assert_eq!(status, 200);
+    let mut socket = crate::cable_client::open_at(&server.url, None).await;
+    assert_eq!(next(&mut socket).await["type"], "welcome");
+    let agent = json!({"channel": "RoomChannel", "pubsub_token": profile["pubsub_token"],
+                       "account_id": 1, "user_id": profile["id"]})
+    .to_string();
+    assert_eq!(
+        subscribe(&mut socket, &agent).await["type"],
+        "confirm_subscription"
+    );
+
+    let stopping = tokio::spawn(server.stop());
+    let goodbye = loop {
+        let frame = next(&mut socket).await;
+        if frame["type"] == "disconnect" {
+            break frame;
+        }
+    };
+    assert_eq!(
+        goodbye,
+        json!({"type": "disconnect", "reason": "server_restart", "reconnect": true})
+    );
+    // The server closes the socket itself rather than waiting for the client to go.
+    let closed = tokio::time::timeout(Duration::from_secs(15), socket.next())
+        .await
+        .expect("the socket ends");
+    assert!(
+        matches!(closed, None | Some(Ok(Message::Close(_))) | Some(Err(_))),
+        "{closed:?}"
+    );
+    stopping.await.unwrap();
+}

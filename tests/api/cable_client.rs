@@ -24,7 +24,12 @@ pub async fn open(app: &TestApp) -> Socket {
 /// `open`, with the client's TCP receive buffer set to `receive_buffer` bytes when given (a
 /// small one makes a client that stops reading hold up the server sooner).
 pub async fn open_with(app: &TestApp, receive_buffer: Option<u32>) -> Socket {
-    let url = format!("{}/cable", app.address.replace("http://", "ws://"));
+    open_at(&app.address, receive_buffer).await
+}
+
+/// `open_with` for the server at `address` (`http://host:port`).
+pub async fn open_at(address: &str, receive_buffer: Option<u32>) -> Socket {
+    let url = format!("{}/cable", address.replace("http://", "ws://"));
     let mut request = url.into_client_request().unwrap();
     request.headers_mut().insert(
         "Sec-WebSocket-Protocol",
@@ -32,7 +37,7 @@ pub async fn open_with(app: &TestApp, receive_buffer: Option<u32>) -> Socket {
             .parse()
             .unwrap(),
     );
-    let address = app.address.trim_start_matches("http://").parse().unwrap();
+    let address = address.trim_start_matches("http://").parse().unwrap();
     let tcp = tokio::net::TcpSocket::new_v4().unwrap();
     if let Some(bytes) = receive_buffer {
         tcp.set_recv_buffer_size(bytes).unwrap();
