@@ -401,13 +401,16 @@ async fn broadcast_latency(subscribers: usize, rate: u64, length: Duration) {
         agent_arrivals.push(arrivals);
         readers.push(reading);
     }
+    let idle_cpu = server.cpu_seconds();
     tokio::time::sleep(Duration::from_secs(3)).await;
+    let idle_cpu = (server.cpu_seconds() - idle_cpu) / 3.0;
     let idle_after = server.rss_kib();
     println!(
-        "{subscribers} idle subscribed connections: server memory {:.1} -> {:.1} MiB, {:.1} KiB per connection",
+        "{subscribers} idle subscribed connections: server memory {:.1} -> {:.1} MiB, {:.1} KiB per connection; server CPU {:.0}% of one core",
         idle_before / 1024.0,
         idle_after / 1024.0,
-        (idle_after - idle_before) / subscribers as f64
+        (idle_after - idle_before) / subscribers as f64,
+        100.0 * idle_cpu
     );
 
     // Agents reply at a steady rate, round the visitors' conversations.
