@@ -68,6 +68,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// Who was seen lately on `/cable`.
     pub presence: Arc<realtime::presence::Presence>,
+    /// Dev mode's journals and settings; `None` outside dev mode.
+    pub dev: Option<Arc<api::dev::DevTools>>,
 }
 
 impl AppState {
@@ -209,10 +211,19 @@ impl Application {
         events::attach(&db, clock.clone(), recording)?;
         realtime::attach(&db, Arc::clone(&hub))?;
         let transport = Arc::new(Transport::new(settings.transport_settings()?)?);
+        let dev = settings.dev.then(|| {
+            Arc::new(api::dev::DevTools {
+                requests: Default::default(),
+                webhooks: Default::default(),
+                info: settings.shown(),
+                mail_dir: mail_dir.clone(),
+            })
+        });
         let sender_settings = SenderSettings {
             concurrency: settings.webhook_concurrency,
             retry_window: std::time::Duration::from_secs(settings.webhook_retry_window_secs),
             retention: std::time::Duration::from_secs(settings.event_retention_secs),
+            journal: dev.as_ref().map(|d| Arc::clone(&d.webhooks)),
         };
         let metrics = settings
             .metrics
@@ -242,6 +253,7 @@ impl Application {
             event_links,
             hub: Arc::clone(&hub),
             presence: Arc::default(),
+            dev: dev.clone(),
         });
         let public_rate_limit =
             web::Data::new(PublicRateLimit::per_minute(settings.public_rate_limit));
@@ -252,6 +264,7 @@ impl Application {
         };
         let workers = worker_count(settings);
         let origins = api::cors::parse(&settings.cors_origins).map_err(StartError::Settings)?;
+        let with_dev = settings.dev;
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(api::body_timeout::pace_bodies))
@@ -259,6 +272,7 @@ impl Application {
                 .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
                 // Outermost, so that it sees the status the client gets.
                 .wrap(RecordRequests::new(state.metrics.clone()))
+                .wrap(from_fn(api::dev::request_journal::record))
                 .app_data(state.clone())
                 .app_data(public_rate_limit.clone())
                 .app_data(pace)
@@ -271,7 +285,7 @@ impl Application {
                 .app_data(
                     web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
                 )
-                .configure(|cfg| api::routes(cfg, with_metrics, &origins))
+                .configure(|cfg| api::routes(cfg, with_metrics, with_dev, &origins))
         })
         .shutdown_timeout(10)
         // `stop_on_signals` installs the handlers, so that they are in place before the banner

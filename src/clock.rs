@@ -16,9 +16,65 @@ pub struct Clock {
 
 #[derive(Debug)]
 struct Manual {
+    /// While frozen: the time. While running: the offset from the system clock.
     at: AtomicI64,
+    frozen: std::sync::atomic::AtomicBool,
+    /// Serialises moves, so that a freeze and a set never interleave.
+    moving: std::sync::Mutex<()>,
     /// Bumped on every move, so that timers waiting on this clock look again.
     moved: watch::Sender<u64>,
+}
+
+fn system_micros() -> i64 {
+    never_back(&LATEST_SYSTEM_MICROS, chrono::Utc::now().timestamp_micros())
+}
+
+impl Manual {
+    fn new(at: i64, frozen: bool) -> Self {
+        Self {
+            at: AtomicI64::new(at),
+            frozen: std::sync::atomic::AtomicBool::new(frozen),
+            moving: std::sync::Mutex::new(()),
+            moved: watch::Sender::new(0),
+        }
+    }
+
+    fn now(&self) -> i64 {
+        let at = self.at.load(Ordering::SeqCst);
+        if self.frozen.load(Ordering::SeqCst) {
+            at
+        } else {
+            chrono::Utc::now().timestamp_micros().saturating_add(at)
+        }
+    }
+
+    /// Applies `change` to the clock's time, frozen or running, and tells the timers.
+    fn moved_by(&self, change: impl FnOnce(i64) -> i64) {
+        let _one_at_a_time = self.moving.lock().unwrap_or_else(|e| e.into_inner());
+        let now = self.now();
+        let target = change(now);
+        if self.frozen.load(Ordering::SeqCst) {
+            self.at.store(target, Ordering::SeqCst);
+        } else {
+            let offset = target.saturating_sub(chrono::Utc::now().timestamp_micros());
+            self.at.store(offset, Ordering::SeqCst);
+        }
+        self.moved.send_modify(|n| *n += 1);
+    }
+
+    fn freeze(&self, frozen: bool) {
+        let _one_at_a_time = self.moving.lock().unwrap_or_else(|e| e.into_inner());
+        if self.frozen.load(Ordering::SeqCst) == frozen {
+            return;
+        }
+        let now = self.now();
+        let system = chrono::Utc::now().timestamp_micros();
+        // Stored before the flag flips, so that a reader in between sees the same time.
+        self.at
+            .store(if frozen { now } else { now - system }, Ordering::SeqCst);
+        self.frozen.store(frozen, Ordering::SeqCst);
+        self.moved.send_modify(|n| *n += 1);
+    }
 }
 
 impl Clock {
@@ -26,38 +82,60 @@ impl Clock {
         Self { manual: None }
     }
 
+    /// A clock that stands at `start_micros` until moved (tests).
     pub fn manual(start_micros: i64) -> Self {
         Self {
-            manual: Some(Arc::new(Manual {
-                at: AtomicI64::new(start_micros),
-                moved: watch::Sender::new(0),
-            })),
+            manual: Some(Arc::new(Manual::new(start_micros, true))),
+        }
+    }
+
+    /// A clock that runs with the system's until it is set, advanced or frozen (dev mode).
+    pub fn adjustable() -> Self {
+        Self {
+            manual: Some(Arc::new(Manual::new(0, false))),
         }
     }
 
     pub fn now_micros(&self) -> i64 {
         match &self.manual {
-            Some(manual) => manual.at.load(Ordering::SeqCst),
-            None => never_back(&LATEST_SYSTEM_MICROS, chrono::Utc::now().timestamp_micros()),
+            Some(manual) => manual.now(),
+            None => system_micros(),
         }
     }
 
-    /// Moves a manual clock; a system clock ignores it.
+    /// Moves an adjustable clock to `micros`; a system clock ignores it.
     pub fn set_micros(&self, micros: i64) {
         if let Some(manual) = &self.manual {
-            manual.at.store(micros, Ordering::SeqCst);
-            manual.moved.send_modify(|n| *n += 1);
+            manual.moved_by(|_| micros);
         }
     }
 
     pub fn advance_micros(&self, by: i64) {
         if let Some(manual) = &self.manual {
-            manual.at.fetch_add(by, Ordering::SeqCst);
-            manual.moved.send_modify(|n| *n += 1);
+            manual.moved_by(|now| now.saturating_add(by));
         }
     }
 
-    /// For a manual clock, a receiver that sees every move; a system clock never jumps.
+    /// Stops an adjustable clock where it is, or lets it run on from there.
+    pub fn freeze(&self, frozen: bool) {
+        if let Some(manual) = &self.manual {
+            manual.freeze(frozen);
+        }
+    }
+
+    /// Whether the clock stands still (a system clock never does).
+    pub fn is_frozen(&self) -> bool {
+        self.manual
+            .as_ref()
+            .is_some_and(|m| m.frozen.load(Ordering::SeqCst))
+    }
+
+    /// Whether the clock can be moved at all.
+    pub fn is_adjustable(&self) -> bool {
+        self.manual.is_some()
+    }
+
+    /// For an adjustable clock, a receiver that sees every move; a system clock never jumps.
     pub fn moves(&self) -> Option<watch::Receiver<u64>> {
         self.manual.as_ref().map(|manual| manual.moved.subscribe())
     }
@@ -128,6 +206,30 @@ mod tests {
         assert_eq!(clock.now_micros(), 1_500);
         clock.set_micros(10);
         assert_eq!(clock.now_micros(), 10);
+    }
+
+    #[test]
+    fn an_adjustable_clock_runs_until_frozen_and_keeps_its_moves() {
+        let clock = Clock::adjustable();
+        let start = clock.now_micros();
+        assert!(!clock.is_frozen());
+        clock.advance_micros(3_600_000_000);
+        let later = clock.now_micros();
+        assert!(later >= start + 3_600_000_000, "advanced an hour");
+        clock.freeze(true);
+        let frozen = clock.now_micros();
+        assert!(frozen >= later);
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(clock.now_micros(), frozen, "frozen stands still");
+        clock.set_micros(1_000_000);
+        assert_eq!(clock.now_micros(), 1_000_000);
+        clock.freeze(false);
+        std::thread::sleep(Duration::from_millis(5));
+        let running = clock.now_micros();
+        assert!(
+            running > 1_000_000 && running < 60_000_000,
+            "runs on from where it stood"
+        );
     }
 
     #[test]

@@ -219,7 +219,27 @@ pub struct Settings {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub webhook_allow_private: bool,
+
+    /// Developer mode: the access token `wootlite-dev-token` unless one is given, webhooks to
+    /// loopback and private addresses, the application API open to every page, mail kept in the
+    /// data dir instead of sent, a clock that can be moved, and the admin endpoints under
+    /// `/__wootlite/`.
+    #[arg(
+        long,
+        env = "WOOTLITE_DEV",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub dev: bool,
+
+    /// Once the server answers, write `{"url", "token", "account_id", "pid"}` as JSON to this
+    /// file, so that a test harness started with `--bind 127.0.0.1:0` knows where it is.
+    #[arg(long, env = "WOOTLITE_READY_FILE")]
+    pub ready_file: Option<PathBuf>,
 }
+
+/// The access token dev mode gives the first administrator when none is given.
+pub const DEV_TOKEN: &str = "wootlite-dev-token";
 
 /// Checks a `--webhook-allow` rule when the command line is read; an empty entry (as in `a,,b`)
 /// is kept and skipped later.
@@ -231,6 +251,58 @@ fn parse_allow_rule(rule: &str) -> Result<String, RuleError> {
 }
 
 impl Settings {
+    /// The settings dev mode implies, over what was given: a token when none was, webhooks to
+    /// any address of this machine or network, every page allowed, and mail never sent.
+    pub fn with_dev_defaults(mut self) -> Self {
+        if self.dev {
+            self.bootstrap_token
+                .get_or_insert_with(|| DEV_TOKEN.to_string());
+            self.webhook_allow_private = true;
+            if self.cors_origins.is_empty() {
+                self.cors_origins = vec!["*".into()];
+            }
+            self.smtp_url = None;
+        }
+        self
+    }
+
+    /// The settings as dev mode's `/__wootlite/info` shows them: every value, but a secret only
+    /// as whether it is set.
+    pub fn shown(&self) -> serde_json::Value {
+        serde_json::json!({
+            "bind": self.bind.to_string(),
+            "data_dir": self.data_dir.path.display().to_string(),
+            "bootstrap_token": self.bootstrap_token.as_ref().map(|_| "(set)"),
+            "public_url": self.public_url,
+            "max_body_bytes": self.max_body_bytes,
+            "max_attachment_bytes": self.max_attachment_bytes,
+            "max_message_attachments_bytes": self.max_message_attachments_bytes,
+            "max_concurrent_uploads": self.max_concurrent_uploads,
+            "read_pool_size": self.read_pool_size,
+            "search_concurrency": self.search_concurrency,
+            "smtp_url": self.smtp_url.as_ref().map(|_| "(set)"),
+            "mail_from": self.mail_from,
+            "emails_per_day": self.emails_per_day,
+            "max_database_bytes": self.max_database_bytes,
+            "wal_target_bytes": self.wal_target_bytes,
+            "body_timeout_secs": self.body_timeout_secs,
+            "body_min_bytes_per_sec": self.body_min_bytes_per_sec,
+            "max_connections": self.max_connections,
+            "metrics": self.metrics,
+            "workers": self.workers,
+            "webhook_concurrency": self.webhook_concurrency,
+            "webhook_retry_window_secs": self.webhook_retry_window_secs,
+            "public_rate_limit": self.public_rate_limit,
+            "cors_origins": self.cors_origins,
+            "event_retention_secs": self.event_retention_secs,
+            "webhook_timeout_secs": self.webhook_timeout_secs,
+            "webhook_allow": self.webhook_allow,
+            "webhook_allow_private": self.webhook_allow_private,
+            "dev": self.dev,
+            "ready_file": self.ready_file.as_ref().map(|p| p.display().to_string()),
+        })
+    }
+
     /// What the webhook transport is built from; fails on a bad `webhook_allow` rule.
     pub fn transport_settings(&self) -> Result<TransportSettings, RuleError> {
         Ok(TransportSettings {

@@ -183,21 +183,56 @@ fn main() -> ExitCode {
 }
 
 fn serve(settings: Settings) -> Result<(), String> {
+    let settings = settings.with_dev_defaults();
+    // Dev mode's clock can be set, advanced and frozen through `/__wootlite/clock`.
+    let clock = if settings.dev {
+        Clock::adjustable()
+    } else {
+        Clock::system()
+    };
     actix_web::rt::System::new().block_on(async move {
-        let app = Application::build(&settings, Clock::system()).map_err(|e| e.to_string())?;
+        let app = Application::build(&settings, clock).map_err(|e| e.to_string())?;
         app.stop_on_signals()
             .map_err(|e| format!("cannot handle signals: {e}"))?;
-        print_banner(&settings, app.port(), app.bootstrap());
+        let ready = print_banner(&settings, app.port(), app.bootstrap());
+        if let Some(path) = &settings.ready_file {
+            write_ready_file(path, &ready)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })
 }
 
-fn print_banner(settings: &Settings, port: u16, bootstrap: &Bootstrap) {
+/// Where the server is, as the banner tells it and `--ready-file` writes it.
+struct Ready {
+    url: String,
+    token: Option<String>,
+    account_id: i64,
+}
+
+/// Written beside its final name and renamed, so that whoever polls for the file never reads
+/// half of it.
+fn write_ready_file(path: &std::path::Path, ready: &Ready) -> std::io::Result<()> {
+    let body = serde_json::json!({
+        "url": ready.url,
+        "token": ready.token,
+        "account_id": ready.account_id,
+        "pid": std::process::id(),
+    });
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    std::fs::write(&partial, format!("{body}\n"))?;
+    std::fs::rename(&partial, path)
+}
+
+fn print_banner(settings: &Settings, port: u16, bootstrap: &Bootstrap) -> Ready {
     let url = format!("http://{}:{port}", settings.bind.ip());
     println!("wootlite is listening on {url}");
     println!("  data dir:   {}", settings.data_dir.path.display());
+    let mut account_id = 1;
     let token = match bootstrap {
         Bootstrap::Created(created) => {
+            account_id = created.account_id;
             println!(
                 "  created account {} with API inbox {}",
                 created.account_id, created.inbox_id
@@ -212,10 +247,18 @@ fn print_banner(settings: &Settings, port: u16, bootstrap: &Bootstrap) {
             token.clone()
         }
     };
-    let token = token.unwrap_or_else(|| "YOUR_TOKEN".to_string());
-    println!("  try:        curl -H 'api_access_token: {token}' {url}/api/v1/accounts/1/inboxes");
     if settings.metrics {
         println!("  metrics:    {url}/metrics (no token: keep it private)");
+    }
+    if settings.dev {
+        println!("  dev mode:   on (admin endpoints under {url}/__wootlite/, mail kept in the data dir, a movable clock)");
+    }
+    let shown = token.clone().unwrap_or_else(|| "YOUR_TOKEN".to_string());
+    println!("  try:        curl -H 'api_access_token: {shown}' {url}/api/v1/accounts/1/inboxes");
+    Ready {
+        url,
+        token,
+        account_id,
     }
 }
 

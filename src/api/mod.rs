@@ -13,6 +13,7 @@ mod conversation_input;
 mod conversations;
 pub mod cors;
 mod custom_attributes;
+pub mod dev;
 pub mod files;
 mod health;
 pub mod house_errors;
@@ -83,11 +84,19 @@ pub async fn delete_as_administrator<R: LeftoverFiles>(
     Ok(HttpResponse::Ok().finish())
 }
 
-/// The routes; `/metrics` only with `with_metrics`, so that without it the path is unknown
-/// like any other.
-pub fn routes(cfg: &mut web::ServiceConfig, with_metrics: bool, origins: &cors::AllowedOrigins) {
+/// The routes; `/metrics` only with `with_metrics` and `/__wootlite/` only with `with_dev`, so
+/// that without them those paths are unknown like any other.
+pub fn routes(
+    cfg: &mut web::ServiceConfig,
+    with_metrics: bool,
+    with_dev: bool,
+    origins: &cors::AllowedOrigins,
+) {
     if with_metrics {
         cfg.route("/metrics", web::get().to(metrics::metrics));
+    }
+    if with_dev {
+        cfg.configure(dev::routes);
     }
     cfg.route("/health", web::get().to(health::health))
         .route("/cable", web::get().to(cable::connect))

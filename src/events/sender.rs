@@ -17,10 +17,14 @@ use super::signature;
 use super::transport::{Attempt, Outcome, Transport};
 use crate::clock::Clock;
 use crate::db::Db;
+use crate::journal::Journal;
 use crate::models::MessageStatus;
 use crate::store::event_outbox::{self, DueDelivery, TargetKind};
 use crate::store::{changes, messages, StoreError};
 use crate::supervisor::Beat;
+use crate::views::iso_millis;
+use serde::Serialize;
+use serde_json::{json, Value};
 
 /// The longest the sender sleeps without looking at the outbox.
 const LONGEST_SLEEP: Duration = Duration::from_secs(1);
@@ -37,6 +41,25 @@ pub struct SenderSettings {
     pub retry_window: Duration,
     /// How long delivered and given-up deliveries are kept.
     pub retention: Duration,
+    /// Where every attempt is told in full (dev mode's `/__wootlite/webhooks`).
+    pub journal: Option<Arc<Journal<AttemptRecord>>>,
+}
+
+/// One delivery attempt as dev mode's journal shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct AttemptRecord {
+    /// When it was made, by the server's clock (ISO 8601).
+    pub at: Value,
+    pub target: Value,
+    pub event: String,
+    pub delivery_id: String,
+    pub headers: Value,
+    pub body: Value,
+    /// The receiver's HTTP status, if it answered.
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    /// `"delivered"`, `{"retry_at": <ISO 8601>}` or `{"given_up": <reason>}`.
+    pub next: Value,
 }
 
 struct Shared {
@@ -205,14 +228,20 @@ async fn attempt(shared: &Shared, delivery: DueDelivery) {
         .db
         .read(move |conn| event_outbox::target(conn, kind, id))
         .await;
-    let result = match target {
-        Ok(Some((url, secret))) => send(shared, &delivery, &url, &secret).await,
-        Ok(None) => Attempt {
-            outcome: Outcome::Final,
-            status: None,
-            error: Some(format!("the {} no longer exists", kind.describe())),
-            retry_after: None,
-        },
+    let (result, url, headers) = match target {
+        Ok(Some((url, secret))) => {
+            let (result, headers) = send(shared, &delivery, &url, &secret).await;
+            (result, Some(url), headers)
+        }
+        Ok(None) => {
+            let gone = Attempt {
+                outcome: Outcome::Final,
+                status: None,
+                error: Some(format!("the {} no longer exists", kind.describe())),
+                retry_after: None,
+            };
+            (gone, None, Vec::new())
+        }
         Err(e) => {
             log::warn!("delivery {}: reading its target failed: {e}", delivery.id);
             return;
@@ -228,6 +257,9 @@ async fn attempt(shared: &Shared, delivery: DueDelivery) {
             id
         );
     }
+    if let Some(journal) = &shared.settings.journal {
+        journal.push(record(&delivery, url, &headers, &result, &verdict, now));
+    }
     let status = result.status;
     let error = result.error.clone();
     let recorded = shared
@@ -239,7 +271,46 @@ async fn attempt(shared: &Shared, delivery: DueDelivery) {
     }
 }
 
-async fn send(shared: &Shared, delivery: &DueDelivery, url: &str, secret: &str) -> Attempt {
+fn record(
+    delivery: &DueDelivery,
+    url: Option<String>,
+    headers: &[(&str, String)],
+    result: &Attempt,
+    verdict: &Verdict,
+    now: i64,
+) -> AttemptRecord {
+    let headers: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(name, value)| (name.to_string(), json!(value)))
+        .collect();
+    AttemptRecord {
+        at: iso_millis(now),
+        target: json!({
+            "kind": delivery.target.describe(),
+            "id": delivery.target_id,
+            "url": url,
+        }),
+        event: delivery.event_name.clone(),
+        delivery_id: delivery.delivery_id.clone(),
+        headers: Value::Object(headers),
+        body: serde_json::from_str(&delivery.payload).unwrap_or(Value::Null),
+        status: result.status,
+        error: result.error.clone(),
+        next: match verdict {
+            Verdict::Delivered => json!("delivered"),
+            Verdict::RetryAt(at) => json!({ "retry_at": iso_millis(*at) }),
+            Verdict::GiveUp(reason) => json!({ "given_up": reason }),
+        },
+    }
+}
+
+/// Sends the delivery, and says with which headers.
+async fn send(
+    shared: &Shared,
+    delivery: &DueDelivery,
+    url: &str,
+    secret: &str,
+) -> (Attempt, Vec<(&'static str, String)>) {
     let timestamp = shared.clock.now_micros().div_euclid(1_000_000);
     let body = delivery.payload.as_bytes();
     let mut headers = vec![("X-Chatwoot-Delivery", delivery.delivery_id.clone())];
@@ -250,7 +321,8 @@ async fn send(shared: &Shared, delivery: &DueDelivery, url: &str, secret: &str) 
             signature::sign(secret, timestamp, body),
         ));
     }
-    shared.transport.post(url, body.to_vec(), &headers).await
+    let attempt = shared.transport.post(url, body.to_vec(), &headers).await;
+    (attempt, headers)
 }
 
 fn record_outcome(

@@ -186,3 +186,8 @@ pub fn page_window(page: i64, per_page: i64) -> (i64, i64) {
     let page = page.max(1);
     (per_page, (page - 1).saturating_mul(per_page))
 }
+
+/// The schema step the database is at (`PRAGMA user_version`).
+pub fn schema_version(conn: &Connection) -> StoreResult<i64> {
+    Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
+}

@@ -72,6 +72,8 @@ fn start_in(dir: TempDir, clock: Clock, configure: impl FnOnce(&mut Settings)) -
         webhook_concurrency: 8,
         public_rate_limit: 600,
         cors_origins: Vec::new(),
+        dev: false,
+        ready_file: None,
         webhook_retry_window_secs: 24 * 3600,
         event_retention_secs: 7 * 24 * 3600,
         webhook_timeout_secs: 5,

@@ -16,6 +16,7 @@ mod conversations;
 mod counts;
 mod custom_attributes;
 mod data_dir;
+mod dev_mode;
 mod disk_full;
 mod event_payloads;
 mod events;

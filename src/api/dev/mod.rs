@@ -1,0 +1,108 @@
+//! Dev mode's admin endpoints under `/__wootlite/` (no Chatwoot path starts so): the clock, the
+//! journals of requests and webhook attempts, the mail catcher, and what the server runs with.
+//! They exist only with `--dev`; without it every such path is a 404 like any unknown one. An
+//! administrator's token (of any account) opens them.
+
+mod clock;
+mod info;
+mod mails;
+pub mod request_journal;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use actix_web::{dev, web, FromRequest, HttpRequest, HttpResponse};
+use serde_json::Value;
+
+use super::ApiResult;
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use crate::events::sender::AttemptRecord;
+use crate::journal::Journal;
+use crate::models::Role;
+use crate::store::accounts;
+use request_journal::RequestRecord;
+
+/// What dev mode keeps beside the server's state.
+pub struct DevTools {
+    pub requests: Journal<RequestRecord>,
+    pub webhooks: Arc<Journal<AttemptRecord>>,
+    /// What `/__wootlite/info` shows: the settings in effect, secrets hidden.
+    pub info: Value,
+    pub mail_dir: std::path::PathBuf,
+}
+
+/// An administrator of some account, calling in dev mode.
+pub struct DevAdmin;
+
+impl FromRequest for DevAdmin {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut dev::Payload) -> Self::Future {
+        let user = CurrentUser::from_request(req, payload);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let user = user.await?;
+            let state = state.ok_or_else(|| ApiError::Internal("no state".into()))?;
+            let memberships = state
+                .db
+                .read(move |conn| accounts::memberships_of(conn, user.user_id))
+                .await?;
+            if memberships.iter().any(|m| m.role == Role::Administrator) {
+                Ok(DevAdmin)
+            } else {
+                Err(ApiError::NotAllowed)
+            }
+        })
+    }
+}
+
+/// The dev tools, which exist whenever these routes do.
+fn tools(state: &AppState) -> Result<&DevTools, ApiError> {
+    state.dev.as_deref().ok_or(ApiError::NotFound)
+}
+
+async fn requests(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
+    Ok(HttpResponse::Ok().json(tools(&state)?.requests.entries()))
+}
+
+async fn clear_requests(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
+    tools(&state)?.requests.clear();
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn webhooks(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
+    Ok(HttpResponse::Ok().json(tools(&state)?.webhooks.entries()))
+}
+
+async fn clear_webhooks(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
+    tools(&state)?.webhooks.clear();
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/__wootlite")
+            .service(web::resource("/clock").get(clock::show).post(clock::change))
+            .route("/info", web::get().to(info::show))
+            .service(
+                web::resource("/mails")
+                    .get(mails::index)
+                    .delete(mails::clear),
+            )
+            .route("/mails/{id}", web::get().to(mails::show))
+            .service(
+                web::resource("/requests")
+                    .get(requests)
+                    .delete(clear_requests),
+            )
+            .service(
+                web::resource("/webhooks")
+                    .get(webhooks)
+                    .delete(clear_webhooks),
+            ),
+    );
+}
