@@ -217,6 +217,7 @@ impl Application {
                 webhooks: Default::default(),
                 info: settings.shown(),
                 mail_dir: mail_dir.clone(),
+                bootstrap_token: settings.bootstrap_token.clone(),
             })
         });
         let sender_settings = SenderSettings {

@@ -64,19 +64,25 @@ fn provision(tx: &Connection, new: &NewAccount, now: i64) -> StoreResult<Provisi
     })
 }
 
+/// What an empty database gets on first start (and dev mode's reset): account 1 with its
+/// administrator, an API inbox and the token.
+pub fn first_start(tx: &Connection, token: Option<&str>, now: i64) -> StoreResult<Provisioned> {
+    let first = NewAccount {
+        name: "wootlite",
+        admin_name: "Administrator",
+        admin_email: "admin@wootlite.local",
+        token,
+    };
+    provision(tx, &first, now)
+}
+
 /// On an empty database, provisions account 1; otherwise creates nothing, except that a given
 /// bootstrap token not yet known is added to the first administrator, so scripts that pin the
 /// token keep working against an existing data dir.
 pub fn bootstrap(db: &Db, token: Option<&str>, now: i64) -> StoreResult<Bootstrap> {
     db.write_now(|tx| {
         if !accounts::any_exists(tx)? {
-            let first = NewAccount {
-                name: "wootlite",
-                admin_name: "Administrator",
-                admin_email: "admin@wootlite.local",
-                token,
-            };
-            return provision(tx, &first, now).map(Bootstrap::Created);
+            return first_start(tx, token, now).map(Bootstrap::Created);
         }
         if let (Some(token), Some(user_id)) = (token, accounts::first_administrator(tx)?) {
             tokens::insert(tx, user_id, token, now)?;

@@ -219,9 +219,9 @@ pub async fn serve(context: Context, mut session: Session, mut incoming: Message
             frame = queue.recv() => match frame {
                 Some(frame) => open = write(&mut session, frame.text()).await,
                 None => {
-                    // Let go by the hub, for reading too slowly or because the server is
-                    // stopping: either way the client comes back.
-                    let reason = if context.hub.is_stopping() {
+                    // Let go by the hub, for reading too slowly, or because the server is
+                    // stopping or was reset: either way the client comes back.
+                    let reason = if context.hub.was_released(id) {
                         "server_restart"
                     } else {
                         "slow_consumer"

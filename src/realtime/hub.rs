@@ -67,6 +67,8 @@ pub struct Hub {
     inner: Mutex<Inner>,
     /// Set once the server is stopping: connections are let go, and told why.
     stopping: AtomicBool,
+    /// Connections let go on purpose (a stop or a reset), not for reading too slowly.
+    released: Mutex<std::collections::HashSet<u64>>,
 }
 
 /// A subscription as a stream knows it.
@@ -104,7 +106,7 @@ impl Hub {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let (sender, receiver) = mpsc::channel(QUEUE);
         // Once stopping, a connection gets a queue that has ended already.
-        if !self.is_stopping() {
+        if !self.stopping.load(Ordering::Relaxed) {
             self.inner().queues.insert(id, sender);
         }
         (id, receiver)
@@ -211,16 +213,27 @@ impl Hub {
     /// client to come back (`server_restart`), instead of holding the stop up.
     pub fn stop(&self) {
         self.stopping.store(true, Ordering::Relaxed);
+        self.release_all();
+    }
+
+    /// Lets every connection go and tells each client to come back (`server_restart`): what
+    /// they subscribed to may be gone (dev mode's reset).
+    pub fn release_all(&self) {
         let mut inner = self.inner();
         let ids: Vec<u64> = inner.queues.keys().copied().collect();
+        self.released
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(ids.iter().copied());
         for id in ids {
             drop_connection(&mut inner, id);
         }
     }
 
-    /// Whether `stop` was called.
-    pub fn is_stopping(&self) -> bool {
-        self.stopping.load(Ordering::Relaxed)
+    /// Whether connection `id` was let go on purpose rather than for being slow; forgets it.
+    pub fn was_released(&self, id: u64) -> bool {
+        let mut released = self.released.lock().unwrap_or_else(|e| e.into_inner());
+        released.remove(&id) || self.stopping.load(Ordering::Relaxed)
     }
 
     /// Connections open now.

@@ -47,6 +47,11 @@ impl Presence {
         seen.contacts.insert(contact_id, now);
     }
 
+    /// Forgets everyone (dev mode's reset).
+    pub fn clear(&self) {
+        self.accounts().clear();
+    }
+
     /// Users and contacts of the account seen within the window, in id order.
     pub fn online(&self, account_id: i64, now: i64) -> Online {
         let mut accounts = self.accounts();

@@ -24,6 +24,7 @@ pub mod members;
 pub mod messages;
 pub mod public;
 pub mod realtime;
+pub mod reset;
 pub mod search_feed;
 pub mod teams;
 pub mod tokens;

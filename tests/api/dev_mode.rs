@@ -261,3 +261,76 @@ async fn a_dev_server_writes_its_ready_file_and_says_so_in_its_banner() {
     assert_eq!(info["settings"]["cors_origins"], json!(["*"]));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_goes_back_to_the_first_start_whole_while_requests_go_on() {
+    let app = std::sync::Arc::new(dev_app().await);
+    for _ in 0..3 {
+        let id = app.create_conversation(json!({})).await["id"]
+            .as_i64()
+            .unwrap();
+        app.message(id, json!({"content": "a pangolin was here"}))
+            .await;
+    }
+    let mut socket = crate::cable_client::open(&app).await;
+    crate::cable_client::next(&mut socket).await;
+
+    // Readers during the reset: every answer is one whole state, before or after.
+    let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (app, running) = (app.clone(), running.clone());
+            tokio::spawn(async move {
+                let mut seen = 0;
+                while running.load(std::sync::atomic::Ordering::Relaxed) {
+                    let list = app.get("/api/v1/accounts/1/conversations").await;
+                    if list.status == 200 {
+                        let listed = list.body["data"]["payload"].as_array().unwrap().len();
+                        let counted = list.body["data"]["meta"]["all_count"].as_u64().unwrap();
+                        assert_eq!(listed as u64, counted, "a mixed answer: {}", list.body);
+                        seen += 1;
+                    }
+                }
+                seen
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let reset = app.post("/__wootlite/reset", json!({})).await.expect(200);
+    assert_eq!(reset["account_id"], 1);
+    assert_eq!(reset["token"], crate::helpers::ADMIN_TOKEN);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    running.store(false, std::sync::atomic::Ordering::Relaxed);
+    for reader in readers {
+        assert!(reader.await.unwrap() > 0);
+    }
+
+    let listed = app
+        .get("/api/v1/accounts/1/conversations")
+        .await
+        .expect(200);
+    assert_eq!(listed["data"]["meta"]["all_count"], 0);
+    let found = app
+        .get("/api/v1/accounts/1/conversations/search?q=pangolin")
+        .await
+        .expect(200);
+    assert_eq!(
+        found["payload"],
+        json!([]),
+        "the old messages left the index"
+    );
+    let fresh = app.create_conversation(json!({})).await;
+    assert_eq!(fresh["id"], 1, "ids start at 1 again");
+    let inboxes = app.get("/api/v1/accounts/1/inboxes").await.expect(200);
+    assert_eq!(inboxes["payload"].as_array().unwrap().len(), 1);
+    let journal = app.get("/__wootlite/requests").await.expect(200);
+    let before = journal
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["body"].as_str().unwrap_or("").contains("pangolin"))
+        .count();
+    assert_eq!(before, 0, "the journal was emptied by the reset");
+    let goodbye = crate::cable_client::next(&mut socket).await;
+    assert_eq!(goodbye["reason"], "server_restart", "{goodbye}");
+}

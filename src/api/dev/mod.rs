@@ -1,5 +1,6 @@
 //! Dev mode's admin endpoints under `/__wootlite/` (no Chatwoot path starts so): the clock, the
-//! journals of requests and webhook attempts, the mail catcher, and what the server runs with.
+//! journals of requests and webhook attempts, the mail catcher, what the server runs with, and a
+//! reset to the state right after the first start.
 //! They exist only with `--dev`; without it every such path is a 404 like any unknown one. An
 //! administrator's token (of any account) opens them.
 
@@ -7,6 +8,7 @@ mod clock;
 mod info;
 mod mails;
 pub mod request_journal;
+mod reset;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -32,6 +34,8 @@ pub struct DevTools {
     /// What `/__wootlite/info` shows: the settings in effect, secrets hidden.
     pub info: Value,
     pub mail_dir: std::path::PathBuf,
+    /// The first administrator's token, given again by a reset.
+    pub bootstrap_token: Option<String>,
 }
 
 /// An administrator of some account, calling in dev mode.
@@ -88,6 +92,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/__wootlite")
             .service(web::resource("/clock").get(clock::show).post(clock::change))
             .route("/info", web::get().to(info::show))
+            .route("/reset", web::post().to(reset::reset))
             .service(
                 web::resource("/mails")
                     .get(mails::index)

@@ -1,0 +1,66 @@
+//! `POST /__wootlite/reset`: back to the state right after the first start, for the next test.
+//! The database is emptied and provisioned again in one write transaction, so a request sees
+//! the state before or after, never a mix; ids start at 1 again. Then what lives beside the
+//! database follows: files, caught mail, journals, presence, the clock, and the live sockets,
+//! which are told to come back.
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use super::{tools, DevAdmin};
+use crate::api::ApiResult;
+use crate::app::AppState;
+use crate::provision;
+use crate::store::{event_capture, reset};
+
+pub async fn reset(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
+    let tools = tools(&state)?;
+    // The clock first, so that what is provisioned is dated now.
+    let clock = &state.clock;
+    clock.freeze(false);
+    clock.set_micros(chrono::Utc::now().timestamp_micros());
+    let token = tools.bootstrap_token.clone();
+    let dated = clock.clone();
+    let provisioned = state
+        .db
+        .write(move |tx| {
+            let now = dated.now_micros();
+            reset::wipe(tx)?;
+            let provisioned = provision::first_start(tx, token.as_deref(), now)?;
+            // The fresh state is where everyone starts, not news: no events, no broadcasts.
+            event_capture::take(tx)?;
+            Ok(provisioned)
+        })
+        .await?;
+    for dir in [&state.files_dir, &tools.mail_dir] {
+        empty(dir).await;
+    }
+    tools.requests.clear();
+    tools.webhooks.clear();
+    state.presence.clear();
+    state.hub.release_all();
+    state.snoozes.snoozes_changed();
+    Ok(HttpResponse::Ok().json(json!({
+        "account_id": provisioned.account_id,
+        "user_id": provisioned.user_id,
+        "inbox_id": provisioned.inbox_id,
+        "token": provisioned.token,
+    })))
+}
+
+/// Removes what a directory holds, keeping the directory.
+async fn empty(dir: &std::path::Path) {
+    let Ok(mut entries) = tokio::fs::read_dir(dir).await else {
+        return;
+    };
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let path = entry.path();
+        let removed = match entry.file_type().await {
+            Ok(kind) if kind.is_dir() => tokio::fs::remove_dir_all(&path).await,
+            _ => tokio::fs::remove_file(&path).await,
+        };
+        if let Err(e) = removed {
+            log::warn!("reset: cannot remove {}: {e}", path.display());
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Emptying the database for dev mode's reset: every row of every table goes, in one statement
+//! list run inside the caller's transaction, and ids start at 1 again. The search outbox is the
+//! exception: it keeps counting, and the deletions it is told of take the old messages out of
+//! the index, so a search after the reset waits for exactly that and finds only what is new.
+
+use rusqlite::Connection;
+
+use super::StoreResult;
+
+/// Children before parents, so that no statement leans on a cascade.
+const WIPE: &str = "
+    DELETE FROM event_deliveries;
+    DELETE FROM outbound_events;
+    DELETE FROM mail_outbox;
+    DELETE FROM email_counts;
+    DELETE FROM invitations;
+    DELETE FROM attachments;
+    DELETE FROM messages;
+    DELETE FROM conversation_labels;
+    DELETE FROM conversation_attribute_values;
+    DELETE FROM contact_attribute_values;
+    DELETE FROM conversations;
+    DELETE FROM conversation_counts;
+    DELETE FROM contact_inboxes;
+    DELETE FROM contacts;
+    DELETE FROM labels;
+    DELETE FROM custom_attribute_definitions;
+    DELETE FROM webhooks;
+    DELETE FROM agent_bot_inboxes;
+    DELETE FROM agent_bots;
+    DELETE FROM team_members;
+    DELETE FROM teams;
+    DELETE FROM inbox_members;
+    DELETE FROM inboxes;
+    DELETE FROM access_tokens;
+    DELETE FROM account_users;
+    DELETE FROM users;
+    DELETE FROM accounts;
+    DELETE FROM sqlite_sequence WHERE name <> 'search_outbox';
+";
+
+/// The tables `WIPE` leaves as they are.
+pub const KEPT: [&str; 1] = ["search_outbox"];
+
+pub fn wipe(conn: &Connection) -> StoreResult<()> {
+    conn.execute_batch(WIPE)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{Db, PoolSizes};
+
+    #[test]
+    fn every_table_is_emptied_but_the_search_outbox() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("db.sqlite3"), PoolSizes::SMALL).unwrap();
+        let tables: Vec<String> = db
+            .read_now(|conn| {
+                let mut stmt = conn.prepare(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'
+                      AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                )?;
+                let names = stmt.query_map([], |row| row.get(0))?;
+                Ok(names.collect::<Result<_, _>>()?)
+            })
+            .unwrap();
+        for table in tables {
+            let named = WIPE.contains(&format!("DELETE FROM {table};"));
+            assert!(
+                named || KEPT.contains(&table.as_str()),
+                "{table} is not emptied by a reset"
+            );
+        }
+        db.write_now(|tx| wipe(tx)).unwrap();
+    }
+}
