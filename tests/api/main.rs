@@ -27,6 +27,7 @@ mod helpers;
 mod inboxes;
 mod invitations;
 mod labels;
+mod language_examples;
 mod message_paging;
 mod messages;
 mod metrics;

@@ -33,6 +33,19 @@ pub fn find_or_skip(test: &str, programs: &[&str], packages: &str) -> Option<Vec
     None
 }
 
+/// For what is not a program (a Python package, say): whether `test` may run, given that what it
+/// needs is `ready`; skipped with a notice, or failed under `WOOTLITE_REQUIRE_TEST_TOOLS=1`.
+pub fn ready_or_skip(test: &str, ready: bool, notice: &str) -> bool {
+    if ready {
+        return true;
+    }
+    if std::env::var(REQUIRE_VAR).as_deref() == Ok("1") {
+        panic!("{test}: {notice}; {REQUIRE_VAR}=1 does not allow skipping it");
+    }
+    eprintln!("SKIPPED: {test}: {notice}");
+    false
+}
+
 fn find(program: &str) -> Option<PathBuf> {
     if program.contains('/') {
         return executable(Path::new(program)).then(|| PathBuf::from(program));
