@@ -26,6 +26,7 @@ mod members;
 mod message_input;
 mod messages;
 mod metrics;
+pub mod openapi;
 mod profile;
 pub mod public;
 mod team_members;
@@ -85,6 +86,10 @@ pub async fn delete_as_administrator<R: LeftoverFiles>(
 
 /// The routes; `/metrics` only with `with_metrics`, so that without it the path is unknown
 /// like any other.
+///
+/// Every route is in the API document: a new one needs `#[utoipa::path]` on its handler and the
+/// handler in `openapi::ApiDoc`'s `paths` (tests/api/openapi.rs reads this table and fails for a
+/// route the document lacks).
 pub fn routes(cfg: &mut web::ServiceConfig, with_metrics: bool, origins: &cors::AllowedOrigins) {
     if with_metrics {
         cfg.route("/metrics", web::get().to(metrics::metrics));
@@ -92,6 +97,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, with_metrics: bool, origins: &cors::
     cfg.route("/health", web::get().to(health::health))
         .route("/cable", web::get().to(cable::connect))
         .route("/files/{folder}/{name}", web::get().to(files::serve))
+        .configure(openapi::routes)
         .configure(public::routes)
         .service(
             web::scope("/api/v1")
