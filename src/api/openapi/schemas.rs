@@ -6,12 +6,91 @@
 
 #![allow(dead_code)]
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::{ObjectBuilder, RefOr, Schema, Type};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
+
+use crate::models;
 
 type Object = BTreeMap<String, Value>;
+
+/// A string schema whose values are a Chatwoot enum's wire names, taken from the enum itself.
+macro_rules! wire_names {
+    ($name:ident, $doc:literal, $values:expr) => {
+        #[doc = $doc]
+        pub struct $name;
+
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some($doc))
+                    .enum_values(Some($values))
+                    .into()
+            }
+        }
+
+        impl ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
+    };
+}
+
+wire_names!(
+    Role,
+    "A member's role",
+    models::Role::ALL.iter().map(|v| v.as_str())
+);
+wire_names!(
+    Availability,
+    "An agent's availability",
+    models::Availability::ALL.iter().map(|v| v.as_str())
+);
+wire_names!(
+    ConversationStatus,
+    "A conversation's status",
+    models::Status::ALL.iter().map(|v| v.as_str())
+);
+wire_names!(
+    Priority,
+    "A conversation's priority",
+    models::Priority::ALL.iter().map(|v| v.as_str())
+);
+wire_names!(
+    MessageStatus,
+    "A message's delivery status",
+    models::MessageStatus::ALL.iter().map(|v| v.as_str())
+);
+wire_names!(
+    FileType,
+    "An attachment's kind",
+    models::FileType::ALL.iter().map(|v| v.as_str())
+);
+wire_names!(
+    AttributeDisplayType,
+    "How a custom attribute is shown",
+    models::AttributeDisplayType::ALL.iter().map(|v| v.as_str())
+);
+wire_names!(
+    AttributeModel,
+    "What a custom attribute belongs to",
+    models::AttributeModel::ALL.iter().map(|v| v.as_str())
+);
+wire_names!(
+    BotType,
+    "An agent bot's kind",
+    models::BotType::ALL.iter().map(|v| v.as_str())
+);
+wire_names!(
+    WebhookEvent,
+    "An event a webhook may subscribe to",
+    crate::events::WEBHOOK_EVENTS
+);
 
 // ---- errors -------------------------------------------------------------------------------
 
@@ -36,8 +115,7 @@ pub struct Agent {
     #[schema(required = true)]
     pub id: Option<i64>,
     pub account_id: i64,
-    /// online, offline or busy
-    pub availability_status: String,
+    pub availability_status: Availability,
     pub auto_offline: bool,
     pub confirmed: bool,
     pub email: String,
@@ -46,8 +124,7 @@ pub struct Agent {
     /// Present only when the user has some.
     pub custom_attributes: Option<Object>,
     pub name: String,
-    /// agent or administrator
-    pub role: String,
+    pub role: Role,
     pub thumbnail: String,
     /// Present (true) only on an invitation.
     pub invitation_pending: Option<bool>,
@@ -244,7 +321,7 @@ pub struct AgentBot {
     pub thumbnail: String,
     #[schema(required = true)]
     pub outgoing_url: Option<String>,
-    pub bot_type: String,
+    pub bot_type: BotType,
     pub bot_config: Object,
     pub account_id: i64,
     pub access_token: Option<String>,
@@ -273,7 +350,7 @@ pub struct Webhook {
     pub name: Option<String>,
     pub url: String,
     pub account_id: i64,
-    pub subscriptions: Vec<String>,
+    pub subscriptions: Vec<WebhookEvent>,
     pub secret: String,
     pub inbox: Option<WebhookInbox>,
 }
@@ -358,8 +435,7 @@ pub struct LabelTitles {
 pub struct CustomAttributeDefinition {
     pub id: i64,
     pub attribute_display_name: String,
-    /// text, number, currency, percent, link, date, list or checkbox
-    pub attribute_display_type: String,
+    pub attribute_display_type: AttributeDisplayType,
     #[schema(required = true)]
     pub attribute_description: Option<String>,
     pub attribute_key: String,
@@ -369,8 +445,7 @@ pub struct CustomAttributeDefinition {
     pub regex_cue: Option<String>,
     /// The choices of a list attribute.
     pub attribute_values: Value,
-    /// conversation_attribute or contact_attribute
-    pub attribute_model: String,
+    pub attribute_model: AttributeModel,
     #[schema(required = true)]
     pub default_value: Option<String>,
     #[schema(required = true)]
@@ -492,8 +567,7 @@ pub struct Sender {
 pub struct Attachment {
     pub id: i64,
     pub message_id: i64,
-    /// image, audio, video, file, location, fallback, share, story_mention or contact
-    pub file_type: String,
+    pub file_type: FileType,
     pub account_id: i64,
     #[schema(required = true)]
     pub extension: Option<String>,
@@ -544,8 +618,7 @@ pub struct Message {
     /// 0 incoming, 1 outgoing, 2 activity, 3 template
     pub message_type: i64,
     pub content_type: String,
-    /// sent, delivered, read or failed
-    pub status: String,
+    pub status: MessageStatus,
     pub content_attributes: Value,
     /// Unix seconds.
     pub created_at: i64,
@@ -605,7 +678,7 @@ pub struct PushMessage {
     #[schema(required = true)]
     pub updated_at: Option<String>,
     pub private: bool,
-    pub status: String,
+    pub status: MessageStatus,
     #[schema(required = true)]
     pub source_id: Option<String>,
     pub content_type: String,
@@ -680,8 +753,7 @@ pub struct Conversation {
     pub muted: bool,
     #[schema(required = true)]
     pub snoozed_until: Option<String>,
-    /// open, resolved, pending or snoozed
-    pub status: String,
+    pub status: ConversationStatus,
     pub created_at: i64,
     pub updated_at: f64,
     pub timestamp: i64,
@@ -690,9 +762,8 @@ pub struct Conversation {
     #[schema(required = true)]
     pub last_non_activity_message: Option<PushMessage>,
     pub last_activity_at: i64,
-    /// low, medium, high or urgent
     #[schema(required = true)]
-    pub priority: Option<String>,
+    pub priority: Option<Priority>,
     pub waiting_since: i64,
     #[schema(required = true)]
     pub sla_policy_id: Option<i64>,
@@ -755,7 +826,7 @@ pub struct ConversationPayload {
 pub struct ToggledStatus {
     pub success: bool,
     pub conversation_id: i64,
-    pub current_status: String,
+    pub current_status: ConversationStatus,
     #[schema(required = true)]
     pub snoozed_until: Option<String>,
 }
@@ -852,7 +923,7 @@ pub struct PublicConversation {
     pub uuid: String,
     pub inbox_id: i64,
     pub contact_last_seen_at: i64,
-    pub status: String,
+    pub status: ConversationStatus,
     pub agent_last_seen_at: i64,
     pub messages: Vec<PublicMessage>,
     pub contact: PublicConversationContact,
@@ -904,10 +975,9 @@ pub struct Health {
 pub struct AgentInput {
     pub name: Option<String>,
     pub email: Option<String>,
-    /// agent or administrator
-    pub role: Option<String>,
-    /// online, offline or busy (`availability_status` is taken too)
-    pub availability: Option<String>,
+    pub role: Option<Role>,
+    /// `availability_status` is taken too.
+    pub availability: Option<Availability>,
     pub auto_offline: Option<bool>,
 }
 
@@ -948,8 +1018,7 @@ pub struct AgentBotInput {
     pub name: Option<String>,
     pub description: Option<String>,
     pub outgoing_url: Option<String>,
-    /// webhook
-    pub bot_type: Option<String>,
+    pub bot_type: Option<BotType>,
     pub bot_config: Option<Object>,
 }
 
@@ -1018,8 +1087,7 @@ pub struct MessageForm {
 
 #[derive(ToSchema)]
 pub struct MessageUpdateInput {
-    /// sent, delivered, read or failed
-    pub status: Option<String>,
+    pub status: Option<MessageStatus>,
     pub external_error: Option<String>,
 }
 
@@ -1041,8 +1109,8 @@ pub struct ConversationInput {
 
 #[derive(ToSchema)]
 pub struct PriorityInput {
-    /// low, medium, high or urgent; null or "" clears it
-    pub priority: Option<String>,
+    /// null clears it ("" too)
+    pub priority: Option<Priority>,
 }
 
 #[derive(ToSchema)]
@@ -1115,7 +1183,7 @@ pub struct LabelInput {
 pub struct WebhookInput {
     pub url: Option<String>,
     pub name: Option<String>,
-    pub subscriptions: Option<Vec<String>>,
+    pub subscriptions: Option<Vec<WebhookEvent>>,
     pub inbox_id: Option<i64>,
 }
 
@@ -1123,8 +1191,8 @@ pub struct WebhookInput {
 pub struct DefinitionInput {
     pub attribute_display_name: Option<String>,
     pub attribute_key: Option<String>,
-    pub attribute_display_type: Option<String>,
-    pub attribute_model: Option<String>,
+    pub attribute_display_type: Option<AttributeDisplayType>,
+    pub attribute_model: Option<AttributeModel>,
     pub attribute_description: Option<String>,
     pub attribute_values: Option<Vec<String>>,
     pub regex_pattern: Option<String>,
