@@ -2,6 +2,7 @@
 //! Administrators and agents list and read them (only administrators see the access token and
 //! the secret); administrators create, change, delete them and reset their token and secret.
 
+use crate::api::openapi::schemas as doc;
 use actix_web::{web, HttpResponse};
 use serde::de::Deserializer;
 use serde::Deserialize;
@@ -158,6 +159,8 @@ fn render(bot: &AgentBot, principal: &Principal) -> HttpResponse {
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/agent_bots",
+    responses((status = 200, body = Vec<doc::AgentBot>)))]
 pub async fn index(state: web::Data<AppState>, principal: Principal) -> ApiResult {
     let account_id = principal.account_id;
     let list = state
@@ -170,6 +173,8 @@ pub async fn index(state: web::Data<AppState>, principal: Principal) -> ApiResul
     )))
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/agent_bots/{id}",
+    responses((status = 200, body = doc::AgentBot)))]
 pub async fn show(
     state: web::Data<AppState>,
     principal: Principal,
@@ -183,6 +188,9 @@ pub async fn show(
     Ok(render(&bot, &principal))
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/agent_bots",
+    request_body = doc::AgentBotInput,
+    responses((status = 200, body = doc::AgentBot)))]
 pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
@@ -201,6 +209,9 @@ pub async fn create(
     Ok(render(&bot, &principal))
 }
 
+#[utoipa::path(method(patch, put), path = "/api/v1/accounts/{account_id}/agent_bots/{id}",
+    request_body = doc::AgentBotInput,
+    responses((status = 200, body = doc::AgentBot)))]
 pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,
@@ -221,6 +232,8 @@ pub async fn update(
 }
 
 /// Deletes the bot with its token and inbox links; its messages stay, without a sender.
+#[utoipa::path(delete, path = "/api/v1/accounts/{account_id}/agent_bots/{id}",
+    responses((status = 200, description = "Done; the body is empty")))]
 pub async fn destroy(
     state: web::Data<AppState>,
     principal: Principal,
@@ -251,6 +264,8 @@ async fn reset_value(
 }
 
 /// A new access token; the old one stops working at once.
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/agent_bots/{id}/reset_access_token",
+    responses((status = 200, body = doc::AgentBot)))]
 pub async fn reset_access_token(
     state: web::Data<AppState>,
     principal: Principal,
@@ -260,6 +275,8 @@ pub async fn reset_access_token(
 }
 
 /// A new signing secret for what is sent to the bot's `outgoing_url`.
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/agent_bots/{id}/reset_secret",
+    responses((status = 200, body = doc::AgentBot)))]
 pub async fn reset_secret(
     state: web::Data<AppState>,
     principal: Principal,

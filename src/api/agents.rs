@@ -2,6 +2,7 @@
 //! changes are for administrators (Chatwoot's UserPolicy). A new email becomes a user at once; the
 //! email of a user who belongs to other accounts gets an invitation (see `invitations`).
 
+use crate::api::openapi::schemas as doc;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -77,6 +78,8 @@ impl AgentInput {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/agents",
+    responses((status = 200, body = Vec<doc::Agent>)))]
 pub async fn index(state: web::Data<AppState>, principal: Principal) -> ApiResult {
     let account_id = principal.account_id;
     let list = state
@@ -127,6 +130,9 @@ fn add_or_invite(
     })
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/agents",
+    request_body = doc::AgentInput,
+    responses((status = 200, description = "The new agent, or (`id` null, `invitation_pending`) the invited user", body = doc::Agent)))]
 pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
@@ -154,6 +160,9 @@ pub async fn create(
     }
 }
 
+#[utoipa::path(method(patch, put), path = "/api/v1/accounts/{account_id}/agents/{id}",
+    request_body = doc::AgentInput,
+    responses((status = 200, body = doc::Agent)))]
 pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,
@@ -183,6 +192,8 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(views::agent(&updated)))
 }
 
+#[utoipa::path(delete, path = "/api/v1/accounts/{account_id}/agents/{id}",
+    responses((status = 200, description = "Done; the body is empty")))]
 pub async fn destroy(
     state: web::Data<AppState>,
     principal: Principal,

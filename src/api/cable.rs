@@ -8,6 +8,8 @@ use crate::error::ApiError;
 use crate::realtime::connection::{self, Context};
 use crate::realtime::protocol::SUBPROTOCOL;
 
+#[utoipa::path(get, path = "/cable",
+    responses((status = 101, description = "Switching to the ActionCable websocket (subprotocol `actioncable-v1-json`); subscriptions carry their own token or pubsub token")))]
 pub async fn connect(
     req: HttpRequest,
     body: web::Payload,

@@ -1,6 +1,7 @@
 //! `/api/v1/accounts/{a}/contacts`. Every member may list, read, create and update contacts;
 //! deleting is for administrators (Chatwoot's ContactPolicy).
 
+use crate::api::openapi::schemas as doc;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -105,6 +106,9 @@ fn parse_sort(raw: Option<&str>) -> Result<Option<(SortKey, bool)>, ApiError> {
         .ok_or_else(|| ApiError::unprocessable(format!("'{raw}' is not a contact sort key")))
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/contacts",
+    params(doc::ContactListQuery),
+    responses((status = 200, body = doc::ContactList)))]
 pub async fn index(
     state: web::Data<AppState>,
     principal: Principal,
@@ -157,6 +161,8 @@ async fn render_one(state: &AppState, account_id: i64, contact_id: i64) -> Resul
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/contacts/{id}",
+    responses((status = 200, body = doc::ContactPayload)))]
 pub async fn show(
     state: web::Data<AppState>,
     principal: Principal,
@@ -166,6 +172,9 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(json!({ "payload": contact })))
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/contacts",
+    request_body = doc::ContactInput,
+    responses((status = 200, body = doc::CreatedContact)))]
 pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
@@ -216,6 +225,9 @@ pub async fn create(
     })))
 }
 
+#[utoipa::path(method(patch, put), path = "/api/v1/accounts/{account_id}/contacts/{id}",
+    request_body = doc::ContactInput,
+    responses((status = 200, body = doc::ContactPayload)))]
 pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,
@@ -234,6 +246,8 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(json!({ "payload": contact })))
 }
 
+#[utoipa::path(delete, path = "/api/v1/accounts/{account_id}/contacts/{id}",
+    responses((status = 200, description = "Done; the body is empty")))]
 pub async fn destroy(
     state: web::Data<AppState>,
     principal: Principal,

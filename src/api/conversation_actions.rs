@@ -1,6 +1,7 @@
 //! The actions on one conversation: status, priority, mute, last-seen, custom attributes, labels,
 //! assignments, typing and attachments.
 
+use crate::api::openapi::schemas as doc;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -51,6 +52,9 @@ pub struct ToggleStatusInput {
     snoozed_until: Option<FlexTime>,
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations/{id}/toggle_status",
+    request_body = doc::ToggleStatusInput,
+    responses((status = 200, body = doc::ToggleStatusResult)))]
 pub async fn toggle_status(
     state: web::Data<AppState>,
     principal: Principal,
@@ -88,6 +92,9 @@ pub struct TogglePriorityInput {
     priority: Option<Option<String>>,
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations/{id}/toggle_priority",
+    request_body = doc::PriorityInput,
+    responses((status = 200, description = "Done; the body is empty")))]
 pub async fn toggle_priority(
     state: web::Data<AppState>,
     principal: Principal,
@@ -108,6 +115,8 @@ pub async fn toggle_priority(
     Ok(HttpResponse::Ok().finish())
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations/{id}/mute",
+    responses((status = 200, description = "Done; the body is empty")))]
 pub async fn mute(
     state: web::Data<AppState>,
     principal: Principal,
@@ -117,6 +126,8 @@ pub async fn mute(
     Ok(HttpResponse::Ok().finish())
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations/{id}/unmute",
+    responses((status = 200, description = "Done; the body is empty")))]
 pub async fn unmute(
     state: web::Data<AppState>,
     principal: Principal,
@@ -136,6 +147,9 @@ pub struct TypingInput {
 
 /// Any client may say it is typing; nothing is stored, only Chatwoot's typing event is sent
 /// (`typing_status` `on` or `off`; anything else, as in Chatwoot, announces nothing).
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations/{id}/toggle_typing_status",
+    request_body(content = Option<doc::TypingInput>, content_type = "application/json"),
+    responses((status = 200, description = "Done; the body is empty")))]
 pub async fn toggle_typing_status(
     state: web::Data<AppState>,
     principal: Principal,
@@ -180,6 +194,8 @@ async fn render_reloaded(
 
 /// The agent has seen everything: `agent_last_seen_at` (and, for the assignee,
 /// `assignee_last_seen_at`) become now; `updated_at` is untouched.
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations/{id}/update_last_seen",
+    responses((status = 200, body = doc::Conversation)))]
 pub async fn update_last_seen(
     state: web::Data<AppState>,
     principal: Principal,
@@ -208,6 +224,8 @@ pub async fn update_last_seen(
 }
 
 /// Marks the last incoming message unread: both last-seen times become one second before it.
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations/{id}/unread",
+    responses((status = 200, body = doc::Conversation)))]
 pub async fn unread(
     state: web::Data<AppState>,
     principal: Principal,
@@ -231,6 +249,9 @@ pub struct CustomAttributesInput {
 }
 
 /// Replaces the custom attributes (or, with `merge: true`, merges them in).
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations/{id}/custom_attributes",
+    request_body = doc::CustomAttributesInput,
+    responses((status = 200, body = doc::CustomAttributesResult)))]
 pub async fn custom_attributes(
     state: web::Data<AppState>,
     principal: Principal,
@@ -274,6 +295,8 @@ pub async fn custom_attributes(
     Ok(HttpResponse::Ok().json(json!({ "custom_attributes": conversation.custom_attributes })))
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/conversations/{id}/labels",
+    responses((status = 200, body = doc::LabelTitles)))]
 pub async fn labels(
     state: web::Data<AppState>,
     principal: Principal,
@@ -337,6 +360,9 @@ fn label_titles(given: Option<Value>) -> Result<Vec<String>, ApiError> {
 }
 
 /// Replaces the conversation's labels and answers with the new list.
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations/{id}/labels",
+    request_body = doc::LabelsInput,
+    responses((status = 200, body = doc::LabelTitles)))]
 pub async fn set_labels(
     state: web::Data<AppState>,
     principal: Principal,
@@ -374,6 +400,9 @@ enum Assigned {
 
 /// `assignee_id` wins when present (unknown or null unassigns); else `team_id` (unknown or null
 /// clears the team); else nothing happens.
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations/{id}/assignments",
+    request_body = doc::AssignmentInput,
+    responses((status = 200, description = "The agent assigned, the team set, or null", body = Option<doc::Assignment>)))]
 pub async fn assign(
     state: web::Data<AppState>,
     principal: Principal,
@@ -444,6 +473,9 @@ pub struct PageQuery {
 }
 
 /// `GET /attachments`: newest first, 100 per page, with the total.
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/conversations/{id}/attachments",
+    params(doc::PageQuery),
+    responses((status = 200, body = doc::AttachmentList)))]
 pub async fn attachments(
     state: web::Data<AppState>,
     principal: Principal,

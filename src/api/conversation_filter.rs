@@ -1,6 +1,7 @@
 //! `POST /conversations/filter`: Chatwoot's filter payload, compiled to SQL by `crate::filter`,
 //! under the caller's account and inbox scope, with the four counts over the filtered set.
 
+use crate::api::openapi::schemas as doc;
 use std::sync::Arc;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -30,6 +31,9 @@ fn list_parameter(body: &Value, req: &HttpRequest, name: &str) -> Option<String>
     pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations/filter",
+    request_body = doc::FilterInput,
+    responses((status = 200, body = doc::ConversationPage)))]
 pub async fn filter(
     state: web::Data<AppState>,
     principal: Principal,

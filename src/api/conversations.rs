@@ -1,6 +1,7 @@
 //! `/api/v1/accounts/{a}/conversations`: list, meta, create, show, update, delete, and a
 //! contact's conversations.
 
+use crate::api::openapi::schemas as doc;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -56,6 +57,9 @@ fn page_of(query: &ListQuery, links: Links) -> PageRequest {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/conversations",
+    params(doc::ConversationListQuery),
+    responses((status = 200, body = doc::ConversationList)))]
 pub async fn index(
     state: web::Data<AppState>,
     principal: Principal,
@@ -72,6 +76,9 @@ pub async fn index(
     Ok(HttpResponse::Ok().json(json!({ "data": { "meta": meta, "payload": found.payload } })))
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/conversations/meta",
+    params(doc::ConversationListQuery),
+    responses((status = 200, body = doc::ConversationMetaOnly)))]
 pub async fn meta(state: web::Data<AppState>, principal: Principal, req: HttpRequest) -> ApiResult {
     let query = parse_list_query(req.query_string(), state.now())?;
     let found = conversation_finder::find(&state, principal, query, None).await?;
@@ -80,6 +87,9 @@ pub async fn meta(state: web::Data<AppState>, principal: Principal, req: HttpReq
 
 /// `GET /conversations/search?q=`: conversations with a message containing `q`, any status,
 /// each showing a matching message. Without `q` it is the list in another envelope.
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/conversations/search",
+    params(doc::ConversationListQuery),
+    responses((status = 200, body = doc::ConversationPage)))]
 pub async fn search(
     state: web::Data<AppState>,
     principal: Principal,
@@ -177,6 +187,9 @@ fn member_or_reject(
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations",
+    request_body = doc::ConversationInput,
+    responses((status = 200, body = doc::Conversation)))]
 pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
@@ -262,6 +275,8 @@ fn open_conversation(
     conversations::get_by_id(tx, conversation.id)
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/conversations/{id}",
+    responses((status = 200, body = doc::Conversation)))]
 pub async fn show(
     state: web::Data<AppState>,
     principal: Principal,
@@ -299,6 +314,9 @@ pub fn parse_priority(given: Option<String>) -> Result<Option<Priority>, ApiErro
 }
 
 /// PATCH/PUT: only the priority can change (Chatwoot ignores other keys).
+#[utoipa::path(method(patch, put), path = "/api/v1/accounts/{account_id}/conversations/{id}",
+    request_body = doc::PriorityInput,
+    responses((status = 200, body = doc::Conversation)))]
 pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,
@@ -322,6 +340,8 @@ pub async fn update(
 }
 
 /// Deletes the conversation with its messages and attachment files, before answering.
+#[utoipa::path(delete, path = "/api/v1/accounts/{account_id}/conversations/{id}",
+    responses((status = 200, description = "Done; the body is empty")))]
 pub async fn destroy(
     state: web::Data<AppState>,
     principal: Principal,
@@ -343,6 +363,8 @@ pub async fn destroy(
 }
 
 /// `GET /contacts/{id}/conversations`: the contact's 20 latest visible conversations.
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/contacts/{id}/conversations",
+    responses((status = 200, body = doc::ConversationPayload)))]
 pub async fn of_contact(
     state: web::Data<AppState>,
     principal: Principal,

@@ -1,6 +1,7 @@
 //! `/api/v1/accounts/{a}/custom_attribute_definitions`. Chatwoot applies no policy here: every
 //! member of the account may read and change definitions.
 
+use crate::api::openapi::schemas as doc;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
@@ -214,6 +215,9 @@ pub struct IndexQuery {
     attribute_model: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/custom_attribute_definitions",
+    params(doc::AttributeModelQuery),
+    responses((status = 200, body = Vec<doc::CustomAttributeDefinition>)))]
 pub async fn index(
     state: web::Data<AppState>,
     principal: Principal,
@@ -236,6 +240,8 @@ pub async fn index(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/custom_attribute_definitions/{id}",
+    responses((status = 200, body = doc::CustomAttributeDefinition)))]
 pub async fn show(
     state: web::Data<AppState>,
     principal: Principal,
@@ -249,6 +255,9 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(views::custom_attribute_definition(&definition)))
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/custom_attribute_definitions",
+    request_body = doc::DefinitionInput,
+    responses((status = 200, body = doc::CustomAttributeDefinition)))]
 pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
@@ -266,6 +275,9 @@ pub async fn create(
     Ok(HttpResponse::Ok().json(views::custom_attribute_definition(&definition)))
 }
 
+#[utoipa::path(method(patch, put), path = "/api/v1/accounts/{account_id}/custom_attribute_definitions/{id}",
+    request_body = doc::DefinitionInput,
+    responses((status = 200, body = doc::CustomAttributeDefinition)))]
 pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,
@@ -285,6 +297,8 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(views::custom_attribute_definition(&definition)))
 }
 
+#[utoipa::path(delete, path = "/api/v1/accounts/{account_id}/custom_attribute_definitions/{id}",
+    responses((status = 204, description = "Deleted")))]
 pub async fn destroy(
     state: web::Data<AppState>,
     principal: Principal,

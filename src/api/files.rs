@@ -270,6 +270,8 @@ pub struct FilePath {
 
 /// `GET /files/{folder}/{name}`: the key is unguessable, like Chatwoot's signed blob URLs, so
 /// no token is needed to fetch a file. The file is streamed, not read into memory.
+#[utoipa::path(get, path = "/files/{folder}/{name}",
+    responses((status = 200, description = "The file (ranges are served)", content_type = "application/octet-stream", body = Vec<u8>)))]
 pub async fn serve(
     state: web::Data<AppState>,
     path: web::Path<FilePath>,

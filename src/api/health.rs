@@ -6,6 +6,7 @@
 //! backlog: deliveries not made yet and the age of the oldest. A backlog alone is no problem of
 //! this server (a receiver may be down), so it is reported, not turned into a 503.
 
+use crate::api::openapi::schemas as doc;
 use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
@@ -20,6 +21,8 @@ use crate::store::{event_outbox, search_feed};
 /// for this long (it passes every ~100 ms while it keeps up).
 const INDEX_STALL: Duration = Duration::from_secs(10);
 
+#[utoipa::path(get, path = "/health",
+    responses((status = 200, description = "All is well (`status` ok)", body = doc::Health), (status = 503, description = "Degraded: a task is down or the search index is stalled (`status` degraded, with `problems`)", body = doc::Health)))]
 pub async fn health(state: web::Data<AppState>) -> ApiResult {
     let (version, written_seq, (pending, oldest)) = state
         .db

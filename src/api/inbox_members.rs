@@ -1,6 +1,7 @@
 //! `/api/v1/accounts/{a}/inbox_members`: who works in an inbox. Administrators change it; the
 //! list is readable by whoever may see the inbox.
 
+use crate::api::openapi::schemas as doc;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -29,6 +30,8 @@ fn inbox_group(
     move |conn| inboxes::get(conn, account_id, inbox_id).map(|_| Group::Inbox(inbox_id))
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/inbox_members/{id}",
+    responses((status = 200, description = "The inbox's members; `id` is the inbox's", body = doc::AgentPayload)))]
 pub async fn show(
     state: web::Data<AppState>,
     principal: Principal,
@@ -76,6 +79,9 @@ async fn change(
     })
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/inbox_members",
+    request_body = doc::InboxMembersInput,
+    responses((status = 200, description = "The inbox's members", body = doc::AgentPayload)))]
 pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
@@ -84,6 +90,9 @@ pub async fn create(
     change(&state, principal, body.0, Change::Add).await
 }
 
+#[utoipa::path(patch, path = "/api/v1/accounts/{account_id}/inbox_members",
+    request_body = doc::InboxMembersInput,
+    responses((status = 200, description = "The inbox's members, now exactly `user_ids`", body = doc::AgentPayload)))]
 pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,
@@ -92,6 +101,9 @@ pub async fn update(
     change(&state, principal, body.0, Change::Replace).await
 }
 
+#[utoipa::path(delete, path = "/api/v1/accounts/{account_id}/inbox_members",
+    request_body = doc::InboxMembersInput,
+    responses((status = 200, description = "Done; the body is empty")))]
 pub async fn destroy(
     state: web::Data<AppState>,
     principal: Principal,

@@ -2,6 +2,7 @@
 //! of; administrators see and change all of them (Chatwoot's InboxPolicy), choose the agent bot
 //! that answers an inbox and reset the secret that signs its webhook.
 
+use crate::api::openapi::schemas as doc;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -106,6 +107,8 @@ impl InboxInput {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/inboxes",
+    responses((status = 200, body = doc::InboxList)))]
 pub async fn index(state: web::Data<AppState>, principal: Principal) -> ApiResult {
     let admin = principal.is_administrator();
     let list = state
@@ -119,6 +122,8 @@ pub async fn index(state: web::Data<AppState>, principal: Principal) -> ApiResul
     Ok(HttpResponse::Ok().json(json!({ "payload": payload })))
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/inboxes/{id}",
+    responses((status = 200, body = doc::Inbox)))]
 pub async fn show(
     state: web::Data<AppState>,
     principal: Principal,
@@ -138,6 +143,9 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(views::inbox(&inbox, admin)))
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/inboxes",
+    request_body = doc::InboxInput,
+    responses((status = 200, body = doc::Inbox)))]
 pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
@@ -160,6 +168,9 @@ pub async fn create(
     Ok(HttpResponse::Ok().json(views::inbox(&inbox, true)))
 }
 
+#[utoipa::path(method(patch, put), path = "/api/v1/accounts/{account_id}/inboxes/{id}",
+    request_body = doc::InboxInput,
+    responses((status = 200, body = doc::Inbox)))]
 pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,
@@ -178,6 +189,8 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(views::inbox(&inbox, true)))
 }
 
+#[utoipa::path(delete, path = "/api/v1/accounts/{account_id}/inboxes/{id}",
+    responses((status = 200, description = "Done; the body is empty")))]
 pub async fn destroy(
     state: web::Data<AppState>,
     principal: Principal,
@@ -187,6 +200,8 @@ pub async fn destroy(
 }
 
 /// `GET /inboxes/{id}/agent_bot`: the inbox's active bot, for whoever may see the inbox.
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/inboxes/{id}/agent_bot",
+    responses((status = 200, body = doc::InboxAgentBot)))]
 pub async fn agent_bot(
     state: web::Data<AppState>,
     principal: Principal,
@@ -216,6 +231,9 @@ pub struct SetAgentBotInput {
 
 /// `POST /inboxes/{id}/set_agent_bot` with `{"agent_bot": id}` makes that bot the inbox's active
 /// one (replacing any other); a null or absent `agent_bot` removes it. Administrators only.
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/inboxes/{id}/set_agent_bot",
+    request_body = doc::SetAgentBotInput,
+    responses((status = 200, description = "Done; the body is empty")))]
 pub async fn set_agent_bot(
     state: web::Data<AppState>,
     principal: Principal,
@@ -239,6 +257,8 @@ pub async fn set_agent_bot(
 
 /// `POST /inboxes/{id}/reset_secret`: a new signing secret for the inbox's webhook; answers the
 /// inbox. Administrators only.
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/inboxes/{id}/reset_secret",
+    responses((status = 200, body = doc::Inbox)))]
 pub async fn reset_secret(
     state: web::Data<AppState>,
     principal: Principal,
@@ -249,6 +269,8 @@ pub async fn reset_secret(
 
 /// `POST /inboxes/{id}/rotate_hmac_token`: a new key for contact identity hashes; hashes made
 /// with the old one stop verifying at once. Answers the inbox. Administrators only.
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/inboxes/{id}/rotate_hmac_token",
+    responses((status = 200, body = doc::Inbox)))]
 pub async fn rotate_hmac_token(
     state: web::Data<AppState>,
     principal: Principal,

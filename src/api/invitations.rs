@@ -3,6 +3,7 @@
 //! join another account. `POST /api/v1/invitations/{token}/accept` makes them a member; the
 //! mailed token is the credential, so no access token is needed.
 
+use crate::api::openapi::schemas as doc;
 use actix_web::{web, HttpResponse};
 use rusqlite::Connection;
 use serde::Deserialize;
@@ -37,6 +38,8 @@ pub struct TokenPath {
     token: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/invitations/{token}/accept",
+    responses((status = 200, body = doc::InvitationAccepted)))]
 pub async fn accept(state: web::Data<AppState>, path: web::Path<TokenPath>) -> ApiResult {
     let (token, now) = (path.into_inner().token, state.now());
     let accepted = state

@@ -1,6 +1,7 @@
 //! `/api/v1/accounts/{a}/labels`. Every member lists them; the rest is for administrators
 //! (Chatwoot's LabelPolicy, where even `show` is administrator-only).
 
+use crate::api::openapi::schemas as doc;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -92,6 +93,8 @@ impl LabelPatch {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/labels",
+    responses((status = 200, body = doc::LabelList)))]
 pub async fn index(state: web::Data<AppState>, principal: Principal) -> ApiResult {
     let list = state
         .db
@@ -101,6 +104,8 @@ pub async fn index(state: web::Data<AppState>, principal: Principal) -> ApiResul
     Ok(HttpResponse::Ok().json(json!({ "payload": payload })))
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/labels/{id}",
+    responses((status = 200, body = doc::Label)))]
 pub async fn show(
     state: web::Data<AppState>,
     principal: Principal,
@@ -115,6 +120,9 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(views::label(&label)))
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/labels",
+    request_body = doc::LabelInput,
+    responses((status = 200, body = doc::Label)))]
 pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
@@ -133,6 +141,9 @@ pub async fn create(
     Ok(HttpResponse::Ok().json(views::label(&label)))
 }
 
+#[utoipa::path(method(patch, put), path = "/api/v1/accounts/{account_id}/labels/{id}",
+    request_body = doc::LabelInput,
+    responses((status = 200, body = doc::Label)))]
 pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,
@@ -153,6 +164,8 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(views::label(&label)))
 }
 
+#[utoipa::path(delete, path = "/api/v1/accounts/{account_id}/labels/{id}",
+    responses((status = 200, description = "Done; the body is empty")))]
 pub async fn destroy(
     state: web::Data<AppState>,
     principal: Principal,

@@ -1,6 +1,7 @@
 //! `/conversations/{id}/messages`: the conversation's messages, new messages as JSON or as
 //! multipart with attachment files, delivery status updates, and Chatwoot's soft delete.
 
+use crate::api::openapi::schemas as doc;
 use actix_multipart::{Field, Multipart};
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
@@ -49,6 +50,9 @@ fn message_id(name: &str, value: Option<String>) -> Result<Option<i64>, ApiError
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/conversations/{id}/messages",
+    params(doc::MessagesQuery),
+    responses((status = 200, body = doc::MessageList)))]
 pub async fn index(
     state: web::Data<AppState>,
     principal: Principal,
@@ -262,6 +266,9 @@ pub(in crate::api) async fn receive(
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations/{id}/messages",
+    request_body(content((doc::MessageInput = "application/json"), (doc::MessageForm = "multipart/form-data"))),
+    responses((status = 200, body = doc::Message)))]
 pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
@@ -324,6 +331,9 @@ pub struct UpdateInput {
 
 /// PATCH: the delivery status (every wootlite inbox is an API inbox, where Chatwoot allows it).
 /// A read message does not go back to delivered.
+#[utoipa::path(patch, path = "/api/v1/accounts/{account_id}/conversations/{id}/messages/{message_id}",
+    request_body = doc::MessageUpdateInput,
+    responses((status = 200, body = doc::Message)))]
 pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,
@@ -358,6 +368,8 @@ pub async fn update(
 }
 
 /// DELETE: Chatwoot's soft delete; the attachment files are removed before answering.
+#[utoipa::path(delete, path = "/api/v1/accounts/{account_id}/conversations/{id}/messages/{message_id}",
+    responses((status = 200, description = "The message, its content now deleted", body = doc::Message)))]
 pub async fn destroy(
     state: web::Data<AppState>,
     principal: Principal,

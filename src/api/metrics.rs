@@ -11,6 +11,8 @@ use crate::error::ApiError;
 use crate::metrics::{Snapshot, CONTENT_TYPE};
 use crate::store::{mail, search_feed};
 
+#[utoipa::path(get, path = "/metrics",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain; version=0.0.4", body = String)))]
 pub async fn metrics(state: web::Data<AppState>) -> ApiResult {
     let Some(metrics) = state.metrics.as_deref() else {
         return Err(ApiError::NotFound);

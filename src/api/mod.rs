@@ -27,6 +27,7 @@ mod members;
 mod message_input;
 mod messages;
 mod metrics;
+pub mod openapi;
 mod profile;
 pub mod public;
 mod team_members;
@@ -86,6 +87,10 @@ pub async fn delete_as_administrator<R: LeftoverFiles>(
 
 /// The routes; `/metrics` only with `with_metrics` and `/__wootlite/` only with `with_dev`, so
 /// that without them those paths are unknown like any other.
+///
+/// Every route is in the API document: a new one needs `#[utoipa::path]` on its handler and the
+/// handler in `openapi::ApiDoc`'s `paths` (tests/api/openapi.rs reads this table and fails for a
+/// route the document lacks).
 pub fn routes(
     cfg: &mut web::ServiceConfig,
     with_metrics: bool,
@@ -101,6 +106,7 @@ pub fn routes(
     cfg.route("/health", web::get().to(health::health))
         .route("/cable", web::get().to(cable::connect))
         .route("/files/{folder}/{name}", web::get().to(files::serve))
+        .configure(openapi::routes)
         .configure(public::routes)
         .service(
             web::scope("/api/v1")

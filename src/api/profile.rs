@@ -1,5 +1,6 @@
 //! `GET /api/v1/profile`.
 
+use crate::api::openapi::schemas as doc;
 use actix_web::{web, HttpResponse};
 
 use super::ApiResult;
@@ -8,6 +9,8 @@ use crate::auth::CurrentUser;
 use crate::store::{accounts, agents};
 use crate::views;
 
+#[utoipa::path(get, path = "/api/v1/profile",
+    responses((status = 200, body = doc::Profile)))]
 pub async fn show(state: web::Data<AppState>, user: CurrentUser) -> ApiResult {
     let user_id = user.user_id;
     let (person, memberships) = state

@@ -1,6 +1,7 @@
 //! `/api/v1/accounts/{a}/teams/{id}/team_members`. Reading is open to members of the account;
 //! changes are for administrators.
 
+use crate::api::openapi::schemas as doc;
 use actix_web::{web, HttpResponse};
 
 use super::input::JsonBody;
@@ -21,6 +22,8 @@ fn team_group(
     move |conn| teams::get(conn, account_id, team_id, viewer).map(|_| Group::Team(team_id))
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/teams/{id}/team_members",
+    responses((status = 200, body = Vec<doc::Agent>)))]
 pub async fn index(
     state: web::Data<AppState>,
     principal: Principal,
@@ -56,6 +59,9 @@ async fn change(
     })
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/teams/{id}/team_members",
+    request_body = doc::UserIdsInput,
+    responses((status = 200, description = "The agents just added", body = Vec<doc::Agent>)))]
 pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
@@ -65,6 +71,9 @@ pub async fn create(
     change(&state, principal, path.id, body.0, Change::Add).await
 }
 
+#[utoipa::path(patch, path = "/api/v1/accounts/{account_id}/teams/{id}/team_members",
+    request_body = doc::UserIdsInput,
+    responses((status = 200, description = "The team's members, now exactly `user_ids`", body = Vec<doc::Agent>)))]
 pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,
@@ -74,6 +83,9 @@ pub async fn update(
     change(&state, principal, path.id, body.0, Change::Replace).await
 }
 
+#[utoipa::path(delete, path = "/api/v1/accounts/{account_id}/teams/{id}/team_members",
+    request_body = doc::UserIdsInput,
+    responses((status = 200, description = "Done; the body is empty")))]
 pub async fn destroy(
     state: web::Data<AppState>,
     principal: Principal,

@@ -1,5 +1,6 @@
 //! `/api/v1/accounts/{a}/teams`. Every member reads; administrators change (TeamPolicy).
 
+use crate::api::openapi::schemas as doc;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -67,6 +68,8 @@ impl TeamPatch {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/teams",
+    responses((status = 200, body = Vec<doc::Team>)))]
 pub async fn index(state: web::Data<AppState>, principal: Principal) -> ApiResult {
     let list = state
         .db
@@ -75,6 +78,8 @@ pub async fn index(state: web::Data<AppState>, principal: Principal) -> ApiResul
     Ok(HttpResponse::Ok().json(list.iter().map(views::team).collect::<Vec<_>>()))
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/teams/{id}",
+    responses((status = 200, body = doc::Team)))]
 pub async fn show(
     state: web::Data<AppState>,
     principal: Principal,
@@ -88,6 +93,9 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(views::team(&team)))
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/teams",
+    request_body = doc::TeamInput,
+    responses((status = 200, body = doc::Team)))]
 pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
@@ -106,6 +114,9 @@ pub async fn create(
     Ok(HttpResponse::Ok().json(views::team(&team)))
 }
 
+#[utoipa::path(method(patch, put), path = "/api/v1/accounts/{account_id}/teams/{id}",
+    request_body = doc::TeamInput,
+    responses((status = 200, body = doc::Team)))]
 pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,
@@ -127,6 +138,8 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(views::team(&team)))
 }
 
+#[utoipa::path(delete, path = "/api/v1/accounts/{account_id}/teams/{id}",
+    responses((status = 200, description = "Done; the body is empty")))]
 pub async fn destroy(
     state: web::Data<AppState>,
     principal: Principal,

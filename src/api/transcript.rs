@@ -1,6 +1,7 @@
 //! `POST /conversations/{id}/transcript`: queues the conversation's transcript for `email`,
 //! within the account's daily email quota. The mail is sent by the mail task, after the answer.
 
+use crate::api::openapi::schemas as doc;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -17,6 +18,9 @@ pub struct TranscriptInput {
     email: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations/{id}/transcript",
+    request_body = doc::TranscriptInput,
+    responses((status = 200, description = "Done; the body is empty"), (status = 429, description = "The account's emails for the day are used up; the body is empty")))]
 pub async fn transcript(
     state: web::Data<AppState>,
     principal: Principal,

@@ -1,6 +1,7 @@
 //! `/api/v1/accounts/{a}/webhooks`: the account's webhooks, for administrators only (Chatwoot's
 //! WebhookPolicy). Only their management exists so far: events are not sent yet.
 
+use crate::api::openapi::schemas as doc;
 use actix_web::{web, HttpResponse};
 use serde::de::Deserializer;
 use serde::Deserialize;
@@ -162,6 +163,8 @@ impl WebhookPatch {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/webhooks",
+    responses((status = 200, body = doc::WebhookList)))]
 pub async fn index(state: web::Data<AppState>, principal: Principal) -> ApiResult {
     principal.require_administrator()?;
     let account_id = principal.account_id;
@@ -172,6 +175,9 @@ pub async fn index(state: web::Data<AppState>, principal: Principal) -> ApiResul
     Ok(HttpResponse::Ok().json(views::webhooks::index(&list)))
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/webhooks",
+    request_body = doc::WebhookInput,
+    responses((status = 200, body = doc::WebhookOne)))]
 pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
@@ -189,6 +195,9 @@ pub async fn create(
     Ok(HttpResponse::Ok().json(views::webhooks::one(&webhook)))
 }
 
+#[utoipa::path(method(patch, put), path = "/api/v1/accounts/{account_id}/webhooks/{id}",
+    request_body = doc::WebhookInput,
+    responses((status = 200, body = doc::WebhookOne)))]
 pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,
@@ -208,6 +217,8 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(views::webhooks::one(&webhook)))
 }
 
+#[utoipa::path(delete, path = "/api/v1/accounts/{account_id}/webhooks/{id}",
+    responses((status = 200, description = "Done; the body is empty")))]
 pub async fn destroy(
     state: web::Data<AppState>,
     principal: Principal,

@@ -32,6 +32,7 @@ mod message_paging;
 mod messages;
 mod metrics;
 mod open_file_limit;
+mod openapi;
 mod process;
 mod public_api;
 #[allow(dead_code)] // parts serve only the events benchmark

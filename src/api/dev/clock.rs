@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::DevAdmin;
 use crate::api::input::JsonBody;
+use crate::api::openapi::schemas as doc;
 use crate::api::ApiResult;
 use crate::app::AppState;
 use crate::clock::Clock;
@@ -20,6 +21,8 @@ fn now(clock: &Clock) -> Value {
     })
 }
 
+#[utoipa::path(get, path = "/__wootlite/clock",
+    responses((status = 200, body = doc::DevClock)))]
 pub async fn show(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
     Ok(HttpResponse::Ok().json(now(&state.clock)))
 }
@@ -51,6 +54,8 @@ fn instant(set: &Value) -> Result<i64, ApiError> {
 }
 
 /// Applies `set`, then `advance`, then `frozen`, and answers like `GET`.
+#[utoipa::path(post, path = "/__wootlite/clock", request_body = doc::DevClockChange,
+    responses((status = 200, body = doc::DevClock)))]
 pub async fn change(state: web::Data<AppState>, _: DevAdmin, body: JsonBody<Change>) -> ApiResult {
     let change = body.0;
     let set = change.set.as_ref().map(instant).transpose()?;

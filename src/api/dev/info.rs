@@ -8,6 +8,8 @@ use crate::api::ApiResult;
 use crate::app::AppState;
 use crate::store;
 
+#[utoipa::path(get, path = "/__wootlite/info",
+    responses((status = 200, description = "Version, schema version, settings (secrets only as set), data dir, clock", body = serde_json::Value)))]
 pub async fn show(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
     let tools = tools(&state)?;
     let schema_version = state.db.read(store::schema_version).await?;

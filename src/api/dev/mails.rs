@@ -65,6 +65,8 @@ fn shown(id: &str, raw: &[u8]) -> Value {
     })
 }
 
+#[utoipa::path(get, path = "/__wootlite/mails",
+    responses((status = 200, description = "The caught mails, oldest first", body = Vec<serde_json::Value>)))]
 pub async fn index(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
     let mut mails = Vec::new();
     for (id, path) in files(tools(&state)?.mail_dir.clone()).await {
@@ -76,6 +78,9 @@ pub async fn index(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
 }
 
 /// One mail; `{id}.eml` answers the file itself.
+#[utoipa::path(get, path = "/__wootlite/mails/{id}",
+    params(("id" = String, Path, description = "A mail's id; with `.eml`, the raw file")),
+    responses((status = 200, description = "The mail with its `raw` text, or the `.eml` file itself", body = serde_json::Value)))]
 pub async fn show(state: web::Data<AppState>, _: DevAdmin, path: web::Path<String>) -> ApiResult {
     let asked = path.into_inner();
     let (id, raw_wanted) = match asked.strip_suffix(".eml") {
@@ -98,6 +103,8 @@ pub async fn show(state: web::Data<AppState>, _: DevAdmin, path: web::Path<Strin
     Ok(HttpResponse::Ok().json(mail))
 }
 
+#[utoipa::path(delete, path = "/__wootlite/mails",
+    responses((status = 204, description = "Emptied")))]
 pub async fn clear(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
     for (_, path) in files(tools(&state)?.mail_dir.clone()).await {
         let _ = tokio::fs::remove_file(path).await;

@@ -4,11 +4,11 @@
 //! They exist only with `--dev`; without it every such path is a 404 like any unknown one. An
 //! administrator's token (of any account) opens them.
 
-mod clock;
-mod info;
-mod mails;
+pub(super) mod clock;
+pub(super) mod info;
+pub(super) mod mails;
 pub mod request_journal;
-mod reset;
+pub(super) mod reset;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -69,20 +69,28 @@ fn tools(state: &AppState) -> Result<&DevTools, ApiError> {
     state.dev.as_deref().ok_or(ApiError::NotFound)
 }
 
-async fn requests(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
+#[utoipa::path(get, path = "/__wootlite/requests",
+    responses((status = 200, description = "The requests served, oldest first", body = Vec<serde_json::Value>)))]
+pub(super) async fn requests(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
     Ok(HttpResponse::Ok().json(tools(&state)?.requests.entries()))
 }
 
-async fn clear_requests(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
+#[utoipa::path(delete, path = "/__wootlite/requests",
+    responses((status = 204, description = "Emptied")))]
+pub(super) async fn clear_requests(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
     tools(&state)?.requests.clear();
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn webhooks(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
+#[utoipa::path(get, path = "/__wootlite/webhooks",
+    responses((status = 200, description = "The delivery attempts, oldest first", body = Vec<serde_json::Value>)))]
+pub(super) async fn webhooks(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
     Ok(HttpResponse::Ok().json(tools(&state)?.webhooks.entries()))
 }
 
-async fn clear_webhooks(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
+#[utoipa::path(delete, path = "/__wootlite/webhooks",
+    responses((status = 204, description = "Emptied")))]
+pub(super) async fn clear_webhooks(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
     tools(&state)?.webhooks.clear();
     Ok(HttpResponse::NoContent().finish())
 }

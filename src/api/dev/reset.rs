@@ -8,11 +8,14 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use super::{tools, DevAdmin};
+use crate::api::openapi::schemas as doc;
 use crate::api::ApiResult;
 use crate::app::AppState;
 use crate::provision;
 use crate::store::{event_capture, reset};
 
+#[utoipa::path(post, path = "/__wootlite/reset",
+    responses((status = 200, body = doc::DevReset)))]
 pub async fn reset(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
     let tools = tools(&state)?;
     // The clock first, so that what is provisioned is dated now.

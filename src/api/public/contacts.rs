@@ -3,6 +3,7 @@
 //! mandatory, the hash must be the hex HMAC-SHA256 of `identifier` keyed with the inbox's HMAC
 //! token; a contact inbox that proved it reaches all its contact's conversations in the inbox.
 
+use crate::api::openapi::schemas as doc;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -103,6 +104,9 @@ fn render((contact, entry): (Contact, ContactInbox)) -> ApiResult {
     Ok(HttpResponse::Ok().json(views::public::contact(&contact, &entry)))
 }
 
+#[utoipa::path(post, path = "/public/api/v1/inboxes/{inbox_identifier}/contacts",
+    request_body = doc::PublicContactInput,
+    responses((status = 200, body = doc::PublicContact)))]
 pub async fn create(
     state: web::Data<AppState>,
     path: web::Path<InboxPath>,
@@ -126,6 +130,9 @@ pub async fn create(
 
 /// GET: the identity is checked from the query when the inbox makes it mandatory. A read, unless
 /// a proven identity first marks the contact inbox verified.
+#[utoipa::path(get, path = "/public/api/v1/inboxes/{inbox_identifier}/contacts/{source_id}",
+    params(doc::IdentityQuery),
+    responses((status = 200, body = doc::PublicContact)))]
 pub async fn show(
     state: web::Data<AppState>,
     path: web::Path<ContactPath>,
@@ -176,6 +183,9 @@ fn proves_identity(
 
 /// PATCH: name, email, phone number, avatar and custom attributes; the identifier is not changed
 /// here, only proven.
+#[utoipa::path(method(patch, put), path = "/public/api/v1/inboxes/{inbox_identifier}/contacts/{source_id}",
+    request_body = doc::PublicContactInput,
+    responses((status = 200, body = doc::PublicContact)))]
 pub async fn update(
     state: web::Data<AppState>,
     path: web::Path<ContactPath>,

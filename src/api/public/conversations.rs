@@ -1,6 +1,7 @@
 //! `/public/api/v1/inboxes/{inbox_identifier}/contacts/{source_id}/conversations`: the client's
 //! conversations, and what it may do to one: resolve it, type, and mark it seen.
 
+use crate::api::openapi::schemas as doc;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -32,6 +33,8 @@ pub(super) fn render(
     ))
 }
 
+#[utoipa::path(get, path = "/public/api/v1/inboxes/{inbox_identifier}/contacts/{source_id}/conversations",
+    responses((status = 200, body = Vec<doc::PublicConversation>)))]
 pub async fn index(
     state: web::Data<AppState>,
     path: web::Path<ContactPath>,
@@ -59,6 +62,9 @@ pub struct CreateInput {
 
 /// POST: a new conversation for the contact inbox (or its latest, in an inbox locked to a single
 /// conversation); only `custom_attributes` is taken from the body.
+#[utoipa::path(post, path = "/public/api/v1/inboxes/{inbox_identifier}/contacts/{source_id}/conversations",
+    request_body = doc::PublicConversationInput,
+    responses((status = 200, body = doc::PublicConversation)))]
 pub async fn create(
     state: web::Data<AppState>,
     path: web::Path<ContactPath>,
@@ -99,6 +105,8 @@ pub async fn create(
     Ok(HttpResponse::Ok().json(rendered))
 }
 
+#[utoipa::path(get, path = "/public/api/v1/inboxes/{inbox_identifier}/contacts/{source_id}/conversations/{display_id}",
+    responses((status = 200, body = doc::PublicConversation)))]
 pub async fn show(
     state: web::Data<AppState>,
     path: web::Path<ConversationPath>,
@@ -117,6 +125,8 @@ pub async fn show(
 }
 
 /// POST toggle_status: the contact resolves the conversation (a resolved one stays as it is).
+#[utoipa::path(post, path = "/public/api/v1/inboxes/{inbox_identifier}/contacts/{source_id}/conversations/{display_id}/toggle_status",
+    responses((status = 200, body = doc::PublicConversation)))]
 pub async fn toggle_status(
     state: web::Data<AppState>,
     path: web::Path<ConversationPath>,
@@ -139,6 +149,9 @@ pub struct TypingInput {
 
 /// POST toggle_typing: `typing_status` "on" or "off" tells the agents the contact is typing;
 /// anything else does nothing, as in Chatwoot.
+#[utoipa::path(post, path = "/public/api/v1/inboxes/{inbox_identifier}/contacts/{source_id}/conversations/{display_id}/toggle_typing",
+    request_body = doc::PublicTypingInput,
+    responses((status = 200, description = "Done; the body is empty")))]
 pub async fn toggle_typing(
     state: web::Data<AppState>,
     path: web::Path<ConversationPath>,
@@ -160,6 +173,8 @@ pub async fn toggle_typing(
 }
 
 /// POST update_last_seen: the contact has read the conversation up to now.
+#[utoipa::path(post, path = "/public/api/v1/inboxes/{inbox_identifier}/contacts/{source_id}/conversations/{display_id}/update_last_seen",
+    responses((status = 200, description = "Done; the body is empty")))]
 pub async fn update_last_seen(
     state: web::Data<AppState>,
     path: web::Path<ConversationPath>,

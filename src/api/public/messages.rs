@@ -1,6 +1,7 @@
 //! `.../conversations/{display_id}/messages`: the conversation's public messages, the contact's
 //! new messages (JSON, or multipart with attachment files) and answers to forms.
 
+use crate::api::openapi::schemas as doc;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
@@ -25,6 +26,9 @@ pub struct IndexQuery {
 
 /// GET: the newest 20 public messages, or the 20 before the message id `before`, oldest first;
 /// private notes and activity messages are never shown.
+#[utoipa::path(get, path = "/public/api/v1/inboxes/{inbox_identifier}/contacts/{source_id}/conversations/{display_id}/messages",
+    params(doc::PublicMessagesQuery),
+    responses((status = 200, body = Vec<doc::PublicMessage>)))]
 pub async fn index(
     state: web::Data<AppState>,
     path: web::Path<ConversationPath>,
@@ -55,6 +59,9 @@ pub async fn index(
 
 /// POST: a message from the contact (`content`, `echo_id`, `attachments[]`), with everything a
 /// contact's message does to the conversation (see `changes::post_message`).
+#[utoipa::path(post, path = "/public/api/v1/inboxes/{inbox_identifier}/contacts/{source_id}/conversations/{display_id}/messages",
+    request_body(content((doc::PublicMessageInput = "application/json"), (doc::MessageForm = "multipart/form-data"))),
+    responses((status = 200, body = doc::PublicMessage)))]
 pub async fn create(
     state: web::Data<AppState>,
     path: web::Path<ConversationPath>,
@@ -115,6 +122,9 @@ pub struct UpdateInput {
 
 /// PATCH: the contact's answers to a form or options message, as `submitted_values` (a list of
 /// `{name, title, value}` objects).
+#[utoipa::path(method(patch, put), path = "/public/api/v1/inboxes/{inbox_identifier}/contacts/{source_id}/conversations/{display_id}/messages/{message_id}",
+    request_body = doc::PublicMessageUpdateInput,
+    responses((status = 200, body = doc::PublicMessage)))]
 pub async fn update(
     state: web::Data<AppState>,
     path: web::Path<MessagePath>,

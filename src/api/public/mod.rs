@@ -3,10 +3,10 @@
 //! are the credentials, so a wrong one of either (or a conversation the contact may not reach)
 //! is the same 404 as a missing one.
 
-mod contacts;
-mod conversations;
-mod inboxes;
-mod messages;
+pub(super) mod contacts;
+pub(super) mod conversations;
+pub(super) mod inboxes;
+pub(super) mod messages;
 pub mod rate_limit;
 
 use actix_web::web;
