@@ -134,6 +134,8 @@ pub enum StartError {
     Transport(#[from] TransportError),
     #[error("{0}")]
     Settings(String),
+    #[error("cannot load the fixtures: {0}")]
+    Fixtures(#[from] crate::fixtures::FixtureError),
     #[error("cannot provision the first account: {0}")]
     Provision(#[from] StoreError),
     #[error("cannot listen on {addr}: {source}")]
@@ -164,6 +166,12 @@ pub struct Application {
 
 impl Application {
     pub fn build(settings: &Settings, clock: Clock) -> Result<Self, StartError> {
+        // A bad file stops the start before the data dir is touched, on every start.
+        let fixtures = match (&settings.fixtures, settings.demo) {
+            (Some(path), _) => Some(crate::fixtures::read(path)?),
+            (None, true) => Some(crate::fixtures::demo()),
+            (None, false) => None,
+        };
         // Before anything in the data dir is read or written.
         let lock = DataDirLock::acquire(&settings.data_dir.path)?;
         let tasks = Tasks::default();
@@ -179,8 +187,13 @@ impl Application {
             },
         )?;
         api::files::sweep_incoming(&settings.data_dir.files_dir());
-        let bootstrap =
-            provision::bootstrap(&db, settings.bootstrap_token.as_deref(), clock.now_micros())?;
+        let token = settings.bootstrap_token.as_deref();
+        let bootstrap = match &fixtures {
+            Some(fixtures) => {
+                provision::bootstrap_fixtures(&db, fixtures, token, clock.now_micros())?
+            }
+            None => provision::bootstrap(&db, token, clock.now_micros())?,
+        };
         // After provisioning, so that a data dir already at its limit still starts.
         if let Some(bytes) = settings.max_database_bytes {
             db.limit_size(bytes)?;
@@ -218,6 +231,7 @@ impl Application {
                 info: settings.shown(),
                 mail_dir: mail_dir.clone(),
                 bootstrap_token: settings.bootstrap_token.clone(),
+                fixtures: fixtures.clone().map(Arc::new),
             })
         });
         let sender_settings = SenderSettings {

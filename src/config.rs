@@ -57,6 +57,23 @@ pub struct Settings {
     #[arg(long, env = "WOOTLITE_BOOTSTRAP_TOKEN")]
     pub bootstrap_token: Option<String>,
 
+    /// A fixtures file (JSON, see the README) loaded on the first start of an empty data dir,
+    /// instead of the default account; a bad entry stops the start. Later starts leave the data
+    /// as it is.
+    #[arg(long, env = "WOOTLITE_FIXTURES", conflicts_with = "demo")]
+    pub fixtures: Option<PathBuf>,
+
+    /// Load the built-in demo fixture on the first start of an empty data dir: the examples of
+    /// Chatwoot's Conversations API documentation work against it (token wootlite-demo-token).
+    /// The variable takes true/false, 1/0, yes/no or on/off.
+    #[arg(
+        long,
+        env = "WOOTLITE_DEMO",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub demo: bool,
+
     /// Base URL of attachment and invitation links (e.g. https://support.example.com); by default
     /// the scheme and host each request was made to.
     #[arg(long, env = "WOOTLITE_PUBLIC_URL")]
@@ -220,7 +237,8 @@ pub struct Settings {
     )]
     pub webhook_allow_private: bool,
 
-    /// Developer mode: the access token `wootlite-dev-token` unless one is given, webhooks to
+    /// Developer mode: the demo fixture unless `--fixtures` gives a file, the access token
+    /// `wootlite-dev-token` for the first administrator unless one is given, webhooks to
     /// loopback and private addresses, the application API open to every page, mail kept in the
     /// data dir instead of sent, a clock that can be moved, and the admin endpoints under
     /// `/__wootlite/`.
@@ -257,6 +275,8 @@ impl Settings {
         if self.dev {
             self.bootstrap_token
                 .get_or_insert_with(|| DEV_TOKEN.to_string());
+            // The built-in demo, unless a fixtures file is given.
+            self.demo = self.fixtures.is_none();
             self.webhook_allow_private = true;
             if self.cors_origins.is_empty() {
                 self.cors_origins = vec!["*".into()];

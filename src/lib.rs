@@ -14,6 +14,7 @@ pub mod dir_lock;
 pub mod error;
 pub mod events;
 pub mod filter;
+pub mod fixtures;
 pub mod journal;
 pub mod mail;
 pub mod metrics;

@@ -19,7 +19,7 @@ use wootlite::dir_lock::DataDirLock;
 use wootlite::provision::{self, Bootstrap, NewAccount};
 use wootlite::store::{agents, tokens};
 use wootlite::views::conversations::Links;
-use wootlite::{backup, corpus, events, search};
+use wootlite::{backup, corpus, events, fixtures, search};
 
 #[derive(Parser)]
 #[command(
@@ -50,9 +50,32 @@ enum Command {
     /// Write a consistent copy of a data dir (database and attachment files) into one tar
     /// archive; runs beside a server that keeps writing.
     Backup(BackupArgs),
+    /// Fixtures: files that put a data dir in a known state (see `serve --fixtures`).
+    #[command(subcommand)]
+    Fixtures(FixturesCommand),
     /// Unpack a backup archive into a data dir (refuses to replace existing data without
     /// --force); the search index is rebuilt when serve starts.
     Restore(RestoreArgs),
+}
+
+#[derive(Subcommand)]
+enum FixturesCommand {
+    /// Print the data dir's current state as a fixtures file that loads back to it (ids
+    /// renumbered from 1 where rows were deleted). Users' tokens are stored only as digests,
+    /// so they are left out unless given with --token.
+    Export(ExportArgs),
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    data_dir: DataDir,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// An access token to write into the export, with the user it belongs to (repeatable).
+    #[arg(long = "token", value_name = "TOKEN")]
+    tokens: Vec<String>,
 }
 
 #[derive(Args)]
@@ -169,6 +192,7 @@ fn main() -> ExitCode {
         Command::Backup(args) => backup::backup(&args.data_dir, &args.output)
             .map(|summary| println!("{summary}"))
             .map_err(|e| e.to_string()),
+        Command::Fixtures(FixturesCommand::Export(args)) => export_fixtures(args),
         Command::Restore(args) => backup::restore(&args.input, &args.data_dir, args.force)
             .map(|summary| println!("{summary}"))
             .map_err(|e| e.to_string()),
@@ -242,6 +266,15 @@ fn print_banner(settings: &Settings, port: u16, bootstrap: &Bootstrap) -> Ready 
             println!("  token:      {}", created.token);
             Some(created.token.clone())
         }
+        Bootstrap::Loaded { loaded, token } => {
+            println!(
+                "  loaded fixtures: {} accounts, {} users, {} conversations, {} messages",
+                loaded.accounts, loaded.users, loaded.conversations, loaded.messages
+            );
+            token
+                .clone()
+                .or_else(|| settings.demo.then(|| fixtures::DEMO_TOKEN.to_string()))
+        }
         Bootstrap::Existing { token } => {
             println!("  existing data; tokens are stored hashed (new one: wootlite token create --user ID)");
             token.clone()
@@ -277,6 +310,22 @@ fn open_for_changes(data_dir: &DataDir) -> Result<Db, String> {
     let recording = events::Recording { links, live: None };
     events::attach(&db, Clock::system(), recording).map_err(|e| e.to_string())?;
     Ok(db)
+}
+
+fn export_fixtures(args: ExportArgs) -> Result<(), String> {
+    let db = open(&args.data_dir)?;
+    let exported = fixtures::export_with_tokens(&db, &args.tokens).map_err(|e| e.to_string())?;
+    let mut text = serde_json::to_string_pretty(&exported).map_err(|e| e.to_string())?;
+    text.push('\n');
+    match args.output {
+        Some(path) => {
+            std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
 }
 
 fn create_token(args: TokenCreate) -> Result<(), String> {

@@ -4,9 +4,10 @@
 use rusqlite::Connection;
 
 use crate::db::Db;
+use crate::fixtures::{self, FixtureError, Fixtures, Loaded};
 use crate::models::{Availability, Role};
 use crate::store::agents::NewAgent;
-use crate::store::{accounts, agents, inboxes, members, tokens, StoreResult};
+use crate::store::{accounts, agents, inboxes, members, tokens, StoreError, StoreResult};
 
 /// What was created (or found) for the banner.
 #[derive(Clone, Debug)]
@@ -23,6 +24,12 @@ pub struct Provisioned {
 pub enum Bootstrap {
     /// The data dir was empty and has been provisioned.
     Created(Provisioned),
+    /// The data dir was empty and the fixtures have been loaded into it. `token` is the
+    /// bootstrap token when one was given (it is valid for the fixtures' first administrator).
+    Loaded {
+        loaded: Loaded,
+        token: Option<String>,
+    },
     /// The data dir was already in use. `token` is the bootstrap token when one was given (it is
     /// now valid for the first administrator); stored tokens cannot be shown again.
     Existing { token: Option<String> },
@@ -84,11 +91,66 @@ pub fn bootstrap(db: &Db, token: Option<&str>, now: i64) -> StoreResult<Bootstra
         if !accounts::any_exists(tx)? {
             return first_start(tx, token, now).map(Bootstrap::Created);
         }
-        if let (Some(token), Some(user_id)) = (token, accounts::first_administrator(tx)?) {
-            tokens::insert(tx, user_id, token, now)?;
+        existing(tx, token, now)
+    })
+}
+
+fn existing(tx: &Connection, token: Option<&str>, now: i64) -> StoreResult<Bootstrap> {
+    add_token(tx, token, now)?;
+    Ok(Bootstrap::Existing {
+        token: token.map(str::to_owned),
+    })
+}
+
+fn add_token(tx: &Connection, token: Option<&str>, now: i64) -> StoreResult<()> {
+    if let (Some(token), Some(user_id)) = (token, accounts::first_administrator(tx)?) {
+        tokens::insert(tx, user_id, token, now)?;
+    }
+    Ok(())
+}
+
+/// Loads `fixtures` into an empty database inside the caller's transaction and adds `token` to
+/// the first administrator, as a first start with them does (dev mode's reset). A bad entry is
+/// refused with its name.
+pub fn fixtures_start(
+    tx: &Connection,
+    fixtures: &Fixtures,
+    token: Option<&str>,
+    now: i64,
+) -> StoreResult<crate::fixtures::Loaded> {
+    let loaded = fixtures::load_in(tx, fixtures, now)
+        .map_err(|e| StoreError::Rejected(format!("the fixtures cannot be loaded: {e}")))?;
+    add_token(tx, token, now)?;
+    Ok(loaded)
+}
+
+/// `bootstrap` with fixtures: on an empty database they are loaded instead of the default
+/// account (in the same transaction: a bad entry leaves the database empty); on a database in
+/// use they are not looked at. A bootstrap token is added to the first administrator either way.
+pub fn bootstrap_fixtures(
+    db: &Db,
+    fixtures: &Fixtures,
+    token: Option<&str>,
+    now: i64,
+) -> Result<Bootstrap, FixtureError> {
+    let mut failure = None;
+    let started = db.write_now(|tx| {
+        if accounts::any_exists(tx)? {
+            return existing(tx, token, now);
         }
-        Ok(Bootstrap::Existing {
+        let loaded = fixtures::load_in(tx, fixtures, now).map_err(|e| {
+            failure = Some(e);
+            StoreError::Rejected("the fixtures were not loaded".into())
+        })?;
+        add_token(tx, token, now)?;
+        Ok(Bootstrap::Loaded {
+            loaded,
             token: token.map(str::to_owned),
         })
-    })
+    });
+    match (started, failure) {
+        (Ok(started), _) => Ok(started),
+        (Err(_), Some(failure)) => Err(failure),
+        (Err(e), None) => Err(e.into()),
+    }
 }

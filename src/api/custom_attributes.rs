@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::input::{enum_value, nullable, JsonBody, NameOrCode};
-use super::validate::{self, MAX_TEXT_CHARS};
+use super::validate::{self, valid_key, MAX_TEXT_CHARS};
 use super::{ApiResult, ItemPath};
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -15,7 +15,6 @@ use crate::models::{AttributeDisplayType, AttributeModel, Principal};
 use crate::store::custom_attributes::{self, Definition, DefinitionFields};
 use crate::views;
 
-pub const MAX_KEY_CHARS: usize = 64;
 const MAX_LIST_VALUES: usize = 1000;
 
 /// Keys of Chatwoot's standard filter attributes; a custom attribute may not shadow them.
@@ -92,25 +91,6 @@ struct DefinitionPatch {
     values: Option<Value>,
     regex_pattern: Option<Option<String>>,
     regex_cue: Option<Option<String>>,
-}
-
-fn valid_key(key: String) -> Result<String, ApiError> {
-    let key = key.trim().to_string();
-    if key.is_empty() {
-        return Err(validate::invalid(
-            "attribute_key",
-            "Attribute key can't be blank".into(),
-        ));
-    }
-    let well_formed =
-        key.len() <= MAX_KEY_CHARS && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if !well_formed {
-        return Err(validate::invalid(
-            "attribute_key",
-            format!("Attribute key must be 1 to {MAX_KEY_CHARS} letters, digits or underscores"),
-        ));
-    }
-    Ok(key)
 }
 
 fn optional_text(

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::input::{nullable, FlexBool, JsonBody};
-use super::validate::{self, MAX_TEXT_CHARS};
+use super::validate::{self, is_valid_title, MAX_TEXT_CHARS};
 use super::{ApiResult, ItemPath};
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -32,14 +32,6 @@ struct LabelPatch {
     description: Option<Option<String>>,
     color: Option<String>,
     show_on_sidebar: Option<bool>,
-}
-
-/// Chatwoot's title rule: a letter or digit, then at least one more letter, digit, `_` or `-`.
-fn is_valid_title(title: &str) -> bool {
-    let mut chars = title.chars();
-    chars.next().is_some_and(char::is_alphanumeric)
-        && title.chars().count() >= 2
-        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
 impl LabelInput {

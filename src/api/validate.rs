@@ -167,6 +167,37 @@ pub fn is_e164(value: &str) -> bool {
         && !digits.starts_with('0')
 }
 
+/// Chatwoot's title rule: a letter or digit, then at least one more letter, digit, `_` or `-`.
+pub fn is_valid_title(title: &str) -> bool {
+    let mut chars = title.chars();
+    chars.next().is_some_and(char::is_alphanumeric)
+        && title.chars().count() >= 2
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Longest custom attribute key accepted.
+pub const MAX_KEY_CHARS: usize = 64;
+
+/// A custom attribute key: trimmed, 1 to `MAX_KEY_CHARS` ASCII letters, digits or underscores.
+pub fn valid_key(key: String) -> Result<String, ApiError> {
+    let key = key.trim().to_string();
+    if key.is_empty() {
+        return Err(invalid(
+            "attribute_key",
+            "Attribute key can't be blank".into(),
+        ));
+    }
+    let well_formed =
+        key.len() <= MAX_KEY_CHARS && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !well_formed {
+        return Err(invalid(
+            "attribute_key",
+            format!("Attribute key must be 1 to {MAX_KEY_CHARS} letters, digits or underscores"),
+        ));
+    }
+    Ok(key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

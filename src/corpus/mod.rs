@@ -102,7 +102,9 @@ pub fn generate(
     let start = spec.end - SPAN;
     let token = match provision::bootstrap(db, spec.bootstrap_token.as_deref(), start)? {
         provision::Bootstrap::Created(provisioned) => Some(provisioned.token),
-        provision::Bootstrap::Existing { token } => token,
+        provision::Bootstrap::Existing { token } | provision::Bootstrap::Loaded { token, .. } => {
+            token
+        }
     };
     db.write_now(|tx| {
         if bulk::has_conversations(tx, ACCOUNT)? {

@@ -16,6 +16,7 @@ pub mod details;
 pub mod event_capture;
 pub mod event_data;
 pub mod event_outbox;
+pub mod fixtures;
 pub mod inboxes;
 pub mod invitations;
 pub mod labels;

@@ -334,3 +334,48 @@ async fn a_reset_goes_back_to_the_first_start_whole_while_requests_go_on() {
     let goodbye = crate::cable_client::next(&mut socket).await;
     assert_eq!(goodbye["reason"], "server_restart", "{goodbye}");
 }
+
+#[tokio::test]
+async fn a_reset_reloads_the_fixtures_and_search_finds_only_their_content() {
+    let app = spawn_configured(Clock::adjustable(), |settings| {
+        settings.dev = true;
+        settings.demo = true;
+    })
+    .await;
+    let demo = app
+        .get("/api/v1/accounts/1/conversations/meta")
+        .await
+        .expect(200);
+    let id = app.create_conversation(json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    app.message(id, json!({"content": "a pangolin in customs"}))
+        .await;
+
+    let reset = app.post("/__wootlite/reset", json!({})).await.expect(200);
+    assert!(
+        reset["loaded"]["conversations"].as_u64().unwrap() > 0,
+        "{reset}"
+    );
+    let again = app
+        .get("/api/v1/accounts/1/conversations/meta")
+        .await
+        .expect(200);
+    assert_eq!(again, demo, "the same counts as after the first start");
+    let search = |q: &'static str| {
+        let app = &app;
+        async move {
+            let path = format!("/api/v1/accounts/1/conversations/search?q={q}");
+            app.get(&path).await.expect(200)["payload"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(search("pangolin").await, 0);
+    assert_eq!(
+        search("customs").await,
+        1,
+        "the demo's message is found again"
+    );
+}

@@ -52,6 +52,8 @@ fn start_in(dir: TempDir, clock: Clock, configure: impl FnOnce(&mut Settings)) -
             path: dir.path().to_path_buf(),
         },
         bootstrap_token: Some(ADMIN_TOKEN.to_string()),
+        fixtures: None,
+        demo: false,
         public_url: None,
         max_body_bytes: BODY_LIMIT,
         max_attachment_bytes: ATTACHMENT_LIMIT,

@@ -22,6 +22,7 @@ mod event_payloads;
 mod events;
 mod example_page;
 mod filter;
+mod fixtures;
 mod generate;
 mod helpers;
 mod inboxes;

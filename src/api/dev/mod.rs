@@ -36,6 +36,8 @@ pub struct DevTools {
     pub mail_dir: std::path::PathBuf,
     /// The first administrator's token, given again by a reset.
     pub bootstrap_token: Option<String>,
+    /// What a reset loads: the fixtures the server was started with, if any.
+    pub fixtures: Option<Arc<crate::fixtures::Fixtures>>,
 }
 
 /// An administrator of some account, calling in dev mode.

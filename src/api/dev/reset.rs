@@ -1,5 +1,6 @@
 //! `POST /__wootlite/reset`: back to the state right after the first start, for the next test.
-//! The database is emptied and provisioned again in one write transaction, so a request sees
+//! The database is emptied and provisioned again (the fixtures the server started with, or the
+//! default account) in one write transaction, so a request sees
 //! the state before or after, never a mix; ids start at 1 again. Then what lives beside the
 //! database follows: files, caught mail, journals, presence, the clock, and the live sockets,
 //! which are told to come back.
@@ -23,16 +24,40 @@ pub async fn reset(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
     clock.freeze(false);
     clock.set_micros(chrono::Utc::now().timestamp_micros());
     let token = tools.bootstrap_token.clone();
+    let fixtures = tools.fixtures.clone();
     let dated = clock.clone();
-    let provisioned = state
+    let fresh = state
         .db
         .write(move |tx| {
             let now = dated.now_micros();
             reset::wipe(tx)?;
-            let provisioned = provision::first_start(tx, token.as_deref(), now)?;
+            let fresh = match fixtures.as_deref() {
+                Some(fixtures) => {
+                    let loaded = provision::fixtures_start(tx, fixtures, token.as_deref(), now)?;
+                    json!({
+                        "account_id": 1,
+                        "token": token,
+                        "loaded": {
+                            "accounts": loaded.accounts,
+                            "users": loaded.users,
+                            "conversations": loaded.conversations,
+                            "messages": loaded.messages,
+                        },
+                    })
+                }
+                None => {
+                    let made = provision::first_start(tx, token.as_deref(), now)?;
+                    json!({
+                        "account_id": made.account_id,
+                        "user_id": made.user_id,
+                        "inbox_id": made.inbox_id,
+                        "token": made.token,
+                    })
+                }
+            };
             // The fresh state is where everyone starts, not news: no events, no broadcasts.
             event_capture::take(tx)?;
-            Ok(provisioned)
+            Ok(fresh)
         })
         .await?;
     for dir in [&state.files_dir, &tools.mail_dir] {
@@ -43,12 +68,7 @@ pub async fn reset(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
     state.presence.clear();
     state.hub.release_all();
     state.snoozes.snoozes_changed();
-    Ok(HttpResponse::Ok().json(json!({
-        "account_id": provisioned.account_id,
-        "user_id": provisioned.user_id,
-        "inbox_id": provisioned.inbox_id,
-        "token": provisioned.token,
-    })))
+    Ok(HttpResponse::Ok().json(fresh))
 }
 
 /// Removes what a directory holds, keeping the directory.

@@ -1331,11 +1331,16 @@ pub struct DevClockChange {
     pub frozen: Option<bool>,
 }
 
-/// `POST /__wootlite/reset` (dev mode): what the fresh start made.
+/// `POST /__wootlite/reset` (dev mode): what the fresh start made: the default account's ids,
+/// or, when the server runs with fixtures, how much was loaded.
 #[derive(ToSchema)]
 pub struct DevReset {
     pub account_id: i64,
-    pub user_id: i64,
-    pub inbox_id: i64,
-    pub token: String,
+    #[schema(required = false)]
+    pub user_id: Option<i64>,
+    #[schema(required = false)]
+    pub inbox_id: Option<i64>,
+    pub token: Option<String>,
+    #[schema(required = false)]
+    pub loaded: Option<serde_json::Value>,
 }
