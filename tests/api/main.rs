@@ -38,6 +38,7 @@ mod process;
 mod public_api;
 #[allow(dead_code)] // parts serve only the events benchmark
 mod receiver;
+mod schemathesis;
 mod search;
 mod search_crash;
 mod search_differential;
