@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
+use tantivy::indexer::{LogMergePolicy, MergePolicy};
 use tantivy::{IndexReader, IndexWriter, Term};
 
 use super::fields::{document, id_value, Fields};
@@ -99,7 +100,7 @@ impl Indexer<'_> {
         );
         self.publish(seq)?;
         self.prune(seq);
-        Ok(())
+        merge_now(&mut self.writer)
     }
 
     fn catch_up(&mut self, mut after: i64) -> Result<(), SearchError> {
@@ -127,6 +128,7 @@ impl Indexer<'_> {
             commit(&mut self.writer, last)?;
             self.publish(last)?;
             self.prune(last);
+            merge_now(&mut self.writer)?;
             // Under steady writes a catch-up may never run dry; each committed batch is
             // progress, and `/health` must not call an indexer that keeps up stalled.
             self.serving.passed();
@@ -164,6 +166,17 @@ impl Indexer<'_> {
             log::warn!("search outbox prune failed (retried after the next batch): {e}");
         }
     }
+}
+
+/// Merges what tantivy's usual (log) policy would merge, now and to the end, on this thread:
+/// no merge is ever in flight while deletes are committed.
+pub(super) fn merge_now(writer: &mut IndexWriter) -> Result<(), SearchError> {
+    let segments = writer.index().searchable_segment_metas()?;
+    let candidates = LogMergePolicy::default().compute_merge_candidates(&segments);
+    for candidate in candidates {
+        writer.merge(&candidate.0).wait()?;
+    }
+    Ok(())
 }
 
 fn commit(writer: &mut IndexWriter, seq: i64) -> Result<(), SearchError> {

@@ -161,6 +161,10 @@ pub fn open_for_writing(
             tantivy::TantivyError::LockFailure(..) => SearchError::InUse(dir.display().to_string()),
             other => SearchError::Index(other),
         })?;
+    // Merges run on the indexer's own thread between its commits (`indexer::merge_now`), never
+    // beside a commit: a merge that finished in the background while deletes were committed
+    // could, after a kill, leave one of those deletes out of the merged segment.
+    writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
     Ok(OpenedIndex {
         index,
         writer,
@@ -179,6 +183,7 @@ pub fn rebuild(
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     let mut opened = open_for_writing(dir, db, threads, 256 << 20)?;
     let (seq, indexed) = indexer::rebuild(&mut opened.writer, &opened.fields, db, progress)?;
+    indexer::merge_now(&mut opened.writer)?;
     opened.writer.wait_merging_threads()?;
     db.write_now(|tx| search_feed::prune(tx, seq))?;
     Ok(indexed)
