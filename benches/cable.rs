@@ -17,7 +17,7 @@
 mod support;
 
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,7 +28,7 @@ use tempfile::TempDir;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use support::{env_u64, ms, percentiles};
+use support::{env_u64, median, ms, percentiles};
 
 const TOKEN: &str = "bench-cable-token";
 
@@ -302,44 +302,6 @@ async fn subscriber(
     (arrivals, reading)
 }
 
-/// Messages created per second over `length` by `concurrency` clients, each posting with `post`.
-async fn throughput<F, Fut>(concurrency: usize, length: Duration, post: F) -> f64
-where
-    F: Fn(usize) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    let post = Arc::new(post);
-    let done = Arc::new(AtomicU64::new(0));
-    let running = Arc::new(AtomicBool::new(true));
-    let clients: Vec<_> = (0..concurrency)
-        .map(|n| {
-            let (post, done, running) =
-                (Arc::clone(&post), Arc::clone(&done), Arc::clone(&running));
-            tokio::spawn(async move {
-                while running.load(Ordering::Relaxed) {
-                    post(n).await;
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let (started, before) = (Instant::now(), done.load(Ordering::Relaxed));
-    tokio::time::sleep(length).await;
-    let made = done.load(Ordering::Relaxed) - before;
-    let elapsed = started.elapsed();
-    running.store(false, Ordering::Relaxed);
-    for client in clients {
-        client.await.unwrap();
-    }
-    made as f64 / elapsed.as_secs_f64()
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 /// The Client API's message creation beside the application API's, alternating, no subscribers.
 async fn side_by_side(rounds: usize, concurrency: usize, length: Duration) {
     let server = Arc::new(Server::start().await);
@@ -347,7 +309,7 @@ async fn side_by_side(rounds: usize, concurrency: usize, length: Duration) {
     let (mut public, mut application) = (Vec::new(), Vec::new());
     for round in 0..rounds {
         let (s, v) = (Arc::clone(&server), Arc::clone(&visitors));
-        let by_client = throughput(concurrency, length, move |n| {
+        let by_client = support::rate_of(concurrency, length, move |n| {
             let (s, v) = (Arc::clone(&s), Arc::clone(&v));
             async move {
                 s.post(&v[n].messages, None, json!({"content": "a question"}))
@@ -356,7 +318,7 @@ async fn side_by_side(rounds: usize, concurrency: usize, length: Duration) {
         })
         .await;
         let (s, v) = (Arc::clone(&server), Arc::clone(&visitors));
-        let by_agent = throughput(concurrency, length, move |n| {
+        let by_agent = support::rate_of(concurrency, length, move |n| {
             let (s, v) = (Arc::clone(&s), Arc::clone(&v));
             async move {
                 let path = format!(

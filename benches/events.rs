@@ -16,7 +16,6 @@ mod receiver;
 mod support;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,7 +29,7 @@ use receiver::{Answer, Receiver};
 // The allocator the `wootlite` binary runs with, so that the server here allocates as it does.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use support::{env_u64, ms, percentiles};
+use support::{env_u64, median, ms, percentiles};
 
 const TOKEN: &str = "bench-events-token";
 const CONVERSATIONS: usize = 64;
@@ -119,44 +118,24 @@ impl Server {
 
 /// Messages created per second by `concurrency` clients over `length`.
 async fn throughput(server: &Server, concurrency: usize, length: Duration) -> f64 {
-    let done = Arc::new(AtomicU64::new(0));
-    let running = Arc::new(AtomicBool::new(true));
-    let clients: Vec<_> = (0..concurrency)
-        .map(|n| {
-            let (client, base) = (server.client.clone(), server.base.clone());
-            let conversation = server.conversations[n % server.conversations.len()];
-            let (done, running) = (Arc::clone(&done), Arc::clone(&running));
-            tokio::spawn(async move {
-                while running.load(Ordering::Relaxed) {
-                    let response = client
-                        .post(format!("{base}/conversations/{conversation}/messages"))
-                        .header("api_access_token", TOKEN)
-                        .json(&json!({"content": "a reply to the customer", "message_type": "outgoing"}))
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(response.status(), 200);
-                    response.bytes().await.unwrap();
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let (started, before) = (Instant::now(), done.load(Ordering::Relaxed));
-    tokio::time::sleep(length).await;
-    let made = done.load(Ordering::Relaxed) - before;
-    let elapsed = started.elapsed();
-    running.store(false, Ordering::Relaxed);
-    for client in clients {
-        client.await.unwrap();
-    }
-    made as f64 / elapsed.as_secs_f64()
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
+    let (client, base) = (server.client.clone(), server.base.clone());
+    let conversations = Arc::new(server.conversations.clone());
+    support::rate_of(concurrency, length, move |n| {
+        let (client, base) = (client.clone(), base.clone());
+        let conversation = conversations[n % conversations.len()];
+        async move {
+            let response = client
+                .post(format!("{base}/conversations/{conversation}/messages"))
+                .header("api_access_token", TOKEN)
+                .json(&json!({"content": "a reply to the customer", "message_type": "outgoing"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            response.bytes().await.unwrap();
+        }
+    })
+    .await
 }
 
 /// Resident memory of this process (server, receivers and clients), in MiB.

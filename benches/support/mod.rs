@@ -5,6 +5,8 @@
 pub mod raw;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -179,4 +181,43 @@ pub fn server_settings(dir: &Path) -> wootlite::config::Settings {
 /// Milliseconds, for printing.
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// Operations a second over `length` (after a 0.5 s warm-up) by `concurrency` clients, client
+/// `n` repeating `post(n)` until the time is up.
+pub async fn rate_of<F, Fut>(concurrency: usize, length: Duration, post: F) -> f64
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let post = Arc::new(post);
+    let done = Arc::new(AtomicU64::new(0));
+    let running = Arc::new(AtomicBool::new(true));
+    let clients: Vec<_> = (0..concurrency)
+        .map(|n| {
+            let (post, done, running) =
+                (Arc::clone(&post), Arc::clone(&done), Arc::clone(&running));
+            tokio::spawn(async move {
+                while running.load(Ordering::Relaxed) {
+                    post(n).await;
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (started, before) = (Instant::now(), done.load(Ordering::Relaxed));
+    tokio::time::sleep(length).await;
+    let made = done.load(Ordering::Relaxed) - before;
+    let elapsed = started.elapsed();
+    running.store(false, Ordering::Relaxed);
+    for client in clients {
+        client.await.unwrap();
+    }
+    made as f64 / elapsed.as_secs_f64()
+}
+
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
