@@ -16,6 +16,9 @@ use crate::process::{start, try_send, Server};
 
 const TOKEN: &str = "crash-token";
 const KILLS: usize = 12;
+/// On a loaded machine the rounds may see little traffic; more rounds are run, up to this many,
+/// until there is enough to judge.
+const MOST_KILLS: usize = 36;
 const CLIENTS: usize = 4;
 const CONVERSATIONS: usize = 6;
 
@@ -127,7 +130,11 @@ async fn acknowledged_writes_survive_sigkill_and_the_index_matches_the_database(
     server.stop().await;
 
     let ledger = Arc::new(Mutex::new(Ledger::default()));
-    for round in 0..KILLS {
+    let enough = |ledger: &Ledger| ledger.live.len() > 100 && !ledger.deleted.is_empty();
+    for round in 0..MOST_KILLS {
+        if round >= KILLS && enough(&ledger.lock().unwrap()) {
+            break;
+        }
         let server = start(dir.path(), None).await;
         let clients: Vec<_> = (0..CLIENTS)
             .map(|c| {
@@ -151,7 +158,7 @@ async fn acknowledged_writes_survive_sigkill_and_the_index_matches_the_database(
     let server = start(dir.path(), None).await;
     let ledger = Arc::try_unwrap(ledger).ok().unwrap().into_inner().unwrap();
     assert!(
-        ledger.live.len() > 100 && !ledger.deleted.is_empty(),
+        enough(&ledger),
         "seed {seed}: too little traffic to judge ({} live, {} deleted)",
         ledger.live.len(),
         ledger.deleted.len()
