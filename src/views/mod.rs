@@ -3,6 +3,7 @@
 pub mod agent_bots;
 pub mod cable;
 pub mod conversations;
+pub mod dev;
 pub mod events;
 pub mod public;
 pub mod webhooks;

@@ -4,7 +4,7 @@
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::DevAdmin;
 use crate::api::input::JsonBody;
@@ -13,12 +13,10 @@ use crate::api::ApiResult;
 use crate::app::AppState;
 use crate::clock::Clock;
 use crate::error::ApiError;
+use crate::views;
 
 fn now(clock: &Clock) -> Value {
-    json!({
-        "now": clock.now_micros().div_euclid(1_000_000),
-        "frozen": clock.is_frozen(),
-    })
+    views::dev::clock(clock.now_micros(), clock.is_frozen())
 }
 
 #[utoipa::path(get, path = "/__wootlite/clock",

@@ -11,6 +11,7 @@ use super::{tools, DevAdmin};
 use crate::api::ApiResult;
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::views;
 
 /// The `.eml` files, oldest first, with their ids (the file names without `.eml`).
 async fn files(dir: PathBuf) -> Vec<(String, PathBuf)> {
@@ -43,8 +44,8 @@ fn read(path: &Path) -> Option<Vec<u8>> {
 
 /// A mail as the catcher shows it.
 fn shown(id: &str, raw: &[u8]) -> Value {
-    let Some(mail) = MessageParser::default().parse(raw) else {
-        return json!({ "id": id, "error": "not a readable mail" });
+    let Some(parsed) = MessageParser::default().parse(raw) else {
+        return views::dev::unreadable_mail(id);
     };
     let addresses = |list: Option<&mail_parser::Address>| -> Vec<String> {
         list.map(|a| {
@@ -54,14 +55,14 @@ fn shown(id: &str, raw: &[u8]) -> Value {
         })
         .unwrap_or_default()
     };
-    json!({
-        "id": id,
-        "from": addresses(mail.from()),
-        "to": addresses(mail.to()),
-        "subject": mail.subject(),
-        "date": mail.date().map(|d| d.to_rfc3339()),
-        "text": mail.body_text(0),
-        "html": mail.body_html(0),
+    views::dev::mail(&views::dev::CaughtMail {
+        id,
+        from: addresses(parsed.from()),
+        to: addresses(parsed.to()),
+        subject: parsed.subject(),
+        date: parsed.date().map(|d| d.to_rfc3339()),
+        text: parsed.body_text(0).map(|t| t.into_owned()),
+        html: parsed.body_html(0).map(|h| h.into_owned()),
     })
 }
 

@@ -6,7 +6,6 @@
 //! which are told to come back.
 
 use actix_web::{web, HttpResponse};
-use serde_json::json;
 
 use super::{tools, DevAdmin};
 use crate::api::openapi::schemas as doc;
@@ -14,6 +13,7 @@ use crate::api::ApiResult;
 use crate::app::AppState;
 use crate::provision;
 use crate::store::{event_capture, reset};
+use crate::views;
 
 #[utoipa::path(post, path = "/__wootlite/reset",
     responses((status = 200, body = doc::DevReset)))]
@@ -34,26 +34,9 @@ pub async fn reset(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
             let fresh = match fixtures.as_deref() {
                 Some(fixtures) => {
                     let loaded = provision::fixtures_start(tx, fixtures, token.as_deref(), now)?;
-                    json!({
-                        "account_id": 1,
-                        "token": token,
-                        "loaded": {
-                            "accounts": loaded.accounts,
-                            "users": loaded.users,
-                            "conversations": loaded.conversations,
-                            "messages": loaded.messages,
-                        },
-                    })
+                    views::dev::reset_loaded(&loaded, token.as_deref())
                 }
-                None => {
-                    let made = provision::first_start(tx, token.as_deref(), now)?;
-                    json!({
-                        "account_id": made.account_id,
-                        "user_id": made.user_id,
-                        "inbox_id": made.inbox_id,
-                        "token": made.token,
-                    })
-                }
+                None => views::dev::reset_made(&provision::first_start(tx, token.as_deref(), now)?),
             };
             // The fresh state is where everyone starts, not news: no events, no broadcasts.
             event_capture::take(tx)?;
