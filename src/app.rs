@@ -272,6 +272,7 @@ impl Application {
         });
         let public_rate_limit =
             web::Data::new(PublicRateLimit::per_minute(settings.public_rate_limit));
+        let sign_in_limit = web::Data::new(api::sign_in_limit::SignInLimit::default());
         let limit = BodyLimit(settings.max_body_bytes);
         let pace = BodyPace {
             idle: std::time::Duration::from_secs(settings.body_timeout_secs.max(1)),
@@ -290,6 +291,7 @@ impl Application {
                 .wrap(from_fn(api::dev::request_journal::record))
                 .app_data(state.clone())
                 .app_data(public_rate_limit.clone())
+                .app_data(sign_in_limit.clone())
                 .app_data(pace)
                 .app_data(limit)
                 .app_data(web::PayloadConfig::new(limit.0))

@@ -13,6 +13,8 @@ pub const NOT_ACCOUNT_MEMBER: &str = "You are not authorized to access this acco
 pub const NOT_ALLOWED: &str = "You are not authorized to do this action";
 pub const NOT_FOUND: &str = "Resource could not be found";
 pub const BOT_NOT_ALLOWED: &str = "Access to this endpoint is not authorized for bots";
+/// devise_token_auth's answer to a wrong email or password, the same for both.
+pub const INVALID_LOGIN: &str = "Invalid login credentials. Please try again.";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -27,6 +29,12 @@ pub enum ApiError {
     BotNotAllowed,
     #[error("not found")]
     NotFound,
+    /// `POST /auth/sign_in` with an unknown email or a wrong password (devise_token_auth's body).
+    #[error("invalid login credentials")]
+    InvalidLogin,
+    /// Too many failed sign-ins from the address or for the email; retry after this many seconds.
+    #[error("too many failed sign-ins")]
+    SignInLocked { retry_after_secs: u64 },
     /// Another 401 with Chatwoot's own message (e.g. "Invalid User IDs").
     #[error("unauthorized: {0}")]
     Unauthorized(String),
@@ -91,13 +99,16 @@ impl ResponseError for ApiError {
             | Self::NotAccountMember
             | Self::NotAllowed
             | Self::BotNotAllowed
+            | Self::InvalidLogin
             | Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unprocessable(_) | Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooManyRequests(_) | Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests(_) | Self::RateLimited { .. } | Self::SignInLocked { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::PayloadTooLarge { .. } | Self::AttachmentsTooLarge { .. } => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
@@ -115,6 +126,11 @@ impl ResponseError for ApiError {
             Self::NotAllowed => json!({ "error": NOT_ALLOWED }),
             Self::BotNotAllowed => json!({ "error": BOT_NOT_ALLOWED }),
             Self::NotFound => json!({ "error": NOT_FOUND }),
+            Self::InvalidLogin => json!({ "errors": [INVALID_LOGIN], "success": false }),
+            Self::SignInLocked { retry_after_secs } => json!({
+                "errors": [format!("Too many failed sign-in attempts; retry in {retry_after_secs} s")],
+                "success": false,
+            }),
             Self::RequestTimeout(why) => {
                 json!({ "error": format!("Request body timed out: {why}") })
             }
@@ -158,7 +174,7 @@ impl ResponseError for ApiError {
             Self::DiskFull(_) => {
                 response.insert_header(("Retry-After", "30"));
             }
-            Self::RateLimited { retry_after_secs } => {
+            Self::RateLimited { retry_after_secs } | Self::SignInLocked { retry_after_secs } => {
                 response.insert_header(("Retry-After", retry_after_secs.to_string()));
             }
             // What is left of the body is never read: the connection cannot be reused.

@@ -19,6 +19,7 @@ pub mod journal;
 pub mod mail;
 pub mod metrics;
 pub mod models;
+pub mod passwords;
 pub mod provision;
 pub mod realtime;
 pub mod search;

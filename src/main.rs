@@ -19,7 +19,7 @@ use wootlite::dir_lock::DataDirLock;
 use wootlite::provision::{self, Bootstrap, NewAccount};
 use wootlite::store::{agents, tokens};
 use wootlite::views::conversations::Links;
-use wootlite::{backup, corpus, events, fixtures, search};
+use wootlite::{backup, corpus, events, fixtures, passwords, search};
 
 #[derive(Parser)]
 #[command(
@@ -43,6 +43,9 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Rebuild the search index from the database (refused while a server runs on the data dir).
     Reindex(DataDir),
     /// Fill a data dir with generated conversations and messages, for benchmarks.
@@ -158,6 +161,26 @@ struct TokenCreate {
 }
 
 #[derive(Subcommand)]
+enum UserCommand {
+    /// Set a user's password, for signing in with `POST /auth/sign_in`; works while a server
+    /// runs on the data dir.
+    Password(UserPassword),
+}
+
+#[derive(Args)]
+struct UserPassword {
+    #[command(flatten)]
+    data_dir: DataDir,
+    /// The user's email.
+    #[arg(long)]
+    email: String,
+    /// The new password (at least 8 characters). Without it, the first line of standard input
+    /// is read, which keeps the password out of the process list and the shell's history.
+    #[arg(long)]
+    password: Option<String>,
+}
+
+#[derive(Subcommand)]
 enum AccountCommand {
     /// Create an account with an administrator, an API inbox and an access token.
     Create(AccountCreate),
@@ -187,6 +210,7 @@ fn main() -> ExitCode {
         Command::Serve(settings) => serve(*settings),
         Command::Token(TokenCommand::Create(args)) => create_token(args),
         Command::Account(AccountCommand::Create(args)) => create_account(args),
+        Command::User(UserCommand::Password(args)) => set_password(args),
         Command::Reindex(data_dir) => reindex(data_dir),
         Command::Generate(args) => generate(args),
         Command::Backup(args) => backup::backup(&args.data_dir, &args.output)
@@ -344,6 +368,36 @@ fn create_token(args: TokenCreate) -> Result<(), String> {
     })?;
     println!("{token}");
     Ok(())
+}
+
+fn set_password(args: UserPassword) -> Result<(), String> {
+    let password = match args.password {
+        Some(password) => password,
+        None => read_password_line()?,
+    };
+    passwords::check_strength(&password)?;
+    let db = open(&args.data_dir)?;
+    let email = args.email.trim().to_string();
+    // Slow by design: hashed before the write, so the writer is held only for the update.
+    let hash = passwords::hash(&password)?;
+    let now = Clock::system().now_micros();
+    let found = db
+        .write_now(|tx| agents::set_password_hash(tx, &email, &hash, now))
+        .map_err(|e| e.to_string())?;
+    if !found {
+        return Err(format!("no user with email {email}"));
+    }
+    println!("password set for {email}");
+    Ok(())
+}
+
+/// The first line of standard input, without its line ending.
+fn read_password_line() -> Result<String, String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
 }
 
 fn create_account(args: AccountCreate) -> Result<(), String> {

@@ -30,6 +30,8 @@ mod metrics;
 pub mod openapi;
 mod profile;
 pub mod public;
+mod sign_in;
+pub mod sign_in_limit;
 mod team_members;
 mod teams;
 mod transcript;
@@ -108,6 +110,7 @@ pub fn routes(
         .route("/files/{folder}/{name}", web::get().to(files::serve))
         .configure(openapi::routes)
         .configure(public::routes)
+        .route("/auth/sign_in", web::post().to(sign_in::sign_in))
         .service(
             web::scope("/api/v1")
                 .wrap(cors::application(origins))

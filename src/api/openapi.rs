@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi};
 use super::{
     agent_bots, agents, cable, contacts, conversation_actions, conversation_filter, conversations,
     custom_attributes, dev, files, health, inbox_members, inboxes, invitations, labels, messages,
-    metrics, profile, public, team_members, teams, transcript, webhooks,
+    metrics, profile, public, sign_in, team_members, teams, transcript, webhooks,
 };
 
 /// Where the document and its page are served.
@@ -65,6 +65,7 @@ const TOKEN_SCHEME: &str = "api_access_token";
         document,
         page,
         redoc_js,
+        sign_in::sign_in,
         profile::show,
         invitations::accept,
         agents::index,
@@ -321,6 +322,9 @@ fn tag(path: &str) -> &'static str {
     }
     if path.starts_with("/api/v1/") {
         return "Profile";
+    }
+    if path.starts_with("/auth/") {
+        return "Sign-in";
     }
     if path.starts_with("/api-docs") {
         return "Documentation";

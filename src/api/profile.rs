@@ -6,20 +6,23 @@ use actix_web::{web, HttpResponse};
 use super::ApiResult;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::store::{accounts, agents};
+use crate::models::Agent;
+use crate::store::accounts::Membership;
+use crate::store::{accounts, agents, StoreResult};
 use crate::views;
+use rusqlite::Connection;
 
 #[utoipa::path(get, path = "/api/v1/profile",
     responses((status = 200, body = doc::Profile)))]
 pub async fn show(state: web::Data<AppState>, user: CurrentUser) -> ApiResult {
     let user_id = user.user_id;
-    let (person, memberships) = state
-        .db
-        .read(move |conn| {
-            let memberships = accounts::memberships_of(conn, user_id)?;
-            let person = agents::user(conn, user_id, memberships.first().map(|m| m.account_id))?;
-            Ok((person, memberships))
-        })
-        .await?;
+    let (person, memberships) = state.db.read(move |conn| load(conn, user_id)).await?;
     Ok(HttpResponse::Ok().json(views::profile(&person, &memberships, &user.token)))
+}
+
+/// The user as their profile shows them: as seen from their first account, and their accounts.
+pub(super) fn load(conn: &Connection, user_id: i64) -> StoreResult<(Agent, Vec<Membership>)> {
+    let memberships = accounts::memberships_of(conn, user_id)?;
+    let person = agents::user(conn, user_id, memberships.first().map(|m| m.account_id))?;
+    Ok((person, memberships))
 }

@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_webhooks.sql"),
     include_str!("../migrations/0010_agent_bots.sql"),
     include_str!("../migrations/0011_event_outbox.sql"),
+    include_str!("../migrations/0012_user_passwords.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -298,3 +298,27 @@ pub fn remove(conn: &Connection, account_id: i64, user_id: i64) -> StoreResult<(
     )?;
     Ok(())
 }
+
+/// Sets the password hash of the user with that email (emails compare without case). False when
+/// no user has the email. The hash is made before the write, never inside it.
+pub fn set_password_hash(
+    conn: &Connection,
+    email: &str,
+    hash: &str,
+    now: i64,
+) -> StoreResult<bool> {
+    let changed = super::execute(
+        conn,
+        "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE email = ?1",
+        params![email, hash, now],
+    )?;
+    Ok(changed == 1)
+}
+
+/// The user with that email and their password hash (None when they have no password).
+pub fn credentials(conn: &Connection, email: &str) -> StoreResult<Option<(i64, Option<String>)>> {
+    let mut stmt = conn.prepare_cached("SELECT id, password_hash FROM users WHERE email = ?1")?;
+    Ok(stmt
+        .query_row([email], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?)
+}

@@ -105,6 +105,12 @@ pub fn invitation_accepted(accepted: &Accepted) -> Value {
     })
 }
 
+/// `POST /auth/sign_in`: devise_token_auth's `{"data": user}`, the user rendered as their profile
+/// with the access token the sign-in created.
+pub fn signed_in(user: &Agent, memberships: &[Membership], token: &str) -> Value {
+    json!({ "data": profile(user, memberships, token) })
+}
+
 /// `GET /api/v1/profile`: the user, the token used, and every account the user belongs to.
 pub fn profile(user: &Agent, memberships: &[Membership], token: &str) -> Value {
     let accounts: Vec<Value> = memberships

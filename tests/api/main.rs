@@ -44,6 +44,7 @@ mod search_crash;
 mod search_differential;
 mod search_recovery;
 mod self_healing;
+mod signin;
 mod slow_bodies;
 mod smtp_sink;
 mod snooze;

@@ -136,6 +136,26 @@ pub struct AgentPayload {
     pub payload: Vec<Agent>,
 }
 
+/// `POST /auth/sign_in`'s body: email and password.
+#[derive(ToSchema)]
+pub struct SignInRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// `views::signed_in`: the user as their profile, with the new access token.
+#[derive(ToSchema)]
+pub struct SignedIn {
+    pub data: Profile,
+}
+
+/// devise_token_auth's failure: `{"errors": [...], "success": false}`.
+#[derive(ToSchema)]
+pub struct SignInFailure {
+    pub errors: Vec<String>,
+    pub success: bool,
+}
+
 /// One account of `views::profile`.
 #[derive(ToSchema)]
 pub struct ProfileAccount {
