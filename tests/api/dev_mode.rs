@@ -250,7 +250,12 @@ async fn a_dev_server_writes_its_ready_file_and_says_so_in_its_banner() {
         .await
         .expect("starts");
     assert!(server.line("dev mode:").starts_with("on"));
-    let written: Value = serde_json::from_str(&std::fs::read_to_string(&ready).unwrap()).unwrap();
+    // Written once the server answers, as a harness waits for it: beside the banner, not before.
+    let text = eventually("the ready file", Duration::from_secs(10), || async {
+        std::fs::read_to_string(&ready).ok()
+    })
+    .await;
+    let written: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(written["url"], server.url.as_str());
     assert_eq!(written["token"], "wootlite-dev-token");
     assert_eq!(written["account_id"], 1);
