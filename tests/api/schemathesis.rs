@@ -62,6 +62,10 @@ async fn every_answer_matches_the_api_document() {
                     "2",
                 ])
                 .args(["--seed", "1", "--request-timeout", "20"])
+                // Its coverage phase can crash inside schemathesis itself on the filter
+                // operation's schema (a KeyError in its own generator): examples, fuzzing and
+                // stateful runs test every operation without it.
+                .args(["--phases", "examples,fuzzing,stateful"])
                 // A reset or a moved clock would pull the ground from under the other requests;
                 // `/cable` answers only websocket upgrades.
                 .args([
