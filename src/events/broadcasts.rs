@@ -14,7 +14,7 @@ use rusqlite::Connection;
 use serde_json::Value;
 
 use super::payloads::{self, Loaded, Loads, Subject, TypingUser};
-use super::record::{place, Place, Planned};
+use super::record::{Place, Planned};
 use crate::models::{MessageType, Performer};
 use crate::realtime::hub::{Hub, Stream};
 use crate::store::{agents, cable_outbox, event_data, realtime, StoreResult};
@@ -72,10 +72,12 @@ struct Builder<'a> {
 }
 
 /// Notes the broadcasts of `planned` (in its order) for publication after the commit.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn note(
     conn: &Connection,
     hub: &Hub,
     planned: &[Planned],
+    places: &[Option<Place>],
     loads: &mut Loads,
     actor: Option<Performer>,
     links: &Links,
@@ -87,14 +89,14 @@ pub(super) fn note(
         performer: None,
         audiences: Audiences::default(),
     };
-    for event in planned {
-        let Some(place) = place(conn, event.subject)? else {
+    for (event, place) in planned.iter().zip(places) {
+        let Some(place) = place else {
             continue;
         };
         if !hub.watches(place.account_id) {
             continue;
         }
-        builder.event(loads, event, &place)?;
+        builder.event(loads, event, place)?;
     }
     Ok(())
 }

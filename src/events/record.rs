@@ -52,20 +52,30 @@ pub fn record(
     let mut loads = Loads::default();
     let mut built: HashMap<Subject, Value> = HashMap::new();
     let planned = plan(conn, changes)?;
-    for event in &planned {
+    // Where each event happened, read once for both its webhooks and its broadcasts; a row
+    // deleted later in the same transaction has nothing left to tell.
+    let places = planned
+        .iter()
+        .map(|event| place(conn, event.subject))
+        .collect::<StoreResult<Vec<_>>>()?;
+    for (event, place) in planned.iter().zip(&places) {
+        let Some(place) = place else {
+            continue;
+        };
         write_event(
             conn,
             &mut routes,
             &mut loads,
             &mut built,
             event,
+            place,
             actor,
             links,
             now,
         )?;
     }
     if let Some(hub) = live {
-        broadcasts::note(conn, hub, &planned, &mut loads, actor, links)?;
+        broadcasts::note(conn, hub, &planned, &places, &mut loads, actor, links)?;
     }
     Ok(())
 }
@@ -564,15 +574,12 @@ fn write_event(
     loads: &mut Loads,
     built: &mut HashMap<Subject, Value>,
     planned: &Planned,
+    place: &Place,
     actor: Option<Performer>,
     links: &Links,
     now: i64,
 ) -> StoreResult<()> {
-    // A row deleted later in the same transaction has nothing left to tell.
-    let Some(place) = place(conn, planned.subject)? else {
-        return Ok(());
-    };
-    let targets = targets(conn, routes, planned.name, &place)?;
+    let targets = targets(conn, routes, planned.name, place)?;
     if targets.is_empty() {
         return Ok(());
     }
@@ -609,7 +616,7 @@ fn write_event(
         },
         now,
     )?;
-    let key = ordering_key(planned, &place);
+    let key = ordering_key(planned, place);
     for target in targets {
         let delivery_id = uuid::Uuid::new_v4().to_string();
         event_outbox::insert_delivery(conn, event_id, target, &key, &delivery_id, now)?;

@@ -33,15 +33,17 @@ pub async fn record(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let dev = state.as_ref().and_then(|s| s.dev.clone());
+    // Outside dev mode this is every request's path: nothing is read or copied.
+    let state = req.app_data::<web::Data<AppState>>();
+    let dev = state.and_then(|s| s.dev.clone());
+    let Some(dev) = dev.filter(|_| !req.path().starts_with("/__wootlite")) else {
+        return next.call(req).await;
+    };
+    let state = state.cloned();
     let path = req
         .uri()
         .path_and_query()
         .map_or_else(|| req.path().to_string(), |p| p.to_string());
-    let Some(dev) = dev.filter(|_| !path.starts_with("/__wootlite")) else {
-        return next.call(req).await;
-    };
     let copied = Arc::new(Mutex::new(Vec::new()));
     let copy = Arc::clone(&copied);
     let body = req.take_payload().map(move |chunk| {
