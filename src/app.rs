@@ -281,6 +281,7 @@ impl Application {
         let workers = worker_count(settings);
         let origins = api::cors::parse(&settings.cors_origins).map_err(StartError::Settings)?;
         let with_dev = settings.dev;
+        let web_assets = web::Data::from(crate::web::WebAssets::new(settings.web_dir.clone()));
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(api::body_timeout::pace_bodies))
@@ -292,6 +293,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(public_rate_limit.clone())
                 .app_data(sign_in_limit.clone())
+                .app_data(web_assets.clone())
                 .app_data(pace)
                 .app_data(limit)
                 .app_data(web::PayloadConfig::new(limit.0))
@@ -302,6 +304,7 @@ impl Application {
                 .app_data(
                     web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
                 )
+                .configure(crate::web::routes)
                 .configure(|cfg| api::routes(cfg, with_metrics, with_dev, &origins))
         })
         .shutdown_timeout(10)

@@ -254,6 +254,11 @@ pub struct Settings {
     /// file, so that a test harness started with `--bind 127.0.0.1:0` knows where it is.
     #[arg(long, env = "WOOTLITE_READY_FILE")]
     pub ready_file: Option<PathBuf>,
+
+    /// Serve the agent app's files (under `/app/`) from this directory instead of the copies
+    /// built into the binary: for working on the app without rebuilding.
+    #[arg(long, env = "WOOTLITE_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
 }
 
 /// The access token dev mode gives the first administrator when none is given.
@@ -320,6 +325,7 @@ impl Settings {
             "webhook_allow_private": self.webhook_allow_private,
             "dev": self.dev,
             "ready_file": self.ready_file.as_ref().map(|p| p.display().to_string()),
+            "web_dir": self.web_dir.as_ref().map(|p| p.display().to_string()),
         })
     }
 

@@ -27,3 +27,4 @@ pub mod snooze;
 pub mod store;
 pub mod supervisor;
 pub mod views;
+pub mod web;

@@ -76,6 +76,7 @@ fn start_in(dir: TempDir, clock: Clock, configure: impl FnOnce(&mut Settings)) -
         cors_origins: Vec::new(),
         dev: false,
         ready_file: None,
+        web_dir: None,
         webhook_retry_window_secs: 24 * 3600,
         event_retention_secs: 7 * 24 * 3600,
         webhook_timeout_secs: 5,
