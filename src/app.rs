@@ -152,6 +152,7 @@ pub struct Application {
     server: Server,
     port: u16,
     bootstrap: Bootstrap,
+    first_password_token: Option<String>,
     db: Db,
     search: Arc<SearchIndex>,
     clock: Clock,
@@ -194,6 +195,7 @@ impl Application {
             }
             None => provision::bootstrap(&db, token, clock.now_micros())?,
         };
+        let first_password_token = provision::first_password_token(&db, clock.now_micros())?;
         // After provisioning, so that a data dir already at its limit still starts.
         if let Some(bytes) = settings.max_database_bytes {
             db.limit_size(bytes)?;
@@ -331,6 +333,7 @@ impl Application {
             server,
             port: port.port(),
             bootstrap,
+            first_password_token,
             db,
             search,
             clock,
@@ -355,6 +358,12 @@ impl Application {
 
     pub fn bootstrap(&self) -> &Bootstrap {
         &self.bootstrap
+    }
+
+    /// The one-time token with which the first administrator chooses a password, while they
+    /// have none (see `provision::first_password_token`).
+    pub fn first_password_token(&self) -> Option<&str> {
+        self.first_password_token.as_deref()
     }
 
     /// The search index, for fault tests.

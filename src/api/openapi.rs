@@ -20,9 +20,10 @@ use utoipa::openapi::{ContentBuilder, Object, Ref, Required, ResponseBuilder, Sc
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    agent_bots, agents, cable, contacts, conversation_actions, conversation_filter, conversations,
-    custom_attributes, dev, files, health, inbox_members, inboxes, invitations, labels, messages,
-    metrics, profile, public, sign_in, team_members, teams, transcript, webhooks,
+    agent_bots, agent_passwords, agents, cable, contacts, conversation_actions,
+    conversation_filter, conversations, custom_attributes, dev, files, health, inbox_members,
+    inboxes, invitations, labels, messages, metrics, passwords, profile, public, session, sign_in,
+    team_members, teams, transcript, webhooks,
 };
 
 /// Where the document and its page are served.
@@ -66,12 +67,18 @@ const TOKEN_SCHEME: &str = "api_access_token";
         page,
         redoc_js,
         sign_in::sign_in,
+        session::create,
+        session::show,
+        session::destroy,
+        passwords::update,
         profile::show,
         invitations::accept,
         agents::index,
         agents::create,
         agents::update,
         agents::destroy,
+        agent_passwords::set,
+        agent_passwords::reset,
         inboxes::index,
         inboxes::create,
         inboxes::show,
