@@ -275,6 +275,7 @@ impl Application {
         let public_rate_limit =
             web::Data::new(PublicRateLimit::per_minute(settings.public_rate_limit));
         let sign_in_limit = web::Data::new(api::sign_in_limit::SignInLimit::default());
+        let reset_limit = web::Data::new(api::sign_in_limit::ResetLimit::default());
         let limit = BodyLimit(settings.max_body_bytes);
         let pace = BodyPace {
             idle: std::time::Duration::from_secs(settings.body_timeout_secs.max(1)),
@@ -294,6 +295,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(public_rate_limit.clone())
                 .app_data(sign_in_limit.clone())
+                .app_data(reset_limit.clone())
                 .app_data(pace)
                 .app_data(limit)
                 .app_data(web::PayloadConfig::new(limit.0))

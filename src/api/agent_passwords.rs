@@ -93,7 +93,12 @@ pub async fn reset(
             let issued =
                 password_tokens::issue(tx, user_id, password_tokens::RESET_LIFETIME_MICROS, now)?;
             let (email, _) = agents::email_and_name(tx, user_id)?;
-            let rendered = mail_template::reset(&links.base_url, &issued.token, issued.expires_at);
+            let rendered = mail_template::reset(
+                &links.base_url,
+                &issued.token,
+                issued.expires_at,
+                mail_template::AskedBy::Administrator,
+            );
             mail::enqueue(tx, &rendered.to(account_id, &email), now)?;
             Ok(true)
         })

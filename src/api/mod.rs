@@ -120,7 +120,11 @@ pub fn routes(
                 .post(session::create)
                 .delete(session::destroy),
         )
-        .route("/auth/password", web::put().to(passwords::update))
+        .service(
+            web::resource("/auth/password")
+                .put(passwords::update)
+                .post(passwords::forgot),
+        )
         .service(
             web::scope("/api/v1")
                 .wrap(cors::application(origins))

@@ -41,7 +41,9 @@ const TOKEN_SCHEME: &str = "api_access_token";
     info(
         title = "wootlite",
         description = "A Chatwoot-compatible conversations server. The application API \
-            (`/api/v1/...`) takes the `api_access_token` header; the Client API \
+            (`/api/v1/...`) takes the `api_access_token` header, or the agent app's session \
+            cookie `wootlite_session` from `POST /auth/session` (then every change but GET, \
+            HEAD and OPTIONS also needs the session's `X-CSRF-Token` header); the Client API \
             (`/public/api/v1/inboxes/{inbox_identifier}/...`) is the customer's side of an API \
             inbox and takes no token: the inbox identifier and the contact's `source_id` in the \
             path are its credentials.",
@@ -71,6 +73,7 @@ const TOKEN_SCHEME: &str = "api_access_token";
         session::show,
         session::destroy,
         passwords::update,
+        passwords::forgot,
         profile::show,
         invitations::accept,
         agents::index,
@@ -424,6 +427,10 @@ fn add_error_responses(operation: &mut Operation, path: &str) {
         answers.push((
             "401",
             "No valid token, not a member of the account, or not allowed to do this (`{\"error\": ...}`)",
+        ));
+        answers.push((
+            "403",
+            "Made with the session cookie, without the session's `X-CSRF-Token` (`{\"error\": \"Invalid CSRF token\"}`)",
         ));
     }
     if path.starts_with("/api/v1/") || path.starts_with("/public/") {

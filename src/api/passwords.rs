@@ -1,19 +1,27 @@
 //! `PUT /auth/password`: choosing a password with a one-time token from a set-password link
-//! (printed on first start, or mailed to a new agent or on an administrator's reset). Devise's
-//! names: `reset_password_token`, `password`, `password_confirmation`. The token works once; the
-//! user's browser sessions end, so whoever held the old password is signed out.
+//! (printed on first start, or mailed to a new agent, on an administrator's reset or on "forgot
+//! password"). Devise's names: `reset_password_token`, `password`, `password_confirmation`. The
+//! token works once; the user's browser sessions end, so whoever held the old password is
+//! signed out.
+//!
+//! `POST /auth/password` is "forgot password": it mails a link to the email when it is a user's,
+//! and answers the same whether it is or not.
 
 use crate::api::openapi::schemas as doc;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
+use rusqlite::Connection;
 use serde::Deserialize;
 
 use super::input::JsonBody;
+use super::sign_in_limit::ResetLimit;
 use super::ApiResult;
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::mail::password::{self as mail_template, AskedBy};
 use crate::passwords;
-use crate::store::{agents, password_tokens, sessions, StoreError};
+use crate::store::{accounts, agents, mail, password_tokens, sessions, StoreError, StoreResult};
 use crate::views;
+use crate::views::conversations::Links;
 
 const BAD_TOKEN: &str = "The reset_password_token is invalid, used or expired";
 
@@ -86,6 +94,77 @@ pub async fn update(
         })
         .await?;
     Ok(HttpResponse::Ok().json(views::message("Your password is set: sign in with it")))
+}
+
+#[derive(Deserialize)]
+pub struct ForgotPassword {
+    #[serde(default)]
+    email: String,
+}
+
+/// Queues a reset link to the user with that email, if there is one with an account whose
+/// emails for the day are not used up (the mail counts in their first account). Whether it did
+/// is for the log only: the answer must not tell who has an account.
+fn mail_reset_link(
+    tx: &Connection,
+    email: &str,
+    base_url: &str,
+    now: i64,
+    emails_per_day: Option<u32>,
+) -> StoreResult<bool> {
+    let Some((user_id, _)) = agents::credentials(tx, email)? else {
+        return Ok(false);
+    };
+    let Some(account_id) = accounts::memberships_of(tx, user_id)?
+        .first()
+        .map(|m| m.account_id)
+    else {
+        return Ok(false);
+    };
+    if !mail::count_email(tx, account_id, now, emails_per_day)? {
+        return Ok(false);
+    }
+    let lifetime = password_tokens::RESET_LIFETIME_MICROS;
+    let issued = password_tokens::issue(tx, user_id, lifetime, now)?;
+    let (recipient, _) = agents::email_and_name(tx, user_id)?;
+    let rendered =
+        mail_template::reset(base_url, &issued.token, issued.expires_at, AskedBy::Anyone);
+    mail::enqueue(tx, &rendered.to(account_id, &recipient), now)?;
+    Ok(true)
+}
+
+#[utoipa::path(post, path = "/auth/password", request_body = doc::ForgotPasswordRequest,
+    responses(
+        (status = 200, body = doc::Confirmation, description = "The same answer whether the \
+            email is a user's or not; if it is, a set-password link (valid 24 hours) is mailed \
+            to it"),
+        (status = 429, body = doc::Error, description = "Too many requests from the address or \
+            for the email; retry after `Retry-After` seconds"),
+    ))]
+pub async fn forgot(
+    state: web::Data<AppState>,
+    limit: web::Data<ResetLimit>,
+    links: Links,
+    req: HttpRequest,
+    JsonBody(input): JsonBody<ForgotPassword>,
+) -> ApiResult {
+    let email = input.email.trim().to_string();
+    let address = req.peer_addr().map(|peer| peer.ip());
+    // Every request counts: none is a success to take back.
+    limit
+        .0
+        .begin(address, &email)
+        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    let (base_url, quota) = (links.base_url, state.emails_per_day);
+    let sent = state
+        .write_at(move |tx, now| mail_reset_link(tx, &email, &base_url, now, quota))
+        .await?;
+    if sent {
+        state.mailer.queued();
+    }
+    Ok(HttpResponse::Ok().json(views::message(
+        "If the address is a user's, a link to choose a new password was mailed to it",
+    )))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! The mails that carry a set-password link: the welcome of an agent an administrator added, and
-//! a reset an administrator asked for. The link holds a one-time token; no other credential is
+//! a reset an administrator (or anyone, through "forgot password") asked for. The link holds a one-time token; no other credential is
 //! needed to use it.
 
 use v_htmlescape::escape_fmt;
@@ -37,24 +37,41 @@ pub fn welcome(account_name: &str, base_url: &str, token: &str, expires_at: i64)
     }
 }
 
+/// Who asked for a new password.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AskedBy {
+    /// An administrator of the user's accounts.
+    Administrator,
+    /// Whoever typed the email into "forgot password", perhaps not its owner.
+    Anyone,
+}
+
 /// A reset: where to choose a new password.
-pub fn reset(base_url: &str, token: &str, expires_at: i64) -> Rendered {
+pub fn reset(base_url: &str, token: &str, expires_at: i64, asked_by: AskedBy) -> Rendered {
     let url = set_password_url(base_url, token);
     let expires = utc_time(expires_at);
     let subject = "Choose a new password".to_string();
+    let asked = match asked_by {
+        AskedBy::Administrator => "An administrator asked for you to choose a new password.",
+        AskedBy::Anyone => {
+            "Someone asked for a new password for this address. If it was not you, ignore \
+             this mail."
+        }
+    };
     let text = format!(
-        "An administrator asked for you to choose a new password.\n\n\
+        "{asked}\n\n\
          Choose it before {expires} at this address:\n\n\
          {url}\n\n\
          The link works once. Your current password keeps working until you choose a new one.\n"
     );
     let html = format!(
         "<!DOCTYPE html><html><body>\
-         <p>An administrator asked for you to choose a new password.</p>\
+         <p>{}</p>\
          <p>Choose it before {} at this address:</p>\
          <p><a href=\"{}\">{}</a></p>\
          <p>The link works once. Your current password keeps working until you choose a new \
          one.</p></body></html>",
+        escape_fmt(asked),
         escape_fmt(&expires),
         escape_fmt(&url),
         escape_fmt(&url),
@@ -91,7 +108,8 @@ mod tests {
 
     #[test]
     fn the_reset_holds_the_link_and_the_account_name_is_escaped() {
-        let mail = reset("http://localhost:3000", "Tok3n", 0);
+        let mail = reset("http://localhost:3000", "Tok3n", 0, AskedBy::Anyone);
+        assert!(mail.text.starts_with("Someone asked"));
         assert!(mail
             .text
             .contains("http://localhost:3000/app/#/password?token=Tok3n"));

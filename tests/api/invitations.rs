@@ -228,6 +228,8 @@ async fn invitation_mails_count_toward_the_daily_email_quota() {
         .expect(429);
     assert!(error_of(&body).contains("daily email limit"), "{body}");
     // The refused ones left nothing behind; the first invitation still works.
-    assert_eq!(agent_ids(&app).await, vec![1]);
+    let ids = agent_ids(&app).await;
+    assert!(!ids.contains(&third.user_id));
+    assert_eq!(ids, vec![1]);
     accept(&app, &url).await.expect(200);
 }

@@ -393,3 +393,46 @@ async fn the_banner_prints_a_link_for_the_first_administrators_password_that_wor
     assert!(!server.banner.iter().any(|l| l.contains("/app/#/password")));
     server.stop().await;
 }
+
+async fn forgot(app: &TestApp, email: &str) -> (u16, Option<String>, Value) {
+    let response = app
+        .client
+        .post(app.url("/auth/password"))
+        .json(&json!({ "email": email }))
+        .send()
+        .await
+        .expect("request sent");
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, retry_after, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn forgot_password_mails_a_user_a_link_and_answers_anyone_alike() {
+    let (app, sink) = app_with_sink(Clock::system(), None).await;
+    let (status, _, known) = forgot(&app, "Admin@WootLite.local").await;
+    assert_eq!(status, 200);
+    let token = mailed_token(&sink, &app, ADMIN_EMAIL, "Choose a new password").await;
+    let (status, _, unknown) = forgot(&app, "nobody@x.test").await;
+    assert_eq!((status, &unknown), (200, &known));
+
+    // The unknown email was mailed nothing: the next mail is the next known request's, whose
+    // link replaces the first.
+    forgot(&app, ADMIN_EMAIL).await;
+    let latest = mailed_token(&sink, &app, ADMIN_EMAIL, "Choose a new password").await;
+    choose(&app, &token, PASSWORD).await.expect(422);
+    choose(&app, &latest, PASSWORD).await.expect(200);
+    sign_in(&app, ADMIN_EMAIL, PASSWORD).await;
+
+    // Requests are limited per address and email, apart from sign-ins.
+    for n in 0..2 {
+        assert_eq!(forgot(&app, &format!("nobody{n}@x.test")).await.0, 200);
+    }
+    let (status, retry_after, _) = forgot(&app, "another@x.test").await;
+    assert_eq!(status, 429);
+    assert!(retry_after.unwrap().parse::<u64>().unwrap() > 0);
+    sign_in(&app, ADMIN_EMAIL, PASSWORD).await;
+}

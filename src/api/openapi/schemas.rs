@@ -166,6 +166,12 @@ pub struct SetPasswordRequest {
     pub password_confirmation: Option<String>,
 }
 
+/// `POST /auth/password`'s body: the email of the user who forgot their password.
+#[derive(ToSchema)]
+pub struct ForgotPasswordRequest {
+    pub email: String,
+}
+
 /// `POST /agents/{id}/password`'s body: the agent's new password (at least 8 characters).
 #[derive(ToSchema)]
 pub struct AgentPasswordRequest {
