@@ -195,7 +195,12 @@ impl Application {
             }
             None => provision::bootstrap(&db, token, clock.now_micros())?,
         };
-        let first_password_token = provision::first_password_token(&db, clock.now_micros())?;
+        // A convenience: a data dir that cannot take the write (a full disk) still starts.
+        let first_password_token = provision::first_password_token(&db, clock.now_micros())
+            .unwrap_or_else(|e| {
+                log::warn!("cannot issue the administrator's set-password link: {e}");
+                None
+            });
         // After provisioning, so that a data dir already at its limit still starts.
         if let Some(bytes) = settings.max_database_bytes {
             db.limit_size(bytes)?;

@@ -90,6 +90,8 @@ pub async fn update(
             let user_id = password_tokens::consume(tx, &token, now)?
                 .ok_or_else(|| StoreError::Rejected(BAD_TOKEN.into()))?;
             agents::set_password_hash_of(tx, user_id, &hash, now)?;
+            // Only the mailbox (or the start banner's reader) had the link.
+            agents::confirm(tx, user_id, now)?;
             sessions::end_all(tx, user_id)
         })
         .await?;

@@ -372,3 +372,13 @@ pub fn email_and_name(conn: &Connection, user_id: i64) -> StoreResult<(String, S
         .prepare_cached("SELECT email, name FROM users WHERE id = ?1")?
         .query_row([user_id], |row| Ok((row.get(0)?, row.get(1)?)))?)
 }
+
+/// Marks the user's email as confirmed: they used a link mailed to it.
+pub fn confirm(conn: &Connection, user_id: i64, now: i64) -> StoreResult<()> {
+    super::execute(
+        conn,
+        "UPDATE users SET confirmed = 1, updated_at = ?2 WHERE id = ?1 AND confirmed = 0",
+        params![user_id, now],
+    )?;
+    Ok(())
+}

@@ -81,8 +81,11 @@ async fn add_agent(app: &TestApp, email: &str) -> i64 {
 #[tokio::test]
 async fn an_agent_added_through_the_api_is_mailed_a_link_that_sets_their_password_once() {
     let (app, sink) = app_with_sink(Clock::system(), None).await;
-    add_agent(&app, "new@x.test").await;
+    let id = add_agent(&app, "new@x.test").await;
     let token = mailed_token(&sink, &app, "new@x.test", "Welcome to wootlite").await;
+    let agents = app.get("/api/v1/accounts/1/agents").await.expect(200);
+    let agent = agents.as_array().unwrap().iter().find(|a| a["id"] == id);
+    assert_eq!(agent.unwrap()["confirmed"], false);
 
     // No password yet: nothing signs in.
     assert_eq!(post_session(&app, "new@x.test", "", &[]).await.0, 401);
@@ -98,6 +101,8 @@ async fn an_agent_added_through_the_api_is_mailed_a_link_that_sets_their_passwor
     assert!(body["message"].is_string());
     let browser = sign_in(&app, "new@x.test", PASSWORD).await;
     assert_eq!(browser.body["profile"]["accounts"][0]["role"], "agent");
+    // Using the mailed link confirmed the address.
+    assert_eq!(browser.body["profile"]["confirmed"], true);
 
     let again = choose(&app, &token, NEW_PASSWORD).await.expect(422);
     assert!(
