@@ -152,6 +152,7 @@ pub struct Application {
     server: Server,
     port: u16,
     bootstrap: Bootstrap,
+    first_password_token: Option<String>,
     db: Db,
     search: Arc<SearchIndex>,
     clock: Clock,
@@ -194,6 +195,12 @@ impl Application {
             }
             None => provision::bootstrap(&db, token, clock.now_micros())?,
         };
+        // A convenience: a data dir that cannot take the write (a full disk) still starts.
+        let first_password_token = provision::first_password_token(&db, clock.now_micros())
+            .unwrap_or_else(|e| {
+                log::warn!("cannot issue the administrator's set-password link: {e}");
+                None
+            });
         // After provisioning, so that a data dir already at its limit still starts.
         if let Some(bytes) = settings.max_database_bytes {
             db.limit_size(bytes)?;
@@ -273,6 +280,7 @@ impl Application {
         let public_rate_limit =
             web::Data::new(PublicRateLimit::per_minute(settings.public_rate_limit));
         let sign_in_limit = web::Data::new(api::sign_in_limit::SignInLimit::default());
+        let reset_limit = web::Data::new(api::sign_in_limit::ResetLimit::default());
         let limit = BodyLimit(settings.max_body_bytes);
         let pace = BodyPace {
             idle: std::time::Duration::from_secs(settings.body_timeout_secs.max(1)),
@@ -294,6 +302,7 @@ impl Application {
                 .app_data(public_rate_limit.clone())
                 .app_data(sign_in_limit.clone())
                 .app_data(web_assets.clone())
+                .app_data(reset_limit.clone())
                 .app_data(pace)
                 .app_data(limit)
                 .app_data(web::PayloadConfig::new(limit.0))
@@ -334,6 +343,7 @@ impl Application {
             server,
             port: port.port(),
             bootstrap,
+            first_password_token,
             db,
             search,
             clock,
@@ -358,6 +368,12 @@ impl Application {
 
     pub fn bootstrap(&self) -> &Bootstrap {
         &self.bootstrap
+    }
+
+    /// The one-time token with which the first administrator chooses a password, while they
+    /// have none (see `provision::first_password_token`).
+    pub fn first_password_token(&self) -> Option<&str> {
+        self.first_password_token.as_deref()
     }
 
     /// The search index, for fault tests.

@@ -15,6 +15,10 @@ pub const NOT_FOUND: &str = "Resource could not be found";
 pub const BOT_NOT_ALLOWED: &str = "Access to this endpoint is not authorized for bots";
 /// devise_token_auth's answer to a wrong email or password, the same for both.
 pub const INVALID_LOGIN: &str = "Invalid login credentials. Please try again.";
+/// A session cookie request whose `X-CSRF-Token` is missing or wrong.
+pub const INVALID_CSRF: &str = "Invalid CSRF token";
+/// `/auth/session` without a valid session cookie.
+pub const NOT_SIGNED_IN: &str = "You are not signed in";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -35,6 +39,9 @@ pub enum ApiError {
     /// Too many failed sign-ins from the address or for the email; retry after this many seconds.
     #[error("too many failed sign-ins")]
     SignInLocked { retry_after_secs: u64 },
+    /// A change made with the session cookie without the session's CSRF token.
+    #[error("invalid CSRF token")]
+    InvalidCsrf,
     /// Another 401 with Chatwoot's own message (e.g. "Invalid User IDs").
     #[error("unauthorized: {0}")]
     Unauthorized(String),
@@ -102,6 +109,7 @@ impl ResponseError for ApiError {
             | Self::InvalidLogin
             | Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::InvalidCsrf => StatusCode::FORBIDDEN,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -126,6 +134,7 @@ impl ResponseError for ApiError {
             Self::NotAllowed => json!({ "error": NOT_ALLOWED }),
             Self::BotNotAllowed => json!({ "error": BOT_NOT_ALLOWED }),
             Self::NotFound => json!({ "error": NOT_FOUND }),
+            Self::InvalidCsrf => json!({ "error": INVALID_CSRF }),
             Self::InvalidLogin => json!({ "errors": [INVALID_LOGIN], "success": false }),
             Self::SignInLocked { retry_after_secs } => json!({
                 "errors": [format!("Too many failed sign-in attempts; retry in {retry_after_secs} s")],

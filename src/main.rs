@@ -242,7 +242,12 @@ fn serve(settings: Settings) -> Result<(), String> {
         let app = Application::build(&settings, clock).map_err(|e| e.to_string())?;
         app.stop_on_signals()
             .map_err(|e| format!("cannot handle signals: {e}"))?;
-        let ready = print_banner(&settings, app.port(), app.bootstrap());
+        let ready = print_banner(
+            &settings,
+            app.port(),
+            app.bootstrap(),
+            app.first_password_token(),
+        );
         if let Some(path) = &settings.ready_file {
             write_ready_file(path, &ready)
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -256,6 +261,8 @@ struct Ready {
     url: String,
     token: Option<String>,
     account_id: i64,
+    /// Where the first administrator chooses a password, while they have none.
+    set_password_url: Option<String>,
 }
 
 /// Written beside its final name and renamed, so that whoever polls for the file never reads
@@ -265,6 +272,7 @@ fn write_ready_file(path: &std::path::Path, ready: &Ready) -> std::io::Result<()
         "url": ready.url,
         "token": ready.token,
         "account_id": ready.account_id,
+        "set_password_url": ready.set_password_url,
         "pid": std::process::id(),
     });
     let mut partial = path.as_os_str().to_owned();
@@ -273,7 +281,12 @@ fn write_ready_file(path: &std::path::Path, ready: &Ready) -> std::io::Result<()
     std::fs::rename(&partial, path)
 }
 
-fn print_banner(settings: &Settings, port: u16, bootstrap: &Bootstrap) -> Ready {
+fn print_banner(
+    settings: &Settings,
+    port: u16,
+    bootstrap: &Bootstrap,
+    password_token: Option<&str>,
+) -> Ready {
     let url = format!("http://{}:{port}", settings.bind.ip());
     println!("wootlite is listening on {url}");
     println!("  data dir:   {}", settings.data_dir.path.display());
@@ -310,12 +323,20 @@ fn print_banner(settings: &Settings, port: u16, bootstrap: &Bootstrap) -> Ready 
     if settings.dev {
         println!("  dev mode:   on (admin endpoints under {url}/__wootlite/, mail kept in the data dir, a movable clock)");
     }
+    // Under the public address when one is set, as mailed links are.
+    let set_password_url = password_token.map(|token| {
+        passwords::set_password_url(settings.public_url.as_deref().unwrap_or(&url), token)
+    });
+    if let Some(link) = &set_password_url {
+        println!("  Choose the administrator's password (the link works once): {link}");
+    }
     let shown = token.clone().unwrap_or_else(|| "YOUR_TOKEN".to_string());
     println!("  try:        curl -H 'api_access_token: {shown}' {url}/api/v1/accounts/1/inboxes");
     Ready {
         url,
         token,
         account_id,
+        set_password_url,
     }
 }
 

@@ -8,6 +8,17 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
+/// Where the agent app lets the holder of a one-time token choose a password; the token follows.
+pub const SET_PASSWORD_PATH: &str = "/app/#/password?token=";
+
+/// The link that sets a password with `token`, under `base_url` (the server's public address).
+pub fn set_password_url(base_url: &str, token: &str) -> String {
+    format!(
+        "{}{SET_PASSWORD_PATH}{token}",
+        base_url.trim_end_matches('/')
+    )
+}
+
 /// The shortest password `wootlite user password` accepts, in characters.
 pub const MIN_LENGTH: usize = 8;
 
@@ -81,6 +92,14 @@ mod tests {
     fn nothing_matches_without_a_hash_or_with_a_bad_one() {
         assert!(!verify(None, "anything at all"));
         assert!(!verify(Some("not a phc string"), "not a phc string"));
+    }
+
+    #[test]
+    fn the_set_password_link_opens_the_apps_password_page() {
+        assert_eq!(
+            set_password_url("https://support.example.com/", "Tok3n"),
+            "https://support.example.com/app/#/password?token=Tok3n"
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@ use crate::db::Db;
 use crate::fixtures::{self, FixtureError, Fixtures, Loaded};
 use crate::models::{Availability, Role};
 use crate::store::agents::NewAgent;
-use crate::store::{accounts, agents, inboxes, members, tokens, StoreError, StoreResult};
+use crate::store::{
+    accounts, agents, inboxes, members, password_tokens, tokens, StoreError, StoreResult,
+};
 
 /// What was created (or found) for the banner.
 #[derive(Clone, Debug)]
@@ -153,4 +155,22 @@ pub fn bootstrap_fixtures(
         (Err(_), Some(failure)) => Err(failure),
         (Err(e), None) => Err(e.into()),
     }
+}
+
+/// While the first administrator has no password, a one-time token to choose it with (the start
+/// banner prints the link). Each start issues a fresh one, valid seven days, which replaces the
+/// earlier: only the latest printed link works.
+pub fn first_password_token(db: &Db, now: i64) -> StoreResult<Option<String>> {
+    db.write_now(|tx| {
+        let Some(user_id) = accounts::first_administrator(tx)? else {
+            return Ok(None);
+        };
+        if agents::has_password(tx, user_id)? {
+            return Ok(None);
+        }
+        let lifetime = password_tokens::WELCOME_LIFETIME_MICROS;
+        Ok(Some(
+            password_tokens::issue(tx, user_id, lifetime, now)?.token,
+        ))
+    })
 }

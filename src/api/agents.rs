@@ -1,6 +1,7 @@
 //! `/api/v1/accounts/{a}/agents`: the account's users. Reading is open to every member;
-//! changes are for administrators (Chatwoot's UserPolicy). A new email becomes a user at once; the
-//! email of a user who belongs to other accounts gets an invitation (see `invitations`).
+//! changes are for administrators (Chatwoot's UserPolicy). A new email becomes a user at once and
+//! is mailed a link to choose a password; the email of a user who belongs to other accounts gets
+//! an invitation (see `invitations`).
 
 use crate::api::openapi::schemas as doc;
 use actix_web::{web, HttpResponse};
@@ -11,10 +12,11 @@ use super::validate::{self, invalid};
 use super::{invitations, ApiResult, ItemPath};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::mail::password as mail_template;
 use crate::models::{Agent, Availability, Principal, Role};
 use crate::store::agents::{self, Adding, AgentChange, NewAgent};
 use crate::store::invitations::NewInvitation;
-use crate::store::StoreResult;
+use crate::store::{accounts, mail, password_tokens, StoreResult};
 use crate::views;
 use crate::views::conversations::Links;
 
@@ -98,7 +100,9 @@ enum Created {
     OverQuota,
 }
 
-/// A new email becomes an agent at once; an existing user who is not a member is invited.
+/// A new email becomes an agent at once and is mailed a link to choose a password; an existing
+/// user who is not a member is invited. Either mail is one of the account's emails for the day:
+/// over the quota nothing is written.
 fn add_or_invite(
     tx: &rusqlite::Connection,
     account_id: i64,
@@ -107,11 +111,15 @@ fn add_or_invite(
     now: i64,
     emails_per_day: Option<u32>,
 ) -> StoreResult<Created> {
+    if !mail::count_email(tx, account_id, now, emails_per_day)? {
+        return Ok(Created::OverQuota);
+    }
     let user_id = match agents::add_if_new(tx, account_id, agent, now)? {
         Adding::Added(user_id) => {
+            welcome(tx, account_id, user_id, &links.base_url, now)?;
             return Ok(Created::Agent(Box::new(agents::get(
                 tx, account_id, user_id,
-            )?)))
+            )?)));
         }
         Adding::Existing(user_id) => user_id,
     };
@@ -122,12 +130,26 @@ fn add_or_invite(
         availability: agent.availability,
         auto_offline: agent.auto_offline,
     };
-    let sent = invitations::invite(tx, &invitation, &links.base_url, now, emails_per_day)?;
-    Ok(if sent {
-        Created::Invited
-    } else {
-        Created::OverQuota
-    })
+    invitations::invite(tx, &invitation, &links.base_url, now)?;
+    Ok(Created::Invited)
+}
+
+/// Queues the new agent's welcome, with a link to choose their password.
+fn welcome(
+    tx: &rusqlite::Connection,
+    account_id: i64,
+    user_id: i64,
+    base_url: &str,
+    now: i64,
+) -> StoreResult<()> {
+    let issued =
+        password_tokens::issue(tx, user_id, password_tokens::WELCOME_LIFETIME_MICROS, now)?;
+    let (email, _) = agents::email_and_name(tx, user_id)?;
+    let account_name = accounts::name(tx, account_id)?;
+    let rendered =
+        mail_template::welcome(&account_name, base_url, &issued.token, issued.expires_at);
+    mail::enqueue(tx, &rendered.to(account_id, &email), now)?;
+    Ok(())
 }
 
 #[utoipa::path(post, path = "/api/v1/accounts/{account_id}/agents",
@@ -148,14 +170,17 @@ pub async fn create(
         .write(move |tx| add_or_invite(tx, account_id, &agent, &links, now, quota))
         .await?;
     match created {
-        Created::Agent(agent) => Ok(HttpResponse::Ok().json(views::agent(&agent))),
+        Created::Agent(agent) => {
+            state.mailer.queued();
+            Ok(HttpResponse::Ok().json(views::agent(&agent)))
+        }
         Created::Invited => {
             state.mailer.queued();
             // Built from the request alone: nothing of the existing user is shown.
             Ok(HttpResponse::Ok().json(views::pending_agent(account_id, &sent)))
         }
         Created::OverQuota => Err(ApiError::TooManyRequests(
-            "The account's daily email limit is reached: the invitation was not sent".into(),
+            "The account's daily email limit is reached: the agent was not added or invited".into(),
         )),
     }
 }

@@ -15,22 +15,18 @@ use crate::store::invitations::{self, NewInvitation};
 use crate::store::{mail, StoreResult};
 use crate::views;
 
-/// Issues the invitation and queues its mail, within the account's daily email quota. Over the
-/// quota it writes nothing and answers false.
+/// Issues the invitation and queues its mail (the caller has counted it in the account's daily
+/// email quota).
 pub(super) fn invite(
     tx: &Connection,
     new: &NewInvitation,
     base_url: &str,
     now: i64,
-    emails_per_day: Option<u32>,
-) -> StoreResult<bool> {
-    if !mail::count_email(tx, new.account_id, now, emails_per_day)? {
-        return Ok(false);
-    }
+) -> StoreResult<()> {
     let issued = invitations::issue(tx, new, now)?;
     let rendered = invitation::render(&issued, base_url);
     mail::enqueue(tx, &rendered.to(new.account_id, &issued.recipient), now)?;
-    Ok(true)
+    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -2,6 +2,7 @@
 //! parse, call the store, render the view.
 
 mod agent_bots;
+mod agent_passwords;
 mod agents;
 pub mod body_timeout;
 mod cable;
@@ -28,8 +29,10 @@ mod message_input;
 mod messages;
 mod metrics;
 pub mod openapi;
+mod passwords;
 mod profile;
 pub mod public;
+mod session;
 mod sign_in;
 pub mod sign_in_limit;
 mod team_members;
@@ -112,6 +115,17 @@ pub fn routes(
         .configure(public::routes)
         .route("/auth/sign_in", web::post().to(sign_in::sign_in))
         .service(
+            web::resource("/auth/session")
+                .get(session::show)
+                .post(session::create)
+                .delete(session::destroy),
+        )
+        .service(
+            web::resource("/auth/password")
+                .put(passwords::update)
+                .post(passwords::forgot),
+        )
+        .service(
             web::scope("/api/v1")
                 .wrap(cors::application(origins))
                 .route("/profile", web::get().to(profile::show))
@@ -141,6 +155,8 @@ fn account_routes() -> actix_web::Scope {
                 .put(agents::update)
                 .delete(agents::destroy),
         )
+        .service(web::resource("/agents/{id}/password").post(agent_passwords::set))
+        .service(web::resource("/agents/{id}/reset_password").post(agent_passwords::reset))
         .service(
             web::resource("/inboxes")
                 .get(inboxes::index)

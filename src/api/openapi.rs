@@ -20,9 +20,10 @@ use utoipa::openapi::{ContentBuilder, Object, Ref, Required, ResponseBuilder, Sc
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    agent_bots, agents, cable, contacts, conversation_actions, conversation_filter, conversations,
-    custom_attributes, dev, files, health, inbox_members, inboxes, invitations, labels, messages,
-    metrics, profile, public, sign_in, team_members, teams, transcript, webhooks,
+    agent_bots, agent_passwords, agents, cable, contacts, conversation_actions,
+    conversation_filter, conversations, custom_attributes, dev, files, health, inbox_members,
+    inboxes, invitations, labels, messages, metrics, passwords, profile, public, session, sign_in,
+    team_members, teams, transcript, webhooks,
 };
 
 /// Where the document and its page are served.
@@ -40,7 +41,9 @@ const TOKEN_SCHEME: &str = "api_access_token";
     info(
         title = "wootlite",
         description = "A Chatwoot-compatible conversations server. The application API \
-            (`/api/v1/...`) takes the `api_access_token` header; the Client API \
+            (`/api/v1/...`) takes the `api_access_token` header, or the agent app's session \
+            cookie `wootlite_session` from `POST /auth/session` (then every change but GET, \
+            HEAD and OPTIONS also needs the session's `X-CSRF-Token` header); the Client API \
             (`/public/api/v1/inboxes/{inbox_identifier}/...`) is the customer's side of an API \
             inbox and takes no token: the inbox identifier and the contact's `source_id` in the \
             path are its credentials.",
@@ -66,12 +69,19 @@ const TOKEN_SCHEME: &str = "api_access_token";
         page,
         redoc_js,
         sign_in::sign_in,
+        session::create,
+        session::show,
+        session::destroy,
+        passwords::update,
+        passwords::forgot,
         profile::show,
         invitations::accept,
         agents::index,
         agents::create,
         agents::update,
         agents::destroy,
+        agent_passwords::set,
+        agent_passwords::reset,
         inboxes::index,
         inboxes::create,
         inboxes::show,
@@ -417,6 +427,10 @@ fn add_error_responses(operation: &mut Operation, path: &str) {
         answers.push((
             "401",
             "No valid token, not a member of the account, or not allowed to do this (`{\"error\": ...}`)",
+        ));
+        answers.push((
+            "403",
+            "Made with the session cookie, without the session's `X-CSRF-Token` (`{\"error\": \"Invalid CSRF token\"}`)",
         ));
     }
     if path.starts_with("/api/v1/") || path.starts_with("/public/") {

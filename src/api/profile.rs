@@ -17,7 +17,7 @@ use rusqlite::Connection;
 pub async fn show(state: web::Data<AppState>, user: CurrentUser) -> ApiResult {
     let user_id = user.user_id;
     let (person, memberships) = state.db.read(move |conn| load(conn, user_id)).await?;
-    Ok(HttpResponse::Ok().json(views::profile(&person, &memberships, &user.token)))
+    Ok(HttpResponse::Ok().json(views::profile(&person, &memberships, user.token.as_deref())))
 }
 
 /// The user as their profile shows them: as seen from their first account, and their accounts.

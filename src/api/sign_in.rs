@@ -16,6 +16,7 @@ use crate::passwords;
 use crate::store::{agents, tokens};
 use crate::views;
 
+/// An email and a password, as `/auth/sign_in` and `/auth/session` take them.
 #[derive(Deserialize)]
 pub struct Credentials {
     #[serde(default)]
@@ -38,24 +39,7 @@ pub async fn sign_in(
     req: HttpRequest,
     JsonBody(credentials): JsonBody<Credentials>,
 ) -> ApiResult {
-    let email = credentials.email.trim().to_string();
-    let address = req.peer_addr().map(|peer| peer.ip());
-    let attempt = limit
-        .begin(address, &email)
-        .map_err(|retry_after_secs| ApiError::SignInLocked { retry_after_secs })?;
-    let found = state
-        .db
-        .read(move |conn| agents::credentials(conn, &email))
-        .await?;
-    let (user_id, stored) = found.map_or((None, None), |(id, hash)| (Some(id), hash));
-    let password = credentials.password;
-    let valid = web::block(move || passwords::verify(stored.as_deref(), &password))
-        .await
-        .map_err(ApiError::internal)?;
-    let Some(user_id) = user_id.filter(|_| valid) else {
-        return Err(ApiError::InvalidLogin);
-    };
-    limit.succeeded(attempt);
+    let user_id = check(&state, &limit, &req, credentials).await?;
     let (token, now) = (tokens::generate(), state.now());
     let stored_token = token.clone();
     let inserted = state
@@ -75,4 +59,33 @@ pub async fn sign_in(
         .insert_header(("uid", person.email.as_str()))
         .insert_header(("token-type", "Bearer"))
         .json(views::signed_in(&person, &memberships, &token)))
+}
+
+/// The user whose email and password these are, within the limit on failed sign-ins: the one
+/// check behind every way of signing in.
+pub(super) async fn check(
+    state: &AppState,
+    limit: &SignInLimit,
+    req: &HttpRequest,
+    credentials: Credentials,
+) -> Result<i64, ApiError> {
+    let email = credentials.email.trim().to_string();
+    let address = req.peer_addr().map(|peer| peer.ip());
+    let attempt = limit
+        .begin(address, &email)
+        .map_err(|retry_after_secs| ApiError::SignInLocked { retry_after_secs })?;
+    let found = state
+        .db
+        .read(move |conn| agents::credentials(conn, &email))
+        .await?;
+    let (user_id, stored) = found.map_or((None, None), |(id, hash)| (Some(id), hash));
+    let password = credentials.password;
+    let valid = web::block(move || passwords::verify(stored.as_deref(), &password))
+        .await
+        .map_err(ApiError::internal)?;
+    let Some(user_id) = user_id.filter(|_| valid) else {
+        return Err(ApiError::InvalidLogin);
+    };
+    limit.succeeded(attempt);
+    Ok(user_id)
 }

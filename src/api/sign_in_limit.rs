@@ -40,6 +40,12 @@ struct Counts {
     emails: Failures<EmailKey>,
 }
 
+/// Requests for "forgot password" links, limited per address and per email like failed
+/// sign-ins, each counted: a limiter of its own, so that asking for links never locks anyone out
+/// of signing in.
+#[derive(Default)]
+pub struct ResetLimit(pub SignInLimit);
+
 /// A started attempt, to hand back on success.
 pub struct Attempt {
     address: Option<IpAddr>,

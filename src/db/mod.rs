@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_agent_bots.sql"),
     include_str!("../migrations/0011_event_outbox.sql"),
     include_str!("../migrations/0012_user_passwords.sql"),
+    include_str!("../migrations/0013_sessions_and_password_tokens.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

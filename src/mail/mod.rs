@@ -4,6 +4,7 @@
 //! `MAX_ATTEMPTS`.
 
 pub mod invitation;
+pub mod password;
 pub mod transcript;
 
 use std::path::Path;

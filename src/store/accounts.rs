@@ -74,3 +74,10 @@ pub fn first_administrator(conn: &Connection) -> StoreResult<Option<i64>> {
     )?;
     Ok(ids.first().copied())
 }
+
+/// The account's name.
+pub fn name(conn: &Connection, account_id: i64) -> StoreResult<String> {
+    Ok(conn
+        .prepare_cached("SELECT name FROM accounts WHERE id = ?1")?
+        .query_row([account_id], |row| row.get(0))?)
+}

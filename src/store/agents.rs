@@ -322,3 +322,63 @@ pub fn credentials(conn: &Connection, email: &str) -> StoreResult<Option<(i64, O
         .query_row([email], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?)
 }
+
+/// Sets the password hash of the user with that id; false when there is none.
+pub fn set_password_hash_of(
+    conn: &Connection,
+    user_id: i64,
+    hash: &str,
+    now: i64,
+) -> StoreResult<bool> {
+    let changed = super::execute(
+        conn,
+        "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
+        params![user_id, hash, now],
+    )?;
+    Ok(changed == 1)
+}
+
+/// Whether the user has a password to sign in with.
+pub fn has_password(conn: &Connection, user_id: i64) -> StoreResult<bool> {
+    exists(
+        conn,
+        "SELECT 1 FROM users WHERE id = ?1 AND password_hash IS NOT NULL",
+        [user_id],
+    )
+}
+
+/// Whether `admin_id` is an administrator of every account `user_id` belongs to: only then may
+/// they choose the user's password, since it opens all of those accounts.
+pub fn administers_every_account_of(
+    conn: &Connection,
+    admin_id: i64,
+    user_id: i64,
+) -> StoreResult<bool> {
+    let outside = exists(
+        conn,
+        "SELECT 1 FROM account_users target
+          WHERE target.user_id = ?2
+            AND NOT EXISTS (SELECT 1 FROM account_users admin
+                             WHERE admin.account_id = target.account_id
+                               AND admin.user_id = ?1 AND admin.role = ?3)",
+        params![admin_id, user_id, Role::Administrator.code()],
+    )?;
+    Ok(!outside)
+}
+
+/// The user's email and name.
+pub fn email_and_name(conn: &Connection, user_id: i64) -> StoreResult<(String, String)> {
+    Ok(conn
+        .prepare_cached("SELECT email, name FROM users WHERE id = ?1")?
+        .query_row([user_id], |row| Ok((row.get(0)?, row.get(1)?)))?)
+}
+
+/// Marks the user's email as confirmed: they used a link mailed to it.
+pub fn confirm(conn: &Connection, user_id: i64, now: i64) -> StoreResult<()> {
+    super::execute(
+        conn,
+        "UPDATE users SET confirmed = 1, updated_at = ?2 WHERE id = ?1 AND confirmed = 0",
+        params![user_id, now],
+    )?;
+    Ok(())
+}

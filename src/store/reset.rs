@@ -33,6 +33,8 @@ const WIPE: &str = "
     DELETE FROM inbox_members;
     DELETE FROM inboxes;
     DELETE FROM access_tokens;
+    DELETE FROM sessions;
+    DELETE FROM password_tokens;
     DELETE FROM account_users;
     DELETE FROM users;
     DELETE FROM accounts;

@@ -124,6 +124,34 @@ pub fn access(
     })
 }
 
+/// What a signed-in user (a browser session, which is never a bot's) may do in one account, in
+/// the order of `access`'s checks.
+pub fn user_access(
+    conn: &Connection,
+    user_id: i64,
+    account_id: Option<i64>,
+) -> StoreResult<Access> {
+    let Some(account_id) = account_id else {
+        return Ok(Access::UnknownAccount);
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?2),
+                (SELECT role FROM account_users WHERE account_id = ?2 AND user_id = ?1)",
+    )?;
+    let (account_exists, role) = stmt.query_row(params![user_id, account_id], |row| {
+        Ok((row.get::<_, bool>(0)?, row.get::<_, Option<i64>>(1)?))
+    })?;
+    Ok(match (account_exists, role) {
+        (false, _) => Access::UnknownAccount,
+        (true, None) => Access::NotMember,
+        (true, Some(role)) => Access::Granted(Principal {
+            actor: Actor::User(user_id),
+            account_id,
+            role: Role::from_code(role).unwrap_or(Role::Agent),
+        }),
+    })
+}
+
 /// A bot's token: only on the endpoints bots may call, and only in an account where the bot
 /// answers an inbox (Chatwoot's `account_accessible_for_bot?`).
 fn bot_access(

@@ -108,11 +108,12 @@ pub fn invitation_accepted(accepted: &Accepted) -> Value {
 /// `POST /auth/sign_in`: devise_token_auth's `{"data": user}`, the user rendered as their profile
 /// with the access token the sign-in created.
 pub fn signed_in(user: &Agent, memberships: &[Membership], token: &str) -> Value {
-    json!({ "data": profile(user, memberships, token) })
+    json!({ "data": profile(user, memberships, Some(token)) })
 }
 
-/// `GET /api/v1/profile`: the user, the token used, and every account the user belongs to.
-pub fn profile(user: &Agent, memberships: &[Membership], token: &str) -> Value {
+/// `GET /api/v1/profile`: the user, the token used (null under a browser session, whose cookie
+/// is kept from script), and every account the user belongs to.
+pub fn profile(user: &Agent, memberships: &[Membership], token: Option<&str>) -> Value {
     let accounts: Vec<Value> = memberships
         .iter()
         .map(|m| {
@@ -355,6 +356,17 @@ pub fn custom_attribute_definition(definition: &Definition) -> Value {
         "created_at": iso_millis(definition.created_at),
         "updated_at": iso_millis(definition.updated_at),
     })
+}
+
+/// `/auth/session`: the CSRF token the app sends back in `X-CSRF-Token` on changes, and the
+/// profile (whose `access_token` is null: the session's cookie is not shown to script).
+pub fn browser_session(user: &Agent, memberships: &[Membership], csrf_token: &str) -> Value {
+    json!({ "csrf_token": csrf_token, "profile": profile(user, memberships, None) })
+}
+
+/// A short confirmation: `{"message": ...}`.
+pub fn message(text: &str) -> Value {
+    json!({ "message": text })
 }
 
 #[cfg(test)]

@@ -222,12 +222,14 @@ async fn invitation_mails_count_toward_the_daily_email_quota() {
         .await
         .expect(429);
     assert!(error_of(&body).contains("daily email limit"), "{body}");
-    // A new email sends no mail and is added as before.
-    let added = add_agent(&app, json!({ "email": "new@example.com" }))
+    // A new email is mailed a set-password link, so it counts too: refused, and not added.
+    let body = add_agent(&app, json!({ "email": "new@example.com" }))
         .await
-        .expect(200);
-    assert!(added["id"].is_i64());
-    // The refused invitation left nothing behind; the first still works.
-    assert!(!agent_ids(&app).await.contains(&third.user_id));
+        .expect(429);
+    assert!(error_of(&body).contains("daily email limit"), "{body}");
+    // The refused ones left nothing behind; the first invitation still works.
+    let ids = agent_ids(&app).await;
+    assert!(!ids.contains(&third.user_id));
+    assert_eq!(ids, vec![1]);
     accept(&app, &url).await.expect(200);
 }

@@ -34,6 +34,7 @@ mod messages;
 mod metrics;
 mod open_file_limit;
 mod openapi;
+mod passwords;
 mod process;
 mod public_api;
 #[allow(dead_code)] // parts serve only the events benchmark
@@ -44,6 +45,7 @@ mod search_crash;
 mod search_differential;
 mod search_recovery;
 mod self_healing;
+mod sessions;
 mod signin;
 mod slow_bodies;
 mod smtp_sink;

@@ -149,6 +149,41 @@ pub struct SignedIn {
     pub data: Profile,
 }
 
+/// `views::browser_session`: the session's CSRF token, to send in `X-CSRF-Token` with every
+/// change made with the session cookie, and the profile (`access_token` null).
+#[derive(ToSchema)]
+pub struct BrowserSession {
+    pub csrf_token: String,
+    pub profile: Profile,
+}
+
+/// `PUT /auth/password`'s body (devise's names): the token from a set-password link and the
+/// new password (at least 8 characters), with an optional confirmation that must match it.
+#[derive(ToSchema)]
+pub struct SetPasswordRequest {
+    pub reset_password_token: String,
+    pub password: String,
+    pub password_confirmation: Option<String>,
+}
+
+/// `POST /auth/password`'s body: the email of the user who forgot their password.
+#[derive(ToSchema)]
+pub struct ForgotPasswordRequest {
+    pub email: String,
+}
+
+/// `POST /agents/{id}/password`'s body: the agent's new password (at least 8 characters).
+#[derive(ToSchema)]
+pub struct AgentPasswordRequest {
+    pub password: String,
+}
+
+/// `views::message`: a short confirmation.
+#[derive(ToSchema)]
+pub struct Confirmation {
+    pub message: String,
+}
+
 /// devise_token_auth's failure: `{"errors": [...], "success": false}`.
 #[derive(ToSchema)]
 pub struct SignInFailure {
@@ -175,7 +210,9 @@ pub struct ProfileAccount {
 /// `views::profile`.
 #[derive(ToSchema)]
 pub struct Profile {
-    pub access_token: String,
+    /// The access token the request was made with; null under a browser session.
+    #[schema(required = true)]
+    pub access_token: Option<String>,
     #[schema(required = true)]
     pub account_id: Option<i64>,
     pub available_name: String,
