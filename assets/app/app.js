@@ -303,7 +303,7 @@
       const answer = await post(`/conversations/filter?page=${page}`, { payload: list.filter });
       return { meta: answer.meta, rows: answer.payload };
     }
-    const query = new URLSearchParams({ assignee_type: p.tab, status: p.status, sort_by: p.sort, page: String(page) });
+    const query = new URLSearchParams({ assignee_type: p.tab === 'mine' ? 'me' : p.tab, status: p.status, sort_by: p.sort, page: String(page) });
     if (p.inbox) query.set('inbox_id', p.inbox);
     if (p.team) query.set('team_id', p.team);
     if (p.label) query.append('labels[]', p.label);

@@ -2,120 +2,14 @@
 //! the page as a file and chats with a real server as a customer would, while the test plays the
 //! agent through the application API.
 
-use std::panic::AssertUnwindSafe;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
-use futures_util::FutureExt;
-use serde_json::{json, Value};
-use tempfile::TempDir;
+use fantoccini::{Client, Locator};
+use serde_json::json;
 
+use crate::browser::{self, PATIENCE};
 use crate::helpers::{eventually, spawn_app, TestApp};
-use crate::tools;
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-/// How long the page may take for anything: generous, as the machine may be busy.
-const PATIENCE: Duration = Duration::from_secs(15);
-
-/// chromedriver on a free loopback port, with a fresh browser profile; killed when dropped.
-struct Chromedriver {
-    child: Child,
-    port: u16,
-    dir: TempDir,
-}
-
-impl Chromedriver {
-    async fn start(program: &Path) -> Chromedriver {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
-        let log = std::fs::File::create(dir.path().join("chromedriver.log")).expect("log file");
-        let child = Command::new(program)
-            .arg(format!("--port={port}"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log file"))
-            .stderr(log)
-            .spawn()
-            .expect("chromedriver starts");
-        let mut driver = Chromedriver { child, port, dir };
-        driver.wait_until_ready().await;
-        driver
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("chromedriver.log")).unwrap_or_default()
-    }
-
-    async fn wait_until_ready(&mut self) {
-        let status = format!("{}/status", self.url());
-        let client = reqwest::Client::new();
-        let started = std::time::Instant::now();
-        loop {
-            if let Some(exit) = self.child.try_wait().expect("chromedriver state") {
-                panic!("chromedriver exited ({exit}): {}", self.log());
-            }
-            if let Ok(reply) = client.get(&status).send().await {
-                let body: Value = reply.json().await.unwrap_or_default();
-                if body["value"]["ready"] == true {
-                    return;
-                }
-            }
-            assert!(
-                started.elapsed() < PATIENCE,
-                "chromedriver did not answer on {status}: {}",
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// A browser session: headless Chromium with a profile of its own. The networking flags keep
-    /// it from calling home, which on a closed network only stalls it.
-    async fn browser(&self, chromium: &Path) -> Client {
-        let profile = self.dir.path().join("profile");
-        let options = json!({
-            "binary": chromium,
-            "args": [
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                format!("--user-data-dir={}", profile.display()),
-            ],
-        });
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert("goog:chromeOptions".into(), options);
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        ClientBuilder::new(connector)
-            .capabilities(capabilities)
-            .connect(&self.url())
-            .await
-            .unwrap_or_else(|e| panic!("browser session: {e}; chromedriver: {}", self.log()))
-    }
-}
-
-impl Drop for Chromedriver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A port nobody listens on now: the system picks it, the listener is closed at once.
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address").port()
-}
 
 /// The page as a file URL, pointed at the server and inbox.
 fn page_url(app: &TestApp, inbox_identifier: &str) -> String {
@@ -203,23 +97,11 @@ async fn wait_for_bubble(browser: &Client, what: &str, id: i64, never: Option<&s
 
 #[tokio::test]
 async fn the_example_page_chats_with_an_agent_in_a_real_browser() {
-    let Some(programs) = tools::find_or_skip(
-        "the example page's browser test",
-        &[CHROMIUM, CHROMEDRIVER],
-        "chromium chromium-driver",
-    ) else {
-        return;
-    };
-    let app = spawn_app().await;
-    let driver = Chromedriver::start(&programs[1]).await;
-    let browser = driver.browser(&programs[0]).await;
-    // Whatever happens in the chat, end the browser session before failing.
-    let outcome = AssertUnwindSafe(chat(&app, &browser)).catch_unwind().await;
-    let _ = browser.close().await;
-    drop(driver);
-    if let Err(failure) = outcome {
-        std::panic::resume_unwind(failure);
-    }
+    browser::with_browser("the example page's browser test", |browser| async move {
+        let app = spawn_app().await;
+        chat(&app, &browser).await;
+    })
+    .await;
 }
 
 async fn chat(app: &TestApp, browser: &Client) {

@@ -1,10 +1,12 @@
 //! Integration tests: the real server over real HTTP.
 
+mod agent_app;
 mod agent_bots;
 mod agents;
 mod auth;
 mod backup;
 mod bad_input;
+mod browser;
 mod cable;
 mod cable_broadcasts;
 mod cable_client;
