@@ -28,7 +28,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::cookies::Cookie;
 use fantoccini::Client;
 use serde_json::{json, Value};
 
@@ -108,7 +107,11 @@ struct Load {
     ready_ms: f64,
     bytes: f64,
     asset_bytes: f64,
-    api_calls: Vec<String>,
+    /// Every request before the mark: address, start and end (ms after navigation), bytes.
+    requests: Vec<String>,
+    api_calls: usize,
+    /// When the page itself had arrived.
+    page_ms: f64,
 }
 
 /// Navigates to `address` (or reloads the page, which is at `address` already, when `None`) and
@@ -127,7 +130,8 @@ async fn load(browser: &Client, address: Option<&str>, ready: &str) -> Load {
          const assets = res.filter(r => r.name.includes('/app/'));\
          const sum = (list) => list.reduce((n, r) => n + r.transferSize, 0);\
          return [mark.startTime, nav.transferSize + sum(res), nav.transferSize + sum(assets),\
-                 api.map(r => new URL(r.name).pathname + new URL(r.name).search)];"
+                 res.map(r => new URL(r.name).pathname + new URL(r.name).search + ' ' + r.startTime.toFixed(0) + '-' + r.responseEnd.toFixed(0) + ' ms ' + r.transferSize + ' B'),\
+                 api.length, nav.responseEnd];"
     );
     let started = Instant::now();
     loop {
@@ -137,12 +141,14 @@ async fn load(browser: &Client, address: Option<&str>, ready: &str) -> Load {
                 ready_ms: parts[0].as_f64().unwrap(),
                 bytes: parts[1].as_f64().unwrap(),
                 asset_bytes: parts[2].as_f64().unwrap(),
-                api_calls: parts[3]
+                requests: parts[3]
                     .as_array()
                     .unwrap()
                     .iter()
                     .map(|c| c.as_str().unwrap().to_string())
                     .collect(),
+                api_calls: parts[4].as_u64().unwrap() as usize,
+                page_ms: parts[5].as_f64().unwrap(),
             };
         }
         assert!(
@@ -166,9 +172,15 @@ async fn fresh_browser(
         .goto(&format!("{}/health", server.url))
         .await
         .expect("health");
-    let mut session = Cookie::new("wootlite_session", cookie.to_string());
-    session.set_path("/");
-    browser.add_cookie(session).await.expect("cookie");
+    // Set from script, as WebDriver's cookie command refuses an IP address as domain; the
+    // server reads the value alone.
+    browser
+        .execute(
+            "document.cookie = 'wootlite_session=' + arguments[0] + '; path=/; SameSite=Strict'; return true",
+            vec![json!(cookie)],
+        )
+        .await
+        .expect("cookie");
     browser
 }
 
@@ -184,6 +196,8 @@ fn summary(name: &str, loads: &[Load]) -> Value {
         "bytes_median": median(bytes),
         "page_and_asset_bytes_median": median(assets),
         "api_calls": loads[0].api_calls,
+        "page_ms_median": median(loads.iter().map(|l| l.page_ms).collect()),
+        "requests_of_first_run": loads[0].requests,
     });
     println!(
         "| {name} | {:.0} ms ({:.0}-{:.0}) | {:.1} KB | {:.1} KB | {} |",
@@ -192,7 +206,7 @@ fn summary(name: &str, loads: &[Load]) -> Value {
         row["ready_ms_max"].as_f64().unwrap(),
         row["bytes_median"].as_f64().unwrap() / 1024.0,
         row["page_and_asset_bytes_median"].as_f64().unwrap() / 1024.0,
-        loads[0].api_calls.len(),
+        loads[0].api_calls,
     );
     row
 }
@@ -210,14 +224,18 @@ async fn main() {
     let source = dataset(dataset_size());
     // The app writes (its session, what the agent has seen): it gets a copy of the dataset.
     let scratch = Path::new("target/bench-data/app-work");
-    let _ = std::fs::remove_dir_all(scratch);
-    let copied = Command::new("cp")
-        .arg("-r")
-        .arg(&source)
-        .arg(scratch)
-        .status()
-        .expect("cp");
-    assert!(copied.success(), "copying the dataset");
+    // A copy left by an interrupted run is used again: the app's writes do not change what the
+    // screens show.
+    if !scratch.join("generated").exists() {
+        let _ = std::fs::remove_dir_all(scratch);
+        let copied = Command::new("cp")
+            .arg("-r")
+            .arg(&source)
+            .arg(scratch)
+            .status()
+            .expect("cp");
+        assert!(copied.success(), "copying the dataset");
+    }
     let set = Command::new(env!("CARGO_BIN_EXE_wootlite"))
         .args(["user", "password", "--email", EMAIL, "--password", PASSWORD])
         .arg("--data-dir")
@@ -266,7 +284,15 @@ async fn main() {
         }
         rows.push(summary(&format!("{name}, empty cache"), &cold));
         rows.push(summary(&format!("{name}, warm cache"), &warm));
-        println!("   API calls ({name}): {}", cold[0].api_calls.join(", "));
+        for (kind, runs) in [("empty cache", &cold), ("warm cache", &warm)] {
+            println!(
+                "   {name}, {kind}, first run; the page came at {:.0} ms:",
+                runs[0].page_ms
+            );
+            for request in &runs[0].requests {
+                println!("     {request}");
+            }
+        }
     }
     let out = Path::new("target/app-bench");
     std::fs::create_dir_all(out).expect("out dir");

@@ -20,6 +20,8 @@ use std::pin::Pin;
 use actix_web::http::Method;
 use actix_web::{dev, web, FromRequest, HttpRequest};
 
+use subtle::ConstantTimeEq;
+
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::models::Principal;
@@ -133,8 +135,7 @@ impl SessionCookie {
 
 /// Compares two secrets in time that depends only on their lengths, not on where they differ.
 fn same_secret(presented: &str, expected: &str) -> bool {
-    let (a, b) = (presented.as_bytes(), expected.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+    presented.as_bytes().ct_eq(expected.as_bytes()).into()
 }
 
 /// The header's token, else the session cookie. Neither is treated like an unknown token:

@@ -73,7 +73,7 @@
   const fullTime = (seconds) => (seconds ? new Date(seconds * 1000).toLocaleString() : '');
 
   // ---------------------------------------------------------------- API
-  const session = { csrf: null, profile: null, accountId: null, role: null, userId: null };
+  const session = { csrf: null, profile: null, accountId: null, role: null, userId: null, catalogue: null };
 
   class ApiFailure extends Error {
     constructor(status, message) {
@@ -185,7 +185,9 @@
     session.accountId = chosen ? chosen.id : null;
     session.role = chosen ? chosen.role : null;
     if (!session.accountId) throw new ApiFailure(403, 'This user belongs to no account');
-    await loadCatalogue();
+    // Awaited by the screens, which meanwhile ask for their own data.
+    session.catalogue = loadCatalogue();
+    session.catalogue.catch((e) => toast(`Loading the account: ${e.message}`, 'error'));
     cable.connect();
   }
 
@@ -248,6 +250,7 @@
   async function signOut() {
     await attempt('Sign out', () => api('DELETE', '/auth/session'));
     cable.close();
+    cable.confirmed = false;
     session.csrf = null;
     go('#/login');
   }
@@ -318,7 +321,10 @@
 
   async function loadList() {
     const answer = await attempt('Loading conversations', () => fetchList(1));
-    if (!answer) return;
+    if (answer) showList(answer);
+  }
+
+  function showList(answer) {
     list.rows = answer.rows;
     list.meta = answer.meta;
     list.page = 1;
@@ -419,6 +425,11 @@
     list.params = listParams(params);
     const openId = parts[1] ? Number(parts[1]) : null;
     const layoutExists = byId('conversation-list');
+    const listChanged = !layoutExists || previous !== JSON.stringify(list.params);
+    // The list, the conversation and the account's catalogue are asked for at once.
+    const listing = listChanged ? attempt('Loading conversations', () => fetchList(1)) : null;
+    const opening = openId && thread.id !== openId ? fetchThread(openId) : null;
+    await session.catalogue;
     if (!layoutExists) {
       const main = h('main', { class: openId ? 'inbox has-open' : 'inbox' },
         h('section', { class: 'list-pane', 'aria-label': 'Conversations' },
@@ -431,15 +442,16 @@
     } else {
       byId('app').querySelector('main').className = openId ? 'inbox has-open' : 'inbox';
     }
-    const listChanged = !layoutExists || previous !== JSON.stringify(list.params);
     list.openId = openId;
-    if (listChanged) {
-      drawControls();
-      await loadList();
+    if (listChanged) drawControls();
+    const showing = openId ? openConversation(openId, opening) : null;
+    if (listing) {
+      const answer = await listing;
+      if (answer) showList(answer);
     } else {
       drawList();
     }
-    if (openId) await openConversation(openId);
+    if (showing) await showing;
     else {
       thread.id = null;
       replace(byId('conversation-pane'), h('p', { class: 'placeholder' }, 'Choose a conversation.'));
@@ -612,16 +624,21 @@
     return null;
   }
 
-  async function openConversation(id) {
+  /** The conversation and its latest messages. */
+  function fetchThread(id) {
+    return attempt('Opening the conversation', () => Promise.all([
+      get(`/conversations/${id}`), get(`/conversations/${id}/messages`),
+    ]));
+  }
+
+  async function openConversation(id, prefetched) {
     if (thread.id !== id) {
       thread.id = id;
       thread.messages = [];
       thread.typing = new Map();
       replace(byId('conversation-pane'), h('p', { class: 'placeholder' }, 'Loading…'));
     }
-    const loaded = await attempt('Opening the conversation', () => Promise.all([
-      get(`/conversations/${id}`), get(`/conversations/${id}/messages`),
-    ]));
+    const loaded = await (prefetched || fetchThread(id));
     if (!loaded || thread.id !== id) return;
     const [conversation, messages] = loaded;
     thread.conversation = conversation;
@@ -946,6 +963,7 @@
     closed: true,
     retry: 1000,
     presence: null,
+    confirmed: false,
     identifier() {
       return JSON.stringify({
         channel: 'RoomChannel', pubsub_token: session.profile.pubsub_token,
@@ -988,9 +1006,12 @@
       try { frame = JSON.parse(text); } catch { return; }
       if (frame.type === 'confirm_subscription') {
         document.body.dataset.cable = 'live';
-        // Anything missed while disconnected is picked up by a fresh read.
-        refreshListSoon();
-        if (thread.id) openConversation(thread.id);
+        // After a reconnection, what was missed meanwhile is picked up by a fresh read.
+        if (this.confirmed) {
+          refreshListSoon();
+          if (thread.id) openConversation(thread.id);
+        }
+        this.confirmed = true;
         return;
       }
       if (frame.type === 'disconnect') return;
@@ -1046,6 +1067,8 @@
       ],
       details: [['inbox_identifier', 'Identifier'], ['secret', 'Webhook secret'], ['hmac_token', 'HMAC token']],
       extra: (item) => [
+        membersEditor('Agents of this inbox', `/inbox_members/${item.id}`, (r) => r.payload,
+          (ids) => patch('/inbox_members', { inbox_id: item.id, user_ids: ids })),
         h('button', { type: 'button', onclick: () => adminAction('Reset secret', `/inboxes/${item.id}/reset_secret`) }, 'New webhook secret'),
         h('button', { type: 'button', onclick: () => adminAction('Rotate HMAC token', `/inboxes/${item.id}/rotate_hmac_token`) }, 'New HMAC token'),
       ],
@@ -1057,6 +1080,10 @@
         { key: 'name', label: 'Name', required: true },
         { key: 'description', label: 'Description' },
         { key: 'allow_auto_assign', label: 'Allow auto-assignment', type: 'checkbox' },
+      ],
+      extra: (item) => [
+        membersEditor('Agents of this team', `/teams/${item.id}/team_members`, (r) => r,
+          (ids) => patch(`/teams/${item.id}/team_members`, { user_ids: ids })),
       ],
     },
     labels: {
@@ -1109,6 +1136,24 @@
       ],
     },
   };
+
+  /** A checkbox per agent of the account, ticked for the members; saving replaces the set. */
+  function membersEditor(title, path, members, save) {
+    const box = h('fieldset', { class: 'many members', id: 'members' }, h('legend', {}, title), h('span', { class: 'subtle' }, 'Loading…'));
+    const form = h('form', { class: 'members-form' }, box, h('button', { type: 'submit', id: 'members-save' }, 'Save members'));
+    get(path).then((answer) => {
+      const ids = new Set((members(answer) || []).map((a) => a.id));
+      replace(box, h('legend', {}, title), catalogue.agents.map((a) => h('label', { class: 'check' },
+        h('input', { type: 'checkbox', value: a.id, checked: ids.has(a.id) }), ' ', a.name)));
+    }).catch((e) => toast(`Loading members: ${e.message}`, 'error'));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const ids = [...box.querySelectorAll('input:checked')].map((i) => Number(i.value));
+      const done = await attempt('Members', () => save(ids));
+      if (done !== undefined) toast('Members saved');
+    });
+    return form;
+  }
 
   function passwordSetter(item) {
     const input = h('input', { type: 'password', autocomplete: 'new-password', minlength: 8, 'aria-label': `New password for ${item.name}`, class: 'set-password' });
@@ -1198,6 +1243,7 @@
 
   async function renderAdmin(section, editing) {
     if (!isAdministrator()) { go('#/conversations'); return; }
+    await session.catalogue;
     const spec = SECTIONS[section] || SECTIONS.agents;
     admin.section = SECTIONS[section] ? section : 'agents';
     admin.editing = editing || null;

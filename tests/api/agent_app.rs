@@ -910,6 +910,24 @@ async fn an_administrator_manages_the_account_in_the_app() {
         click(&browser, "#admin-extra .reset-password").await;
         let link = set_password_link(&mail_to(&sink, "cy@example.com").await);
 
+        // Cy is made an agent of inbox 1 on the inbox's edit screen.
+        click(&browser, "#admin-nav a[data-section='inboxes']").await;
+        click(&browser, "#admin-table tr[data-id='1'] .edit").await;
+        click(&browser, &format!("#members input[value='{cy}']")).await;
+        click(&browser, "#members-save").await;
+        eventually("Cy in inbox 1", PATIENCE, || async {
+            let members = app
+                .get("/api/v1/accounts/1/inbox_members/1")
+                .await
+                .expect(200);
+            members["payload"]
+                .as_array()?
+                .iter()
+                .any(|a| a["id"] == cy)
+                .then_some(())
+        })
+        .await;
+
         // Cy follows the link, chooses a password and signs in: an agent, without settings.
         click(&browser, "#sign-out").await;
         element(&browser, "#login-email").await;

@@ -123,7 +123,10 @@ impl Chromedriver {
     /// A browser session: headless Chromium with a profile of its own. The networking flags keep
     /// it from calling home, which on a closed network only stalls it.
     pub async fn browser(&self, chromium: &Path) -> Client {
-        let profile = self.dir.path().join("profile");
+        // Each session its own profile, so that none starts with another's cache or cookies.
+        let profile = tempfile::tempdir_in(self.dir.path())
+            .expect("profile dir")
+            .keep();
         let options = json!({
             "binary": chromium,
             "args": [
