@@ -765,12 +765,19 @@
     if (attrs && thread.conversation) replace(attrs, attributeEditor(thread.conversation));
   }
 
+  /** Only the server's own paths and web addresses become links: never `javascript:` or `data:`. */
+  function safeUrl(url) {
+    if (typeof url !== 'string') return '';
+    if (url.startsWith('/') && !url.startsWith('//')) return url;
+    return /^https?:\/\//i.test(url) ? url : '';
+  }
+
   function attachment(a) {
-    const url = a.data_url || '';
+    const url = safeUrl(a.data_url);
     const name = url.split('/').pop() || 'file';
     if (a.file_type === 'image') {
       return h('a', { class: 'attachment image', href: url, target: '_blank', rel: 'noopener' },
-        h('img', { src: a.thumb_url || url, alt: `Image ${name}`, loading: 'lazy' }));
+        h('img', { src: safeUrl(a.thumb_url) || url, alt: `Image ${name}`, loading: 'lazy' }));
     }
     return h('a', { class: 'attachment file', href: url, target: '_blank', rel: 'noopener', download: name }, `📎 ${name}`);
   }

@@ -30,6 +30,28 @@ fn cookie(req: &HttpRequest, value: String, max_age_secs: i64) -> Cookie<'static
         .finish()
 }
 
+/// Whether a browser sent the sign-in from another site's page. A form there can post to
+/// `/auth/session` and would sign the visitor's browser in as whoever the form names (login
+/// forgery); browsers say where a request comes from in `Sec-Fetch-Site` and `Origin`. Clients
+/// that are not browsers send neither and are let through.
+fn cross_site(req: &HttpRequest) -> bool {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    // Trusted first where present: a proxy in front may rewrite Host, never this.
+    if let Some(site) = header("Sec-Fetch-Site") {
+        return !matches!(site, "same-origin" | "none");
+    }
+    let Some(origin) = header("Origin") else {
+        return false;
+    };
+    let host = req.connection_info().host().to_ascii_lowercase();
+    let origin_host = origin
+        .split_once("://")
+        .map_or("", |(_, rest)| rest)
+        .trim_end_matches('/')
+        .to_ascii_lowercase();
+    origin_host != host
+}
+
 /// The session's answer: its CSRF token and the user's profile.
 async fn answer(
     state: &AppState,
@@ -52,6 +74,7 @@ async fn answer(
             `wootlite_session` is set (HttpOnly, SameSite=Strict, Path=/, 14 days; Secure over \
             https)"),
         (status = 401, body = doc::SignInFailure, description = "Unknown email or wrong password"),
+        (status = 403, body = doc::Error, description = "Sent by a browser from another site's page"),
         (status = 429, body = doc::SignInFailure, description = "Too many failed sign-ins from \
             the address or for the email; retry after `Retry-After` seconds"),
     ))]
@@ -61,6 +84,9 @@ pub async fn create(
     req: HttpRequest,
     JsonBody(credentials): JsonBody<Credentials>,
 ) -> ApiResult {
+    if cross_site(&req) {
+        return Err(ApiError::InvalidCsrf);
+    }
     let user_id = sign_in::check(&state, &limit, &req, credentials).await?;
     let (value, csrf_token, now) = (session_token(), session_token(), state.now());
     let (stored, stored_csrf) = (value.clone(), csrf_token.clone());

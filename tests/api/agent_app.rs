@@ -555,6 +555,31 @@ async fn an_agent_handles_a_conversation_with_every_action() {
         )
         .await;
 
+        // A date of one's choosing (the picker's value set as a person's choice would set it).
+        choose(&browser, "#action-snooze", "date").await;
+        element(&browser, "#snooze-date").await;
+        browser
+            .execute(
+                "const input = document.getElementById('snooze-date');\
+                 input.value = '2030-01-02T10:00';\
+                 input.dispatchEvent(new Event('change'));\
+                 return true",
+                vec![],
+            )
+            .await
+            .expect("date chosen");
+        until(&app, id, "snoozed until 2030", |c| {
+            c["status"] == "snoozed"
+                && c["snoozed_until"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("2030-01-02"))
+        })
+        .await;
+        click(&browser, "#action-resolve").await;
+        until(&app, id, "resolved from the date", |c| c["status"] == "resolved").await;
+        click(&browser, "#action-resolve").await;
+        until(&app, id, "open after the date", |c| c["status"] == "open").await;
+
         choose(&browser, "#action-priority", "urgent").await;
         until(&app, id, "urgent", |c| c["priority"] == "urgent").await;
         choose(&browser, "#action-assignee", &agent_id.to_string()).await;

@@ -446,3 +446,29 @@ async fn the_api_cors_layer_never_allows_credentials() {
             .contains_key("access-control-allow-credentials"));
     }
 }
+
+#[tokio::test]
+async fn a_sign_in_sent_from_another_sites_page_is_refused() {
+    let app = spawn_app().await;
+    give_admin_password(&app).await;
+    let host = app.address.trim_start_matches("http://").to_string();
+    let own_origin = format!("http://{host}");
+    for refused in [
+        vec![("Sec-Fetch-Site", "cross-site")],
+        vec![("Sec-Fetch-Site", "same-site")],
+        vec![("Origin", "https://attacker.example")],
+    ] {
+        let (status, headers, body) = post_session(&app, ADMIN_EMAIL, PASSWORD, &refused).await;
+        assert_eq!(status, 403, "{refused:?}: {body}");
+        assert!(headers.get("set-cookie").is_none(), "{refused:?}");
+    }
+    for allowed in [
+        vec![],
+        vec![("Sec-Fetch-Site", "same-origin")],
+        vec![("Origin", own_origin.as_str())],
+    ] {
+        let (status, headers, body) = post_session(&app, ADMIN_EMAIL, PASSWORD, &allowed).await;
+        assert_eq!(status, 200, "{allowed:?}: {body}");
+        assert!(headers.get("set-cookie").is_some(), "{allowed:?}");
+    }
+}
