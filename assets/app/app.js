@@ -401,7 +401,7 @@
         h('span', { class: 'row-meta' },
           h('span', { class: 'inbox' }, `#${c.id} · ${nameOf(catalogue.inboxes, c.inbox_id)}`),
           c.priority ? h('span', { class: `priority ${c.priority}` }, c.priority) : null,
-          assignee ? h('span', { class: 'assignee' }, assignee.name) : null,
+          assignee ? h('span', { class: 'chip assignee', title: 'Assigned agent' }, assignee.name) : null,
           (c.labels || []).map((l) => h('span', { class: 'chip' }, l)),
           c.unread_count ? h('span', { class: 'unread', 'aria-label': `${c.unread_count} unread` }, String(c.unread_count)) : null)));
   }
