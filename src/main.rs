@@ -330,6 +330,7 @@ fn print_banner(
     if let Some(link) = &set_password_url {
         println!("  Choose the administrator's password (the link works once): {link}");
     }
+    println!("  agent app:  {url}{}", wootlite::web::APP_PATH);
     let shown = token.clone().unwrap_or_else(|| "YOUR_TOKEN".to_string());
     println!("  try:        curl -H 'api_access_token: {shown}' {url}/api/v1/accounts/1/inboxes");
     Ready {

@@ -29,6 +29,12 @@ async fn first_start_prints_a_banner_whose_curl_line_works() {
     assert_eq!(body["payload"][0]["id"], 1);
     let (status, profile) = server.get("/api/v1/profile", &token).await;
     assert_eq!((status, profile["id"].as_i64()), (200, Some(1)));
+    // The agent app's address, which serves its page.
+    let app = server.line("agent app:");
+    assert_eq!(app, format!("{}/app/", server.url));
+    let page = reqwest::get(&app).await.expect("the app's page");
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("app.js?v="));
     server.stop().await;
 }
 

@@ -1,6 +1,7 @@
 //! Integration tests: the real server over real HTTP.
 
 mod agent_app;
+mod app_assets;
 mod agent_bots;
 mod agents;
 mod auth;
