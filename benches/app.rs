@@ -25,80 +25,34 @@ mod tools;
 mod browser;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::Client;
 use serde_json::{json, Value};
 
-use support::{dataset, dataset_size, env_u64, median};
+use support::{dataset, dataset_size, env_u64, median, ServerProcess};
 
 const EMAIL: &str = "admin@wootlite.local";
 const PASSWORD: &str = "benchmark password";
 
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    async fn start(data_dir: &Path) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_wootlite"))
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .arg("--data-dir")
-            .arg(data_dir)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("the server starts");
-        let server = Server {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let client = reqwest::Client::new();
-        let waited = Instant::now();
-        while client
-            .get(format!("{}/health", server.url))
-            .send()
-            .await
-            .is_err()
-        {
-            assert!(waited.elapsed() < Duration::from_secs(60), "no answer");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        server
-    }
-
-    /// A browser session cookie, signed in through the API as the app would be.
-    async fn session_cookie(&self) -> String {
-        let reply = reqwest::Client::new()
-            .post(format!("{}/auth/session", self.url))
-            .json(&json!({"email": EMAIL, "password": PASSWORD}))
-            .send()
-            .await
-            .expect("sign-in");
-        assert!(reply.status().is_success(), "sign-in: {}", reply.status());
-        let cookie = reply
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .expect("a session cookie")
-            .to_string();
-        let pair = cookie.split(';').next().unwrap();
-        pair.split_once('=').unwrap().1.to_string()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A browser session cookie, signed in through the API as the app would be.
+async fn session_cookie(server: &ServerProcess) -> String {
+    let reply = reqwest::Client::new()
+        .post(format!("{}/auth/session", server.url))
+        .json(&json!({"email": EMAIL, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("sign-in");
+    assert!(reply.status().is_success(), "sign-in: {}", reply.status());
+    let cookie = reply
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("a session cookie")
+        .to_string();
+    let pair = cookie.split(';').next().unwrap();
+    pair.split_once('=').unwrap().1.to_string()
 }
 
 /// What one page load showed, read from the browser's own timing.
@@ -163,7 +117,7 @@ async fn load(browser: &Client, address: Option<&str>, ready: &str) -> Load {
 async fn fresh_browser(
     driver: &browser::Chromedriver,
     chromium: &Path,
-    server: &Server,
+    server: &ServerProcess,
     cookie: &str,
 ) -> Client {
     let browser = driver.browser(chromium).await;
@@ -244,8 +198,8 @@ async fn main() {
         .status()
         .expect("wootlite user password");
     assert!(set.success(), "setting the password");
-    let server = Server::start(scratch).await;
-    let cookie = server.session_cookie().await;
+    let server = ServerProcess::start(&["--data-dir".as_ref(), scratch.as_os_str()]).await;
+    let cookie = session_cookie(&server).await;
     let driver = browser::Chromedriver::start(&programs[1]).await;
 
     // A conversation of the admin's Mine tab, as the one to open.

@@ -16,7 +16,6 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -28,13 +27,13 @@ use tempfile::TempDir;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use support::{env_u64, median, ms, percentiles};
+use support::{env_u64, median, ms, percentiles, ServerProcess};
 
 const TOKEN: &str = "bench-cable-token";
 
 /// The server binary, started for one benchmark and killed at its end.
 struct Server {
-    child: Child,
+    process: ServerProcess,
     http: String,
     client: reqwest::Client,
     dir: TempDir,
@@ -43,38 +42,21 @@ struct Server {
 impl Server {
     async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_wootlite"))
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .arg("--data-dir")
-            .arg(dir.path())
-            .args(["--bootstrap-token", TOKEN, "--public-rate-limit", "0"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("the server starts");
-        let server = Self {
-            child,
-            http: format!("http://127.0.0.1:{port}"),
+        let process = ServerProcess::start(&[
+            "--data-dir".as_ref(),
+            dir.path().as_os_str(),
+            "--bootstrap-token".as_ref(),
+            TOKEN.as_ref(),
+            "--public-rate-limit".as_ref(),
+            "0".as_ref(),
+        ])
+        .await;
+        Self {
+            http: process.url.clone(),
+            process,
             client: reqwest::Client::new(),
             dir,
-        };
-        let waited = Instant::now();
-        while server
-            .client
-            .get(server.url("/health"))
-            .send()
-            .await
-            .is_err()
-        {
-            assert!(waited.elapsed() < Duration::from_secs(30), "no answer");
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        server
     }
 
     fn url(&self, path: &str) -> String {
@@ -93,8 +75,8 @@ impl Server {
 
     /// CPU time the server process has used, user and system, in seconds.
     fn cpu_seconds(&self) -> f64 {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.process.child.id()))
+            .unwrap_or_default();
         // The fields after the command name, which is in parentheses.
         let fields: Vec<&str> = stat
             .rsplit_once(')')
@@ -111,20 +93,13 @@ impl Server {
 
     /// Resident memory of the server process, in KiB.
     fn rss_kib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.process.child.id()))
             .unwrap_or_default();
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .unwrap_or(0.0)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -1,6 +1,6 @@
 //! The mails that carry a set-password link: the welcome of an agent an administrator added, and
-//! a reset an administrator (or anyone, through "forgot password") asked for. The link holds a one-time token; no other credential is
-//! needed to use it.
+//! a reset an administrator (or anyone, through "forgot password") asked for. The link holds a
+//! one-time token; no other credential is needed to use it.
 
 use v_htmlescape::escape_fmt;
 
@@ -9,32 +9,19 @@ use crate::passwords::set_password_url;
 
 /// A new agent's welcome: the account they were added to, and where to choose a password.
 pub fn welcome(account_name: &str, base_url: &str, token: &str, expires_at: i64) -> Rendered {
-    let url = set_password_url(base_url, token);
-    let expires = utc_time(expires_at);
-    let subject = format!("Welcome to {account_name}");
-    let text = format!(
-        "You have been added as an agent to the account \"{account_name}\".\n\n\
-         Choose your password before {expires} at this address:\n\n\
-         {url}\n\n\
-         The link works once. If you did not expect this mail, you can ignore it.\n"
+    let opening = format!("You have been added as an agent to the account \"{account_name}\".");
+    let opening_html = format!(
+        "You have been added as an agent to the account <strong>{}</strong>.",
+        escape_fmt(account_name)
     );
-    let html = format!(
-        "<!DOCTYPE html><html><body>\
-         <p>You have been added as an agent to the account <strong>{}</strong>.</p>\
-         <p>Choose your password before {} at this address:</p>\
-         <p><a href=\"{}\">{}</a></p>\
-         <p>The link works once. If you did not expect this mail, you can ignore it.</p>\
-         </body></html>",
-        escape_fmt(account_name),
-        escape_fmt(&expires),
-        escape_fmt(&url),
-        escape_fmt(&url),
-    );
-    Rendered {
-        subject,
-        text,
-        html,
-    }
+    link_mail(
+        format!("Welcome to {account_name}"),
+        (&opening, &opening_html),
+        "Choose your password",
+        &set_password_url(base_url, token),
+        expires_at,
+        "The link works once. If you did not expect this mail, you can ignore it.",
+    )
 }
 
 /// Who asked for a new password.
@@ -48,9 +35,6 @@ pub enum AskedBy {
 
 /// A reset: where to choose a new password.
 pub fn reset(base_url: &str, token: &str, expires_at: i64, asked_by: AskedBy) -> Rendered {
-    let url = set_password_url(base_url, token);
-    let expires = utc_time(expires_at);
-    let subject = "Choose a new password".to_string();
     let asked = match asked_by {
         AskedBy::Administrator => "An administrator asked for you to choose a new password.",
         AskedBy::Anyone => {
@@ -58,23 +42,40 @@ pub fn reset(base_url: &str, token: &str, expires_at: i64, asked_by: AskedBy) ->
              this mail."
         }
     };
-    let text = format!(
-        "{asked}\n\n\
-         Choose it before {expires} at this address:\n\n\
-         {url}\n\n\
-         The link works once. Your current password keeps working until you choose a new one.\n"
-    );
+    link_mail(
+        "Choose a new password".to_string(),
+        (asked, &escape_fmt(asked).to_string()),
+        "Choose it",
+        &set_password_url(base_url, token),
+        expires_at,
+        "The link works once. Your current password keeps working until you choose a new one.",
+    )
+}
+
+/// The shape both mails share: an opening (as text, and as HTML already escaped), what to do
+/// before the link expires, the link, and a closing line.
+fn link_mail(
+    subject: String,
+    (opening, opening_html): (&str, &str),
+    choose: &str,
+    url: &str,
+    expires_at: i64,
+    closing: &str,
+) -> Rendered {
+    let expires = utc_time(expires_at);
+    let text =
+        format!("{opening}\n\n{choose} before {expires} at this address:\n\n{url}\n\n{closing}\n");
     let html = format!(
         "<!DOCTYPE html><html><body>\
-         <p>{}</p>\
-         <p>Choose it before {} at this address:</p>\
+         <p>{opening_html}</p>\
+         <p>{} before {} at this address:</p>\
          <p><a href=\"{}\">{}</a></p>\
-         <p>The link works once. Your current password keeps working until you choose a new \
-         one.</p></body></html>",
-        escape_fmt(asked),
+         <p>{}</p></body></html>",
+        escape_fmt(choose),
         escape_fmt(&expires),
-        escape_fmt(&url),
-        escape_fmt(&url),
+        escape_fmt(url),
+        escape_fmt(url),
+        escape_fmt(closing),
     );
     Rendered {
         subject,

@@ -796,20 +796,9 @@ async fn an_administrator_manages_the_account_in_the_app() {
         element(&browser, "#admin-table").await;
 
         // Labels: create, edit, delete.
-        click(&browser, "#admin-nav a[data-section='labels']").await;
-        wait_js(&browser, "the labels screen", "return document.querySelector('#admin-table caption').textContent === 'Labels'").await;
-        type_into(&browser, "#admin-form input[name='title']", "refund").await;
-        type_into(&browser, "#admin-form input[name='description']", "Money back").await;
-        click(&browser, "#admin-save").await;
-        let label = eventually("the label", PATIENCE, || async {
-            let all = app.get("/api/v1/accounts/1/labels").await.expect(200);
-            all["payload"]
-                .as_array()?
-                .iter()
-                .find(|l| l["title"] == "refund")
-                .cloned()
-        })
-        .await;
+        open_section(&browser, "labels").await;
+        fill_and_save(&browser, &[("title", "refund"), ("description", "Money back")]).await;
+        let label = created(&app, "/labels", "title", "refund").await;
         assert_eq!(label["description"], "Money back");
         let label_id = label["id"].as_i64().unwrap();
         click(&browser, &format!("#admin-table tr[data-id='{label_id}'] .edit")).await;
@@ -838,20 +827,13 @@ async fn an_administrator_manages_the_account_in_the_app() {
         .await;
 
         // An inbox with its webhook URL, then its identifier and secrets on its edit screen.
-        click(&browser, "#admin-nav a[data-section='inboxes']").await;
-        wait_js(&browser, "the inboxes screen", "return document.querySelector('#admin-table caption').textContent === 'Inboxes'").await;
-        type_into(&browser, "#admin-form input[name='name']", "Website").await;
-        type_into(&browser, "#admin-form input[name='webhook_url']", "https://example.com/hook").await;
-        click(&browser, "#admin-save").await;
-        let inbox = eventually("the inbox", PATIENCE, || async {
-            let all = app.get("/api/v1/accounts/1/inboxes").await.expect(200);
-            all["payload"]
-                .as_array()?
-                .iter()
-                .find(|i| i["name"] == "Website")
-                .cloned()
-        })
+        open_section(&browser, "inboxes").await;
+        fill_and_save(
+            &browser,
+            &[("name", "Website"), ("webhook_url", "https://example.com/hook")],
+        )
         .await;
+        let inbox = created(&app, "/inboxes", "name", "Website").await;
         assert_eq!(inbox["webhook_url"], "https://example.com/hook");
         click(&browser, &format!("#admin-table tr[data-id='{}'] .edit", inbox["id"])).await;
         let details = text(&browser, "#admin-details").await;
@@ -863,38 +845,25 @@ async fn an_administrator_manages_the_account_in_the_app() {
 
         // An agent, a team, an attribute, a webhook and a bot, each as the API then has it.
         let creations: [Creation; 5] = [
-            ("agents", &[("name", "Cy Agent"), ("email", "cy@example.com")], "/agents", "cy@example.com"),
+            ("agents", &[("name", "Cy Agent"), ("email", "cy@example.com")], "/agents", ("email", "cy@example.com")),
             // Chatwoot keeps team names in lower case.
-            ("teams", &[("name", "Night shift")], "/teams", "night shift"),
+            ("teams", &[("name", "Night shift")], "/teams", ("name", "night shift")),
             (
                 "custom_attribute_definitions",
                 &[("attribute_display_name", "Plan"), ("attribute_key", "plan")],
                 "/custom_attribute_definitions",
-                "plan",
+                ("attribute_key", "plan"),
             ),
-            ("webhooks", &[("url", "https://example.com/events")], "/webhooks", "https://example.com/events"),
-            ("agent_bots", &[("name", "Helper bot")], "/agent_bots", "Helper bot"),
+            ("webhooks", &[("url", "https://example.com/events")], "/webhooks", ("url", "https://example.com/events")),
+            ("agent_bots", &[("name", "Helper bot")], "/agent_bots", ("name", "Helper bot")),
         ];
-        for (section, fields, path, expected) in creations {
-            click(&browser, &format!("#admin-nav a[data-section='{section}']")).await;
-            wait_js(
-                &browser,
-                "the section",
-                &format!("return document.querySelector(\"#admin-nav a[data-section='{section}']\").getAttribute('aria-current') === 'page'"),
-            )
-            .await;
-            for (name, value) in fields {
-                type_into(&browser, &format!("#admin-form input[name='{name}']"), value).await;
-            }
+        for (section, fields, path, (key, expected)) in creations {
+            open_section(&browser, section).await;
             if section == "webhooks" {
                 click(&browser, "#admin-form fieldset input[value='message_created']").await;
             }
-            click(&browser, "#admin-save").await;
-            eventually(section, PATIENCE, || async {
-                let all = app.get(&format!("/api/v1/accounts/1{path}")).await.expect(200);
-                all.to_string().contains(expected).then_some(())
-            })
-            .await;
+            fill_and_save(&browser, fields).await;
+            created(&app, path, key, expected).await;
             wait_js(
                 &browser,
                 "listed",
@@ -974,14 +943,53 @@ async fn an_administrator_manages_the_account_in_the_app() {
     .await;
 }
 
-/// A settings section, the form fields to fill in it, the API list to check, and what must be
-/// in that list afterwards.
+/// A settings section, the form fields to fill in it, the API list to check, and the key and
+/// value of the item that must be in that list afterwards.
 type Creation = (
     &'static str,
     &'static [(&'static str, &'static str)],
     &'static str,
-    &'static str,
+    (&'static str, &'static str),
 );
+
+/// Opens a settings section from the settings menu.
+async fn open_section(browser: &Client, section: &str) {
+    click(browser, &format!("#admin-nav a[data-section='{section}']")).await;
+    wait_js(
+        browser,
+        "the section",
+        &format!(
+            "return document.querySelector(\"#admin-nav a[data-section='{section}']\")\
+             .getAttribute('aria-current') === 'page' && document.getElementById('admin-form')"
+        ),
+    )
+    .await;
+}
+
+/// Fills the settings form's inputs by name and saves it.
+async fn fill_and_save(browser: &Client, fields: &[(&str, &str)]) {
+    for (name, value) in fields {
+        type_into(browser, &format!("#admin-form input[name='{name}']"), value).await;
+    }
+    click(browser, "#admin-save").await;
+}
+
+/// The item of the account's list at `path` whose `key` is `value`, once the API lists it.
+async fn created(app: &TestApp, path: &str, key: &str, value: &str) -> Value {
+    eventually(path, PATIENCE, || async {
+        let answer = app
+            .get(&format!("/api/v1/accounts/1{path}"))
+            .await
+            .expect(200);
+        // The lists come bare, under `payload`, or (webhooks) under `payload.webhooks`.
+        let items = [&answer, &answer["payload"], &answer["payload"]["webhooks"]]
+            .into_iter()
+            .find_map(Value::as_array)?
+            .clone();
+        items.into_iter().find(|item| item[key] == value)
+    })
+    .await
+}
 
 /// The next mail for `recipient`, skipping others.
 async fn mail_to(sink: &SmtpSink, recipient: &str) -> String {

@@ -1,9 +1,9 @@
 //! Integration tests: the real server over real HTTP.
 
 mod agent_app;
-mod app_assets;
 mod agent_bots;
 mod agents;
+mod app_assets;
 mod auth;
 mod backup;
 mod bad_input;
