@@ -48,22 +48,21 @@ pub const SELECT_MESSAGE: &str = concat!(
    FROM messages m JOIN conversations c ON c.id = m.conversation_id"
 );
 
-/// The newest message and the newest non-activity message of every conversation in `rarray(?1)`
-/// (`latest` for many). Ranking reads only the covering index `messages_by_conversation_type`;
-/// the full rows are read for the one or two winners of each conversation.
+/// The newest message of each type (incoming, outgoing, activity, template) of every
+/// conversation in `rarray(?1)`: among them are its newest message and its newest non-activity
+/// message (`latest` for many). Each is one step down `messages_by_conversation_type`, which
+/// holds a type's messages in (created_at, id) order, so nothing is sorted and the cost does not
+/// grow with the length of a conversation.
 pub(super) const LATEST_OF: &str = concat!(
     message_columns!(),
     "
-   FROM (SELECT id,
-                row_number() OVER (PARTITION BY conversation_id
-                                   ORDER BY created_at DESC, id DESC) AS newest,
-                row_number() OVER (PARTITION BY conversation_id, message_type = 2
-                                   ORDER BY created_at DESC, id DESC) AS newest_of_kind
-           FROM messages INDEXED BY messages_by_conversation_type
-          WHERE conversation_id IN rarray(?1)) r
-  CROSS JOIN messages m ON m.id = r.id
-   JOIN conversations c ON c.id = m.conversation_id
-  WHERE r.newest = 1 OR (r.newest_of_kind = 1 AND m.message_type != 2)"
+   FROM rarray(?1) page
+  CROSS JOIN (VALUES (0), (1), (2), (3)) kind
+  CROSS JOIN messages m
+     ON m.id = (SELECT id FROM messages INDEXED BY messages_by_conversation_type
+                 WHERE conversation_id = page.value AND message_type = kind.column1
+                 ORDER BY created_at DESC, id DESC LIMIT 1)
+   JOIN conversations c ON c.id = m.conversation_id"
 );
 
 fn message_from_row(row: &Row) -> rusqlite::Result<Message> {
@@ -147,8 +146,8 @@ pub fn latest_of(
     let mut out: HashMap<i64, Latest> = HashMap::new();
     for message in rows {
         let (newest, non_activity) = out.entry(message.conversation_id).or_default();
-        // The rows of a conversation are its newest message and its newest non-activity
-        // message (one row when they are the same): the newest of them is the first.
+        // The rows of a conversation are the newest of each type: the newest of them all is
+        // its newest message, the newest of the non-activity ones its newest non-activity one.
         if message.message_type != MessageType::Activity && later(&message, non_activity) {
             *non_activity = Some(message.clone());
         }
