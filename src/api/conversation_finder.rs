@@ -15,6 +15,7 @@ use crate::models::Principal;
 use crate::search::ConversationHits;
 use crate::store::conversation_list::{self, Counts, TextMatch};
 use crate::store::conversations::Conversation;
+use crate::store::details::ConversationDetails;
 use crate::store::{details, messages, search_feed, teams, StoreError, StoreResult};
 use crate::views::conversations::{self as conversation_views, Links};
 
@@ -118,16 +119,20 @@ fn run(
             payload: Vec::new(),
         });
     };
-    let payload = rows
-        .into_iter()
+    let shown_messages = rows
+        .iter()
         .map(|c| {
-            let message = match &shown {
+            Ok(match &shown {
                 Shown::Latest => None,
                 Shown::Matching(hits) => hits.newest_message(c.id),
                 Shown::Searchable => search_feed::latest_searchable(conn, c.id)?,
-            };
-            render_showing(conn, c, principal.user_id(), &page.links, message)
+            })
         })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let payload = details::conversations(conn, rows, principal.user_id())?
+        .into_iter()
+        .zip(shown_messages)
+        .map(|(found, message)| render_details_showing(conn, found, &page.links, message))
         .collect::<StoreResult<_>>()?;
     Ok(Found { counts, payload })
 }
@@ -140,7 +145,17 @@ pub fn render_showing(
     links: &Links,
     message_id: Option<i64>,
 ) -> StoreResult<Value> {
-    let mut details = details::conversation(conn, conversation, viewer)?;
+    let details = details::conversation(conn, conversation, viewer)?;
+    render_details_showing(conn, details, links, message_id)
+}
+
+/// `render_showing` for a conversation whose details are loaded.
+fn render_details_showing(
+    conn: &Connection,
+    mut details: ConversationDetails,
+    links: &Links,
+    message_id: Option<i64>,
+) -> StoreResult<Value> {
     if let Some(id) = message_id {
         match messages::get(conn, details.conversation.id, id) {
             Ok(message) => details.last_message = Some(details::message(conn, message)?),

@@ -16,8 +16,8 @@ use crate::error::ApiError;
 use crate::models::{Principal, Priority, Status};
 use crate::store::conversation_list::{self, AssigneeTab, Filter, Sort, CONVERSATIONS_PER_PAGE};
 use crate::store::conversations::{self, Conversation, NewConversation};
-use crate::store::{agents, changes, contacts, inboxes, teams, StoreError, StoreResult};
-use crate::views::conversations::Links;
+use crate::store::{agents, changes, contacts, details, inboxes, teams, StoreError, StoreResult};
+use crate::views::conversations::{self as conversation_views, Links};
 
 /// Chatwoot does not page a list asked with `updated_within`; this bounds that response.
 const MAX_UPDATED_WITHIN_ROWS: i64 = 1000;
@@ -390,9 +390,10 @@ pub async fn of_contact(
                 1,
                 CONTACT_CONVERSATIONS,
             )?;
-            rows.into_iter()
-                .map(|c| render(conn, c, principal.user_id(), &links))
-                .collect::<StoreResult<Vec<_>>>()
+            Ok(details::conversations(conn, rows, principal.user_id())?
+                .iter()
+                .map(|found| conversation_views::conversation(found, &links))
+                .collect::<Vec<_>>())
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "payload": payload })))

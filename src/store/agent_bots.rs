@@ -202,6 +202,19 @@ pub fn name(conn: &Connection, bot_id: i64) -> StoreResult<String> {
         .query_row([bot_id], |row| row.get(0))?)
 }
 
+/// Bot names by bot id.
+pub fn names(
+    conn: &Connection,
+    bot_ids: impl IntoIterator<Item = i64>,
+) -> StoreResult<std::collections::HashMap<i64, String>> {
+    super::map_of(
+        conn,
+        "SELECT id, name FROM agent_bots WHERE id IN rarray(?1)",
+        [super::id_array(bot_ids)],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+}
+
 /// The active bot of an inbox, if any (for the event senders).
 pub fn active_for_inbox(conn: &Connection, inbox_id: i64) -> StoreResult<Option<i64>> {
     Ok(conn

@@ -1,5 +1,7 @@
 //! Users and their membership of an account (Chatwoot's agents).
 
+use std::collections::HashMap;
+
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{exists, json_object, one_row, StoreError, StoreResult};
@@ -57,6 +59,39 @@ pub fn list_ids(conn: &Connection, account_id: i64, user_ids: &[i64]) -> StoreRe
     }
     agents.sort_by_key(|a| a.id);
     Ok(agents)
+}
+
+/// The account's agents among `user_ids`, keyed by user id (`find` for many).
+pub fn find_many(
+    conn: &Connection,
+    account_id: i64,
+    user_ids: impl IntoIterator<Item = i64>,
+) -> StoreResult<HashMap<i64, Agent>> {
+    let sql = format!("{SELECT_AGENT} WHERE au.account_id = ?1 AND au.user_id IN rarray(?2)");
+    super::map_of(
+        conn,
+        &sql,
+        params![account_id, super::id_array(user_ids)],
+        |row| agent_from_row(row).map(|a| (a.id, a)),
+    )
+}
+
+/// Users by id as seen from `account_id`, keyed by user id (`user` for many).
+pub fn users(
+    conn: &Connection,
+    user_ids: impl IntoIterator<Item = i64>,
+    account_id: i64,
+) -> StoreResult<HashMap<i64, Agent>> {
+    super::map_of(
+        conn,
+        "SELECT u.id, COALESCE(au.account_id, 0), u.name, u.display_name, u.email, u.avatar_url, u.confirmed,
+                COALESCE(au.role, 0), COALESCE(au.availability, 0), COALESCE(au.auto_offline, 1), u.custom_attributes,
+                u.pubsub_token
+           FROM users u LEFT JOIN account_users au ON au.user_id = u.id AND au.account_id = ?2
+          WHERE u.id IN rarray(?1)",
+        params![super::id_array(user_ids), account_id],
+        |row| agent_from_row(row).map(|a| (a.id, a)),
+    )
 }
 
 pub fn find(conn: &Connection, account_id: i64, user_id: i64) -> StoreResult<Option<Agent>> {

@@ -161,6 +161,30 @@ pub fn get_by_id(conn: &Connection, contact_id: i64) -> StoreResult<Contact> {
         .query_row([contact_id], contact_from_row)?)
 }
 
+/// Contacts by id, keyed by id, whatever their account (the caller checks it).
+pub fn by_ids(
+    conn: &Connection,
+    ids: impl IntoIterator<Item = i64>,
+) -> StoreResult<HashMap<i64, Contact>> {
+    let sql = format!("{SELECT_CONTACT} WHERE id IN rarray(?1)");
+    super::map_of(conn, &sql, [super::id_array(ids)], |row| {
+        contact_from_row(row).map(|c| (c.id, c))
+    })
+}
+
+/// The source id and hmac_verified flag of contact inboxes, keyed by contact inbox id.
+pub fn inbox_sources(
+    conn: &Connection,
+    ids: impl IntoIterator<Item = i64>,
+) -> StoreResult<HashMap<i64, (String, bool)>> {
+    super::map_of(
+        conn,
+        "SELECT id, source_id, hmac_verified FROM contact_inboxes WHERE id IN rarray(?1)",
+        [super::id_array(ids)],
+        |row| Ok((row.get(0)?, (row.get(1)?, row.get(2)?))),
+    )
+}
+
 /// The contact inboxes of the given contacts, keyed by contact id, in creation order.
 pub fn inboxes_of(
     conn: &Connection,

@@ -1,6 +1,8 @@
 //! Conversations: the row, its per-account display_id, and the changes the API makes to it.
 //! Counts live in `conversation_counts` (see the version 2 migration); the list is in `lists.rs`.
 
+use std::collections::HashMap;
+
 use rusqlite::{params, Connection, Row};
 use serde_json::{Map, Value};
 
@@ -307,6 +309,27 @@ pub fn labels(conn: &Connection, id: i64) -> StoreResult<Vec<String>> {
         "SELECT title FROM conversation_labels WHERE conversation_id = ?1 ORDER BY id",
         [id],
     )
+}
+
+/// The labels of each of the conversations, in the order they were added (`labels` for many);
+/// a conversation without labels has no entry.
+pub fn labels_of(
+    conn: &Connection,
+    ids: impl IntoIterator<Item = i64>,
+) -> StoreResult<HashMap<i64, Vec<String>>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT conversation_id, title FROM conversation_labels
+          WHERE conversation_id IN rarray(?1) ORDER BY conversation_id, id",
+    )?;
+    let rows = stmt.query_map([super::id_array(ids)], |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+    })?;
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    for row in rows {
+        let (id, title) = row?;
+        out.entry(id).or_default().push(title);
+    }
+    Ok(out)
 }
 
 /// The newest conversation of a contact inbox (inboxes locked to a single conversation reuse it).

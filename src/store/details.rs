@@ -135,12 +135,11 @@ pub fn conversation(
     })
 }
 
+/// `conversation` for each, reading the page's related rows once per kind (see `page_details`).
 pub fn conversations(
     conn: &Connection,
     list: Vec<Conversation>,
     viewer: Option<i64>,
 ) -> StoreResult<Vec<ConversationDetails>> {
-    list.into_iter()
-        .map(|c| conversation(conn, c, viewer))
-        .collect()
+    super::page_details::load(conn, list, viewer)
 }

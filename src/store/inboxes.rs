@@ -295,3 +295,16 @@ pub fn delete(conn: &Connection, account_id: i64, inbox_id: i64) -> StoreResult<
     )?)?;
     Ok(files)
 }
+
+/// The channel type of inboxes, keyed by inbox id.
+pub fn channel_types(
+    conn: &Connection,
+    inbox_ids: impl IntoIterator<Item = i64>,
+) -> StoreResult<std::collections::HashMap<i64, String>> {
+    super::map_of(
+        conn,
+        "SELECT id, channel_type FROM inboxes WHERE id IN rarray(?1)",
+        [super::id_array(inbox_ids)],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+}

@@ -1,5 +1,7 @@
 //! Messages and their attachments.
 
+use std::collections::HashMap;
+
 use rusqlite::{params, Connection, Row};
 use serde_json::Value;
 
@@ -30,11 +32,38 @@ pub struct Message {
     pub updated_at: i64,
 }
 
-pub const SELECT_MESSAGE: &str = "SELECT m.id, m.account_id, m.inbox_id, m.conversation_id, c.display_id,
+/// The columns `message_from_row` reads, from `messages m` and its `conversations c`.
+macro_rules! message_columns {
+    () => {
+        "SELECT m.id, m.account_id, m.inbox_id, m.conversation_id, c.display_id,
         m.message_type, m.content, m.private, m.status, m.content_type, m.content_attributes, m.source_id,
         m.echo_id, m.sender_type, m.sender_id, m.external_source_ids, m.additional_attributes,
-        m.created_at, m.updated_at
-   FROM messages m JOIN conversations c ON c.id = m.conversation_id";
+        m.created_at, m.updated_at"
+    };
+}
+
+pub const SELECT_MESSAGE: &str = concat!(
+    message_columns!(),
+    "
+   FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+);
+
+/// The newest message of each type (incoming, outgoing, activity, template) of every
+/// conversation in `rarray(?1)`: among them are its newest message and its newest non-activity
+/// message (`latest` for many). Each is one step down `messages_by_conversation_type`, which
+/// holds a type's messages in (created_at, id) order, so nothing is sorted and the cost does not
+/// grow with the length of a conversation.
+pub(super) const LATEST_OF: &str = concat!(
+    message_columns!(),
+    "
+   FROM rarray(?1) page
+  CROSS JOIN (VALUES (0), (1), (2), (3)) kind
+  CROSS JOIN messages m
+     ON m.id = (SELECT id FROM messages INDEXED BY messages_by_conversation_type
+                 WHERE conversation_id = page.value AND message_type = kind.column1
+                 ORDER BY created_at DESC, id DESC LIMIT 1)
+   JOIN conversations c ON c.id = m.conversation_id"
+);
 
 fn message_from_row(row: &Row) -> rusqlite::Result<Message> {
     Ok(Message {
@@ -104,6 +133,37 @@ pub fn latest(
     Ok((last, last_non_activity))
 }
 
+/// A conversation's newest message and its newest non-activity message.
+pub type Latest = (Option<Message>, Option<Message>);
+
+/// `latest` for each of the conversations, in one statement. A conversation without messages
+/// has no entry.
+pub fn latest_of(
+    conn: &Connection,
+    conversation_ids: impl IntoIterator<Item = i64>,
+) -> StoreResult<HashMap<i64, Latest>> {
+    let rows = query(conn, LATEST_OF, [super::id_array(conversation_ids)])?;
+    let mut out: HashMap<i64, Latest> = HashMap::new();
+    for message in rows {
+        let (newest, non_activity) = out.entry(message.conversation_id).or_default();
+        // The rows of a conversation are the newest of each type: the newest of them all is
+        // its newest message, the newest of the non-activity ones its newest non-activity one.
+        if message.message_type != MessageType::Activity && later(&message, non_activity) {
+            *non_activity = Some(message.clone());
+        }
+        if later(&message, newest) {
+            *newest = Some(message);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `message` comes after `than` in the conversation's order (time, then id).
+fn later(message: &Message, than: &Option<Message>) -> bool {
+    than.as_ref()
+        .is_none_or(|t| (message.created_at, message.id) > (t.created_at, t.id))
+}
+
 /// Incoming messages after the agent last looked, capped at 10 as Chatwoot's `unread_count`.
 /// What a transcript shows: the conversation's messages but activity messages and private
 /// notes, oldest first.
@@ -129,6 +189,25 @@ pub fn unread_count(
         .query_row(params![conversation_id, agent_last_seen_at], |row| {
             row.get(0)
         })?)
+}
+
+/// `unread_count` for each of the conversations, from their stored `agent_last_seen_at`, keyed
+/// by conversation id.
+pub fn unread_counts(
+    conn: &Connection,
+    conversation_ids: impl IntoIterator<Item = i64>,
+) -> StoreResult<HashMap<i64, i64>> {
+    super::map_of(
+        conn,
+        "SELECT c.id,
+                (SELECT COUNT(*) FROM (SELECT 1 FROM messages m
+                  WHERE m.conversation_id = c.id AND m.message_type = 0
+                    AND (c.agent_last_seen_at IS NULL OR m.created_at > c.agent_last_seen_at)
+                  LIMIT 10))
+           FROM conversations c WHERE c.id IN rarray(?1)",
+        [super::id_array(conversation_ids)],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
 }
 
 /// Which page of the conversation's messages `GET /messages` asked for (Chatwoot's
@@ -358,6 +437,25 @@ pub fn attachments_of(conn: &Connection, message_id: i64) -> StoreResult<Vec<Att
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([message_id], attachment_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// `attachments_of` for each of the messages, keyed by message id; a message without
+/// attachments has no entry.
+pub fn attachments_of_many(
+    conn: &Connection,
+    message_ids: impl IntoIterator<Item = i64>,
+) -> StoreResult<HashMap<i64, Vec<Attachment>>> {
+    let sql = format!("{SELECT_ATTACHMENT} WHERE a.message_id IN rarray(?1) ORDER BY a.id");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([super::id_array(message_ids)], attachment_from_row)?;
+    let mut out: HashMap<i64, Vec<Attachment>> = HashMap::new();
+    for attachment in rows {
+        let attachment = attachment?;
+        out.entry(attachment.message_id)
+            .or_default()
+            .push(attachment);
+    }
+    Ok(out)
 }
 
 pub fn attachment(

@@ -23,6 +23,7 @@ pub mod labels;
 pub mod mail;
 pub mod members;
 pub mod messages;
+pub mod page_details;
 pub mod password_tokens;
 pub mod public;
 pub mod realtime;
@@ -154,6 +155,33 @@ pub fn column<T: FromSql>(
 ) -> StoreResult<Vec<T>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params, |row| row.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Ids bound as one parameter, for `IN rarray(?)` (duplicates dropped).
+pub fn id_array(ids: impl IntoIterator<Item = i64>) -> std::rc::Rc<Vec<rusqlite::types::Value>> {
+    let mut ids: Vec<i64> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    std::rc::Rc::new(
+        ids.into_iter()
+            .map(rusqlite::types::Value::Integer)
+            .collect(),
+    )
+}
+
+/// The (key, value) rows of `sql` as a map.
+pub fn map_of<K, V>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    row: impl FnMut(&rusqlite::Row) -> rusqlite::Result<(K, V)>,
+) -> StoreResult<std::collections::HashMap<K, V>>
+where
+    K: std::hash::Hash + Eq,
+{
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

@@ -1,5 +1,7 @@
 //! Teams and their members.
 
+use std::collections::HashMap;
+
 use rusqlite::{params, Connection, Row};
 
 use super::{execute_unique, one_row, StoreError, StoreResult};
@@ -46,6 +48,22 @@ pub fn get(
     let sql = format!("{SELECT_TEAM} WHERE t.account_id = ?1 AND t.id = ?3");
     let mut stmt = conn.prepare_cached(&sql)?;
     Ok(stmt.query_row(params![account_id, viewer, team_id], team_from_row)?)
+}
+
+/// The account's teams among `team_ids`, keyed by id, as seen by `viewer` (`get` for many).
+pub fn get_many(
+    conn: &Connection,
+    account_id: i64,
+    team_ids: impl IntoIterator<Item = i64>,
+    viewer: Option<i64>,
+) -> StoreResult<HashMap<i64, Team>> {
+    let sql = format!("{SELECT_TEAM} WHERE t.account_id = ?1 AND t.id IN rarray(?3)");
+    super::map_of(
+        conn,
+        &sql,
+        params![account_id, viewer, super::id_array(team_ids)],
+        |row| team_from_row(row).map(|t| (t.id, t)),
+    )
 }
 
 fn duplicate_name() -> StoreError {

@@ -1,0 +1,404 @@
+//! The details of a page of conversations (`details::conversation` for each), read with one
+//! statement per kind of row rather than a dozen per conversation: the page's contacts,
+//! assignees, teams, channels, contact inboxes, labels, latest messages, unread counts, and the
+//! messages' attachments and senders.
+
+use std::collections::HashMap;
+
+use rusqlite::Connection;
+
+use super::contacts::{self, Contact};
+use super::conversations::{self, Conversation};
+use super::details::{self, ConversationDetails, MessageDetails, Sender};
+use super::event_data::AgentBot;
+use super::messages::{self, Attachment, Message};
+use super::teams::{self, Team};
+use super::{agent_bots, agents, inboxes, StoreError, StoreResult};
+use crate::models::Agent;
+
+/// Every conversation's details, in the order given, as `details::conversation` reads them.
+pub fn load(
+    conn: &Connection,
+    list: Vec<Conversation>,
+    viewer: Option<i64>,
+) -> StoreResult<Vec<ConversationDetails>> {
+    let Some(account_id) = one_account(&list) else {
+        // Pages belong to one account; anything else is read one conversation at a time.
+        return list
+            .into_iter()
+            .map(|c| details::conversation(conn, c, viewer))
+            .collect();
+    };
+    let rows = PageRows::load(conn, account_id, &list, viewer)?;
+    list.into_iter().map(|c| rows.details(c)).collect()
+}
+
+/// The account all the conversations belong to (None for an empty or mixed list).
+fn one_account(list: &[Conversation]) -> Option<i64> {
+    let first = list.first()?.account_id;
+    list.iter().all(|c| c.account_id == first).then_some(first)
+}
+
+/// What the page's conversations refer to, keyed by id.
+struct PageRows {
+    assignees: HashMap<i64, Agent>,
+    teams: HashMap<i64, Team>,
+    channel_types: HashMap<i64, String>,
+    contact_inboxes: HashMap<i64, (String, bool)>,
+    labels: HashMap<i64, Vec<String>>,
+    latest: HashMap<i64, messages::Latest>,
+    unread: HashMap<i64, i64>,
+    senders: Senders,
+}
+
+impl PageRows {
+    fn load(
+        conn: &Connection,
+        account_id: i64,
+        list: &[Conversation],
+        viewer: Option<i64>,
+    ) -> StoreResult<Self> {
+        let ids = || list.iter().map(|c| c.id);
+        let latest = messages::latest_of(conn, ids())?;
+        let shown: Vec<&Message> = latest
+            .values()
+            .flat_map(|(newest, other)| newest.iter().chain(other.iter()))
+            .collect();
+        let contact_ids = list.iter().map(|c| c.contact_id);
+        let senders = Senders::load(conn, account_id, &shown, contact_ids)?;
+        Ok(Self {
+            assignees: agents::find_many(
+                conn,
+                account_id,
+                list.iter().filter_map(|c| c.assignee_id),
+            )?,
+            teams: teams::get_many(
+                conn,
+                account_id,
+                list.iter().filter_map(|c| c.team_id),
+                viewer,
+            )?,
+            channel_types: inboxes::channel_types(conn, list.iter().map(|c| c.inbox_id))?,
+            contact_inboxes: contacts::inbox_sources(
+                conn,
+                list.iter().filter_map(|c| c.contact_inbox_id),
+            )?,
+            labels: conversations::labels_of(conn, ids())?,
+            unread: messages::unread_counts(conn, ids())?,
+            latest,
+            senders,
+        })
+    }
+
+    fn details(&self, conversation: Conversation) -> StoreResult<ConversationDetails> {
+        let account_id = conversation.account_id;
+        let contact = self
+            .senders
+            .contacts
+            .get(&conversation.contact_id)
+            .filter(|c| c.account_id == account_id)
+            .cloned()
+            .ok_or(StoreError::NotFound)?;
+        let team = match conversation.team_id {
+            Some(id) => Some(self.teams.get(&id).cloned().ok_or(StoreError::NotFound)?),
+            None => None,
+        };
+        let channel_type = self
+            .channel_types
+            .get(&conversation.inbox_id)
+            .cloned()
+            .ok_or(StoreError::NotFound)?;
+        let (last, last_non_activity) = self
+            .latest
+            .get(&conversation.id)
+            .cloned()
+            .unwrap_or_default();
+        Ok(ConversationDetails {
+            contact,
+            assignee: conversation
+                .assignee_id
+                .and_then(|id| self.assignees.get(&id).cloned()),
+            team,
+            channel_type,
+            contact_inbox: conversation
+                .contact_inbox_id
+                .and_then(|id| self.contact_inboxes.get(&id).cloned()),
+            labels: self
+                .labels
+                .get(&conversation.id)
+                .cloned()
+                .unwrap_or_default(),
+            last_message: last.map(|m| self.senders.message(m)),
+            last_non_activity_message: last_non_activity.map(|m| self.senders.message(m)),
+            unread_count: self.unread.get(&conversation.id).copied().unwrap_or(0),
+            conversation,
+        })
+    }
+}
+
+/// The senders and attachments of the page's messages, and the conversations' contacts (read
+/// in the same statement as the contacts who sent messages).
+struct Senders {
+    contacts: HashMap<i64, Contact>,
+    users: HashMap<i64, Agent>,
+    bots: HashMap<i64, String>,
+    attachments: HashMap<i64, Vec<Attachment>>,
+}
+
+impl Senders {
+    fn load(
+        conn: &Connection,
+        account_id: i64,
+        shown: &[&Message],
+        conversation_contacts: impl Iterator<Item = i64>,
+    ) -> StoreResult<Self> {
+        let of_type = |kind: &'static str| {
+            shown
+                .iter()
+                .filter(move |m| m.sender_type.as_deref() == Some(kind))
+                .filter_map(|m| m.sender_id)
+        };
+        let contact_ids = of_type("Contact").chain(conversation_contacts);
+        Ok(Self {
+            contacts: contacts::by_ids(conn, contact_ids)?,
+            users: agents::users(conn, of_type("User"), account_id)?,
+            bots: agent_bots::names(conn, of_type("AgentBot"))?,
+            attachments: messages::attachments_of_many(conn, shown.iter().map(|m| m.id))?,
+        })
+    }
+
+    /// `details::message`, from what was read.
+    fn message(&self, message: Message) -> MessageDetails {
+        let sender = match (message.sender_type.as_deref(), message.sender_id) {
+            (Some("Contact"), Some(id)) => self
+                .contacts
+                .get(&id)
+                .filter(|c| c.account_id == message.account_id)
+                .cloned()
+                .map(Sender::Contact),
+            (Some("User"), Some(id)) => self.users.get(&id).cloned().map(Sender::User),
+            (Some("AgentBot"), Some(id)) => self.bots.get(&id).map(|name| {
+                Sender::AgentBot(AgentBot {
+                    id,
+                    name: name.clone(),
+                })
+            }),
+            _ => None,
+        };
+        let attachments = self
+            .attachments
+            .get(&message.id)
+            .cloned()
+            .unwrap_or_default();
+        MessageDetails {
+            message,
+            sender,
+            attachments,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::corpus::{self, Spec};
+    use crate::db::{Db, PoolSizes};
+    use crate::models::{BotType, FileType, MessageType};
+    use crate::store::agent_bots::AgentBotFields;
+    use crate::store::fixtures::{self, ConversationPins};
+    use crate::store::messages::{NewAttachment, NewMessage};
+    use crate::views::conversations::{self as views, Links};
+
+    const END: i64 = 1_700_000_000_000_000;
+
+    /// A generated account (teams, labels, assignees, activity messages, private notes), with
+    /// conversations that have no messages, a contact without an email, bot and user senders,
+    /// attachments, an activity message and a private note as the newest message, and agents
+    /// who have seen some conversations.
+    fn varied_db(dir: &std::path::Path) -> Db {
+        let db = Db::open(&dir.join("db.sqlite3"), PoolSizes::SMALL).unwrap();
+        corpus::generate(&db, &Spec::new(120, 7, END), &mut |_, _| {}).unwrap();
+        for _ in 0..3 {
+            corpus::add_conversation(&db, END).unwrap();
+        }
+        db.write_now(|tx| {
+            let bot = agent_bots::create(tx, 1, &bot_fields(), "bot-token", "bot-secret", END)?;
+            post(tx, 1, MessageType::Outgoing, false, Some(("AgentBot", bot)))?;
+            post(tx, 2, MessageType::Outgoing, false, Some(("User", 3)))?;
+            post(tx, 3, MessageType::Activity, false, None)?;
+            post(tx, 4, MessageType::Outgoing, true, Some(("User", 2)))?;
+            let with_files = post(tx, 5, MessageType::Incoming, false, None)?;
+            attach(tx, with_files, 2)?;
+            let with_file = post(tx, 6, MessageType::Outgoing, false, Some(("User", 1)))?;
+            attach(tx, with_file, 1)?;
+            for id in 7..40 {
+                let seen = Some(Some(END - (id % 5) * 86_400_000_000 * 30));
+                let pins = ConversationPins {
+                    agent_last_seen_at: seen,
+                    ..Default::default()
+                };
+                fixtures::pin_conversation(tx, id, &pins)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        db
+    }
+
+    fn bot_fields() -> AgentBotFields {
+        AgentBotFields {
+            name: "Helper".into(),
+            description: None,
+            outgoing_url: None,
+            bot_type: BotType::Webhook,
+            bot_config: json!({}),
+        }
+    }
+
+    /// A new newest message in conversation `id`.
+    fn post(
+        tx: &Connection,
+        id: i64,
+        kind: MessageType,
+        private: bool,
+        sender: Option<(&'static str, i64)>,
+    ) -> StoreResult<i64> {
+        let c = conversations::get_by_id(tx, id)?;
+        let mut message = NewMessage::text(kind, "a newest message", sender);
+        message.private = private;
+        messages::insert(tx, 1, c.inbox_id, id, &message, END + id)
+    }
+
+    fn attach(tx: &Connection, message_id: i64, files: usize) -> StoreResult<()> {
+        for n in 0..files {
+            let file = NewAttachment {
+                file_type: FileType::Image,
+                file_name: format!("photo{n}.png"),
+                mime_type: "image/png".into(),
+                extension: Some("png".into()),
+                file_size: 100,
+                storage_key: format!("{n:032x}/photo{n}.png"),
+            };
+            messages::insert_attachment(tx, 1, message_id, &file, END)?;
+        }
+        Ok(())
+    }
+
+    fn all_conversations(conn: &Connection) -> Vec<Conversation> {
+        let ids: Vec<i64> =
+            super::super::column(conn, "SELECT id FROM conversations ORDER BY id", []).unwrap();
+        ids.into_iter()
+            .map(|id| conversations::get_by_id(conn, id).unwrap())
+            .collect()
+    }
+
+    /// Every conversation's JSON from a batched page equals its JSON read on its own, for
+    /// the administrator and for an agent who is in some teams and not others.
+    #[test]
+    fn a_batched_page_renders_every_conversation_as_read_one_by_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = varied_db(dir.path());
+        let links = Links {
+            base_url: "http://localhost:3000".into(),
+        };
+        let render = |d: &ConversationDetails| views::conversation(d, &links);
+        db.read_snapshot(|conn| {
+            let all = all_conversations(conn);
+            assert_eq!(all.len(), 123);
+            for viewer in [Some(1), Some(2), None] {
+                for page in all.chunks(25) {
+                    let batched: Vec<Value> = details::conversations(conn, page.to_vec(), viewer)?
+                        .iter()
+                        .map(render)
+                        .collect();
+                    let one_by_one: Vec<Value> = page
+                        .iter()
+                        .map(|c| details::conversation(conn, c.clone(), viewer).map(|d| render(&d)))
+                        .collect::<StoreResult<_>>()?;
+                    assert_eq!(batched.len(), page.len());
+                    for (found, expected) in batched.iter().zip(&one_by_one) {
+                        assert_eq!(found, expected, "conversation {}", expected["id"]);
+                    }
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    /// The dataset the comparison runs on has every case the batch handles.
+    #[test]
+    fn the_varied_dataset_has_every_case() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = varied_db(dir.path());
+        let found = db
+            .read_snapshot(|conn| details::conversations(conn, all_conversations(conn), Some(1)))
+            .unwrap();
+        let any = |test: &dyn Fn(&ConversationDetails) -> bool| found.iter().any(test);
+        let sender = |d: &ConversationDetails| {
+            d.last_non_activity_message
+                .as_ref()
+                .and_then(|m| m.sender.clone())
+        };
+        assert!(any(&|d| d.last_message.is_none()));
+        assert!(any(&|d| d.contact.email.is_none()));
+        assert!(any(&|d| d.contact.email.is_some()));
+        assert!(any(&|d| d.assignee.is_some()));
+        assert!(any(&|d| d.conversation.assignee_id.is_none()));
+        assert!(any(&|d| d.team.as_ref().is_some_and(|t| t.is_member)));
+        assert!(any(&|d| d.team.as_ref().is_some_and(|t| !t.is_member)));
+        assert!(any(&|d| d.labels.len() > 1));
+        assert!(any(&|d| d.labels.is_empty()));
+        assert!(any(&|d| d.contact_inbox.is_some()));
+        assert!(any(&|d| d.unread_count > 0 && d.unread_count < 10));
+        assert!(any(&|d| d.unread_count == 10));
+        assert!(any(&|d| d
+            .last_message
+            .as_ref()
+            .is_some_and(
+                |m| m.message.message_type == MessageType::Activity
+            )));
+        assert!(any(&|d| d
+            .last_message
+            .as_ref()
+            .is_some_and(|m| m.message.private)));
+        assert!(any(&|d| d
+            .last_message
+            .as_ref()
+            .is_some_and(|m| m.attachments.len() == 2)));
+        assert!(any(&|d| matches!(sender(d), Some(Sender::AgentBot(_)))));
+        assert!(any(&|d| matches!(sender(d), Some(Sender::User(_)))));
+        assert!(any(&|d| matches!(sender(d), Some(Sender::Contact(_)))));
+    }
+
+    /// The latest messages of a page are each one step down the messages index: no scan, no
+    /// sort.
+    #[test]
+    fn latest_messages_are_read_from_the_messages_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = varied_db(dir.path());
+        let plan = db
+            .read_snapshot(|conn| {
+                let sql = format!("EXPLAIN QUERY PLAN {}", messages::LATEST_OF);
+                let mut stmt = conn.prepare(&sql)?;
+                let rows = stmt.query_map([super::super::id_array([1, 2, 3])], |row| {
+                    row.get::<_, String>(3)
+                })?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .unwrap();
+        let plan = plan.join("\n");
+        assert!(
+            plan.contains(
+                "USING COVERING INDEX messages_by_conversation_type (conversation_id=? AND message_type=?)"
+            ),
+            "{plan}"
+        );
+        assert!(!plan.contains("SCAN m"), "{plan}");
+        assert!(!plan.contains("SCAN messages"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    }
+}
