@@ -185,7 +185,32 @@ async fn open(browser: &Client, id: i64) {
     .await;
 }
 
+/// How many pixels the page is wider than the window.
+async fn overflow(browser: &Client) -> i64 {
+    browser
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth",
+            vec![],
+        )
+        .await
+        .expect("widths")
+        .as_i64()
+        .expect("a number")
+}
+
 // ------------------------------------------------------------------ seeding through the API
+
+/// A new API inbox of account 1; returns its id.
+async fn api_inbox(app: &TestApp, name: &str) -> i64 {
+    app.post(
+        "/api/v1/accounts/1/inboxes",
+        json!({"name": name, "channel": {"type": "api"}}),
+    )
+    .await
+    .expect(200)["id"]
+        .as_i64()
+        .unwrap()
+}
 
 /// A conversation in inbox `inbox` of account 1 for a new contact called `name`.
 async fn conversation(app: &TestApp, inbox: i64, name: &str, first: &str) -> i64 {
@@ -342,31 +367,20 @@ async fn an_agent_signs_in_and_works_the_inbox_list() {
         wait_for_rows(&browser, "team Tier two", &[seeded.mine]).await;
         choose(&browser, "#filter-team", "").await;
         choose(&browser, "#filter-sort", "sort_on_created_at").await;
-        wait_for_rows(
+        // Both sorts show the same two rows: wait for the order itself, oldest first.
+        wait_js(
             &browser,
             "sorted by creation",
-            &[seeded.unassigned, seeded.mine],
+            &format!(
+                "return JSON.stringify([...document.querySelectorAll('#conversation-list li[data-id]')]\
+                 .map(li => Number(li.dataset.id))) === '[{},{}]'",
+                seeded.unassigned, seeded.mine
+            ),
         )
         .await;
-        let order = browser
-            .execute(
-                "return [...document.querySelectorAll('#conversation-list li[data-id]')].map(li => Number(li.dataset.id))",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert_eq!(order, json!([seeded.unassigned, seeded.mine]));
 
         // A second inbox appears in the inbox filter and narrows the list.
-        let other = app
-            .post(
-                "/api/v1/accounts/1/inboxes",
-                json!({"name": "Shop", "channel": {"type": "api"}}),
-            )
-            .await
-            .expect(200)["id"]
-            .as_i64()
-            .unwrap();
+        let other = api_inbox(&app, "Shop").await;
         let in_shop = conversation(&app, other, "Sam Shop", "Hello shop").await;
         browser.refresh().await.expect("reload");
         choose(&browser, "#filter-inbox", &other.to_string()).await;
@@ -694,15 +708,7 @@ async fn an_agent_sees_only_the_inboxes_he_is_a_member_of_even_on_a_phone() {
         let app = spawn_app().await;
         let (agent_id, _) = app.create_agent("Bea Agent", "bea@example.com").await;
         set_password(&app, "bea@example.com", PASSWORD);
-        let other = app
-            .post(
-                "/api/v1/accounts/1/inboxes",
-                json!({"name": "Secret inbox", "channel": {"type": "api"}}),
-            )
-            .await
-            .expect(200)["id"]
-            .as_i64()
-            .unwrap();
+        let other = api_inbox(&app, "Secret inbox").await;
         app.post(
             "/api/v1/accounts/1/inbox_members",
             json!({"inbox_id": 1, "user_ids": [agent_id]}),
@@ -731,14 +737,8 @@ async fn an_agent_sees_only_the_inboxes_he_is_a_member_of_even_on_a_phone() {
         assert!(browser.find(Locator::Css("#nav-admin")).await.is_err());
 
         // Nothing is wider than the phone.
-        let overflow = browser
-            .execute(
-                "return document.documentElement.scrollWidth - window.innerWidth",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert!(overflow.as_i64().unwrap() <= 0, "wider than the phone by {overflow}");
+        let wider = overflow(&browser).await;
+        assert!(wider <= 0, "wider than the phone by {wider} px");
         screenshot(&browser, "phone-inbox").await;
 
         // On a phone the conversation takes the whole screen, with a way back.
@@ -751,14 +751,8 @@ async fn an_agent_sees_only_the_inboxes_he_is_a_member_of_even_on_a_phone() {
             .await
             .unwrap();
         assert_eq!(list_shown, json!(false));
-        let overflow = browser
-            .execute(
-                "return document.documentElement.scrollWidth - window.innerWidth",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert!(overflow.as_i64().unwrap() <= 0, "wider than the phone by {overflow}");
+        let wider = overflow(&browser).await;
+        assert!(wider <= 0, "wider than the phone by {wider} px");
         screenshot(&browser, "phone-conversation").await;
         click(&browser, ".back").await;
         element(&browser, "#conversation-list").await;
