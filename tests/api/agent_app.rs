@@ -9,8 +9,8 @@ use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 
 use crate::browser::{self, screenshot, PATIENCE};
-use crate::helpers::{eventually, spawn_app, spawn_configured, TestApp};
-use crate::smtp_sink::SmtpSink;
+use crate::helpers::{eventually, spawn_app, TestApp};
+use crate::smtp_sink::{app_with_sink, SmtpSink};
 use wootlite::clock::Clock;
 use wootlite::store::agents;
 
@@ -440,9 +440,7 @@ async fn an_agent_signs_in_and_works_the_inbox_list() {
 #[tokio::test]
 async fn an_agent_handles_a_conversation_with_every_action() {
     browser::with_browser("the agent app's conversation test", |browser| async move {
-        let sink = SmtpSink::start().await;
-        let url = sink.url.clone();
-        let app = spawn_configured(Clock::system(), |s| s.smtp_url = Some(url)).await;
+        let (app, sink) = app_with_sink(Clock::system(), None).await;
         let seeded = seed(&app).await;
         set_password(&app, ADMIN_EMAIL, PASSWORD);
         let (agent_id, _) = app.create_agent("Bea Agent", "bea@example.com").await;
@@ -780,9 +778,7 @@ async fn an_agent_sees_only_the_inboxes_he_is_a_member_of_even_on_a_phone() {
 #[tokio::test]
 async fn an_administrator_manages_the_account_in_the_app() {
     browser::with_browser("the agent app's administration test", |browser| async move {
-        let sink = SmtpSink::start().await;
-        let url = sink.url.clone();
-        let app = spawn_configured(Clock::system(), |s| s.smtp_url = Some(url)).await;
+        let (app, sink) = app_with_sink(Clock::system(), None).await;
         set_password(&app, ADMIN_EMAIL, PASSWORD);
         browser.set_window_size(1280, 900).await.expect("size");
         signed_in(&browser, &app, ADMIN_EMAIL).await;

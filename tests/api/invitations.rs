@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 use wootlite::clock::Clock;
 use wootlite::provision::Provisioned;
 
-use crate::helpers::{error_of, spawn_configured, Reply, TestApp};
-use crate::smtp_sink::SmtpSink;
+use crate::helpers::{error_of, Reply, TestApp};
+use crate::smtp_sink::{app_with_sink, SmtpSink};
 
 const DAY_MICROS: i64 = 24 * 3600 * 1_000_000;
 
@@ -18,13 +18,7 @@ async fn app_with_other_account(
     clock: Clock,
     emails_per_day: Option<u32>,
 ) -> (TestApp, SmtpSink, Provisioned) {
-    let sink = SmtpSink::start().await;
-    let url = sink.url.clone();
-    let app = spawn_configured(clock, |s| {
-        s.smtp_url = Some(url);
-        s.emails_per_day = emails_per_day;
-    })
-    .await;
+    let (app, sink) = app_with_sink(clock, emails_per_day).await;
     let other = app.create_account("Other", "shared@example.com");
     (app, sink, other)
 }

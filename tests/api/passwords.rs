@@ -10,23 +10,12 @@ use serde_json::{json, Value};
 use wootlite::clock::Clock;
 use wootlite::provision::Provisioned;
 
-use crate::helpers::{error_of, eventually, spawn_configured, Reply, TestApp};
+use crate::helpers::{error_of, eventually, Reply, TestApp};
 use crate::sessions::{post_session, sign_in, ADMIN_EMAIL, PASSWORD};
-use crate::smtp_sink::SmtpSink;
+use crate::smtp_sink::{app_with_sink, SmtpSink};
 
 const DAY_MICROS: i64 = 24 * 3600 * 1_000_000;
 const NEW_PASSWORD: &str = "a brand new password";
-
-async fn app_with_sink(clock: Clock, emails_per_day: Option<u32>) -> (TestApp, SmtpSink) {
-    let sink = SmtpSink::start().await;
-    let url = sink.url.clone();
-    let app = spawn_configured(clock, |s| {
-        s.smtp_url = Some(url);
-        s.emails_per_day = emails_per_day;
-    })
-    .await;
-    (app, sink)
-}
 
 /// The next mail, which must go to `to` under `subject`: its set-password link's token.
 async fn mailed_token(sink: &SmtpSink, app: &TestApp, to: &str, subject: &str) -> String {

@@ -117,3 +117,18 @@ async fn session(
     }
     Ok(())
 }
+
+/// A server whose mail goes to a new sink, with an optional daily email limit per account.
+pub async fn app_with_sink(
+    clock: wootlite::clock::Clock,
+    emails_per_day: Option<u32>,
+) -> (crate::helpers::TestApp, SmtpSink) {
+    let sink = SmtpSink::start().await;
+    let url = sink.url.clone();
+    let app = crate::helpers::spawn_configured(clock, |s| {
+        s.smtp_url = Some(url);
+        s.emails_per_day = emails_per_day;
+    })
+    .await;
+    (app, sink)
+}
