@@ -27,17 +27,17 @@ use rusqlite::Connection;
 use serde_json::{json, Value};
 
 use support::{
-    counts_and_first_page, dataset, dataset_size, filter_shapes, raw, search_cases, spread, ADMIN,
+    counts_and_first_page, dataset, dataset_size, filter_shapes, raw, search_cases, spread,
+    FollowingIndex, ADMIN,
 };
 use wootlite::clock::Clock;
 use wootlite::corpus;
 use wootlite::db::Db;
 use wootlite::filter::{compile, parse};
 use wootlite::models::{MessageType, Status};
-use wootlite::search::SearchIndex;
 use wootlite::store::conversation_list::{self, AssigneeTab, Filter, Sort, TextMatch};
 use wootlite::store::messages::NewMessage;
-use wootlite::store::{changes, conversations, custom_attributes, details, messages, search_feed};
+use wootlite::store::{changes, conversations, custom_attributes, details, messages};
 use wootlite::views::conversations::{self as views, Links};
 
 struct Fixture {
@@ -178,12 +178,8 @@ fn bench_filters(c: &mut Criterion, f: &Fixture) {
 }
 
 fn bench_search(c: &mut Criterion, f: &Fixture) {
-    let index = SearchIndex::start(&f.dir.join("search"), &f.db).expect("index opens");
-    let latest = f.db.read_snapshot(search_feed::latest_seq).unwrap();
-    let caught_up = tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(index.wait_until_visible(latest, Duration::from_secs(600)));
-    assert!(caught_up, "index caught up");
+    let following = FollowingIndex::start(&f.dir, &f.db);
+    let index = &following.index;
     let engine = tantivy::Index::open_in_dir(f.dir.join("search")).unwrap();
     let searcher = engine.reader().unwrap().searcher();
     for (name, q) in search_cases() {
@@ -203,7 +199,6 @@ fn bench_search(c: &mut Criterion, f: &Fixture) {
         group.bench_function("raw", |b| b.iter(|| raw::search(&searcher, q)));
         group.finish();
     }
-    index.stop();
 }
 
 fn bench_render(c: &mut Criterion, f: &Fixture) {

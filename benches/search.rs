@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use support::{
     counts_and_first_page, dataset, dataset_size, env_u64, ms, open, percentiles, search_cases,
-    Percentiles,
+    FollowingIndex, Percentiles,
 };
 use wootlite::app::Application;
 use wootlite::clock::Clock;
@@ -281,12 +281,8 @@ fn main() {
         rebuild(&dir, &db);
     }
 
-    let index = Arc::new(SearchIndex::start(&dir.join("search"), &db).expect("index opens"));
-    let latest = db.read_now(search_feed::latest_seq).unwrap();
-    let ready = tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(index.wait_until_visible(latest, Duration::from_secs(600)));
-    assert!(ready, "index caught up");
+    let following = FollowingIndex::start(&dir, &db);
+    let index = Arc::clone(&following.index);
     println!("index: {} documents", index.document_count());
     queries(&db, &index);
 
@@ -303,7 +299,7 @@ fn main() {
         ms(hurried.p50),
         ms(hurried.p99)
     );
-    index.stop();
     drop(index);
+    drop(following);
     isolation(&dir);
 }

@@ -14,8 +14,10 @@ use wootlite::clock::Clock;
 use wootlite::corpus::{self, COMMON_WORD, RARE_WORD};
 use wootlite::db::{Db, PoolSizes};
 use wootlite::models::{Actor, Principal, Role};
-use wootlite::search;
+use wootlite::search::{self, SearchIndex};
 use wootlite::store::conversation_list::{self, AssigneeTab, Filter, Sort};
+use wootlite::store::search_feed;
+use wootlite::supervisor::{self, Tasks};
 
 pub const SEED: u64 = 1;
 pub const ADMIN: Principal = Principal {
@@ -266,5 +268,53 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The dataset's search index with its indexer running under a supervisor, as `serve` runs it,
+/// caught up with everything written before it started. Stops the indexer when dropped.
+pub struct FollowingIndex {
+    pub index: Arc<SearchIndex>,
+    runtime: tokio::runtime::Runtime,
+    tasks: Tasks,
+}
+
+impl FollowingIndex {
+    pub fn start(dir: &Path, db: &Db) -> Self {
+        let index = Arc::new(SearchIndex::start(&dir.join("search"), db).expect("index opens"));
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+        let tasks = Tasks::default();
+        let _guard = runtime.enter();
+        tasks.spawn("search-indexer", {
+            let index = Arc::clone(&index);
+            move |beat| {
+                let index = Arc::clone(&index);
+                supervisor::on_thread("search-indexer", move || {
+                    index.run_indexer(&beat).map_err(|e| e.to_string())
+                })
+            }
+        });
+        let latest = db
+            .read_now(search_feed::latest_seq)
+            .expect("outbox position");
+        let ready = runtime.block_on(index.wait_until_visible(latest, Duration::from_secs(600)));
+        assert!(ready, "index caught up");
+        Self {
+            index,
+            runtime,
+            tasks,
+        }
+    }
+
+    /// Runs `future` on the index's runtime (read-your-writes waits).
+    pub fn block_on<T>(&self, future: impl std::future::Future<Output = T>) -> T {
+        self.runtime.block_on(future)
+    }
+}
+
+impl Drop for FollowingIndex {
+    fn drop(&mut self) {
+        self.tasks.stop();
+        self.index.stop();
     }
 }
