@@ -5,7 +5,7 @@ use crate::api::openapi::schemas as doc;
 use std::sync::Arc;
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::conversation_finder::{self, PageRequest};
 use super::conversation_input::ListQuery;
@@ -18,7 +18,7 @@ use crate::filter;
 use crate::models::Principal;
 use crate::store::conversation_list::{AssigneeTab, Filter, Sort, CONVERSATIONS_PER_PAGE};
 use crate::store::custom_attributes;
-use crate::views::conversations::Links;
+use crate::views::conversations::{Links, MetaAndPayload};
 
 /// `page` and `sort_by` may come in the body or the query string; the body wins.
 fn list_parameter(body: &Value, req: &HttpRequest, name: &str) -> Option<String> {
@@ -29,6 +29,25 @@ fn list_parameter(body: &Value, req: &HttpRequest, name: &str) -> Option<String>
     }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).ok()?;
     pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+/// The list's own filters when the payload says no more than they can, else the compiled
+/// statement.
+pub fn as_list_filter(conditions: &[filter::Condition], today: chrono::NaiveDate) -> Filter {
+    match filter::list_shape(conditions) {
+        Some(shape) => Filter {
+            status: shape.status,
+            inbox_id: shape.inbox_id,
+            team_id: shape.team_id,
+            assignee_id: shape.assignee_id,
+            ..Filter::default()
+        },
+        None => Filter {
+            status: None,
+            condition: Some(Arc::new(filter::compile(conditions, today))),
+            ..Filter::default()
+        },
+    }
 }
 
 #[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations/filter",
@@ -65,18 +84,14 @@ pub async fn filter(
     let today = chrono::DateTime::from_timestamp_micros(state.now())
         .unwrap_or_default()
         .date_naive();
-    let compiled = filter::compile(&conditions, today);
     let query = ListQuery {
-        filter: Filter {
-            status: None,
-            condition: Some(Arc::new(compiled)),
-            ..Filter::default()
-        },
+        filter: as_list_filter(&conditions, today),
         tab: AssigneeTab::All,
         sort,
         page,
         current_page: page,
         q: None,
+        team_must_exist: false,
     };
     let page = PageRequest {
         page,
@@ -84,6 +99,123 @@ pub async fn filter(
         links,
     };
     let found = conversation_finder::find(&state, principal, query, Some(page)).await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({ "meta": counts_json(&found.counts), "payload": found.payload })))
+    Ok(HttpResponse::Ok().json(MetaAndPayload {
+        meta: counts_json(&found.counts),
+        payload: &found.payload,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    use serde_json::json;
+
+    use super::*;
+    use crate::corpus::{self, Shape, Spec};
+    use crate::db::{Db, PoolSizes};
+    use crate::models::{Actor, Role, Status};
+    use crate::store::conversation_list::{self, Sort};
+
+    const END: i64 = 1_700_000_000_000_000;
+
+    /// A payload the list's filters can answer gives the counts and pages the compiled
+    /// statement gives, for an administrator and for an agent who sees some inboxes only.
+    #[test]
+    fn list_shaped_payloads_answer_as_the_compiled_statement() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("db.sqlite3"), PoolSizes::SMALL).unwrap();
+        let spec = Spec {
+            shape: Shape {
+                inboxes: 4,
+                agents: 6,
+                teams: 3,
+                labels: 5,
+            },
+            messages_per_conversation: 1.0,
+            ..Spec::new(600, 3, END)
+        };
+        corpus::generate(&db, &spec, &mut |_, _| {}).unwrap();
+        let today = chrono::NaiveDate::from_ymd_opt(2023, 11, 14).unwrap();
+        let mut rng = StdRng::seed_from_u64(17);
+        let principals = [
+            Principal {
+                actor: Actor::User(1),
+                account_id: 1,
+                role: Role::Administrator,
+            },
+            Principal {
+                actor: Actor::User(3),
+                account_id: 1,
+                role: Role::Agent,
+            },
+        ];
+        let mut nonempty = 0;
+        for round in 0..150 {
+            let mut payload = Vec::new();
+            let mut add = |key: &str, value: serde_json::Value| {
+                payload.push(json!({
+                    "attribute_key": key,
+                    "filter_operator": "equal_to",
+                    "values": [value],
+                    "query_operator": "and",
+                }));
+                payload.len()
+            };
+            let mut added = 0;
+            if rng.gen_bool(0.7) {
+                added = add("status", json!(Status::ALL[rng.gen_range(0..4)].as_str()));
+            }
+            if rng.gen_bool(0.6) {
+                added = add("inbox_id", json!(rng.gen_range(1..=5)));
+            }
+            if rng.gen_bool(0.4) {
+                added = add("team_id", json!(rng.gen_range(1..=4)));
+            }
+            if rng.gen_bool(0.4) || added == 0 {
+                add("assignee_id", json!(rng.gen_range(1..=7)));
+            }
+            if let Some(last) = payload.last_mut() {
+                last["query_operator"] = serde_json::Value::Null;
+            }
+            let conditions = filter::parse(&json!({ "payload": payload }), &[]).unwrap();
+            let shaped = as_list_filter(&conditions, today);
+            assert!(shaped.condition.is_none(), "round {round}: {payload:?}");
+            let compiled = Filter {
+                status: None,
+                condition: Some(Arc::new(filter::compile(&conditions, today))),
+                ..Filter::default()
+            };
+            let principal = &principals[round % 2];
+            let sort = Sort::parse(
+                ["last_activity_at_desc", "created_at_asc", "priority_desc"][round % 3],
+            )
+            .unwrap();
+            for page in 1..=2 {
+                let answer = |f: &Filter| {
+                    db.read_now(|conn| {
+                        let (counts, rows) = conversation_list::counts_and_page(
+                            conn,
+                            principal,
+                            f,
+                            AssigneeTab::All,
+                            sort,
+                            Some((page, 25)),
+                        )?;
+                        let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
+                        Ok(((counts.all, counts.mine, counts.unassigned), ids))
+                    })
+                    .unwrap()
+                };
+                let expected = answer(&compiled);
+                assert_eq!(
+                    answer(&shaped),
+                    expected,
+                    "round {round}, page {page}: {payload:?}"
+                );
+                nonempty += usize::from(expected.0 .0 > 0);
+            }
+        }
+        assert!(nonempty > 100, "{nonempty} answers with conversations");
+    }
 }

@@ -2,11 +2,12 @@
 //! and, when asked, one rendered page. A query `q` goes through the search index on the heavy
 //! read pool; everything else is a plain read.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::Connection;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::conversation_input::ListQuery;
 use crate::app::AppState;
@@ -15,8 +16,7 @@ use crate::models::Principal;
 use crate::search::ConversationHits;
 use crate::store::conversation_list::{self, Counts, TextMatch};
 use crate::store::conversations::Conversation;
-use crate::store::details::ConversationDetails;
-use crate::store::{details, messages, search_feed, teams, StoreError, StoreResult};
+use crate::store::{details, search_feed, teams, StoreError, StoreResult};
 use crate::views::conversations::{self as conversation_views, Links};
 
 /// How long a search waits for the index to take in the writes acknowledged before it.
@@ -31,7 +31,7 @@ pub struct PageRequest {
 
 pub struct Found {
     pub counts: Counts,
-    pub payload: Vec<Value>,
+    pub payload: Vec<Box<RawValue>>,
 }
 
 /// Which message a rendered conversation shows in `messages`.
@@ -102,7 +102,7 @@ fn run(
     shown: Shown,
 ) -> StoreResult<Found> {
     // An unknown team is a 404, as Chatwoot's `teams.find`.
-    if let Some(id) = query.filter.team_id {
+    if let (Some(id), true) = (query.filter.team_id, query.team_must_exist) {
         teams::get(conn, principal.account_id, id, principal.user_id())?;
     }
     let (counts, rows) = conversation_list::counts_and_page(
@@ -119,50 +119,31 @@ fn run(
             payload: Vec::new(),
         });
     };
-    let shown_messages = rows
+    let mut showing = HashMap::new();
+    for c in &rows {
+        let shown = match &shown {
+            Shown::Latest => None,
+            Shown::Matching(hits) => hits.newest_message(c.id),
+            Shown::Searchable => search_feed::latest_searchable(conn, c.id)?,
+        };
+        if let Some(message_id) = shown {
+            showing.insert(c.id, message_id);
+        }
+    }
+    let payload = details::conversations_showing(conn, rows, principal.user_id(), &showing)?
         .iter()
-        .map(|c| {
-            Ok(match &shown {
-                Shown::Latest => None,
-                Shown::Matching(hits) => hits.newest_message(c.id),
-                Shown::Searchable => search_feed::latest_searchable(conn, c.id)?,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-    let payload = details::conversations(conn, rows, principal.user_id())?
-        .into_iter()
-        .zip(shown_messages)
-        .map(|(found, message)| render_details_showing(conn, found, &page.links, message))
-        .collect::<StoreResult<_>>()?;
+        .map(|found| conversation_views::conversation(found, &page.links))
+        .collect();
     Ok(Found { counts, payload })
 }
 
-/// A conversation's JSON, with `message_id` (when given) as the message it shows.
-pub fn render_showing(
+/// Loads what the conversation JSON needs and renders it.
+pub fn render(
     conn: &Connection,
     conversation: Conversation,
     viewer: Option<i64>,
     links: &Links,
-    message_id: Option<i64>,
-) -> StoreResult<Value> {
+) -> StoreResult<Box<RawValue>> {
     let details = details::conversation(conn, conversation, viewer)?;
-    render_details_showing(conn, details, links, message_id)
-}
-
-/// `render_showing` for a conversation whose details are loaded.
-fn render_details_showing(
-    conn: &Connection,
-    mut details: ConversationDetails,
-    links: &Links,
-    message_id: Option<i64>,
-) -> StoreResult<Value> {
-    if let Some(id) = message_id {
-        match messages::get(conn, details.conversation.id, id) {
-            Ok(message) => details.last_message = Some(details::message(conn, message)?),
-            // Deleted since the index saw it: the conversation keeps its newest message.
-            Err(StoreError::NotFound) => {}
-            Err(e) => return Err(e),
-        }
-    }
     Ok(conversation_views::conversation(&details, links))
 }

@@ -20,6 +20,9 @@ pub struct ListQuery {
     pub current_page: i64,
     /// `q` as sent (untrimmed; it may be empty): message content to search for.
     pub q: Option<String>,
+    /// A `team_id` naming no team is a 404 (the list's `teams.find`), not an empty list (a
+    /// filter payload's).
+    pub team_must_exist: bool,
 }
 
 fn bad(name: &str, value: &str, expected: &str) -> ApiError {
@@ -47,6 +50,7 @@ pub fn parse_list_query(query: &str, now: i64) -> Result<ListQuery, ApiError> {
         page: 1,
         current_page: 1,
         q: None,
+        team_must_exist: true,
     };
     let mut status = None;
     for (key, value) in pairs {

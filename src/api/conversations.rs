@@ -6,7 +6,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::conversation_finder::{self, render_showing, PageRequest};
+pub use super::conversation_finder::render;
+use super::conversation_finder::{self, PageRequest};
 use super::conversation_input::{parse_list_query, ListQuery};
 use super::input::{enum_value, nullable, object_or_null, FlexId, FlexTime, JsonBody, NameOrCode};
 use super::message_input::{MessageInput, ParsedMessage};
@@ -17,22 +18,14 @@ use crate::models::{Principal, Priority, Status};
 use crate::store::conversation_list::{self, AssigneeTab, Filter, Sort, CONVERSATIONS_PER_PAGE};
 use crate::store::conversations::{self, Conversation, NewConversation};
 use crate::store::{agents, changes, contacts, details, inboxes, teams, StoreError, StoreResult};
-use crate::views::conversations::{self as conversation_views, Links};
+use crate::views::conversations::{
+    self as conversation_views, Links, ListEnvelope, MetaAndPayload, Payload,
+};
 
 /// Chatwoot does not page a list asked with `updated_within`; this bounds that response.
 const MAX_UPDATED_WITHIN_ROWS: i64 = 1000;
 /// Chatwoot shows a contact's 20 latest conversations.
 const CONTACT_CONVERSATIONS: i64 = 20;
-
-/// Loads what the conversation JSON needs and renders it.
-pub fn render(
-    conn: &rusqlite::Connection,
-    conversation: Conversation,
-    viewer: Option<i64>,
-    links: &Links,
-) -> StoreResult<Value> {
-    render_showing(conn, conversation, viewer, links, None)
-}
 
 pub fn counts_json(counts: &conversation_list::Counts) -> Map<String, Value> {
     let mut meta = Map::new();
@@ -73,7 +66,12 @@ pub async fn index(
     let mut meta = counts_json(&found.counts);
     meta.insert("count".into(), json!(found.counts.of_tab(tab)));
     meta.insert("current_page".into(), json!(current_page));
-    Ok(HttpResponse::Ok().json(json!({ "data": { "meta": meta, "payload": found.payload } })))
+    Ok(HttpResponse::Ok().json(ListEnvelope {
+        data: MetaAndPayload {
+            meta,
+            payload: &found.payload,
+        },
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/conversations/meta",
@@ -99,8 +97,10 @@ pub async fn search(
     let query = parse_list_query(req.query_string(), state.now())?;
     let page = page_of(&query, links);
     let found = conversation_finder::find(&state, principal, query, Some(page)).await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({ "meta": counts_json(&found.counts), "payload": found.payload })))
+    Ok(HttpResponse::Ok().json(MetaAndPayload {
+        meta: counts_json(&found.counts),
+        payload: &found.payload,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -396,5 +396,5 @@ pub async fn of_contact(
                 .collect::<Vec<_>>())
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "payload": payload })))
+    Ok(HttpResponse::Ok().json(Payload { payload }))
 }

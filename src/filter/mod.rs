@@ -6,12 +6,14 @@
 //! from static pieces, with every value bound. Nothing here touches a database.
 
 mod keys;
+mod list_shape;
 mod parse;
 mod sql;
 
 #[cfg(test)]
 mod reference_tests;
 
+pub use list_shape::{list_shape, ListShape};
 pub use parse::parse;
 pub use sql::{compile, Compiled};
 

@@ -21,6 +21,8 @@ pub struct Filter {
     pub status: Option<Status>,
     pub inbox_id: Option<i64>,
     pub team_id: Option<i64>,
+    /// Only this agent's conversations (a filter payload's `assignee_id`).
+    pub assignee_id: Option<i64>,
     /// Any of these labels.
     pub labels: Vec<String>,
     pub source_id: Option<String>,
@@ -224,12 +226,13 @@ enum Table {
 /// The conditions both tables can answer.
 fn scope(principal: &Principal, filter: &Filter, table: Table) -> Where {
     let mut w = Where::default();
-    let (account, status, inbox, team, visible) = if table == Table::Conversations {
+    let (account, status, inbox, team, assignee, visible) = if table == Table::Conversations {
         (
             "c.account_id = ?",
             "c.status = ?",
             "c.inbox_id = ?",
             "c.team_id = ?",
+            "c.assignee_id = ?",
             "c.inbox_id IN (SELECT inbox_id FROM inbox_members WHERE user_id = ?)",
         )
     } else {
@@ -238,6 +241,8 @@ fn scope(principal: &Principal, filter: &Filter, table: Table) -> Where {
             "status = ?",
             "inbox_id = ?",
             "team_id = ?",
+            // The count table keeps "unassigned" as 0, which no agent's id equals.
+            "assignee_id = ?",
             "inbox_id IN (SELECT inbox_id FROM inbox_members WHERE user_id = ?)",
         )
     };
@@ -250,6 +255,9 @@ fn scope(principal: &Principal, filter: &Filter, table: Table) -> Where {
     }
     if let Some(id) = filter.team_id {
         w.and(team, vec![Box::new(id)]);
+    }
+    if let Some(id) = filter.assignee_id {
+        w.and(assignee, vec![Box::new(id)]);
     }
     // Agents see the conversations of the inboxes they are members of.
     if !principal.sees_all_inboxes() {

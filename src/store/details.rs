@@ -81,8 +81,9 @@ pub fn message_with(
     })
 }
 
+/// `message` for each, reading their senders and attachments once per kind.
 pub fn messages(conn: &Connection, list: Vec<Message>) -> StoreResult<Vec<MessageDetails>> {
-    list.into_iter().map(|m| message(conn, m)).collect()
+    super::page_details::messages(conn, list)
 }
 
 /// The details of one conversation, as seen by `viewer` (the team's `is_member`; None for a bot).
@@ -135,6 +136,21 @@ pub fn conversation(
     })
 }
 
+/// Makes `message_id` (a search's match) the message the conversation shows; one deleted since
+/// the index saw it leaves the newest.
+pub fn show_message(
+    conn: &Connection,
+    details: &mut ConversationDetails,
+    message_id: i64,
+) -> StoreResult<()> {
+    match messages::get(conn, details.conversation.id, message_id) {
+        Ok(found) => details.last_message = Some(message(conn, found)?),
+        Err(super::StoreError::NotFound) => {}
+        Err(e) => return Err(e),
+    }
+    Ok(())
+}
+
 /// `conversation` for each, reading the page's related rows once per kind (see `page_details`).
 pub fn conversations(
     conn: &Connection,
@@ -142,4 +158,14 @@ pub fn conversations(
     viewer: Option<i64>,
 ) -> StoreResult<Vec<ConversationDetails>> {
     super::page_details::load(conn, list, viewer)
+}
+
+/// `conversations`, each in `showing` (conversation id to message id) showing that message.
+pub fn conversations_showing(
+    conn: &Connection,
+    list: Vec<Conversation>,
+    viewer: Option<i64>,
+    showing: &std::collections::HashMap<i64, i64>,
+) -> StoreResult<Vec<ConversationDetails>> {
+    super::page_details::load_showing(conn, list, viewer, showing)
 }

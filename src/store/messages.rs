@@ -102,6 +102,19 @@ pub fn get(conn: &Connection, conversation_id: i64, message_id: i64) -> StoreRes
         .query_row([conversation_id, message_id], message_from_row)?)
 }
 
+/// The messages with these ids, in no order; ids that are gone are left out.
+pub fn by_ids(
+    conn: &Connection,
+    message_ids: impl IntoIterator<Item = i64>,
+) -> StoreResult<Vec<Message>> {
+    const SQL: &str = concat!(
+        message_columns!(),
+        " FROM rarray(?1) wanted CROSS JOIN messages m ON m.id = wanted.value
+           JOIN conversations c ON c.id = m.conversation_id"
+    );
+    query(conn, SQL, [super::id_array(message_ids)])
+}
+
 /// A message by its id alone, for callers that start from the row (event payloads).
 pub fn get_by_id(conn: &Connection, message_id: i64) -> StoreResult<Message> {
     let sql = format!("{SELECT_MESSAGE} WHERE m.id = ?1");

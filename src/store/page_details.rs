@@ -22,15 +22,50 @@ pub fn load(
     list: Vec<Conversation>,
     viewer: Option<i64>,
 ) -> StoreResult<Vec<ConversationDetails>> {
+    load_showing(conn, list, viewer, &HashMap::new())
+}
+
+/// `load`, where a conversation in `showing` (conversation id to message id: a search's newest
+/// match) shows that message as its latest. One deleted since keeps the newest.
+pub fn load_showing(
+    conn: &Connection,
+    list: Vec<Conversation>,
+    viewer: Option<i64>,
+    showing: &HashMap<i64, i64>,
+) -> StoreResult<Vec<ConversationDetails>> {
     let Some(account_id) = one_account(&list) else {
         // Pages belong to one account; anything else is read one conversation at a time.
         return list
             .into_iter()
-            .map(|c| details::conversation(conn, c, viewer))
+            .map(|c| {
+                let shown = showing.get(&c.id).copied();
+                let mut found = details::conversation(conn, c, viewer)?;
+                if let Some(message_id) = shown {
+                    details::show_message(conn, &mut found, message_id)?;
+                }
+                Ok(found)
+            })
             .collect();
     };
-    let rows = PageRows::load(conn, account_id, &list, viewer)?;
+    let rows = PageRows::load(conn, account_id, &list, viewer, showing)?;
     list.into_iter().map(|c| rows.details(c)).collect()
+}
+
+/// `details::message` for each, in the order given, reading their senders and attachments
+/// once per kind.
+pub fn messages(conn: &Connection, list: Vec<Message>) -> StoreResult<Vec<MessageDetails>> {
+    let Some(account_id) = list.first().map(|m| m.account_id) else {
+        return Ok(Vec::new());
+    };
+    if list.iter().any(|m| m.account_id != account_id) {
+        return list
+            .into_iter()
+            .map(|m| details::message(conn, m))
+            .collect();
+    }
+    let shown: Vec<&Message> = list.iter().collect();
+    let senders = Senders::load(conn, account_id, &shown, std::iter::empty())?;
+    Ok(list.into_iter().map(|m| senders.message(m)).collect())
 }
 
 /// The account all the conversations belong to (None for an empty or mixed list).
@@ -47,6 +82,8 @@ struct PageRows {
     contact_inboxes: HashMap<i64, (String, bool)>,
     labels: HashMap<i64, Vec<String>>,
     latest: HashMap<i64, messages::Latest>,
+    /// The messages shown in place of the latest, by conversation id.
+    shown: HashMap<i64, Message>,
     unread: HashMap<i64, i64>,
     senders: Senders,
 }
@@ -57,15 +94,27 @@ impl PageRows {
         account_id: i64,
         list: &[Conversation],
         viewer: Option<i64>,
+        showing: &HashMap<i64, i64>,
     ) -> StoreResult<Self> {
         let ids = || list.iter().map(|c| c.id);
         let latest = messages::latest_of(conn, ids())?;
-        let shown: Vec<&Message> = latest
+        let shown: HashMap<i64, Message> = if showing.is_empty() {
+            HashMap::new()
+        } else {
+            let wanted = ids().filter_map(|id| showing.get(&id).copied());
+            messages::by_ids(conn, wanted)?
+                .into_iter()
+                .filter(|m| showing.get(&m.conversation_id) == Some(&m.id))
+                .map(|m| (m.conversation_id, m))
+                .collect()
+        };
+        let rendered: Vec<&Message> = latest
             .values()
             .flat_map(|(newest, other)| newest.iter().chain(other.iter()))
+            .chain(shown.values())
             .collect();
         let contact_ids = list.iter().map(|c| c.contact_id);
-        let senders = Senders::load(conn, account_id, &shown, contact_ids)?;
+        let senders = Senders::load(conn, account_id, &rendered, contact_ids)?;
         Ok(Self {
             assignees: agents::find_many(
                 conn,
@@ -86,6 +135,7 @@ impl PageRows {
             labels: conversations::labels_of(conn, ids())?,
             unread: messages::unread_counts(conn, ids())?,
             latest,
+            shown,
             senders,
         })
     }
@@ -128,7 +178,12 @@ impl PageRows {
                 .get(&conversation.id)
                 .cloned()
                 .unwrap_or_default(),
-            last_message: last.map(|m| self.senders.message(m)),
+            last_message: self
+                .shown
+                .get(&conversation.id)
+                .cloned()
+                .or(last)
+                .map(|m| self.senders.message(m)),
             last_non_activity_message: last_non_activity.map(|m| self.senders.message(m)),
             unread_count: self.unread.get(&conversation.id).copied().unwrap_or(0),
             conversation,
@@ -304,19 +359,34 @@ mod tests {
         let links = Links {
             base_url: "http://localhost:3000".into(),
         };
-        let render = |d: &ConversationDetails| views::conversation(d, &links);
+        let render = |d: &ConversationDetails| -> Value {
+            serde_json::from_str(views::conversation(d, &links).get()).unwrap()
+        };
         db.read_snapshot(|conn| {
             let all = all_conversations(conn);
             assert_eq!(all.len(), 123);
-            for viewer in [Some(1), Some(2), None] {
+            let showing = shown_messages(conn, &all);
+            for (viewer, showing) in [
+                (Some(1), HashMap::new()),
+                (Some(2), HashMap::new()),
+                (None, HashMap::new()),
+                (Some(1), showing),
+            ] {
                 for page in all.chunks(25) {
-                    let batched: Vec<Value> = details::conversations(conn, page.to_vec(), viewer)?
-                        .iter()
-                        .map(render)
-                        .collect();
+                    let batched: Vec<Value> =
+                        details::conversations_showing(conn, page.to_vec(), viewer, &showing)?
+                            .iter()
+                            .map(render)
+                            .collect();
                     let one_by_one: Vec<Value> = page
                         .iter()
-                        .map(|c| details::conversation(conn, c.clone(), viewer).map(|d| render(&d)))
+                        .map(|c| {
+                            let mut found = details::conversation(conn, c.clone(), viewer)?;
+                            if let Some(&message_id) = showing.get(&c.id) {
+                                details::show_message(conn, &mut found, message_id)?;
+                            }
+                            Ok(render(&found))
+                        })
                         .collect::<StoreResult<_>>()?;
                     assert_eq!(batched.len(), page.len());
                     for (found, expected) in batched.iter().zip(&one_by_one) {
@@ -327,6 +397,78 @@ mod tests {
             Ok(())
         })
         .unwrap();
+    }
+
+    #[test]
+    fn a_batch_of_messages_renders_as_read_one_by_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = varied_db(dir.path());
+        let links = Links {
+            base_url: "http://localhost:3000".into(),
+        };
+        let render = |list: Vec<MessageDetails>| -> Vec<Value> {
+            list.iter().map(|m| views::message(m, &links)).collect()
+        };
+        db.read_snapshot(|conn| {
+            let mut compared = 0;
+            for c in all_conversations(conn) {
+                let window = messages::Window::Between(i64::MIN, i64::MAX);
+                let all = messages::page(conn, c.id, window, true)?;
+                compared += all.len();
+                let one_by_one = all
+                    .iter()
+                    .map(|m| details::message(conn, m.clone()))
+                    .collect::<StoreResult<Vec<_>>>()?;
+                assert_eq!(
+                    render(messages(conn, all)?),
+                    render(one_by_one),
+                    "conversation {}",
+                    c.id
+                );
+            }
+            assert!(compared > 500, "{compared} messages");
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    /// What a search could show instead of the newest message: the oldest message of every
+    /// other conversation, and for every seventh one a message of another conversation or one
+    /// that is gone (both leave the newest shown).
+    fn shown_messages(conn: &Connection, all: &[Conversation]) -> HashMap<i64, i64> {
+        let first_and_last = |id: i64| -> (Option<i64>, Option<i64>) {
+            conn.query_row(
+                "SELECT min(id), max(id) FROM messages WHERE conversation_id = ?1",
+                [id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .unwrap()
+        };
+        let oldest = |id: i64| first_and_last(id).0;
+        let mut showing = HashMap::new();
+        for (n, c) in all.iter().enumerate() {
+            let message = match n % 7 {
+                0 => Some(i64::MAX),
+                3 => all.get(n + 1).and_then(|next| oldest(next.id)),
+                _ if n % 2 == 0 => oldest(c.id),
+                _ => None,
+            };
+            if let Some(message) = message {
+                showing.insert(c.id, message);
+            }
+        }
+        let differs = all
+            .iter()
+            .filter(|c| {
+                let (first, last) = first_and_last(c.id);
+                first != last && showing.get(&c.id).copied() == first
+            })
+            .count();
+        assert!(
+            differs > 20,
+            "{differs} conversations show an older message"
+        );
+        showing
     }
 
     /// The dataset the comparison runs on has every case the batch handles.

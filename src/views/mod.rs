@@ -9,6 +9,7 @@ pub mod public;
 pub mod webhooks;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::models::{Agent, Role};
@@ -27,47 +28,77 @@ pub fn unix_seconds(micros: i64) -> i64 {
 }
 
 /// ISO 8601 with milliseconds in UTC (`2026-01-02T03:04:05.000Z`), as Rails renders times.
+pub fn iso_string(micros: i64) -> Option<String> {
+    DateTime::<Utc>::from_timestamp_micros(micros)
+        .map(|at| at.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
+
+/// `iso_string` as JSON (null for a time out of range).
 pub fn iso_millis(micros: i64) -> Value {
-    match DateTime::<Utc>::from_timestamp_micros(micros) {
-        Some(at) => Value::String(at.to_rfc3339_opts(SecondsFormat::Millis, true)),
-        None => Value::Null,
-    }
+    iso_string(micros).map_or(Value::Null, Value::String)
 }
 
 pub(crate) fn thumbnail(avatar_url: Option<&str>) -> &str {
     avatar_url.unwrap_or("")
 }
 
+/// A view struct as a `Value`, for the callers that add to it. Views have string keys only, the
+/// one thing that makes `to_value` fail.
+pub(crate) fn value_of(view: impl Serialize) -> Value {
+    serde_json::to_value(view).unwrap_or(Value::Null)
+}
+
 /// Chatwoot renders a user's custom_attributes only when there are some.
+fn shown_custom_attributes(attributes: &Value) -> Option<&Value> {
+    Some(attributes).filter(|a| a.as_object().is_some_and(|o| !o.is_empty()))
+}
+
 fn insert_custom_attributes(out: &mut Map<String, Value>, attributes: &Value) {
-    if attributes.as_object().is_some_and(|o| !o.is_empty()) {
-        out.insert("custom_attributes".into(), attributes.clone());
+    if let Some(shown) = shown_custom_attributes(attributes) {
+        out.insert("custom_attributes".into(), shown.clone());
     }
 }
 
 /// `_agent.json.jbuilder`. `availability_status` is the agent's configured availability: there
 /// is no live presence to report.
+#[derive(Serialize)]
+pub struct AgentJson<'a> {
+    id: i64,
+    account_id: i64,
+    availability_status: &'static str,
+    auto_offline: bool,
+    confirmed: bool,
+    email: &'a str,
+    provider: &'static str,
+    available_name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    custom_attributes: Option<&'a Value>,
+    name: &'a str,
+    role: &'static str,
+    thumbnail: &'a str,
+}
+
+impl<'a> AgentJson<'a> {
+    pub fn of(agent: &'a Agent) -> Self {
+        Self {
+            id: agent.id,
+            account_id: agent.account_id,
+            availability_status: agent.availability.as_str(),
+            auto_offline: agent.auto_offline,
+            confirmed: agent.confirmed,
+            email: &agent.email,
+            provider: "email",
+            available_name: agent.available_name(),
+            custom_attributes: shown_custom_attributes(&agent.custom_attributes),
+            name: &agent.name,
+            role: agent.role.as_str(),
+            thumbnail: thumbnail(agent.avatar_url.as_deref()),
+        }
+    }
+}
+
 pub fn agent(agent: &Agent) -> Value {
-    let mut out = Map::new();
-    out.insert("id".into(), json!(agent.id));
-    out.insert("account_id".into(), json!(agent.account_id));
-    out.insert(
-        "availability_status".into(),
-        json!(agent.availability.as_str()),
-    );
-    out.insert("auto_offline".into(), json!(agent.auto_offline));
-    out.insert("confirmed".into(), json!(agent.confirmed));
-    out.insert("email".into(), json!(agent.email));
-    out.insert("provider".into(), json!("email"));
-    out.insert("available_name".into(), json!(agent.available_name()));
-    insert_custom_attributes(&mut out, &agent.custom_attributes);
-    out.insert("name".into(), json!(agent.name));
-    out.insert("role".into(), json!(agent.role.as_str()));
-    out.insert(
-        "thumbnail".into(),
-        json!(thumbnail(agent.avatar_url.as_deref())),
-    );
-    Value::Object(out)
+    value_of(AgentJson::of(agent))
 }
 
 pub fn agents(list: &[Agent]) -> Value {
@@ -267,51 +298,76 @@ pub fn inbox_record(inbox: &Inbox) -> Value {
 }
 
 /// `_team.json.jbuilder`.
+#[derive(Serialize)]
+pub struct TeamJson<'a> {
+    id: i64,
+    name: &'a str,
+    description: Option<&'a str>,
+    allow_auto_assign: bool,
+    account_id: i64,
+    is_member: bool,
+}
+
+impl<'a> TeamJson<'a> {
+    pub fn of(team: &'a Team) -> Self {
+        Self {
+            id: team.id,
+            name: &team.name,
+            description: team.description.as_deref(),
+            allow_auto_assign: team.allow_auto_assign,
+            account_id: team.account_id,
+            is_member: team.is_member,
+        }
+    }
+}
+
 pub fn team(team: &Team) -> Value {
-    json!({
-        "id": team.id,
-        "name": team.name,
-        "description": team.description,
-        "allow_auto_assign": team.allow_auto_assign,
-        "account_id": team.account_id,
-        "is_member": team.is_member,
-    })
+    value_of(TeamJson::of(team))
 }
 
 /// `_contact.json.jbuilder`; `contact_inboxes` is listed when given.
+#[derive(Serialize)]
+pub struct ContactJson<'a> {
+    additional_attributes: &'a Value,
+    availability_status: &'static str,
+    email: Option<&'a str>,
+    id: i64,
+    name: &'a str,
+    phone_number: Option<&'a str>,
+    blocked: bool,
+    identifier: Option<&'a str>,
+    thumbnail: &'a str,
+    custom_attributes: &'a Value,
+    /// Chatwoot leaves last_activity_at out while it is unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_activity_at: Option<i64>,
+    created_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contact_inboxes: Option<Vec<Value>>,
+}
+
+impl<'a> ContactJson<'a> {
+    pub fn of(contact: &'a Contact, contact_inboxes: Option<&[ContactInbox]>) -> Self {
+        Self {
+            additional_attributes: &contact.additional_attributes,
+            availability_status: "offline",
+            email: contact.email.as_deref(),
+            id: contact.id,
+            name: &contact.name,
+            phone_number: contact.phone_number.as_deref(),
+            blocked: contact.blocked,
+            identifier: contact.identifier.as_deref(),
+            thumbnail: thumbnail(contact.avatar_url.as_deref()),
+            custom_attributes: &contact.custom_attributes,
+            last_activity_at: contact.last_activity_at.map(unix_seconds),
+            created_at: unix_seconds(contact.created_at),
+            contact_inboxes: contact_inboxes.map(|list| list.iter().map(contact_inbox).collect()),
+        }
+    }
+}
+
 pub fn contact(contact: &Contact, contact_inboxes: Option<&[ContactInbox]>) -> Value {
-    let mut out = Map::new();
-    out.insert(
-        "additional_attributes".into(),
-        contact.additional_attributes.clone(),
-    );
-    out.insert("availability_status".into(), json!("offline"));
-    out.insert("email".into(), json!(contact.email));
-    out.insert("id".into(), json!(contact.id));
-    out.insert("name".into(), json!(contact.name));
-    out.insert("phone_number".into(), json!(contact.phone_number));
-    out.insert("blocked".into(), json!(contact.blocked));
-    out.insert("identifier".into(), json!(contact.identifier));
-    out.insert(
-        "thumbnail".into(),
-        json!(thumbnail(contact.avatar_url.as_deref())),
-    );
-    out.insert(
-        "custom_attributes".into(),
-        contact.custom_attributes.clone(),
-    );
-    // Chatwoot leaves last_activity_at out while it is unset.
-    if let Some(at) = contact.last_activity_at {
-        out.insert("last_activity_at".into(), json!(unix_seconds(at)));
-    }
-    out.insert("created_at".into(), json!(unix_seconds(contact.created_at)));
-    if let Some(list) = contact_inboxes {
-        out.insert(
-            "contact_inboxes".into(),
-            Value::Array(list.iter().map(contact_inbox).collect()),
-        );
-    }
-    Value::Object(out)
+    value_of(ContactJson::of(contact, contact_inboxes))
 }
 
 /// `_contact_inbox.json.jbuilder` with its slim inbox.

@@ -93,6 +93,35 @@ async fn standard_columns_follow_chatwoots_operators_and_null_rules() {
     assert!(one(&app, "team_id", "is_present", json!([]))
         .await
         .is_empty());
+    // A team no one made matches nothing, where the list's `team_id` is a 404.
+    assert!(one(&app, "team_id", "equal_to", json!([999]))
+        .await
+        .is_empty());
+    app.get("/api/v1/accounts/1/conversations?team_id=999")
+        .await
+        .expect(404);
+    let and = |key: &str, values: Value| json!({ "attribute_key": key, "filter_operator": "equal_to", "values": values, "query_operator": "and" });
+    assert_eq!(
+        filtered(
+            &app,
+            json!([
+                and("status", json!(["open"])),
+                and("inbox_id", json!([1])),
+                condition("assignee_id", "equal_to", json!([1])),
+            ])
+        )
+        .await,
+        vec![assigned]
+    );
+    assert!(filtered(
+        &app,
+        json!([
+            and("status", json!(["resolved"])),
+            condition("assignee_id", "equal_to", json!([1])),
+        ])
+    )
+    .await
+    .is_empty());
     assert_eq!(
         one(&app, "priority", "equal_to", json!(["high"])).await,
         vec![assigned]
