@@ -131,6 +131,15 @@ shapes = {
         {"attribute_key": "assignee_id", "filter_operator": "equal_to", "values": [2], "query_operator": "and"},
         {"attribute_key": "seats", "filter_operator": "is_greater_than", "values": [100]},
     ],
+    "d": [
+        {"attribute_key": "status", "filter_operator": "equal_to", "values": ["open"], "query_operator": "and"},
+        {"attribute_key": "inbox_id", "filter_operator": "equal_to", "values": [1]},
+    ],
+    "e": [
+        {"attribute_key": "status", "filter_operator": "equal_to", "values": ["open"], "query_operator": "and"},
+        {"attribute_key": "inbox_id", "filter_operator": "equal_to", "values": [1], "query_operator": "and"},
+        {"attribute_key": "assignee_id", "filter_operator": "equal_to", "values": [27]},
+    ],
 }
 print(json.dumps({"payload": shapes[sys.argv[1]]}))
 EOF
@@ -143,7 +152,7 @@ scenario() {
         list_resolved_p400) run "$name" "$c" "$api?status=resolved&assignee_type=all&page=400" ;;
         get) run "$name" "$c" --rand-regex-url "$api/$id_regex" ;;
         meta) run "$name" "$c" "$api/meta?status=open" ;;
-        filter_a | filter_b | filter_c)
+        filter_a | filter_b | filter_c | filter_d | filter_e)
             run "$name" "$c" -m POST -T application/json -d "$(filter_body "${name#filter_}")" "$api/filter" ;;
         search_rare) run "$name" "$c" "$api/search?q=quokkaberry" ;;
         search_common) run "$name" "$c" "$api/search?q=refund" ;;
@@ -157,7 +166,7 @@ scenario() {
     esac
 }
 
-scenarios=${WOOTLITE_LOAD_SCENARIOS:-"get list_open_p1 list_resolved_p400 meta filter_a filter_b filter_c search_rare search_common create_message toggle_status"}
+scenarios=${WOOTLITE_LOAD_SCENARIOS:-"get list_open_p1 list_resolved_p400 meta filter_a filter_b filter_c filter_d filter_e search_rare search_common create_message toggle_status"}
 extras=${WOOTLITE_LOAD_EXTRAS:-1}
 for c in $concurrency; do
     echo "concurrency $c"

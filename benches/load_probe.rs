@@ -130,7 +130,10 @@ fn baseline(data_dir: &std::path::Path, runs: usize) -> Value {
             raw::counts(&conn, 0);
         }),
     );
-    for (shape, name) in ["filter_a", "filter_b", "filter_c"].into_iter().enumerate() {
+    for (shape, name) in ["filter_a", "filter_b", "filter_c", "filter_d", "filter_e"]
+        .into_iter()
+        .enumerate()
+    {
         out.insert(
             name.into(),
             timed(heavy, |_| {

@@ -69,7 +69,7 @@ for file in sorted(os.listdir(runs_dir)):
 
 order = [
     "get", "list_open_p1", "list_resolved_p400", "meta", "filter_a", "filter_b", "filter_c",
-    "search_rare", "search_common", "create_message", "toggle_status", "mixed",
+    "filter_d", "filter_e", "search_rare", "search_common", "create_message", "toggle_status", "mixed",
     "isolation_get_alone", "isolation_get_loaded", "isolation_list_alone", "isolation_list_loaded",
 ]
 runs.sort(key=lambda r: (order.index(r["scenario"]) if r["scenario"] in order else 99, r["concurrency"]))

@@ -77,7 +77,7 @@ pub fn open(dir: &Path) -> Db {
 
 /// The three filter shapes: (a) narrow standard columns + a text attribute, (b) a rare checkbox,
 /// (c) a label + an assignee + a number comparison.
-pub fn filter_shapes() -> [(&'static str, Value); 3] {
+pub fn filter_shapes() -> [(&'static str, Value); 5] {
     [
         (
             "a_status_inbox_text",
@@ -100,6 +100,21 @@ pub fn filter_shapes() -> [(&'static str, Value); 3] {
                 { "attribute_key": "labels", "filter_operator": "equal_to", "values": ["billing"], "query_operator": "and" },
                 { "attribute_key": "assignee_id", "filter_operator": "equal_to", "values": [2], "query_operator": "and" },
                 { "attribute_key": "seats", "filter_operator": "is_greater_than", "values": [100] }
+            ]}),
+        ),
+        (
+            "d_status_inbox",
+            json!({ "payload": [
+                { "attribute_key": "status", "filter_operator": "equal_to", "values": ["open"], "query_operator": "and" },
+                { "attribute_key": "inbox_id", "filter_operator": "equal_to", "values": [1] }
+            ]}),
+        ),
+        (
+            "e_status_inbox_assignee",
+            json!({ "payload": [
+                { "attribute_key": "status", "filter_operator": "equal_to", "values": ["open"], "query_operator": "and" },
+                { "attribute_key": "inbox_id", "filter_operator": "equal_to", "values": [1], "query_operator": "and" },
+                { "attribute_key": "assignee_id", "filter_operator": "equal_to", "values": [27] }
             ]}),
         ),
     ]

@@ -8,7 +8,7 @@ use tantivy::schema::IndexRecordOption;
 
 /// Hand-written SQL selecting what each filter shape of `super::filter_shapes` selects, ids in
 /// list order.
-pub const FILTERS: [&str; 3] = [
+pub const FILTERS: [&str; 5] = [
     "SELECT c.id FROM conversations c
        JOIN conversation_attribute_values v ON v.conversation_id = c.id AND v.key = 'region'
       WHERE c.account_id = 1 AND c.status = 0 AND c.inbox_id = 1 AND v.folded = 'north'
@@ -21,6 +21,12 @@ pub const FILTERS: [&str; 3] = [
        JOIN conversation_labels l ON l.conversation_id = c.id AND l.title = 'billing'
        JOIN conversation_attribute_values v ON v.conversation_id = c.id AND v.key = 'seats'
       WHERE c.account_id = 1 AND c.assignee_id = 2 AND v.value > 100
+      ORDER BY c.last_activity_at DESC",
+    "SELECT c.id FROM conversations c
+      WHERE c.account_id = 1 AND c.status = 0 AND c.inbox_id = 1
+      ORDER BY c.last_activity_at DESC",
+    "SELECT c.id FROM conversations c
+      WHERE c.account_id = 1 AND c.status = 0 AND c.inbox_id = 1 AND c.assignee_id = 27
       ORDER BY c.last_activity_at DESC",
 ];
 

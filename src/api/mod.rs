@@ -41,6 +41,9 @@ mod transcript;
 pub mod validate;
 mod webhooks;
 
+/// How `POST /conversations/filter` turns a payload into list filters (the benches time it).
+pub use conversation_filter::as_list_filter;
+
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
