@@ -17,6 +17,8 @@
 #   WOOTLITE_LOAD_OUT            where results go                  (default target/load)
 #   WOOTLITE_LOAD_SCENARIOS      which scenarios                   (default: all of them)
 #   WOOTLITE_LOAD_EXTRAS         0 skips the mixed, isolation and index lag runs
+#   WOOTLITE_LOAD_SERVER         the binary that serves (default target/release/wootlite;
+#                                another build gives a before/after pair on the same dataset)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +27,7 @@ seconds=${WOOTLITE_LOAD_SECONDS:-8}
 concurrency=${WOOTLITE_LOAD_CONCURRENCY:-"1 16 64"}
 port=${WOOTLITE_LOAD_PORT:-3999}
 out=${WOOTLITE_LOAD_OUT:-target/load}
+server=${WOOTLITE_LOAD_SERVER:-target/release/wootlite}
 base="http://127.0.0.1:$port"
 api="$base/api/v1/accounts/1/conversations"
 
@@ -51,7 +54,7 @@ mkdir -p "$out/runs"
 work=target/bench-data/load-work
 rm -rf "$work"
 cp -r "$dataset" "$work"
-token=$(target/release/wootlite token create --data-dir "$work" --user 1)
+token=$("$server" token create --data-dir "$work" --user 1)
 
 echo "raw baselines (in process, no server)"
 probe baseline --data-dir "$work" --out "$out/baseline.json"
@@ -68,7 +71,7 @@ trap stop_server EXIT
 
 # Start-up: from launching the process to its first answer.
 started=$(date +%s%N)
-RUST_LOG=warn target/release/wootlite serve --data-dir "$work" --bind "127.0.0.1:$port" \
+RUST_LOG=warn "$server" serve --data-dir "$work" --bind "127.0.0.1:$port" \
     > "$out/server.log" 2>&1 &
 server_pid=$!
 until curl -sf "$base/health" > /dev/null; do

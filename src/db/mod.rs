@@ -14,6 +14,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 mod group_commit;
+mod heavy_threads;
 pub mod snapshot;
 
 use group_commit::GroupWriter;
@@ -159,6 +160,7 @@ pub struct Db {
     readers: r2d2::Pool<SqliteConnectionManager>,
     heavy_readers: r2d2::Pool<SqliteConnectionManager>,
     heavy_turns: Arc<tokio::sync::Semaphore>,
+    heavy_threads: Arc<heavy_threads::HeavyThreads>,
 }
 
 impl Db {
@@ -194,6 +196,10 @@ impl Db {
             readers,
             heavy_readers,
             heavy_turns: Arc::new(tokio::sync::Semaphore::new(pools.heavy.max(1) as usize)),
+            heavy_threads: Arc::new(
+                heavy_threads::HeavyThreads::start(pools.heavy as usize)
+                    .map_err(|e| DbError::Thread(std::io::Error::other(e)))?,
+            ),
         })
     }
 
@@ -288,14 +294,20 @@ impl Db {
             ApiError::unavailable("The server is busy with other searches; try again shortly")
         })?;
         let pool = self.heavy_readers.clone();
-        run_blocking(move || {
+        let read = move || {
             let _turn = turn;
             let conn = pool
                 .get()
                 .map_err(|e| StoreError::Database(format!("heavy read pool: {e}")))?;
             in_read_transaction(&conn, work)
-        })
-        .await
+        };
+        match self.heavy_threads.run(read).await {
+            Ok(result) => result.map_err(ApiError::from),
+            // Answer 500 rather than take anything down.
+            Err(failed) => Err(ApiError::internal(format!(
+                "database task failed: {failed}"
+            ))),
+        }
     }
 
     /// `work` in a transaction shared with the other request writes waiting at the same time
@@ -513,20 +525,6 @@ fn in_read_transaction<T>(
     let snapshot = conn.unchecked_transaction()?;
     // Dropping it rolls back, which for a reader only releases the snapshot.
     work(&snapshot)
-}
-
-async fn run_blocking<T, F>(work: F) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
-{
-    match actix_web::web::block(work).await {
-        Ok(result) => result.map_err(ApiError::from),
-        // The closure panicked: answer 500 rather than take the worker down.
-        Err(cancelled) => Err(ApiError::internal(format!(
-            "database task failed: {cancelled}"
-        ))),
-    }
 }
 
 const MMAP_BYTES: i64 = 1 << 40;
