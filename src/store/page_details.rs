@@ -399,6 +399,8 @@ mod tests {
         .unwrap();
     }
 
+    /// A page of messages read with their senders and attachments batched gives the JSON of
+    /// each message read on its own.
     #[test]
     fn a_batch_of_messages_renders_as_read_one_by_one() {
         let dir = tempfile::tempdir().unwrap();
