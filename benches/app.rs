@@ -11,7 +11,8 @@
 //! - bytes transferred (compressed, as the browser counts them) and by whom;
 //! - the API calls the screen made.
 //!
-//! Knobs: WOOTLITE_BENCH_CONVERSATIONS (dataset size, default 1,000,000), APP_RUNS (default 7).
+//! Knobs: WOOTLITE_BENCH_CONVERSATIONS (dataset size, default 1,000,000), APP_RUNS (default 7),
+//! WOOTLITE_BENCH_SERVER (another server binary, for a before/after pair).
 //! Needs chromium and chromedriver (Debian's `chromium chromium-driver`).
 
 mod support;

@@ -247,13 +247,17 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
+    /// Starts this build's server, or the binary WOOTLITE_BENCH_SERVER names (an earlier build,
+    /// for a before/after pair on one dataset).
     pub async fn start(args: &[&std::ffi::OsStr]) -> ServerProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_wootlite"))
+        let binary = std::env::var_os("WOOTLITE_BENCH_SERVER")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_wootlite").into());
+        let child = std::process::Command::new(binary)
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .args(args)
             .env("RUST_LOG", "warn")
