@@ -20,10 +20,6 @@ use crate::supervisor::Beat;
 const POLL: Duration = Duration::from_millis(100);
 /// Outbox rows applied per commit at most.
 const BATCH: i64 = 5_000;
-/// While writes keep coming, only segments up to this size are merged between commits. A merge
-/// of the large ones takes seconds, and every search waiting for a write would wait for it too;
-/// they are merged in the first pass that finds nothing to apply.
-const BUSY_MERGE_MAX_DOCS: usize = 10_000;
 
 pub enum Signal {
     /// A search is waiting: apply what is pending now.
@@ -108,7 +104,6 @@ impl Indexer<'_> {
     }
 
     fn catch_up(&mut self, mut after: i64) -> Result<(), SearchError> {
-        let mut applied_any = false;
         loop {
             let (last, changed) = self.db.read_now(|conn| {
                 let pending = search_feed::pending(conn, after, BATCH)?;
@@ -127,18 +122,13 @@ impl Indexer<'_> {
                 if !self.installed || self.serving.visible_seq() != after {
                     self.publish(after)?;
                 }
-                // A pass with nothing to apply is a lull: the time for the large merges.
-                if !applied_any {
-                    merge_now(&mut self.writer)?;
-                }
                 return Ok(());
             }
             self.apply(&changed)?;
             commit(&mut self.writer, last)?;
             self.publish(last)?;
             self.prune(last);
-            merge_up_to(&mut self.writer, BUSY_MERGE_MAX_DOCS)?;
-            applied_any = true;
+            merge_now(&mut self.writer)?;
             // Under steady writes a catch-up may never run dry; each committed batch is
             // progress, and `/health` must not call an indexer that keeps up stalled.
             self.serving.passed();
@@ -181,17 +171,9 @@ impl Indexer<'_> {
 /// Merges what tantivy's usual (log) policy would merge, now and to the end, on this thread:
 /// no merge is ever in flight while deletes are committed.
 pub(super) fn merge_now(writer: &mut IndexWriter) -> Result<(), SearchError> {
-    merge_up_to(writer, usize::MAX)
-}
-
-/// `merge_now`, leaving out segments of more than `max_docs` documents.
-fn merge_up_to(writer: &mut IndexWriter, max_docs: usize) -> Result<(), SearchError> {
     let segments = writer.index().searchable_segment_metas()?;
-    let mut policy = LogMergePolicy::default();
-    if max_docs < usize::MAX {
-        policy.set_max_docs_before_merge(max_docs);
-    }
-    for candidate in policy.compute_merge_candidates(&segments) {
+    let candidates = LogMergePolicy::default().compute_merge_candidates(&segments);
+    for candidate in candidates {
         writer.merge(&candidate.0).wait()?;
     }
     Ok(())
@@ -233,59 +215,4 @@ pub fn rebuild(
     })?;
     commit(writer, seq)?;
     Ok((seq, indexed))
-}
-
-#[cfg(test)]
-mod tests {
-    use tantivy::indexer::NoMergePolicy;
-    use tantivy::{Index, TantivyDocument};
-
-    use super::*;
-    use crate::search::fields::schema;
-
-    /// Eight segments of three documents each, in a writer that never merges by itself.
-    fn eight_small_segments() -> IndexWriter {
-        let (schema, fields) = schema();
-        let index = Index::create_in_ram(schema);
-        crate::search::tokens::register(&index);
-        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
-        writer.set_merge_policy(Box::new(NoMergePolicy));
-        let mut id = 0;
-        for _ in 0..8 {
-            for _ in 0..3 {
-                id += 1;
-                let message = SearchableMessage {
-                    id,
-                    account_id: 1,
-                    conversation_id: id,
-                    content: format!("message {id}"),
-                };
-                let doc: TantivyDocument = document(&fields, &message);
-                writer.add_document(doc).unwrap();
-            }
-            writer.commit().unwrap();
-        }
-        writer
-    }
-
-    fn segments(writer: &IndexWriter) -> usize {
-        writer.index().searchable_segment_metas().unwrap().len()
-    }
-
-    #[test]
-    fn busy_merges_leave_segments_over_the_bound_for_a_lull() {
-        let mut writer = eight_small_segments();
-        assert_eq!(segments(&writer), 8);
-        merge_up_to(&mut writer, 2).unwrap();
-        assert_eq!(
-            segments(&writer),
-            8,
-            "segments over the bound stay as they are"
-        );
-        merge_up_to(&mut writer, 3).unwrap();
-        assert_eq!(segments(&writer), 1, "segments within the bound are merged");
-        let mut writer = eight_small_segments();
-        merge_now(&mut writer).unwrap();
-        assert_eq!(segments(&writer), 1);
-    }
 }
