@@ -28,7 +28,7 @@ use crate::realtime::{self, hub::Hub};
 use crate::search::{SearchError, SearchIndex};
 use crate::snooze::{self, SnoozeSignal};
 use crate::store::StoreError;
-use crate::supervisor::{self, Beat, Tasks};
+use crate::supervisor::{Beat, Tasks};
 use crate::views::conversations::Links;
 
 /// How often table statistics are refreshed while serving.
@@ -421,15 +421,7 @@ impl Application {
             sender_settings,
             ..
         } = self;
-        let indexer = tasks.spawn("search-indexer", {
-            let search = Arc::clone(&search);
-            move |beat| {
-                let search = Arc::clone(&search);
-                supervisor::on_thread("search-indexer", move || {
-                    search.run_indexer(&beat).map_err(|e| e.to_string())
-                })
-            }
-        });
+        let indexer = search.spawn_indexer(&tasks);
         let background = [
             tasks.spawn("wal-checkpointer", {
                 let db = db.clone();

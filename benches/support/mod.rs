@@ -17,7 +17,7 @@ use wootlite::models::{Actor, Principal, Role};
 use wootlite::search::{self, SearchIndex};
 use wootlite::store::conversation_list::{self, AssigneeTab, Filter, Sort};
 use wootlite::store::search_feed;
-use wootlite::supervisor::{self, Tasks};
+use wootlite::supervisor::Tasks;
 
 pub const SEED: u64 = 1;
 pub const ADMIN: Principal = Principal {
@@ -304,15 +304,7 @@ impl FollowingIndex {
         let runtime = tokio::runtime::Runtime::new().expect("a runtime");
         let tasks = Tasks::default();
         let _guard = runtime.enter();
-        tasks.spawn("search-indexer", {
-            let index = Arc::clone(&index);
-            move |beat| {
-                let index = Arc::clone(&index);
-                supervisor::on_thread("search-indexer", move || {
-                    index.run_indexer(&beat).map_err(|e| e.to_string())
-                })
-            }
-        });
+        index.spawn_indexer(&tasks);
         let latest = db
             .read_now(search_feed::latest_seq)
             .expect("outbox position");

@@ -16,7 +16,7 @@ mod tokens;
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy};
@@ -24,7 +24,7 @@ use tokio::sync::watch;
 
 use crate::db::{locked, Db};
 use crate::store::{search_feed, StoreError};
-use crate::supervisor::Beat;
+use crate::supervisor::{self, Beat, Tasks};
 use fields::{Fields, FORMAT};
 pub use query::ConversationHits;
 
@@ -270,6 +270,18 @@ impl SearchIndex {
             installed: false,
         };
         worker.run()
+    }
+
+    /// Runs the indexer on its own thread under `tasks`' supervision, restarted when it fails,
+    /// until `stop` is called.
+    pub fn spawn_indexer(self: &Arc<Self>, tasks: &Tasks) -> tokio::task::JoinHandle<()> {
+        let search = Arc::clone(self);
+        tasks.spawn("search-indexer", move |beat| {
+            let search = Arc::clone(&search);
+            supervisor::on_thread("search-indexer", move || {
+                search.run_indexer(&beat).map_err(|e| e.to_string())
+            })
+        })
     }
 
     /// Makes `reader` the one searches use, and `seq` the position they see.
