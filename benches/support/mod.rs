@@ -294,6 +294,7 @@ impl Drop for ServerProcess {
 /// caught up with everything written before it started. Stops the indexer when dropped.
 pub struct FollowingIndex {
     pub index: Arc<SearchIndex>,
+    /// The indexer's supervisor runs on it: kept for as long as the index is followed.
     runtime: tokio::runtime::Runtime,
     tasks: Tasks,
 }
@@ -315,11 +316,6 @@ impl FollowingIndex {
             runtime,
             tasks,
         }
-    }
-
-    /// Runs `future` on the index's runtime (read-your-writes waits).
-    pub fn block_on<T>(&self, future: impl std::future::Future<Output = T>) -> T {
-        self.runtime.block_on(future)
     }
 }
 
