@@ -20,11 +20,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tempfile::TempDir;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 use support::{env_u64, median, ms, percentiles, ServerProcess};
@@ -219,27 +218,7 @@ async fn subscriber(
     identifier: Value,
     stop: Arc<AtomicBool>,
 ) -> (Arrivals, tokio::task::JoinHandle<bool>) {
-    let mut request = format!("{}/cable", http.replace("http://", "ws://"))
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "actioncable-v1-json".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let subscribe = json!({"command": "subscribe", "identifier": identifier.to_string()});
-    socket
-        .send(Message::Text(subscribe.to_string()))
-        .await
-        .unwrap();
-    loop {
-        let frame = socket.next().await.unwrap().unwrap();
-        let frame: Value = serde_json::from_str(frame.to_text().unwrap()).unwrap();
-        if frame["type"] == "confirm_subscription" {
-            break;
-        }
-        assert_ne!(frame["type"], "reject_subscription");
-    }
+    let mut socket = support::cable::subscribed(http, &identifier).await;
     let arrivals: Arrivals = Arc::default();
     let noted = Arc::clone(&arrivals);
     let reading = tokio::spawn(async move {

@@ -17,6 +17,9 @@
 #   WOOTLITE_LOAD_OUT            where results go                  (default target/load)
 #   WOOTLITE_LOAD_SCENARIOS      which scenarios                   (default: all of them)
 #   WOOTLITE_LOAD_EXTRAS         0 skips the mixed, isolation and index lag runs
+#   WOOTLITE_LOAD_WEBHOOKS       webhooks subscribed to every event during
+#                                create_message_attached      (default 2)
+#   WOOTLITE_LOAD_SUBSCRIBERS    /cable subscriptions open during it (default 100)
 #   WOOTLITE_LOAD_SERVER         the binary that serves (default target/release/wootlite;
 #                                another build gives a before/after pair on the same dataset)
 set -euo pipefail
@@ -71,7 +74,8 @@ trap stop_server EXIT
 
 # Start-up: from launching the process to its first answer.
 started=$(date +%s%N)
-RUST_LOG=warn "$server" serve --data-dir "$work" --bind "127.0.0.1:$port" \
+# The attached webhooks' receivers listen on loopback, which only this setting lets them use.
+RUST_LOG=warn WOOTLITE_WEBHOOK_ALLOW_PRIVATE=1 "$server" serve --data-dir "$work" --bind "127.0.0.1:$port" \
     > "$out/server.log" 2>&1 &
 server_pid=$!
 until curl -sf "$base/health" > /dev/null; do
@@ -163,13 +167,32 @@ scenario() {
             run "$name" "$c" --rand-regex-url -m POST -T application/json \
                 -d '{"content":"Thanks, the refund is on its way.","message_type":"outgoing"}' \
                 "$api/$id_regex/messages" ;;
+        create_message_attached)
+            # The same writes with webhooks and live subscribers receiving what they cause.
+            local ready="$out/listeners-ready" stop="$out/listeners-stop"
+            rm -f "$ready" "$stop"
+            probe listeners --url "$base" --token "$token" --webhooks "$webhooks" \
+                --subscribers "$subscribers" --ready-file "$ready" --stop-file "$stop" \
+                --out "$out/runs/listeners-c$c.json" &
+            local listeners_pid=$!
+            until [ -e "$ready" ]; do
+                kill -0 "$listeners_pid" 2>/dev/null || { echo "the listeners did not start" >&2; exit 1; }
+                sleep 0.1
+            done
+            run "$name" "$c" --rand-regex-url -m POST -T application/json \
+                -d '{"content":"Thanks, the refund is on its way.","message_type":"outgoing"}' \
+                "$api/$id_regex/messages"
+            touch "$stop"
+            wait "$listeners_pid" ;;
         toggle_status)
             run "$name" "$c" --rand-regex-url -m POST -T application/json -d '{}' \
                 "$api/$id_regex/toggle_status" ;;
     esac
 }
 
-scenarios=${WOOTLITE_LOAD_SCENARIOS:-"get list_open_p1 list_resolved_p400 meta filter_a filter_b filter_c filter_d filter_e search_rare search_common create_message toggle_status"}
+scenarios=${WOOTLITE_LOAD_SCENARIOS:-"get list_open_p1 list_resolved_p400 meta filter_a filter_b filter_c filter_d filter_e search_rare search_common create_message create_message_attached toggle_status"}
+webhooks=${WOOTLITE_LOAD_WEBHOOKS:-2}
+subscribers=${WOOTLITE_LOAD_SUBSCRIBERS:-100}
 extras=${WOOTLITE_LOAD_EXTRAS:-1}
 for c in $concurrency; do
     echo "concurrency $c"

@@ -8,10 +8,19 @@
 //! - `lag --url U --token T --conversations N --rate R --seconds S --out F`: posts R messages a
 //!   second to random conversations for S seconds while polling `/health`, and reports how long
 //!   after a write the search index showed it (p50/p99), as JSON.
+//! - `listeners --url U --token T --webhooks W --subscribers N --ready-file R --stop-file S
+//!   --out F`: what a write load is measured beside. It starts W webhook receivers on 127.0.0.1
+//!   and subscribes them to every event, and opens N `/cable` subscriptions as the token's user.
+//!   It creates R when all are up, and counts what arrives until S appears. Then it waits for the
+//!   deliveries to drain, removes its webhooks, and reports the counts as JSON.
 
+#[path = "../tests/api/receiver.rs"]
+#[allow(dead_code)]
+mod receiver;
 mod support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,6 +28,7 @@ use clap::{Parser, Subcommand};
 use serde_json::{json, Map, Value};
 
 use support::{ms, percentiles, raw, search_cases, spread};
+use wootlite::events::WEBHOOK_EVENTS;
 
 #[derive(Parser)]
 struct Cli {
@@ -54,6 +64,25 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    Listeners {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        token: String,
+        #[arg(long, default_value_t = 2)]
+        webhooks: usize,
+        #[arg(long, default_value_t = 100)]
+        subscribers: usize,
+        #[arg(long)]
+        ready_file: PathBuf,
+        #[arg(long)]
+        stop_file: PathBuf,
+        /// Gives up waiting for the stop file after this long.
+        #[arg(long, default_value_t = 600)]
+        max_seconds: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn main() {
@@ -77,6 +106,27 @@ fn main() {
         }) => {
             let runtime = tokio::runtime::Runtime::new().expect("runtime");
             let result = runtime.block_on(lag(url, token, conversations, rate, seconds));
+            (result, out)
+        }
+        Some(Command::Listeners {
+            url,
+            token,
+            webhooks,
+            subscribers,
+            ready_file,
+            stop_file,
+            max_seconds,
+            out,
+        }) => {
+            let runtime = tokio::runtime::Runtime::new().expect("runtime");
+            let attached = Attached {
+                url,
+                token,
+                webhooks,
+                subscribers,
+            };
+            let limit = Duration::from_secs(max_seconds);
+            let result = runtime.block_on(attached.listen(&ready_file, &stop_file, limit));
             (result, out)
         }
     };
@@ -255,4 +305,127 @@ async fn lag(url: String, token: String, conversations: i64, rate: u64, seconds:
         "lag_max_ms": lags.iter().max().map_or(0.0, |d| ms(*d)),
         "polls": polls.len(),
     })
+}
+
+/// The webhooks and `/cable` subscribers a write load runs beside.
+struct Attached {
+    url: String,
+    token: String,
+    webhooks: usize,
+    subscribers: usize,
+}
+
+impl Attached {
+    fn api(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.url)
+    }
+
+    async fn call(&self, request: reqwest::RequestBuilder) -> Value {
+        let response = request
+            .header("api_access_token", &self.token)
+            .send()
+            .await
+            .expect("the server answers");
+        assert!(response.status().is_success(), "{}", response.status());
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    async fn listen(&self, ready_file: &Path, stop_file: &Path, limit: Duration) -> Value {
+        let client = reqwest::Client::new();
+        let profile = self.call(client.get(self.api("/profile"))).await;
+        let mut receivers = Vec::new();
+        let mut hooks = Vec::new();
+        for _ in 0..self.webhooks {
+            let receiver = receiver::Receiver::start_lean().await;
+            let body = json!({"url": receiver.url("/hook"), "subscriptions": WEBHOOK_EVENTS});
+            let made = client.post(self.api("/accounts/1/webhooks")).json(&body);
+            let made = self.call(made).await;
+            hooks.push(
+                made["payload"]["webhook"]["id"]
+                    .as_i64()
+                    .expect("webhook id"),
+            );
+            receivers.push(receiver);
+        }
+        let identifier = json!({"channel": "RoomChannel", "pubsub_token": profile["pubsub_token"],
+                                "account_id": 1, "user_id": profile["id"]});
+        let frames = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut readers = Vec::new();
+        for _ in 0..self.subscribers {
+            let socket = support::cable::subscribed(&self.url, &identifier).await;
+            readers.push(tokio::spawn(count_broadcasts(
+                socket,
+                Arc::clone(&frames),
+                Arc::clone(&stop),
+            )));
+        }
+        std::fs::write(ready_file, b"").expect("ready file written");
+        let started = Instant::now();
+        while !stop_file.exists() && started.elapsed() < limit {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // What was sent during the run may still be on its way: wait until nothing has arrived
+        // for two seconds (at most a minute).
+        let load_ended = Instant::now();
+        let arrived = || {
+            frames.load(Ordering::Relaxed) + receivers.iter().map(|r| r.count() as u64).sum::<u64>()
+        };
+        let (mut seen, mut quiet_since) = (arrived(), Instant::now());
+        while quiet_since.elapsed() < Duration::from_secs(2)
+            && load_ended.elapsed() < Duration::from_secs(60)
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if arrived() != seen {
+                (seen, quiet_since) = (arrived(), Instant::now());
+            }
+        }
+        let drained_ms = ms(quiet_since.duration_since(load_ended));
+        for id in hooks {
+            self.call(client.delete(self.api(&format!("/accounts/1/webhooks/{id}"))))
+                .await;
+        }
+        stop.store(true, Ordering::Relaxed);
+        let mut still_subscribed = 0;
+        for reader in readers {
+            still_subscribed += usize::from(reader.await.expect("reader"));
+        }
+        let deliveries: usize = receivers.iter().map(receiver::Receiver::count).sum();
+        for receiver in receivers {
+            receiver.stop().await;
+        }
+        json!({
+            "webhooks": self.webhooks,
+            "webhook_deliveries": deliveries,
+            "subscribers": self.subscribers,
+            "subscribers_still_connected": still_subscribed,
+            "cable_broadcasts": frames.load(Ordering::Relaxed),
+            "drained_ms_after_load": drained_ms,
+        })
+    }
+}
+
+/// Counts the broadcasts a subscription receives until `stop`; true
+/// if the server kept the socket open throughout.
+async fn count_broadcasts(
+    mut socket: support::cable::Socket,
+    frames: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+) -> bool {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    while !stop.load(Ordering::Relaxed) {
+        match tokio::time::timeout(Duration::from_millis(200), socket.next()).await {
+            Err(_) => continue,
+            Ok(Some(Ok(Message::Text(text)))) => {
+                // A ping's `message` is a number; a broadcast's is an object.
+                if text.contains("\"message\":{") {
+                    frames.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Ok(Some(Ok(_))) => continue,
+            Ok(_) => return false,
+        }
+    }
+    true
 }

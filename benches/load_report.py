@@ -65,11 +65,15 @@ for file in sorted(os.listdir(runs_dir)):
     row["server_cpu_ms_per_request"] = 1000 * cpu_seconds / requests_ok if requests_ok else None
     row["server_rss_anon_mb"] = server.get("rss_anon_kb", 0) / 1024
     row["raw_baseline"] = baseline.get(name)
+    listeners = read(os.path.join(runs_dir, f"listeners-c{c}.json"))
+    if name == "create_message_attached" and listeners:
+        row["listeners"] = listeners
     runs.append(row)
 
 order = [
     "get", "list_open_p1", "list_resolved_p400", "meta", "filter_a", "filter_b", "filter_c",
-    "filter_d", "filter_e", "search_rare", "search_common", "create_message", "toggle_status", "mixed",
+    "filter_d", "filter_e", "search_rare", "search_common", "create_message", "create_message_attached",
+    "toggle_status", "mixed",
     "isolation_get_alone", "isolation_get_loaded", "isolation_list_alone", "isolation_list_loaded",
 ]
 runs.sort(key=lambda r: (order.index(r["scenario"]) if r["scenario"] in order else 99, r["concurrency"]))
@@ -131,8 +135,20 @@ for r in runs:
         f"{fmt(r['server_cpu_ms_per_request'], 3)} | {fmt(r['server_rss_anon_mb'], 0)} | "
         f"{fmt(raw.get('p50_ms'), 3)} | {fmt(raw.get('p99_ms'), 3)} | {errors or ''} |"
     )
-lag = results["index_lag"]
 lines.append("")
+for r in runs:
+    heard = r.get("listeners")
+    if heard:
+        created = r["ok"] or 1
+        lines.append(
+            f"create_message_attached c={r['concurrency']}: {r['ok']} messages created; "
+            f"{heard['webhooks']} webhook(s) received {heard['webhook_deliveries']} deliveries "
+            f"({heard['webhook_deliveries'] / created:.2f} per message); {heard['subscribers']} /cable subscribers "
+            f"received {heard['cable_broadcasts']} broadcasts ({heard['cable_broadcasts'] / created / max(heard['subscribers'], 1):.2f} "
+            f"per message each), {heard['subscribers_still_connected']} still connected; the last arrived "
+            f"{fmt(heard['drained_ms_after_load'], 0)} ms after the load ended."
+        )
+lag = results["index_lag"]
 if lag:
     lines.append(
         f"Index lag at {lag.get('rate_asked', '-')} messages/s asked ({fmt(lag.get('rate_achieved'), 0)} achieved, "

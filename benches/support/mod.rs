@@ -2,6 +2,7 @@
 //! queries they time (the same filter shapes and search words everywhere).
 #![allow(dead_code)]
 
+pub mod cable;
 pub mod raw;
 
 use std::path::{Path, PathBuf};
