@@ -13,7 +13,7 @@ use super::conversation_input::ListQuery;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::models::Principal;
-use crate::search::ConversationHits;
+use crate::search::{ConversationHits, Summaries};
 use crate::store::conversation_list::{self, Counts, TextMatch};
 use crate::store::conversations::Conversation;
 use crate::store::{details, search_feed, teams, StoreError, StoreResult};
@@ -81,6 +81,14 @@ pub async fn find(
             let hits = index
                 .find(principal.account_id, &q)
                 .map_err(|e| StoreError::Database(e.to_string()))?;
+            if query.filter.only_summary_columns() {
+                let answered = index.with_summaries(|summaries| {
+                    run_on_summaries(conn, &principal, &query, page.as_ref(), &hits, summaries)
+                });
+                if let Some(answered) = answered {
+                    return answered;
+                }
+            }
             let ids = hits.conversation_ids().to_vec();
             query.filter.text = Some(TextMatch::Conversations(Arc::new(ids)));
             run(
@@ -101,10 +109,7 @@ fn run(
     page: Option<&PageRequest>,
     shown: Shown,
 ) -> StoreResult<Found> {
-    // An unknown team is a 404, as Chatwoot's `teams.find`.
-    if let (Some(id), true) = (query.filter.team_id, query.team_must_exist) {
-        teams::get(conn, principal.account_id, id, principal.user_id())?;
-    }
+    team_exists(conn, principal, query)?;
     let (counts, rows) = conversation_list::counts_and_page(
         conn,
         principal,
@@ -113,6 +118,48 @@ fn run(
         query.sort,
         page.map(|p| (p.page, p.per_page)),
     )?;
+    render_page(conn, principal, counts, rows, page, shown)
+}
+
+/// An unknown team is a 404, as Chatwoot's `teams.find`.
+fn team_exists(conn: &Connection, principal: &Principal, query: &ListQuery) -> StoreResult<()> {
+    if let (Some(id), true) = (query.filter.team_id, query.team_must_exist) {
+        teams::get(conn, principal.account_id, id, principal.user_id())?;
+    }
+    Ok(())
+}
+
+/// A search's counts and page from the index's copy of the conversation summaries, as `run`
+/// answers it from the database.
+fn run_on_summaries(
+    conn: &Connection,
+    principal: &Principal,
+    query: &ListQuery,
+    page: Option<&PageRequest>,
+    hits: &ConversationHits,
+    summaries: &Summaries,
+) -> StoreResult<Found> {
+    team_exists(conn, principal, query)?;
+    let (counts, rows) = conversation_list::counts_and_page_of_summaries(
+        conn,
+        principal,
+        &query.filter,
+        query.tab,
+        query.sort,
+        page.map(|p| (p.page, p.per_page)),
+        summaries.of(hits.conversation_ids()),
+    )?;
+    render_page(conn, principal, counts, rows, page, Shown::Matching(hits))
+}
+
+fn render_page(
+    conn: &Connection,
+    principal: &Principal,
+    counts: Counts,
+    rows: Vec<Conversation>,
+    page: Option<&PageRequest>,
+    shown: Shown,
+) -> StoreResult<Found> {
     let Some(page) = page else {
         return Ok(Found {
             counts,
@@ -146,4 +193,106 @@ pub fn render(
 ) -> StoreResult<Box<RawValue>> {
     let details = details::conversation(conn, conversation, viewer)?;
     Ok(conversation_views::conversation(&details, links))
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::rngs::StdRng;
+    use rand::seq::SliceRandom;
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+    use crate::corpus::{self, Shape, Spec};
+    use crate::db::{Db, PoolSizes};
+    use crate::models::{Actor, Role, Status};
+    use crate::store::conversation_list::{AssigneeTab, Filter, Sort};
+
+    const TABS: [AssigneeTab; 4] = [
+        AssigneeTab::Me,
+        AssigneeTab::Unassigned,
+        AssigneeTab::Assigned,
+        AssigneeTab::All,
+    ];
+
+    /// A search's counts and page from the index's copy of the summaries are the ones the
+    /// database gives for the same matches: an administrator and an agent who sees some inboxes,
+    /// every tab and order, status, inbox, team and assignee filters, matches that include ids
+    /// of no conversation, and pages past the first.
+    #[test]
+    fn counts_and_pages_from_summaries_equal_the_databases() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("db.sqlite3"), PoolSizes::SMALL).unwrap();
+        let spec = Spec {
+            shape: Shape {
+                inboxes: 4,
+                agents: 6,
+                teams: 3,
+                labels: 5,
+            },
+            messages_per_conversation: 1.0,
+            ..Spec::new(600, 5, 1_700_000_000_000_000)
+        };
+        corpus::generate(&db, &spec, &mut |_, _| {}).unwrap();
+        let summaries = db.read_now(Summaries::load).unwrap();
+        assert!(summaries.is_usable());
+        let principals = [
+            Principal {
+                actor: Actor::User(1),
+                account_id: 1,
+                role: Role::Administrator,
+            },
+            Principal {
+                actor: Actor::User(3),
+                account_id: 1,
+                role: Role::Agent,
+            },
+        ];
+        let mut rng = StdRng::seed_from_u64(23);
+        let mut nonempty = 0;
+        for round in 0..300 {
+            let filter = Filter {
+                status: rng.gen_bool(0.6).then(|| Status::ALL[rng.gen_range(0..4)]),
+                inbox_id: rng.gen_bool(0.3).then(|| rng.gen_range(1..=5)),
+                team_id: rng.gen_bool(0.2).then(|| rng.gen_range(1..=4)),
+                assignee_id: rng.gen_bool(0.2).then(|| rng.gen_range(1..=7)),
+                ..Filter::default()
+            };
+            let mut matches: Vec<i64> = (1..=620).filter(|_| rng.gen_bool(0.4)).collect();
+            matches.shuffle(&mut rng);
+            let principal = &principals[round % 2];
+            let tab = TABS[rng.gen_range(0..4)];
+            let sort = Sort::parse(Sort::NAMES[rng.gen_range(0..Sort::NAMES.len())]).unwrap();
+            let window = Some((rng.gen_range(1..=2), 25));
+            let searched = Filter {
+                text: Some(TextMatch::Conversations(Arc::new(matches.clone()))),
+                ..filter.clone()
+            };
+            let answers = db
+                .read_now(|conn| {
+                    let from_database = conversation_list::counts_and_page(
+                        conn, principal, &searched, tab, sort, window,
+                    )?;
+                    let from_summaries = conversation_list::counts_and_page_of_summaries(
+                        conn,
+                        principal,
+                        &filter,
+                        tab,
+                        sort,
+                        window,
+                        summaries.of(&matches),
+                    )?;
+                    Ok([from_database, from_summaries].map(|(counts, rows)| {
+                        (counts, rows.iter().map(|c| c.id).collect::<Vec<_>>())
+                    }))
+                })
+                .unwrap();
+            let [expected, found] = answers;
+            assert_eq!(
+                found, expected,
+                "round {round}: {filter:?} {tab:?} {sort:?}"
+            );
+            nonempty += usize::from(!expected.1.is_empty());
+        }
+        assert!(nonempty > 100, "{nonempty} pages with conversations");
+    }
 }

@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_event_outbox.sql"),
     include_str!("../migrations/0012_user_passwords.sql"),
     include_str!("../migrations/0013_sessions_and_password_tokens.sql"),
+    include_str!("../migrations/0014_conversation_feed.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -1,7 +1,7 @@
 //! The one indexer thread: applies the outbox to the index in batches, commits each batch with
 //! its watermark, and only then makes it visible and prunes the outbox behind it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
@@ -9,9 +9,10 @@ use tantivy::indexer::{LogMergePolicy, MergePolicy};
 use tantivy::{IndexReader, IndexWriter, Term};
 
 use super::fields::{document, id_value, Fields};
-use super::{Fault, SearchError, SearchIndex, Watermark};
+use super::{Fault, SearchError, SearchIndex, Summaries, Watermark};
 use crate::db::Db;
-use crate::store::search_feed::{self, SearchableMessage};
+use crate::store::conversation_list::Summary;
+use crate::store::search_feed::{self, Change, SearchableMessage};
 use crate::store::StoreError;
 use crate::supervisor::Beat;
 
@@ -39,6 +40,9 @@ pub struct Indexer<'a> {
     pub beat: &'a Beat,
     /// Whether this run's reader is the one searches use yet.
     pub installed: bool,
+    /// Whether this run has loaded the conversation summaries. They are loaded once the run
+    /// knows where it resumes, so that every change after that point is applied to them.
+    pub summaries_loaded: bool,
 }
 
 impl Indexer<'_> {
@@ -84,9 +88,15 @@ impl Indexer<'_> {
             Some(Fault::Panic) => panic!("injected indexer fault"),
             None => {}
         }
+        if self.applied.is_none() {
+            self.rebuild()?;
+        }
+        if !self.summaries_loaded {
+            self.load_summaries()?;
+        }
         match self.applied {
-            None => self.rebuild(),
             Some(after) => self.catch_up(after),
+            None => Ok(()),
         }
     }
 
@@ -98,32 +108,38 @@ impl Indexer<'_> {
             "search index rebuilt: {indexed} messages in {:.1}s",
             started.elapsed().as_secs_f64()
         );
+        // The summaries go with the rebuilt index: the outbox behind it is about to be pruned.
+        self.load_summaries()?;
         self.publish(seq)?;
         self.prune(seq);
         merge_now(&mut self.writer)
     }
 
+    /// Reads every conversation's summary now. Called once the run's position is fixed and
+    /// before it is published: later changes are past that position and are applied on top.
+    fn load_summaries(&mut self) -> Result<(), SearchError> {
+        let loaded = self.db.read_now(Summaries::load)?;
+        self.serving.replace_summaries(loaded);
+        self.summaries_loaded = true;
+        Ok(())
+    }
+
     fn catch_up(&mut self, mut after: i64) -> Result<(), SearchError> {
         loop {
-            let (last, changed) = self.db.read_now(|conn| {
-                let pending = search_feed::pending(conn, after, BATCH)?;
-                let Some(&(last, _)) = pending.last() else {
-                    return Ok((after, Vec::new()));
-                };
-                let ids: BTreeSet<i64> = pending.iter().map(|&(_, id)| id).collect();
-                let changed = ids
-                    .into_iter()
-                    .map(|id| Ok((id, search_feed::searchable(conn, id)?)))
-                    .collect::<Result<Vec<_>, StoreError>>()?;
-                Ok((last, changed))
-            })?;
-            if changed.is_empty() {
+            let batch = self.db.read_now(|conn| read_batch(conn, after))?;
+            let Some(Batch {
+                last,
+                messages: changed,
+                conversations,
+            }) = batch
+            else {
                 // Nothing new: still publish, so the first catch-up of a run is announced.
                 if !self.installed || self.serving.visible_seq() != after {
                     self.publish(after)?;
                 }
                 return Ok(());
-            }
+            };
+            self.serving.update_summaries(conversations);
             self.apply(&changed)?;
             commit(&mut self.writer, last)?;
             self.publish(last)?;
@@ -166,6 +182,47 @@ impl Indexer<'_> {
             log::warn!("search outbox prune failed (retried after the next batch): {e}");
         }
     }
+}
+
+/// The outbox rows after a position, read as the database holds them now.
+struct Batch {
+    /// The last outbox row read.
+    last: i64,
+    /// Each message changed, with what the index should hold for it.
+    messages: Vec<(i64, Option<SearchableMessage>)>,
+    /// Each conversation changed, with its summary (None once it is gone).
+    conversations: Vec<(i64, Option<Summary>)>,
+}
+
+/// The next rows after `after`, or None when there are none.
+fn read_batch(conn: &rusqlite::Connection, after: i64) -> Result<Option<Batch>, StoreError> {
+    let pending = search_feed::pending(conn, after, BATCH)?;
+    let Some(&(last, _)) = pending.last() else {
+        return Ok(None);
+    };
+    let mut message_ids = BTreeSet::new();
+    let mut conversation_ids = BTreeSet::new();
+    for (_, change) in pending {
+        match change {
+            Change::Message(id) => message_ids.insert(id),
+            Change::Conversation(id) => conversation_ids.insert(id),
+        };
+    }
+    let messages = message_ids
+        .into_iter()
+        .map(|id| Ok((id, search_feed::searchable(conn, id)?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let ids: Vec<i64> = conversation_ids.into_iter().collect();
+    let found: HashMap<i64, Summary> = search_feed::summaries(conn, &ids)?
+        .into_iter()
+        .map(|summary| (summary.id, summary))
+        .collect();
+    let conversations = ids.iter().map(|id| (*id, found.get(id).copied())).collect();
+    Ok(Some(Batch {
+        last,
+        messages,
+        conversations,
+    }))
 }
 
 /// Merges what tantivy's usual (log) policy would merge, now and to the end, on this thread:

@@ -11,6 +11,7 @@ mod contains;
 mod fields;
 mod indexer;
 mod query;
+mod summaries;
 pub mod text;
 mod tokens;
 
@@ -23,10 +24,12 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy};
 use tokio::sync::watch;
 
 use crate::db::{locked, Db};
+use crate::store::conversation_list::Summary;
 use crate::store::{search_feed, StoreError};
 use crate::supervisor::{self, Beat, Tasks};
 use fields::{Fields, FORMAT};
 pub use query::ConversationHits;
+pub use summaries::Summaries;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -224,6 +227,8 @@ pub struct SearchIndex {
     last_pass: Mutex<Instant>,
     /// An injected fault and how many more runs it fails.
     fault: Mutex<Option<(Fault, u32)>>,
+    /// Every conversation's summary, kept by the indexer from the same outbox.
+    summaries: RwLock<Summaries>,
 }
 
 impl SearchIndex {
@@ -245,6 +250,7 @@ impl SearchIndex {
             opened: Mutex::new(Some(opened)),
             last_pass: Mutex::new(Instant::now()),
             fault: Mutex::new(None),
+            summaries: RwLock::new(Summaries::default()),
         })
     }
 
@@ -268,6 +274,7 @@ impl SearchIndex {
             signals: &inbox,
             beat,
             installed: false,
+            summaries_loaded: false,
         };
         worker.run()
     }
@@ -348,6 +355,24 @@ impl SearchIndex {
         let query = query::matching(&searcher, &self.fields, account_id, needle)?
             .unwrap_or_else(|| Box::new(tantivy::query::EmptyQuery));
         Ok(query::conversations(&searcher, &*query)?)
+    }
+
+    /// Runs `read` on the conversation summaries, or returns None while they are not loaded
+    /// (or cannot be relied on): the caller then reads the database.
+    pub fn with_summaries<T>(&self, read: impl FnOnce(&Summaries) -> T) -> Option<T> {
+        let summaries = self.summaries.read().unwrap_or_else(|p| p.into_inner());
+        summaries.is_usable().then(|| read(&summaries))
+    }
+
+    fn replace_summaries(&self, loaded: Summaries) {
+        *self.summaries.write().unwrap_or_else(|p| p.into_inner()) = loaded;
+    }
+
+    fn update_summaries(&self, changed: Vec<(i64, Option<Summary>)>) {
+        let mut summaries = self.summaries.write().unwrap_or_else(|p| p.into_inner());
+        for (id, summary) in changed {
+            summaries.set(id, summary);
+        }
     }
 
     pub fn document_count(&self) -> u64 {

@@ -2,6 +2,7 @@
 //! computes them. The WHERE clause is assembled from fixed fragments; every value is bound.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -38,6 +39,22 @@ pub struct Filter {
     pub condition: Option<Arc<crate::filter::Compiled>>,
 }
 
+/// What the counts and the order read from one conversation: the columns of the
+/// `conversations_summary` index, which the search index also keeps a copy of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Summary {
+    pub id: i64,
+    pub account_id: i64,
+    pub status: i64,
+    pub inbox_id: i64,
+    pub team_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub last_activity_at: i64,
+    pub created_at: i64,
+    pub priority: Option<i64>,
+    pub waiting_since: Option<i64>,
+}
+
 /// The conversations a search query matches.
 #[derive(Clone, Debug)]
 pub enum TextMatch {
@@ -50,13 +67,27 @@ pub enum TextMatch {
 impl Filter {
     /// Whether the count table can answer: it knows status, inbox, team and assignee only.
     fn countable_from_table(&self) -> bool {
+        self.text.is_none() && self.only_summary_columns()
+    }
+
+    /// Whether a conversation's summary decides every condition but the text.
+    pub fn only_summary_columns(&self) -> bool {
         self.labels.is_empty()
             && self.source_id.is_none()
             && self.updated_after.is_none()
             && self.conversation_type.is_none()
             && self.contact_id.is_none()
-            && self.text.is_none()
             && self.condition.is_none()
+    }
+
+    /// The conditions of `scope` on a summary; `visible` is the agent's inboxes (None: all).
+    fn admits(&self, principal: &Principal, visible: Option<&HashSet<i64>>, s: &Summary) -> bool {
+        s.account_id == principal.account_id
+            && self.status.is_none_or(|status| status.code() == s.status)
+            && self.inbox_id.is_none_or(|id| id == s.inbox_id)
+            && self.team_id.is_none_or(|id| Some(id) == s.team_id)
+            && self.assignee_id.is_none_or(|id| Some(id) == s.assignee_id)
+            && visible.is_none_or(|inboxes| inboxes.contains(&s.inbox_id))
     }
 }
 
@@ -93,6 +124,19 @@ pub enum Sort {
 }
 
 impl Sort {
+    /// Chatwoot's names of the orders, one each.
+    pub const NAMES: [&'static str; 9] = [
+        "last_activity_at_desc",
+        "last_activity_at_asc",
+        "created_at_desc",
+        "created_at_asc",
+        "priority_desc",
+        "priority_asc",
+        "waiting_since_asc",
+        "waiting_since_desc",
+        "priority_desc_created_at_asc",
+    ];
+
     /// Chatwoot's names, with its deprecated aliases.
     pub fn parse(name: &str) -> Option<Self> {
         Some(match name {
@@ -508,43 +552,128 @@ pub fn counts_and_page(
         from.sql,
         w.sql(),
     );
-    let (limit, offset) = page_window(number, per_page);
-    let mut counts = Counts::default();
-    let mut window = TopRows::new(offset.saturating_add(limit).max(0) as usize);
+    let mut tally = Tally::new(principal, tab, sort, Some((number, per_page)));
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(from.params(w.params()).as_slice())?;
     while let Some(row) = rows.next()? {
-        let id: i64 = row.get(0)?;
-        let assignee: Option<i64> = row.get(1)?;
-        counts.all += 1;
-        let mine = principal.user_id().is_some_and(|me| assignee == Some(me));
-        counts.mine += i64::from(mine);
-        counts.unassigned += i64::from(assignee.is_none());
-        let shown = match tab {
+        let order = Ordered {
+            id: row.get(0)?,
+            last_activity_at: row.get(2)?,
+            created_at: row.get(3)?,
+            priority: row.get(4)?,
+            waiting_since: row.get(5)?,
+        };
+        tally.add(&order, row.get(1)?);
+    }
+    let (counts, ids) = tally.finish();
+    let rows = ids
+        .into_iter()
+        .map(|id| super::conversations::get_by_id(conn, id))
+        .collect::<StoreResult<_>>()?;
+    Ok((counts, rows))
+}
+
+/// What `counts_and_page` answers for a search's matches, from their summaries (the search
+/// index's copy) instead of reading each from the database: `filter` must hold only summary
+/// columns besides the text, which the matches stand for.
+pub fn counts_and_page_of_summaries(
+    conn: &Connection,
+    principal: &Principal,
+    filter: &Filter,
+    tab: AssigneeTab,
+    sort: Sort,
+    window: Option<(i64, i64)>,
+    matches: impl Iterator<Item = Summary>,
+) -> StoreResult<(Counts, Vec<Conversation>)> {
+    let visible = if principal.sees_all_inboxes() {
+        None
+    } else {
+        Some(member_inboxes(conn, principal.user_id())?)
+    };
+    let mut tally = Tally::new(principal, tab, sort, window);
+    for summary in matches.filter(|s| filter.admits(principal, visible.as_ref(), s)) {
+        let order = Ordered {
+            id: summary.id,
+            last_activity_at: summary.last_activity_at,
+            created_at: summary.created_at,
+            priority: summary.priority,
+            waiting_since: summary.waiting_since,
+        };
+        tally.add(&order, summary.assignee_id);
+    }
+    let (counts, ids) = tally.finish();
+    let mut rows = Vec::with_capacity(ids.len());
+    for id in ids {
+        // Deleted since the copy was read (a write that raced this search): left out.
+        match super::conversations::get_by_id(conn, id) {
+            Ok(row) => rows.push(row),
+            Err(super::StoreError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((counts, rows))
+}
+
+fn member_inboxes(conn: &Connection, user: Option<i64>) -> StoreResult<HashSet<i64>> {
+    let ids: Vec<i64> = super::column(
+        conn,
+        "SELECT inbox_id FROM inbox_members WHERE user_id = ?1",
+        [user],
+    )?;
+    Ok(ids.into_iter().collect())
+}
+
+/// The four counts and one tab's page, over rows offered one at a time in any order.
+struct Tally {
+    me: Option<i64>,
+    tab: AssigneeTab,
+    sort: Sort,
+    counts: Counts,
+    window: TopRows,
+    skip: usize,
+}
+
+impl Tally {
+    fn new(principal: &Principal, tab: AssigneeTab, sort: Sort, page: Option<(i64, i64)>) -> Self {
+        let (limit, offset) =
+            page.map_or((0, 0), |(number, per_page)| page_window(number, per_page));
+        Self {
+            me: principal.user_id(),
+            tab,
+            sort,
+            counts: Counts::default(),
+            window: TopRows::new(offset.saturating_add(limit).max(0) as usize),
+            skip: offset.max(0) as usize,
+        }
+    }
+
+    fn add(&mut self, order: &Ordered, assignee: Option<i64>) {
+        self.counts.all += 1;
+        let mine = self.me.is_some_and(|me| assignee == Some(me));
+        self.counts.mine += i64::from(mine);
+        self.counts.unassigned += i64::from(assignee.is_none());
+        let shown = match self.tab {
             AssigneeTab::Me => mine,
             AssigneeTab::Unassigned => assignee.is_none(),
             AssigneeTab::Assigned => assignee.is_some(),
             AssigneeTab::All => true,
         };
         if shown {
-            let order = Ordered {
-                id,
-                last_activity_at: row.get(2)?,
-                created_at: row.get(3)?,
-                priority: row.get(4)?,
-                waiting_since: row.get(5)?,
-            };
-            window.offer(sort.key(&order), id);
+            self.window.offer(self.sort.key(order), order.id);
         }
     }
-    counts.assigned = counts.all - counts.unassigned;
-    let rows = window
-        .into_sorted_ids()
-        .into_iter()
-        .skip(offset.max(0) as usize)
-        .map(|id| super::conversations::get_by_id(conn, id))
-        .collect::<StoreResult<_>>()?;
-    Ok((counts, rows))
+
+    /// The counts, and the page's ids in order.
+    fn finish(mut self) -> (Counts, Vec<i64>) {
+        self.counts.assigned = self.counts.all - self.counts.unassigned;
+        let ids = self
+            .window
+            .into_sorted_ids()
+            .into_iter()
+            .skip(self.skip)
+            .collect();
+        (self.counts, ids)
+    }
 }
 
 #[cfg(test)]
@@ -558,18 +687,6 @@ mod tests {
     use crate::db::{Db, PoolSizes};
     use crate::models::Role;
     use crate::store::bulk::{self, ConversationRow};
-
-    const SORTS: [&str; 9] = [
-        "last_activity_at_desc",
-        "last_activity_at_asc",
-        "created_at_desc",
-        "created_at_asc",
-        "priority_desc",
-        "priority_asc",
-        "waiting_since_asc",
-        "waiting_since_desc",
-        "priority_desc_created_at_asc",
-    ];
 
     /// The single pass's own ordering (a key per row, the first rows kept) gives the pages
     /// SQLite's ORDER BY gives, for every order, with ties and NULLs.
@@ -620,7 +737,7 @@ mod tests {
             text: Some(TextMatch::Conversations(Arc::new((1..=120).collect()))),
             ..Filter::default()
         };
-        for name in SORTS {
+        for name in Sort::NAMES {
             let sort = Sort::parse(name).unwrap();
             for tab in [AssigneeTab::All, AssigneeTab::Me, AssigneeTab::Unassigned] {
                 for number in 1..=3 {

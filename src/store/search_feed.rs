@@ -1,11 +1,13 @@
-//! What the search index reads from the database: the outbox of message changes, the current
-//! searchable state of a message, and every searchable message for a rebuild.
+//! What the search index reads from the database: the outbox of message and conversation
+//! changes, the current searchable state of a message, every searchable message for a rebuild,
+//! and the conversation summaries the index keeps beside it.
 //!
 //! A message is searchable when it is incoming or outgoing (private notes included), has
 //! content, and is not deleted.
 
 use rusqlite::{Connection, OptionalExtension};
 
+use super::conversation_list::Summary;
 use super::StoreResult;
 
 /// The searchable part of a message.
@@ -43,13 +45,68 @@ pub fn latest_seq(conn: &Connection) -> StoreResult<i64> {
         .query_row([], |row| row.get(0))?)
 }
 
-/// Outbox rows after `after`, oldest first: `(seq, message_id)`.
-pub fn pending(conn: &Connection, after: i64, limit: i64) -> StoreResult<Vec<(i64, i64)>> {
+/// What an outbox row says changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    Message(i64),
+    /// One of the columns a conversation's summary holds.
+    Conversation(i64),
+}
+
+/// Outbox rows after `after`, oldest first: `(seq, change)`.
+pub fn pending(conn: &Connection, after: i64, limit: i64) -> StoreResult<Vec<(i64, Change)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, message_id FROM search_outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        "SELECT seq, message_id, conversation_id FROM search_outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
     )?;
-    let rows = stmt.query_map([after, limit], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    let rows = stmt.query_map([after, limit], |row| {
+        let change = match row.get::<_, Option<i64>>(2)? {
+            Some(conversation) => Change::Conversation(conversation),
+            None => Change::Message(row.get(1)?),
+        };
+        Ok((row.get(0)?, change))
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+const SELECT_SUMMARY: &str = "SELECT id, account_id, status, inbox_id, team_id, assignee_id,
+        last_activity_at, created_at, priority, waiting_since
+   FROM conversations INDEXED BY conversations_summary";
+
+fn summary_from_row(row: &rusqlite::Row) -> rusqlite::Result<Summary> {
+    Ok(Summary {
+        id: row.get(0)?,
+        account_id: row.get(1)?,
+        status: row.get(2)?,
+        inbox_id: row.get(3)?,
+        team_id: row.get(4)?,
+        assignee_id: row.get(5)?,
+        last_activity_at: row.get(6)?,
+        created_at: row.get(7)?,
+        priority: row.get(8)?,
+        waiting_since: row.get(9)?,
+    })
+}
+
+/// The current summaries of these conversations; a conversation that is gone has none.
+pub fn summaries(conn: &Connection, ids: &[i64]) -> StoreResult<Vec<Summary>> {
+    let sql = format!("{SELECT_SUMMARY} WHERE id IN rarray(?1)");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([super::id_array(ids.iter().copied())], summary_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Calls `each` with every conversation's summary, in id order.
+pub fn for_each_summary(
+    conn: &Connection,
+    mut each: impl FnMut(Summary) -> StoreResult<()>,
+) -> StoreResult<()> {
+    let sql = format!("{SELECT_SUMMARY} ORDER BY id");
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        each(summary_from_row(row)?)?;
+    }
+    Ok(())
 }
 
 /// Outbox rows after `after`: the changes the index has still to apply.
@@ -149,7 +206,10 @@ mod tests {
             db.read_now(|c| pending(c, after, 100))
                 .unwrap()
                 .into_iter()
-                .map(|(_, id)| id)
+                .filter_map(|(_, change)| match change {
+                    Change::Message(id) => Some(id),
+                    Change::Conversation(_) => None,
+                })
                 .collect()
         };
         let (said, noted) = db

@@ -274,6 +274,53 @@ async fn a_search_sees_only_the_callers_account_and_inboxes() {
     assert_eq!(ids(&as_agent(token).await), vec![mine]);
 }
 
+/// A search counts and orders its matches by their state when it runs: each change before it
+/// (assignee, new activity, deletion) is seen by the very next search.
+#[tokio::test]
+async fn the_next_search_sees_every_change_to_its_matches() {
+    let app = spawn_app().await;
+    let first = conversation_with(&app, "tracked parcel one").await;
+    let second = conversation_with(&app, "tracked parcel two").await;
+    let conversation = |id: i64| format!("/api/v1/accounts/1/conversations/{id}");
+    let searched = |query: &'static str| {
+        let app = &app;
+        async move {
+            app.get(&format!("{SEARCH}?q=tracked&{query}"))
+                .await
+                .expect(200)
+        }
+    };
+    app.post(
+        &format!("{}/assignments", conversation(first)),
+        json!({ "assignee_id": 1 }),
+    )
+    .await
+    .expect(200);
+    let mine = searched("assignee_type=me").await;
+    assert_eq!(ids(&mine), vec![first]);
+    assert_eq!(mine["meta"]["mine_count"], 1);
+    assert_eq!(mine["meta"]["unassigned_count"], 1);
+    assert_eq!(
+        ids(&searched("assignee_type=unassigned").await),
+        vec![second]
+    );
+
+    for (latest, other) in [(second, first), (first, second)] {
+        app.message(
+            latest,
+            json!({ "content": "an update", "message_type": "outgoing" }),
+        )
+        .await;
+        assert_eq!(ids(&searched("page=1").await), vec![latest, other]);
+    }
+
+    app.delete(&conversation(first)).await.expect(200);
+    let left = searched("assignee_type=all").await;
+    assert_eq!(ids(&left), vec![second]);
+    assert_eq!(left["meta"]["all_count"], 1);
+    assert_eq!(left["meta"]["mine_count"], 0);
+}
+
 #[tokio::test]
 async fn a_search_keeps_the_list_filters_order_and_paging() {
     let app = spawn_app().await;
