@@ -112,44 +112,18 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::corpus::{self, Shape, Spec};
-    use crate::db::{Db, PoolSizes};
-    use crate::models::{Actor, Role, Status};
+    use crate::api::test_accounts::{generated, ADMIN_AND_AGENT};
+    use crate::models::Status;
     use crate::store::conversation_list::{self, Sort};
-
-    const END: i64 = 1_700_000_000_000_000;
 
     /// A payload the list's filters can answer gives the counts and pages the compiled
     /// statement gives, for an administrator and for an agent who sees some inboxes only.
     #[test]
     fn list_shaped_payloads_answer_as_the_compiled_statement() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("db.sqlite3"), PoolSizes::SMALL).unwrap();
-        let spec = Spec {
-            shape: Shape {
-                inboxes: 4,
-                agents: 6,
-                teams: 3,
-                labels: 5,
-            },
-            messages_per_conversation: 1.0,
-            ..Spec::new(600, 3, END)
-        };
-        corpus::generate(&db, &spec, &mut |_, _| {}).unwrap();
+        let db = generated(dir.path(), 3);
         let today = chrono::NaiveDate::from_ymd_opt(2023, 11, 14).unwrap();
         let mut rng = StdRng::seed_from_u64(17);
-        let principals = [
-            Principal {
-                actor: Actor::User(1),
-                account_id: 1,
-                role: Role::Administrator,
-            },
-            Principal {
-                actor: Actor::User(3),
-                account_id: 1,
-                role: Role::Agent,
-            },
-        ];
         let mut nonempty = 0;
         for round in 0..150 {
             let mut payload = Vec::new();
@@ -186,7 +160,7 @@ mod tests {
                 condition: Some(Arc::new(filter::compile(&conditions, today))),
                 ..Filter::default()
             };
-            let principal = &principals[round % 2];
+            let principal = &ADMIN_AND_AGENT[round % 2];
             let sort = Sort::parse(
                 ["last_activity_at_desc", "created_at_asc", "priority_desc"][round % 3],
             )

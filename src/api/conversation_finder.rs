@@ -202,9 +202,8 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     use super::*;
-    use crate::corpus::{self, Shape, Spec};
-    use crate::db::{Db, PoolSizes};
-    use crate::models::{Actor, Role, Status};
+    use crate::api::test_accounts::{generated, ADMIN_AND_AGENT};
+    use crate::models::Status;
     use crate::store::conversation_list::{AssigneeTab, Filter, Sort};
 
     const TABS: [AssigneeTab; 4] = [
@@ -221,32 +220,9 @@ mod tests {
     #[test]
     fn counts_and_pages_from_summaries_equal_the_databases() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("db.sqlite3"), PoolSizes::SMALL).unwrap();
-        let spec = Spec {
-            shape: Shape {
-                inboxes: 4,
-                agents: 6,
-                teams: 3,
-                labels: 5,
-            },
-            messages_per_conversation: 1.0,
-            ..Spec::new(600, 5, 1_700_000_000_000_000)
-        };
-        corpus::generate(&db, &spec, &mut |_, _| {}).unwrap();
+        let db = generated(dir.path(), 5);
         let summaries = db.read_now(Summaries::load).unwrap();
         assert!(summaries.is_usable());
-        let principals = [
-            Principal {
-                actor: Actor::User(1),
-                account_id: 1,
-                role: Role::Administrator,
-            },
-            Principal {
-                actor: Actor::User(3),
-                account_id: 1,
-                role: Role::Agent,
-            },
-        ];
         let mut rng = StdRng::seed_from_u64(23);
         let mut nonempty = 0;
         for round in 0..300 {
@@ -259,7 +235,7 @@ mod tests {
             };
             let mut matches: Vec<i64> = (1..=620).filter(|_| rng.gen_bool(0.4)).collect();
             matches.shuffle(&mut rng);
-            let principal = &principals[round % 2];
+            let principal = &ADMIN_AND_AGENT[round % 2];
             let tab = TABS[rng.gen_range(0..4)];
             let sort = Sort::parse(Sort::NAMES[rng.gen_range(0..Sort::NAMES.len())]).unwrap();
             let window = Some((rng.gen_range(1..=2), 25));

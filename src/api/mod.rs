@@ -37,6 +37,8 @@ mod sign_in;
 pub mod sign_in_limit;
 mod team_members;
 mod teams;
+#[cfg(test)]
+mod test_accounts;
 mod transcript;
 pub mod validate;
 mod webhooks;
