@@ -40,8 +40,8 @@ pub struct Indexer<'a> {
     pub beat: &'a Beat,
     /// Whether this run's reader is the one searches use yet.
     pub installed: bool,
-    /// Whether this run has loaded the conversation summaries. They are loaded once the run
-    /// knows where it resumes, so that every change after that point is applied to them.
+    /// Whether this run has loaded the conversation summaries. Until it has, searches do not
+    /// use them: a previous run's copy may have missed changes this run has applied.
     pub summaries_loaded: bool,
 }
 
@@ -88,16 +88,16 @@ impl Indexer<'_> {
             Some(Fault::Panic) => panic!("injected indexer fault"),
             None => {}
         }
-        if self.applied.is_none() {
-            self.rebuild()?;
+        match self.applied {
+            None => self.rebuild()?,
+            Some(after) => self.catch_up(after)?,
         }
+        // After the first publish, so that searches need not wait for it: until then they
+        // read the database.
         if !self.summaries_loaded {
             self.load_summaries()?;
         }
-        match self.applied {
-            Some(after) => self.catch_up(after),
-            None => Ok(()),
-        }
+        Ok(())
     }
 
     fn rebuild(&mut self) -> Result<(), SearchError> {
@@ -108,15 +108,14 @@ impl Indexer<'_> {
             "search index rebuilt: {indexed} messages in {:.1}s",
             started.elapsed().as_secs_f64()
         );
-        // The summaries go with the rebuilt index: the outbox behind it is about to be pruned.
-        self.load_summaries()?;
         self.publish(seq)?;
         self.prune(seq);
         merge_now(&mut self.writer)
     }
 
-    /// Reads every conversation's summary now. Called once the run's position is fixed and
-    /// before it is published: later changes are past that position and are applied on top.
+    /// Reads every conversation's summary now. What it reads is at least as new as everything
+    /// published so far, and every later change is past the run's position, so it is applied on
+    /// top when the next batch comes.
     fn load_summaries(&mut self) -> Result<(), SearchError> {
         let loaded = self.db.read_now(Summaries::load)?;
         self.serving.replace_summaries(loaded);

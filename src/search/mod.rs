@@ -259,6 +259,8 @@ impl SearchIndex {
     /// rebuilding it when it is gone or damaged; what it had committed stays.
     pub fn run_indexer(&self, beat: &Beat) -> Result<(), SearchError> {
         let inbox = locked(&self.inbox);
+        // This run loads its own copy; searches read the database until it has.
+        self.replace_summaries(Summaries::default());
         let opened = match locked(&self.opened).take() {
             Some(opened) => opened,
             None => open_for_writing(&self.dir, &self.db, 1, 64 << 20)?,

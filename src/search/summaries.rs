@@ -102,6 +102,10 @@ impl Summaries {
 
     /// Makes the copy of conversation `id` what the database holds: `summary`, or nothing.
     pub fn set(&mut self, id: i64, summary: Option<Summary>) {
+        // An unusable copy is never read; it waits to be replaced by a load.
+        if !self.usable {
+            return;
+        }
         let (Some(at), true) = (usize::try_from(id).ok(), (1..=MOST_ID).contains(&id)) else {
             self.usable = false;
             return;
