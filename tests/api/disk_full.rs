@@ -2,9 +2,9 @@
 //! writes into 507 with a JSON error; reads and search go on, and writes work again once
 //! space is freed, without a restart.
 
-use serde_json::json;
-
 use std::time::Duration;
+
+use serde_json::json;
 
 use crate::helpers::{error_of, eventually, spawn_configured};
 use wootlite::clock::Clock;
