@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0012_user_passwords.sql"),
     include_str!("../migrations/0013_sessions_and_password_tokens.sql"),
     include_str!("../migrations/0014_conversation_feed.sql"),
+    include_str!("../migrations/0015_snoozed_index_without_status.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -523,9 +524,38 @@ fn in_read_transaction<T>(
     conn: &Connection,
     work: impl FnOnce(&Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    let snapshot = conn.unchecked_transaction()?;
-    // Dropping it rolls back, which for a reader only releases the snapshot.
-    work(&snapshot)
+    let snapshot = ReadSnapshot::begin(conn)?;
+    work(snapshot.0)
+}
+
+/// An open read transaction, ended when dropped, also when `work` panics: the connection then
+/// goes back to its pool without a snapshot held. Its two statements are prepared once per
+/// connection; `Connection::transaction` parses them again on every request.
+struct ReadSnapshot<'c>(&'c Connection);
+
+impl<'c> ReadSnapshot<'c> {
+    fn begin(conn: &'c Connection) -> rusqlite::Result<Self> {
+        if !conn.is_autocommit() {
+            // A previous snapshot that failed to end: end it now rather than fail every request.
+            conn.prepare_cached("ROLLBACK")?.execute([])?;
+        }
+        conn.prepare_cached("BEGIN")?.execute([])?;
+        Ok(Self(conn))
+    }
+}
+
+impl Drop for ReadSnapshot<'_> {
+    fn drop(&mut self) {
+        // A reader changed nothing: rolling back only releases the snapshot. Should it fail, the
+        // connection's next `begin` ends it.
+        let ended = self
+            .0
+            .prepare_cached("ROLLBACK")
+            .and_then(|mut rollback| rollback.execute([]));
+        if let Err(e) = ended {
+            log::warn!("ending a read transaction: {e}");
+        }
+    }
 }
 
 const MMAP_BYTES: i64 = 1 << 40;
@@ -641,6 +671,47 @@ mod tests {
         }
     }
 
+    /// The statements every list, count and filter runs, which bind the status they look for,
+    /// are planned once per connection: nothing in the schema makes SQLite plan them again
+    /// for each new binding. The snooze timer's statements still read the snoozed index.
+    #[test]
+    fn statements_binding_a_status_are_planned_once() {
+        use rusqlite::StatementStatus;
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("db.sqlite3"), PoolSizes::SMALL).unwrap();
+        let replans = db
+            .read_now(|c| {
+                let mut stmt = c.prepare(
+                    "SELECT COUNT(*) FROM conversations c
+                      WHERE c.account_id = ?1 AND c.status = ?2 AND c.inbox_id = ?3",
+                )?;
+                for status in [0, 1, 3, 2, 0] {
+                    stmt.query_row([1, status, 1], |r| r.get::<_, i64>(0))?;
+                }
+                Ok(stmt.get_status(StatementStatus::RePrepare))
+            })
+            .unwrap();
+        assert_eq!(replans, 0);
+        let plan = |sql: &str| -> String {
+            db.read_now(|c| {
+                let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+                let zeros = std::iter::repeat_n(0, stmt.parameter_count());
+                let rows = stmt.query_map(rusqlite::params_from_iter(zeros), |row| {
+                    row.get::<_, String>(3)
+                })?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?.join("; "))
+            })
+            .unwrap()
+        };
+        for sql in [
+            crate::store::conversations::NEXT_SNOOZE_DUE,
+            "SELECT id FROM conversations WHERE status = 3 AND snoozed_until <= ?1",
+        ] {
+            let plan = plan(sql);
+            assert!(plan.contains("INDEX conversations_snoozed"), "{plan}");
+        }
+    }
+
     /// Statistics keep their per-index averages but no per-value samples, which would make
     /// SQLite re-plan statements on every new parameter value.
     #[test]
@@ -666,7 +737,28 @@ mod tests {
         let mapped: i64 = db
             .read_now(|c| Ok(c.pragma_query_value(None, "mmap_size", |r| r.get(0))?))
             .unwrap();
-        assert!(mapped >= 1 << 30, "mmap_size {mapped}");
+        // Past the bundled library's default cap of 2 GiB (see .cargo/config.toml).
+        assert_eq!(mapped, MMAP_BYTES, "mmap_size {mapped}");
+    }
+
+    #[test]
+    fn a_read_that_fails_or_panics_leaves_no_snapshot_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("db.sqlite3"), PoolSizes::SMALL).unwrap();
+        let failed: Result<(), StoreError> =
+            db.read_snapshot(|_| Err(StoreError::Database("failed on purpose".into())));
+        assert!(failed.is_err());
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            db.read_snapshot(|_| -> Result<(), StoreError> { panic!("on purpose") })
+        }));
+        assert!(panicked.is_err());
+        // Every pooled connection is back in autocommit mode and takes a new snapshot.
+        for _ in 0..4 {
+            let open = db.read_now(|c| Ok(!c.is_autocommit())).unwrap();
+            assert!(!open);
+            db.read_snapshot(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+                .unwrap();
+        }
     }
 
     #[test]

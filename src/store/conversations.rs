@@ -82,9 +82,12 @@ pub fn conversation_from_row(row: &Row) -> rusqlite::Result<Conversation> {
 
 /// The account's conversation with this display id.
 pub fn get(conn: &Connection, account_id: i64, display_id: i64) -> StoreResult<Conversation> {
-    let sql = format!("{SELECT_CONVERSATION} WHERE c.account_id = ?1 AND c.display_id = ?2");
+    const SQL: &str = concat!(
+        conversation_columns!(),
+        " FROM conversations c WHERE c.account_id = ?1 AND c.display_id = ?2"
+    );
     Ok(conn
-        .prepare_cached(&sql)?
+        .prepare_cached(SQL)?
         .query_row([account_id, display_id], conversation_from_row)?)
 }
 
@@ -103,9 +106,12 @@ pub fn visible(
 }
 
 pub fn get_by_id(conn: &Connection, id: i64) -> StoreResult<Conversation> {
-    let sql = format!("{SELECT_CONVERSATION} WHERE c.id = ?1");
+    const SQL: &str = concat!(
+        conversation_columns!(),
+        " FROM conversations c WHERE c.id = ?1"
+    );
     Ok(conn
-        .prepare_cached(&sql)?
+        .prepare_cached(SQL)?
         .query_row([id], conversation_from_row)?)
 }
 
@@ -197,10 +203,13 @@ pub fn set_status(
     )?)
 }
 
-/// When the next timed snooze falls due, if any.
+/// When the next timed snooze falls due, if any. `IS NOT NULL` names the snoozed index.
+pub const NEXT_SNOOZE_DUE: &str = "SELECT MIN(snoozed_until) FROM conversations
+   WHERE status = 3 AND snoozed_until IS NOT NULL";
+
 pub fn next_snooze_due(conn: &Connection) -> StoreResult<Option<i64>> {
     Ok(conn
-        .prepare_cached("SELECT MIN(snoozed_until) FROM conversations WHERE status = 3")?
+        .prepare_cached(NEXT_SNOOZE_DUE)?
         .query_row([], |row| row.get(0))?)
 }
 

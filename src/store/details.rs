@@ -114,11 +114,13 @@ pub fn conversation(
     };
     let labels = super::conversations::labels(conn, conversation.id)?;
     let (last, last_non_activity) = messages::latest(conn, conversation.id)?;
-    let last_message = last.map(|m| message(conn, m)).transpose()?;
+    // The sender is often the conversation's contact or assignee, already loaded.
+    let with_sender = |m| message_with(conn, m, Some(&contact), assignee.as_ref());
+    let last_message = last.map(with_sender).transpose()?;
     // Usually one message is both; its sender and attachments are loaded once.
     let last_non_activity_message = match (&last_message, last_non_activity) {
         (Some(newest), Some(other)) if newest.message.id == other.id => Some(newest.clone()),
-        (_, other) => other.map(|m| message(conn, m)).transpose()?,
+        (_, other) => other.map(with_sender).transpose()?,
     };
     let unread_count =
         messages::unread_count(conn, conversation.id, conversation.agent_last_seen_at)?;

@@ -65,6 +65,18 @@ pub(super) const LATEST_OF: &str = concat!(
    JOIN conversations c ON c.id = m.conversation_id"
 );
 
+/// `LATEST_OF` for the one conversation `?1`.
+pub(super) const LATEST_OF_ONE: &str = concat!(
+    message_columns!(),
+    "
+   FROM (VALUES (0), (1), (2), (3)) kind
+  CROSS JOIN messages m
+     ON m.id = (SELECT id FROM messages INDEXED BY messages_by_conversation_type
+                 WHERE conversation_id = ?1 AND message_type = kind.column1
+                 ORDER BY created_at DESC, id DESC LIMIT 1)
+   JOIN conversations c ON c.id = m.conversation_id"
+);
+
 fn message_from_row(row: &Row) -> rusqlite::Result<Message> {
     Ok(Message {
         id: row.get(0)?,
@@ -96,9 +108,13 @@ fn query(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreRe
 }
 
 pub fn get(conn: &Connection, conversation_id: i64, message_id: i64) -> StoreResult<Message> {
-    let sql = format!("{SELECT_MESSAGE} WHERE m.conversation_id = ?1 AND m.id = ?2");
+    const SQL: &str = concat!(
+        message_columns!(),
+        " FROM messages m JOIN conversations c ON c.id = m.conversation_id
+         WHERE m.conversation_id = ?1 AND m.id = ?2"
+    );
     Ok(conn
-        .prepare_cached(&sql)?
+        .prepare_cached(SQL)?
         .query_row([conversation_id, message_id], message_from_row)?)
 }
 
@@ -128,22 +144,8 @@ pub fn latest(
     conn: &Connection,
     conversation_id: i64,
 ) -> StoreResult<(Option<Message>, Option<Message>)> {
-    let newest = format!(
-        "{SELECT_MESSAGE} WHERE m.conversation_id = ?1 ORDER BY m.created_at DESC, m.id DESC LIMIT 1"
-    );
-    let newest_non_activity = format!(
-        "{SELECT_MESSAGE} WHERE m.conversation_id = ?1 AND m.message_type != 2
-          ORDER BY m.created_at DESC, m.id DESC LIMIT 1"
-    );
-    let first = |sql: &str| query(conn, sql, [conversation_id]).map(|mut v| v.pop());
-    let last = first(&newest)?;
-    // Usually the newest message is not an activity message, and then it is both.
-    let last_non_activity = match &last {
-        Some(m) if m.message_type != MessageType::Activity => Some(m.clone()),
-        Some(_) => first(&newest_non_activity)?,
-        None => None,
-    };
-    Ok((last, last_non_activity))
+    let rows = query(conn, LATEST_OF_ONE, [conversation_id])?;
+    Ok(newest_of(rows).remove(&conversation_id).unwrap_or_default())
 }
 
 /// A conversation's newest message and its newest non-activity message.
@@ -156,6 +158,11 @@ pub fn latest_of(
     conversation_ids: impl IntoIterator<Item = i64>,
 ) -> StoreResult<HashMap<i64, Latest>> {
     let rows = query(conn, LATEST_OF, [super::id_array(conversation_ids)])?;
+    Ok(newest_of(rows))
+}
+
+/// Folds the newest message of each type of some conversations into each one's `Latest`.
+fn newest_of(rows: Vec<Message>) -> HashMap<i64, Latest> {
     let mut out: HashMap<i64, Latest> = HashMap::new();
     for message in rows {
         let (newest, non_activity) = out.entry(message.conversation_id).or_default();
@@ -168,7 +175,7 @@ pub fn latest_of(
             *newest = Some(message);
         }
     }
-    Ok(out)
+    out
 }
 
 /// Whether `message` comes after `than` in the conversation's order (time, then id).

@@ -255,7 +255,7 @@ impl Senders {
 
 #[cfg(test)]
 mod tests {
-    use rusqlite::Connection;
+    use rusqlite::{Connection, OptionalExtension};
     use serde_json::{json, Value};
 
     use super::*;
@@ -524,25 +524,61 @@ mod tests {
     fn latest_messages_are_read_from_the_messages_index() {
         let dir = tempfile::tempdir().unwrap();
         let db = varied_db(dir.path());
-        let plan = db
-            .read_snapshot(|conn| {
-                let sql = format!("EXPLAIN QUERY PLAN {}", messages::LATEST_OF);
-                let mut stmt = conn.prepare(&sql)?;
-                let rows = stmt.query_map([super::super::id_array([1, 2, 3])], |row| {
-                    row.get::<_, String>(3)
-                })?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        let plan_of = |sql: &str, param: &dyn rusqlite::ToSql| {
+            db.read_snapshot(|conn| {
+                let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+                let rows = stmt.query_map([param], |row| row.get::<_, String>(3))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?.join("\n"))
             })
-            .unwrap();
-        let plan = plan.join("\n");
-        assert!(
-            plan.contains(
-                "USING COVERING INDEX messages_by_conversation_type (conversation_id=? AND message_type=?)"
-            ),
-            "{plan}"
-        );
-        assert!(!plan.contains("SCAN m"), "{plan}");
-        assert!(!plan.contains("SCAN messages"), "{plan}");
-        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+            .unwrap()
+        };
+        for plan in [
+            plan_of(messages::LATEST_OF, &super::super::id_array([1, 2, 3])),
+            plan_of(messages::LATEST_OF_ONE, &1),
+        ] {
+            assert!(
+                plan.contains(
+                    "USING COVERING INDEX messages_by_conversation_type (conversation_id=? AND message_type=?)"
+                ),
+                "{plan}"
+            );
+            assert!(!plan.contains("SCAN m"), "{plan}");
+            assert!(!plan.contains("SCAN messages"), "{plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        }
+    }
+
+    /// What `latest` picks from the index equals sorting each conversation's messages.
+    #[test]
+    fn the_latest_messages_are_the_newest_by_time_then_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = varied_db(dir.path());
+        db.read_snapshot(|conn| {
+            let ids: Vec<i64> = conn
+                .prepare("SELECT id FROM conversations ORDER BY id")?
+                .query_map([], |row| row.get(0))?
+                .collect::<Result<_, _>>()?;
+            let mut newest_sorted = conn.prepare(
+                "SELECT id FROM messages WHERE conversation_id = ?1 AND (?2 = 0 OR message_type != 2)
+                  ORDER BY created_at DESC, id DESC LIMIT 1",
+            )?;
+            let mut sorted = |id: i64, skip_activity: bool| -> rusqlite::Result<Option<i64>> {
+                newest_sorted
+                    .query_row(rusqlite::params![id, skip_activity], |row| row.get(0))
+                    .optional()
+            };
+            let mut activity_newest = 0;
+            for id in ids {
+                let (newest, non_activity) = messages::latest(conn, id)?;
+                assert_eq!(newest.as_ref().map(|m| m.id), sorted(id, false)?, "{id}");
+                assert_eq!(non_activity.map(|m| m.id), sorted(id, true)?, "{id}");
+                if newest.is_some_and(|m| m.message_type == MessageType::Activity) {
+                    activity_newest += 1;
+                }
+            }
+            assert!(activity_newest > 0, "no conversation ends with an activity message");
+            Ok(())
+        })
+        .unwrap();
     }
 }
