@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::config::DbConfig;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
@@ -577,6 +578,10 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // A request runs a few dozen distinct statements (rendering a conversation alone about
     // fifteen); rusqlite's default cache of 16 re-parsed some of them on every request.
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // Plans never depend on bound values. Otherwise SQLite looks at a bound `LIMIT ?` (or a
+    // parameter compared with a partial index's condition) while planning, and then plans the
+    // statement again every time that parameter is bound: every page of every list, each run.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     // `rarray(?)` binds a list of ids as one parameter.
     rusqlite::vtab::array::load_module(conn)?;
     // `fold(x)`: the search rule's case folding (each character lowercased), which SQLite's
@@ -671,27 +676,34 @@ mod tests {
         }
     }
 
-    /// The statements every list, count and filter runs, which bind the status they look for,
-    /// are planned once per connection: nothing in the schema makes SQLite plan them again
-    /// for each new binding. The snooze timer's statements still read the snoozed index.
+    /// The statements every list, count and filter runs, which bind the status they look for
+    /// and the page's window, are planned once per connection, not again for each new binding.
+    /// The snooze timer's statements still read the snoozed index.
     #[test]
-    fn statements_binding_a_status_are_planned_once() {
+    fn statements_are_planned_once_whatever_they_bind() {
         use rusqlite::StatementStatus;
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("db.sqlite3"), PoolSizes::SMALL).unwrap();
         let replans = db
             .read_now(|c| {
-                let mut stmt = c.prepare(
+                let mut count = c.prepare(
                     "SELECT COUNT(*) FROM conversations c
                       WHERE c.account_id = ?1 AND c.status = ?2 AND c.inbox_id = ?3",
                 )?;
-                for status in [0, 1, 3, 2, 0] {
-                    stmt.query_row([1, status, 1], |r| r.get::<_, i64>(0))?;
+                let mut page = c.prepare(
+                    "SELECT c.id FROM conversations c WHERE c.account_id = ?1 AND c.status = ?2
+                      ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?3 OFFSET ?4",
+                )?;
+                for (n, status) in [0, 1, 3, 2, 0].into_iter().enumerate() {
+                    count.query_row([1, status, 1], |r| r.get::<_, i64>(0))?;
+                    let window = [1, status, 25, 25 * n as i64];
+                    page.query_map(window, |r| r.get::<_, i64>(0))?
+                        .collect::<Result<Vec<_>, _>>()?;
                 }
-                Ok(stmt.get_status(StatementStatus::RePrepare))
+                Ok([count, page].map(|s| s.get_status(StatementStatus::RePrepare)))
             })
             .unwrap();
-        assert_eq!(replans, 0);
+        assert_eq!(replans, [0, 0]);
         let plan = |sql: &str| -> String {
             db.read_now(|c| {
                 let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
