@@ -140,10 +140,7 @@ pub fn get_by_id(conn: &Connection, message_id: i64) -> StoreResult<Message> {
 }
 
 /// The newest message of the conversation, and the newest that is not an activity message.
-pub fn latest(
-    conn: &Connection,
-    conversation_id: i64,
-) -> StoreResult<(Option<Message>, Option<Message>)> {
+pub fn latest(conn: &Connection, conversation_id: i64) -> StoreResult<Latest> {
     let rows = query(conn, LATEST_OF_ONE, [conversation_id])?;
     Ok(newest_of(rows).remove(&conversation_id).unwrap_or_default())
 }
