@@ -573,7 +573,7 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // Pages read through a memory map instead of a read() copy each: no system call per page
     // missed in the connection's own small cache, and the pages stay file-backed (shared by all
     // connections, given back by the kernel under pressure) rather than anonymous memory.
-    // SQLite caps the size at its compile-time maximum.
+    // SQLite caps the size at its compile-time maximum, raised in .cargo/config.toml.
     conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
     // A request runs a few dozen distinct statements (rendering a conversation alone about
     // fifteen); rusqlite's default cache of 16 re-parsed some of them on every request.
