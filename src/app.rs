@@ -490,7 +490,8 @@ impl Application {
 /// for it (see `Db::checkpoint_in_background`), and keeps the WAL near its target size: its
 /// size is looked at more often than a checkpoint runs, so an oversized WAL is emptied soon.
 async fn checkpoints(db: Db, wal_target_bytes: u64, beat: Beat) -> Result<(), String> {
-    db.checkpoint_in_background().map_err(|e| e.to_string())?;
+    db.checkpoint_in_background(wal_target_bytes)
+        .map_err(|e| e.to_string())?;
     let mut every = tokio::time::interval(WAL_LOOK_EVERY);
     let mut last_checkpoint = std::time::Instant::now();
     loop {

@@ -138,10 +138,9 @@ pub struct Settings {
     pub max_database_bytes: Option<u64>,
 
     /// Size past which the write-ahead log is emptied by a checkpoint that briefly waits for
-    /// readers, in bytes. Under steady reads and writes the WAL otherwise only grows. It stays
-    /// below about this size plus what is written in 50 ms and in one wait for readers (at
-    /// most 2 s, usually the length of the longest search). 0 never waits for readers (the WAL
-    /// is then unbounded).
+    /// readers, in bytes. Under steady reads and writes the WAL otherwise only grows. Past four
+    /// times this size the writer empties it before taking more writes, so it stays below about
+    /// that plus one group of writes. 0 never waits for readers (the WAL is then unbounded).
     #[arg(long, env = "WOOTLITE_WAL_TARGET_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub wal_target_bytes: u64,
 

@@ -13,6 +13,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+use super::wal_ceiling::WalCeiling;
 use super::{locked, WriteHooks};
 use crate::store::StoreError;
 
@@ -34,14 +35,18 @@ pub struct GroupWriter {
 
 impl GroupWriter {
     /// Starts the writer thread on `writer`; it ends when the `GroupWriter` is dropped.
-    pub fn start(writer: Arc<Mutex<Connection>>, hooks: Arc<WriteHooks>) -> std::io::Result<Self> {
+    pub fn start(
+        writer: Arc<Mutex<Connection>>,
+        hooks: Arc<WriteHooks>,
+        wal_ceiling: Arc<WalCeiling>,
+    ) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let depth = Arc::new(AtomicUsize::new(0));
         let taken = Arc::clone(&depth);
         let committed = Arc::clone(&hooks);
         let thread = std::thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || run(&writer, &queue, &taken, &committed))?;
+            .spawn(move || run(&writer, &queue, &taken, &committed, &wal_ceiling))?;
         Ok(Self {
             jobs: Mutex::new(Some(jobs)),
             thread: Mutex::new(Some(thread)),
@@ -127,6 +132,7 @@ fn run(
     queue: &mpsc::Receiver<Job>,
     depth: &AtomicUsize,
     hooks: &WriteHooks,
+    wal_ceiling: &WalCeiling,
 ) {
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
@@ -159,6 +165,7 @@ fn run(
         for deliver in deliveries {
             deliver(failure.as_ref());
         }
+        wal_ceiling.keep(&locked(writer));
     }
 }
 

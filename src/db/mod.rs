@@ -17,8 +17,10 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 mod group_commit;
 mod heavy_threads;
 pub mod snapshot;
+mod wal_ceiling;
 
 use group_commit::GroupWriter;
+use wal_ceiling::WalCeiling;
 
 use crate::error::ApiError;
 use crate::store::StoreError;
@@ -160,6 +162,7 @@ pub struct Db {
     hooks: Arc<WriteHooks>,
     /// Opened by the first `checkpoint_bounded`.
     checkpointer: Arc<Mutex<Option<Connection>>>,
+    wal_ceiling: Arc<WalCeiling>,
     readers: r2d2::Pool<SqliteConnectionManager>,
     heavy_readers: r2d2::Pool<SqliteConnectionManager>,
     heavy_turns: Arc<tokio::sync::Semaphore>,
@@ -188,14 +191,20 @@ impl Db {
         let heavy_readers = read_pool(file, pools.heavy)?;
         let writer = Arc::new(Mutex::new(writer));
         let hooks = Arc::new(WriteHooks::default());
-        let group =
-            GroupWriter::start(Arc::clone(&writer), Arc::clone(&hooks)).map_err(DbError::Thread)?;
+        let wal_ceiling = Arc::new(WalCeiling::beside(file));
+        let group = GroupWriter::start(
+            Arc::clone(&writer),
+            Arc::clone(&hooks),
+            Arc::clone(&wal_ceiling),
+        )
+        .map_err(DbError::Thread)?;
         Ok(Self {
             file: Arc::new(file.to_path_buf()),
             writer,
             group: Arc::new(group),
             hooks,
             checkpointer: Arc::new(Mutex::new(None)),
+            wal_ceiling,
             readers,
             heavy_readers,
             heavy_turns: Arc::new(tokio::sync::Semaphore::new(pools.heavy.max(1) as usize)),
@@ -352,13 +361,15 @@ impl Db {
         Ok(())
     }
 
-    /// Leaves WAL checkpoints to `checkpoint_bounded`, called by a background task: otherwise
-    /// the write that fills the WAL copies it back into the database and syncs the file while
-    /// every other write waits behind it (a sixth of the writer's time under load, and the
-    /// slowest writes).
-    pub fn checkpoint_in_background(&self) -> Result<(), DbError> {
+    /// Leaves WAL checkpoints to `checkpoint_bounded`, called by a background task aiming at
+    /// `wal_target_bytes`: otherwise the write that fills the WAL copies it back into the
+    /// database and syncs the file while every other write waits behind it (a sixth of the
+    /// writer's time under load, and the slowest writes). Past a few times the target the
+    /// writer empties the WAL itself (see `WalCeiling`).
+    pub fn checkpoint_in_background(&self, wal_target_bytes: u64) -> Result<(), DbError> {
         let conn = locked(&self.writer);
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        self.wal_ceiling.follow_target(wal_target_bytes);
         Ok(())
     }
 
@@ -385,7 +396,11 @@ impl Db {
         if target_bytes == 0 || size <= target_bytes {
             return Ok(size);
         }
+        // Holding the writer's lock, the reset waits only for readers, instead of polling for
+        // the database's write lock in the short gaps between groups of writes.
+        let writes_wait = locked(&self.writer);
         let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
+        drop(writes_wait);
         if busy != 0 {
             log::warn!("the WAL ({size} bytes) could not be reset: readers held it; retrying");
         }
@@ -394,9 +409,7 @@ impl Db {
 
     /// The size of the write-ahead log file (0 when there is none).
     pub fn wal_bytes(&self) -> u64 {
-        let mut wal = self.file.as_os_str().to_owned();
-        wal.push("-wal");
-        size_of(Path::new(&wal))
+        self.wal_ceiling.wal_bytes()
     }
 
     /// Gathers the statistics of every table and index in full, after a bulk load.

@@ -16,7 +16,7 @@ const SEARCHERS: usize = 2;
 const WRITES: u64 = 6_000;
 const LONGEST: Duration = Duration::from_secs(40);
 const TARGET: u64 = 1 << 20;
-/// The target plus what the writers commit while a reset waits for readers, with room to spare.
+/// The writer's own ceiling (four times the target) plus one group of writes, with room to spare.
 const CEILING: u64 = 8 << 20;
 
 /// Runs the load and returns (largest WAL seen, writes done).
