@@ -354,9 +354,10 @@ impl SearchIndex {
     /// its newest matching message.
     pub fn find(&self, account_id: i64, needle: &str) -> Result<ConversationHits, SearchError> {
         let searcher = self.searcher();
-        let query = query::matching(&searcher, &self.fields, account_id, needle)?
-            .unwrap_or_else(|| Box::new(tantivy::query::EmptyQuery));
-        Ok(query::conversations(&searcher, &*query)?)
+        match query::matching(&searcher, &self.fields, account_id, needle)? {
+            Some(matching) => Ok(query::conversations(&searcher, &matching)?),
+            None => Ok(ConversationHits::none()),
+        }
     }
 
     /// Runs `read` on the conversation summaries, or returns None while they are not loaded

@@ -20,13 +20,37 @@ fn term_query(field: Field, text: &str) -> Box<dyn Query> {
 /// a one-word query then looks through the words instead.
 const PHRASE_CANDIDATES_UP_TO: u64 = 10_000;
 
-/// The account's messages containing `needle` (not empty), or None for an empty needle.
+/// The account's messages containing a text: the text's own query, and the account it is
+/// limited to.
+pub struct Matching {
+    account_id: Field,
+    account: Term,
+    text: Box<dyn Query>,
+}
+
+impl Matching {
+    /// The text's query within the account: for segments that hold other accounts' messages too.
+    fn within_account(&self) -> BooleanQuery {
+        BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    self.account.clone(),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+            (Occur::Must, self.text.box_clone()),
+        ])
+    }
+}
+
+/// The account's messages containing `needle`, or None for an empty needle.
 pub fn matching(
     searcher: &Searcher,
     fields: &Fields,
     account_id: i64,
     needle: &str,
-) -> tantivy::Result<Option<Box<dyn Query>>> {
+) -> tantivy::Result<Option<Matching>> {
     matching_with(
         searcher,
         fields,
@@ -42,7 +66,7 @@ fn matching_with(
     account_id: i64,
     needle: &str,
     phrase_candidates_up_to: u64,
-) -> tantivy::Result<Option<Box<dyn Query>>> {
+) -> tantivy::Result<Option<Matching>> {
     let folded = fold(needle);
     let Some(lookup) = lookup(&folded) else {
         return Ok(None);
@@ -68,14 +92,11 @@ fn matching_with(
                 .collect(),
         )),
     };
-    let account = Box::new(TermQuery::new(
-        Term::from_field_u64(fields.account_id, id_value(account_id)),
-        IndexRecordOption::Basic,
-    ));
-    Ok(Some(Box::new(BooleanQuery::new(vec![
-        (Occur::Must, account),
-        (Occur::Must, text),
-    ]))))
+    Ok(Some(Matching {
+        account_id: fields.account_id,
+        account: Term::from_field_u64(fields.account_id, id_value(account_id)),
+        text,
+    }))
 }
 
 /// Documents holding the rarest of these trigrams.
@@ -103,6 +124,10 @@ pub struct ConversationHits {
 }
 
 impl ConversationHits {
+    pub fn none() -> Self {
+        Self::for_ids_up_to(0)
+    }
+
     fn for_ids_up_to(max: u64) -> Self {
         Self {
             // Zeroed allocations of large arrays are lazy, so a rare word touches few pages.
@@ -138,34 +163,61 @@ impl ConversationHits {
     }
 }
 
-/// Runs `query` over every segment without scoring, gathering conversations from fast fields.
-pub fn conversations(searcher: &Searcher, query: &dyn Query) -> tantivy::Result<ConversationHits> {
-    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
-    let columns = searcher
-        .segment_readers()
+/// Hits are read from the fast fields this many documents at a time, as tantivy hands them
+/// over.
+const CHUNK: usize = tantivy::COLLECT_BLOCK_BUFFER_LEN;
+
+/// Runs `matching` over every segment without scoring, gathering conversations from fast
+/// fields. A segment that holds only the account's messages (a server with one account, the
+/// usual case) runs the text's query alone: checking the account there would step through
+/// every message's posting in the account, as many as the text matches.
+pub fn conversations(
+    searcher: &Searcher,
+    matching: &Matching,
+) -> tantivy::Result<ConversationHits> {
+    let scoring = EnableScoring::disabled_from_searcher(searcher);
+    let text_alone = matching.text.weight(scoring)?;
+    let within_account = matching.within_account().weight(scoring)?;
+    let mut segments = Vec::new();
+    for reader in searcher.segment_readers() {
+        let holding = reader
+            .inverted_index(matching.account_id)?
+            .doc_freq(&matching.account)?;
+        let weight = match holding {
+            0 => continue,
+            all if all == reader.max_doc() => &text_alone,
+            _ => &within_account,
+        };
+        let fast = reader.fast_fields();
+        segments.push((
+            reader,
+            weight,
+            fast.u64("conversation_id")?,
+            fast.u64("message_id")?,
+        ));
+    }
+    let max = segments
         .iter()
-        .map(|reader| {
-            let fast = reader.fast_fields();
-            Ok((
-                reader,
-                fast.u64("conversation_id")?,
-                fast.u64("message_id")?,
-            ))
-        })
-        .collect::<tantivy::Result<Vec<_>>>()?;
-    let max = columns
-        .iter()
-        .map(|(_, conversation, _)| conversation.max_value())
+        .map(|(_, _, conversation, _)| conversation.max_value())
         .max()
         .unwrap_or(0);
     let mut hits = ConversationHits::for_ids_up_to(max);
-    for (reader, conversation, message) in &columns {
+    let (mut conversations, mut messages) = ([None; CHUNK], [None; CHUNK]);
+    for (reader, weight, conversation, message) in &segments {
         let alive = reader.alive_bitset();
         weight.for_each_no_score(reader, &mut |docs| {
-            for &doc in docs {
-                if alive.is_none_or(|a| a.is_alive(doc)) {
-                    if let (Some(c), Some(m)) = (conversation.first(doc), message.first(doc)) {
-                        hits.add(c, m);
+            for docs in docs.chunks(CHUNK) {
+                let (conversations, messages) = (
+                    &mut conversations[..docs.len()],
+                    &mut messages[..docs.len()],
+                );
+                conversation.first_vals(docs, conversations);
+                message.first_vals(docs, messages);
+                for (at, &doc) in docs.iter().enumerate() {
+                    if alive.is_none_or(|a| a.is_alive(doc)) {
+                        if let (Some(c), Some(m)) = (conversations[at], messages[at]) {
+                            hits.add(c, m);
+                        }
                     }
                 }
             }
@@ -190,30 +242,42 @@ mod tests {
     ];
 
     /// Both ways of answering a query of three or more characters (phrase of trigrams, words
-    /// containing it) give exactly the documents a plain scan finds.
+    /// containing it) give exactly the documents a plain scan finds, in segments holding both
+    /// accounts, only the one searched (some of its messages deleted) and only the other.
     #[test]
     fn the_phrase_and_the_word_lookups_agree_with_a_scan() {
         let mut rng = StdRng::seed_from_u64(11);
         let (schema, fields) = schema();
         let index = Index::create_in_ram(schema);
         crate::search::tokens::register(&index);
-        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let mut writer: tantivy::IndexWriter =
+            index.writer_with_num_threads(1, 15_000_000).unwrap();
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
         let mut texts = Vec::new();
-        for id in 1..=400 {
-            let content: String = (0..rng.gen_range(1..10))
-                .map(|_| PIECES[rng.gen_range(0..PIECES.len())])
-                .collect();
-            let message = SearchableMessage {
-                id,
-                account_id: 1 + id % 2,
-                conversation_id: id,
-                content: content.clone(),
-            };
-            let doc: TantivyDocument = document(&fields, &message);
-            writer.add_document(doc).unwrap();
-            texts.push(message);
+        let segments = [(1..=400, None), (401..=600, Some(1)), (601..=700, Some(2))];
+        for (ids, only_account) in segments {
+            for id in ids {
+                let content: String = (0..rng.gen_range(1..10))
+                    .map(|_| PIECES[rng.gen_range(0..PIECES.len())])
+                    .collect();
+                let message = SearchableMessage {
+                    id,
+                    account_id: only_account.unwrap_or(1 + id % 2),
+                    conversation_id: id,
+                    content: content.clone(),
+                };
+                let doc: TantivyDocument = document(&fields, &message);
+                writer.add_document(doc).unwrap();
+                texts.push(message);
+            }
+            writer.commit().unwrap();
+        }
+        for deleted in (401..=600).step_by(7) {
+            writer.delete_term(Term::from_field_u64(fields.message_id, deleted as u64));
+            texts.retain(|m| m.id != deleted);
         }
         writer.commit().unwrap();
+        assert_eq!(index.searchable_segment_ids().unwrap().len(), 3);
         let searcher = index.reader().unwrap().searcher();
         let mut checked = 0;
         for _ in 0..300 {
@@ -232,7 +296,7 @@ mod tests {
                 let query = matching_with(&searcher, &fields, 1, &needle, threshold)
                     .unwrap()
                     .unwrap();
-                let mut found = conversations(&searcher, &*query)
+                let mut found = conversations(&searcher, &query)
                     .unwrap()
                     .conversation_ids()
                     .to_vec();
