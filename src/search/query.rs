@@ -114,14 +114,19 @@ fn fewest_documents(
 
 /// Matching conversations, each with the id of its newest matching message.
 ///
-/// Conversation ids are dense, so hits are kept in an array indexed by conversation id: one
-/// store per matching message, whether a search finds ten messages or a million.
+/// Conversation ids are dense, so hits are kept in arrays indexed by conversation id: one
+/// store per matching message, whether a search finds ten messages or a million. The arrays
+/// are pages allocated at their first hit, so that a rare word zeroes a few pages rather than
+/// a slot for every conversation (the allocator zeroes reused memory itself).
 pub struct ConversationHits {
-    /// Newest matching message per conversation id; 0 where none matched.
-    newest: Vec<u64>,
+    /// Newest matching message per conversation id, by page; 0 where none matched.
+    pages: Vec<Option<Box<[u64; PAGE]>>>,
     /// The conversations with a hit, each once.
     ids: Vec<i64>,
 }
+
+/// Conversations per page of hits.
+const PAGE: usize = 512;
 
 impl ConversationHits {
     pub fn none() -> Self {
@@ -129,20 +134,21 @@ impl ConversationHits {
     }
 
     fn for_ids_up_to(max: u64) -> Self {
+        let slots = usize::try_from(max).unwrap_or(0).saturating_add(1);
         Self {
-            // Zeroed allocations of large arrays are lazy, so a rare word touches few pages.
-            newest: vec![0; usize::try_from(max).unwrap_or(0).saturating_add(1)],
+            pages: vec![None; slots.div_ceil(PAGE)],
             ids: Vec::new(),
         }
     }
 
     fn add(&mut self, conversation: u64, message: u64) {
-        let Some(slot) = usize::try_from(conversation)
-            .ok()
-            .and_then(|at| self.newest.get_mut(at))
-        else {
+        let Ok(at) = usize::try_from(conversation) else {
             return;
         };
+        let Some(page) = self.pages.get_mut(at / PAGE) else {
+            return;
+        };
+        let slot = &mut page.get_or_insert_with(|| Box::new([0; PAGE]))[at % PAGE];
         if *slot == 0 {
             self.ids.push(conversation as i64);
         }
@@ -155,11 +161,8 @@ impl ConversationHits {
 
     pub fn newest_message(&self, conversation: i64) -> Option<i64> {
         let at = usize::try_from(conversation).ok()?;
-        self.newest
-            .get(at)
-            .copied()
-            .filter(|&m| m != 0)
-            .map(|m| m as i64)
+        let page = self.pages.get(at / PAGE)?.as_ref()?;
+        Some(page[at % PAGE]).filter(|&m| m != 0).map(|m| m as i64)
     }
 }
 
@@ -240,6 +243,26 @@ mod tests {
     const PIECES: &[&str] = &[
         "ab", "ba", "a", "b", "AB", "é", "É", "ñ", "x", "İ", "ς", "Σ", " ", ".", "-", "1", "2",
     ];
+
+    /// Each conversation is listed once, at its first hit, with the newest of its messages;
+    /// ids on either side of a page's edge and past the largest are told apart.
+    #[test]
+    fn hits_keep_each_conversation_once_with_its_newest_message() {
+        let mut hits = ConversationHits::for_ids_up_to(3 * PAGE as u64);
+        let edge = PAGE as u64;
+        for (conversation, message) in [(edge, 5), (edge - 1, 9), (edge, 7), (edge, 2), (1, 4)] {
+            hits.add(conversation, message);
+        }
+        hits.add(4 * edge, 1);
+        assert_eq!(hits.conversation_ids(), &[edge as i64, edge as i64 - 1, 1]);
+        assert_eq!(hits.newest_message(edge as i64), Some(7));
+        assert_eq!(hits.newest_message(edge as i64 - 1), Some(9));
+        assert_eq!(hits.newest_message(1), Some(4));
+        assert_eq!(hits.newest_message(2), None);
+        assert_eq!(hits.newest_message(edge as i64 + 1), None);
+        assert_eq!(hits.newest_message(4 * edge as i64), None);
+        assert_eq!(ConversationHits::none().conversation_ids(), &[] as &[i64]);
+    }
 
     /// Both ways of answering a query of three or more characters (phrase of trigrams, words
     /// containing it) give exactly the documents a plain scan finds, in segments holding both
