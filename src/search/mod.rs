@@ -229,6 +229,7 @@ pub struct SearchIndex {
     fault: Mutex<Option<(Fault, u32)>>,
     /// Every conversation's summary, kept by the indexer from the same outbox.
     summaries: RwLock<Summaries>,
+    columns: query::ColumnCache,
 }
 
 impl SearchIndex {
@@ -251,6 +252,7 @@ impl SearchIndex {
             last_pass: Mutex::new(Instant::now()),
             fault: Mutex::new(None),
             summaries: RwLock::new(Summaries::default()),
+            columns: query::ColumnCache::default(),
         })
     }
 
@@ -355,7 +357,7 @@ impl SearchIndex {
     pub fn find(&self, account_id: i64, needle: &str) -> Result<ConversationHits, SearchError> {
         let searcher = self.searcher();
         match query::matching(&searcher, &self.fields, account_id, needle)? {
-            Some(matching) => Ok(query::conversations(&searcher, &matching)?),
+            Some(matching) => Ok(query::conversations(&searcher, &matching, &self.columns)?),
             None => Ok(ConversationHits::none()),
         }
     }

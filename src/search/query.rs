@@ -1,13 +1,19 @@
 //! Queries built from the folded text itself (never through tantivy's query parser, which a
 //! few hundred nested brackets overflow), and the gathering of hits into conversations.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{Searcher, Term};
+
+use tantivy::columnar::Column;
+use tantivy::index::SegmentId;
+use tantivy::{Searcher, SegmentReader, Term};
 
 use super::contains::ContainsQuery;
 use super::fields::{id_value, Fields};
 use super::text::{fold, is_one_word, lookup, Lookup};
+use crate::db::locked;
 
 fn term_query(field: Field, text: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(
@@ -170,6 +176,39 @@ impl ConversationHits {
 /// over.
 const CHUNK: usize = tantivy::COLLECT_BLOCK_BUFFER_LEN;
 
+/// The conversation and message id columns of each segment, opened once: opening one reads
+/// its block headers, a third of a rare word's search. Segments never change once written
+/// (deletes are kept beside them), so a segment's columns stay right until it is merged away.
+#[derive(Default)]
+pub struct ColumnCache {
+    open: Mutex<HashMap<SegmentId, IdColumns>>,
+}
+
+/// A segment's conversation id and message id columns.
+type IdColumns = (Column<u64>, Column<u64>);
+
+impl ColumnCache {
+    fn of(&self, reader: &SegmentReader) -> tantivy::Result<IdColumns> {
+        if let Some(columns) = locked(&self.open).get(&reader.segment_id()) {
+            return Ok(columns.clone());
+        }
+        let fast = reader.fast_fields();
+        let columns = (fast.u64("conversation_id")?, fast.u64("message_id")?);
+        locked(&self.open).insert(reader.segment_id(), columns.clone());
+        Ok(columns)
+    }
+
+    /// Forgets the columns of segments the searcher no longer has.
+    fn keep_only(&self, searcher: &Searcher) {
+        let current: Vec<SegmentId> = searcher
+            .segment_readers()
+            .iter()
+            .map(SegmentReader::segment_id)
+            .collect();
+        locked(&self.open).retain(|id, _| current.contains(id));
+    }
+}
+
 /// Runs `matching` over every segment without scoring, gathering conversations from fast
 /// fields. A segment that holds only the account's messages (a server with one account, the
 /// usual case) runs the text's query alone: checking the account there would step through
@@ -177,6 +216,7 @@ const CHUNK: usize = tantivy::COLLECT_BLOCK_BUFFER_LEN;
 pub fn conversations(
     searcher: &Searcher,
     matching: &Matching,
+    columns: &ColumnCache,
 ) -> tantivy::Result<ConversationHits> {
     let scoring = EnableScoring::disabled_from_searcher(searcher);
     let text_alone = matching.text.weight(scoring)?;
@@ -191,14 +231,10 @@ pub fn conversations(
             all if all == reader.max_doc() => &text_alone,
             _ => &within_account,
         };
-        let fast = reader.fast_fields();
-        segments.push((
-            reader,
-            weight,
-            fast.u64("conversation_id")?,
-            fast.u64("message_id")?,
-        ));
+        let (conversation, message) = columns.of(reader)?;
+        segments.push((reader, weight, conversation, message));
     }
+    columns.keep_only(searcher);
     let max = segments
         .iter()
         .map(|(_, _, conversation, _)| conversation.max_value())
@@ -264,6 +300,48 @@ mod tests {
         assert_eq!(ConversationHits::none().conversation_ids(), &[] as &[i64]);
     }
 
+    /// A cache kept across commits and merges reads the segments the searcher has now: new
+    /// messages are found, and the columns of merged-away segments are let go.
+    #[test]
+    fn cached_columns_follow_new_and_merged_segments() {
+        let (schema, fields) = schema();
+        let index = Index::create_in_ram(schema);
+        crate::search::tokens::register(&index);
+        let mut writer: tantivy::IndexWriter =
+            index.writer_with_num_threads(1, 15_000_000).unwrap();
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        let reader = index.reader().unwrap();
+        let cache = ColumnCache::default();
+        let found = |cache: &ColumnCache| {
+            reader.reload().unwrap();
+            let searcher = reader.searcher();
+            let query = matching(&searcher, &fields, 1, "hello").unwrap().unwrap();
+            let mut ids = conversations(&searcher, &query, cache)
+                .unwrap()
+                .conversation_ids()
+                .to_vec();
+            ids.sort();
+            ids
+        };
+        for id in 1..=6 {
+            let message = SearchableMessage {
+                id,
+                account_id: 1,
+                conversation_id: 10 + id,
+                content: "hello there".into(),
+            };
+            writer.add_document(document(&fields, &message)).unwrap();
+            writer.commit().unwrap();
+            assert_eq!(found(&cache), (11..=10 + id).collect::<Vec<_>>());
+        }
+        assert_eq!(locked(&cache.open).len(), 6);
+        let segments = index.searchable_segment_ids().unwrap();
+        writer.merge(&segments).wait().unwrap();
+        writer.commit().unwrap();
+        assert_eq!(found(&cache), (11..=16).collect::<Vec<_>>());
+        assert_eq!(locked(&cache.open).len(), 1);
+    }
+
     /// Both ways of answering a query of three or more characters (phrase of trigrams, words
     /// containing it) give exactly the documents a plain scan finds, in segments holding both
     /// accounts, only the one searched (some of its messages deleted) and only the other.
@@ -319,7 +397,7 @@ mod tests {
                 let query = matching_with(&searcher, &fields, 1, &needle, threshold)
                     .unwrap()
                     .unwrap();
-                let mut found = conversations(&searcher, &query)
+                let mut found = conversations(&searcher, &query, &ColumnCache::default())
                     .unwrap()
                     .conversation_ids()
                     .to_vec();
