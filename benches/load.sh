@@ -15,7 +15,8 @@
 #   WOOTLITE_LOAD_CONCURRENCY    connections per run               (default "1 16 64")
 #   WOOTLITE_LOAD_PORT           port the server listens on        (default 3999)
 #   WOOTLITE_LOAD_OUT            where results go                  (default target/load)
-#   WOOTLITE_LOAD_SCENARIOS      which scenarios                   (default: all of them)
+#   WOOTLITE_LOAD_SCENARIOS      which scenarios                   (default: all of them but
+#                                search_two_chars, a search matching nearly every conversation)
 #   WOOTLITE_LOAD_EXTRAS         0 skips the mixed, isolation and index lag runs
 #   WOOTLITE_LOAD_WEBHOOKS       webhooks subscribed to every event during
 #                                create_message_attached      (default 2)
@@ -163,6 +164,7 @@ scenario() {
             run "$name" "$c" -m POST -T application/json -d "$(filter_body "${name#filter_}")" "$api/filter" ;;
         search_rare) run "$name" "$c" "$api/search?q=quokkaberry" ;;
         search_common) run "$name" "$c" "$api/search?q=refund" ;;
+        search_two_chars) run "$name" "$c" "$api/search?q=ka" ;;
         create_message)
             run "$name" "$c" --rand-regex-url -m POST -T application/json \
                 -d '{"content":"Thanks, the refund is on its way.","message_type":"outgoing"}' \

@@ -72,7 +72,7 @@ for file in sorted(os.listdir(runs_dir)):
 
 order = [
     "get", "list_open_p1", "list_resolved_p400", "meta", "filter_a", "filter_b", "filter_c",
-    "filter_d", "filter_e", "search_rare", "search_common", "create_message", "create_message_attached",
+    "filter_d", "filter_e", "search_rare", "search_common", "search_two_chars", "create_message", "create_message_attached",
     "toggle_status", "mixed",
     "isolation_get_alone", "isolation_get_loaded", "isolation_list_alone", "isolation_list_loaded",
 ]
