@@ -39,6 +39,7 @@ impl GroupWriter {
         writer: Arc<Mutex<Connection>>,
         hooks: Arc<WriteHooks>,
         wal_ceiling: Arc<WalCeiling>,
+        checkpointer: Arc<Mutex<Option<Connection>>>,
     ) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let depth = Arc::new(AtomicUsize::new(0));
@@ -46,7 +47,10 @@ impl GroupWriter {
         let committed = Arc::clone(&hooks);
         let thread = std::thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || run(&writer, &queue, &taken, &committed, &wal_ceiling))?;
+            .spawn(move || {
+                let ceiling = (&*wal_ceiling, &*checkpointer);
+                run(&writer, &queue, &taken, &committed, ceiling);
+            })?;
         Ok(Self {
             jobs: Mutex::new(Some(jobs)),
             thread: Mutex::new(Some(thread)),
@@ -132,7 +136,7 @@ fn run(
     queue: &mpsc::Receiver<Job>,
     depth: &AtomicUsize,
     hooks: &WriteHooks,
-    wal_ceiling: &WalCeiling,
+    (wal_ceiling, checkpointer): (&WalCeiling, &Mutex<Option<Connection>>),
 ) {
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
@@ -165,7 +169,7 @@ fn run(
         for deliver in deliveries {
             deliver(failure.as_ref());
         }
-        wal_ceiling.keep(&locked(writer));
+        wal_ceiling.keep(checkpointer, writer);
     }
 }
 

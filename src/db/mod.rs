@@ -192,10 +192,12 @@ impl Db {
         let writer = Arc::new(Mutex::new(writer));
         let hooks = Arc::new(WriteHooks::default());
         let wal_ceiling = Arc::new(WalCeiling::beside(file));
+        let checkpointer = Arc::new(Mutex::new(None));
         let group = GroupWriter::start(
             Arc::clone(&writer),
             Arc::clone(&hooks),
             Arc::clone(&wal_ceiling),
+            Arc::clone(&checkpointer),
         )
         .map_err(DbError::Thread)?;
         Ok(Self {
@@ -203,7 +205,7 @@ impl Db {
             writer,
             group: Arc::new(group),
             hooks,
-            checkpointer: Arc::new(Mutex::new(None)),
+            checkpointer,
             wal_ceiling,
             readers,
             heavy_readers,

@@ -7,8 +7,11 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use rusqlite::Connection;
+
+use super::locked;
 
 /// The ceiling is this many times the background checkpoints' target.
 pub const CEILING_PER_TARGET: u64 = 4;
@@ -46,9 +49,11 @@ impl WalCeiling {
         std::fs::metadata(&self.wal).map_or(0, |meta| meta.len())
     }
 
-    /// Run by the writer between transactions: past the ceiling, waits for the readers of older
-    /// snapshots (the writer's busy timeout at most) and empties the WAL.
-    pub fn keep(&self, writer: &Connection) {
+    /// Run by the writer between transactions: past the ceiling, waits for a background
+    /// checkpoint in progress (SQLite refuses a second one at once, without waiting) and for the
+    /// readers of older snapshots (the writer's busy timeout at most), and empties the WAL.
+    /// Takes the checkpointer's lock before the writer's, as `Db::checkpoint_bounded` does.
+    pub fn keep(&self, checkpointer: &Mutex<Option<Connection>>, writer: &Mutex<Connection>) {
         let ceiling = self.bytes.load(Ordering::Relaxed);
         if ceiling == 0 {
             return;
@@ -57,6 +62,8 @@ impl WalCeiling {
         if size <= ceiling.max(self.next_try.load(Ordering::Relaxed)) {
             return;
         }
+        let _no_background_checkpoint = locked(checkpointer);
+        let writer = locked(writer);
         let readers_held_it = match writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
             row.get::<_, i64>(0)
         }) {
