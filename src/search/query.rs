@@ -280,6 +280,16 @@ mod tests {
         "ab", "ba", "a", "b", "AB", "é", "É", "ñ", "x", "İ", "ς", "Σ", " ", ".", "-", "1", "2",
     ];
 
+    /// An empty index in memory whose writer never merges, so that each commit is a segment.
+    fn index_in_ram_without_merges() -> (Index, Fields, tantivy::IndexWriter) {
+        let (schema, fields) = schema();
+        let index = Index::create_in_ram(schema);
+        crate::search::tokens::register(&index);
+        let writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        (index, fields, writer)
+    }
+
     /// Each conversation is listed once, at its first hit, with the newest of its messages;
     /// ids on either side of a page's edge and past the largest are told apart.
     #[test]
@@ -304,12 +314,7 @@ mod tests {
     /// messages are found, and the columns of merged-away segments are let go.
     #[test]
     fn cached_columns_follow_new_and_merged_segments() {
-        let (schema, fields) = schema();
-        let index = Index::create_in_ram(schema);
-        crate::search::tokens::register(&index);
-        let mut writer: tantivy::IndexWriter =
-            index.writer_with_num_threads(1, 15_000_000).unwrap();
-        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        let (index, fields, mut writer) = index_in_ram_without_merges();
         let reader = index.reader().unwrap();
         let cache = ColumnCache::default();
         let found = |cache: &ColumnCache| {
@@ -348,12 +353,7 @@ mod tests {
     #[test]
     fn the_phrase_and_the_word_lookups_agree_with_a_scan() {
         let mut rng = StdRng::seed_from_u64(11);
-        let (schema, fields) = schema();
-        let index = Index::create_in_ram(schema);
-        crate::search::tokens::register(&index);
-        let mut writer: tantivy::IndexWriter =
-            index.writer_with_num_threads(1, 15_000_000).unwrap();
-        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        let (index, fields, mut writer) = index_in_ram_without_merges();
         let mut texts = Vec::new();
         let segments = [(1..=400, None), (401..=600, Some(1)), (601..=700, Some(2))];
         for (ids, only_account) in segments {
