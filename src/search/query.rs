@@ -29,7 +29,7 @@ const PHRASE_CANDIDATES_UP_TO: u64 = 10_000;
 /// The account's messages containing a text: the text's own query, and the account it is
 /// limited to.
 pub struct Matching {
-    account_id: Field,
+    account_field: Field,
     account: Term,
     text: Box<dyn Query>,
 }
@@ -99,7 +99,7 @@ fn matching_with(
         )),
     };
     Ok(Some(Matching {
-        account_id: fields.account_id,
+        account_field: fields.account_id,
         account: Term::from_field_u64(fields.account_id, id_value(account_id)),
         text,
     }))
@@ -218,23 +218,27 @@ pub fn conversations(
     matching: &Matching,
     columns: &ColumnCache,
 ) -> tantivy::Result<ConversationHits> {
-    let scoring = EnableScoring::disabled_from_searcher(searcher);
-    let text_alone = matching.text.weight(scoring)?;
-    let within_account = matching.within_account().weight(scoring)?;
     let mut segments = Vec::new();
     for reader in searcher.segment_readers() {
         let holding = reader
-            .inverted_index(matching.account_id)?
+            .inverted_index(matching.account_field)?
             .doc_freq(&matching.account)?;
-        let weight = match holding {
-            0 => continue,
-            all if all == reader.max_doc() => &text_alone,
-            _ => &within_account,
-        };
+        if holding == 0 {
+            continue;
+        }
+        let text_alone = holding == reader.max_doc();
         let (conversation, message) = columns.of(reader)?;
-        segments.push((reader, weight, conversation, message));
+        segments.push((reader, text_alone, conversation, message));
     }
     columns.keep_only(searcher);
+    let scoring = EnableScoring::disabled_from_searcher(searcher);
+    let text_alone = matching.text.weight(scoring)?;
+    // Built only where some segment holds other accounts' messages too.
+    let within_account = if segments.iter().all(|segment| segment.1) {
+        None
+    } else {
+        Some(matching.within_account().weight(scoring)?)
+    };
     let max = segments
         .iter()
         .map(|(_, _, conversation, _)| conversation.max_value())
@@ -242,7 +246,11 @@ pub fn conversations(
         .unwrap_or(0);
     let mut hits = ConversationHits::for_ids_up_to(max);
     let (mut conversations, mut messages) = ([None; CHUNK], [None; CHUNK]);
-    for (reader, weight, conversation, message) in &segments {
+    for (reader, alone, conversation, message) in &segments {
+        let weight = match (alone, &within_account) {
+            (false, Some(within_account)) => within_account,
+            _ => &text_alone,
+        };
         let alive = reader.alive_bitset();
         weight.for_each_no_score(reader, &mut |docs| {
             for docs in docs.chunks(CHUNK) {
