@@ -175,20 +175,14 @@ fn run(
 
 #[cfg(test)]
 mod tests {
-    use crate::db::{Db, PoolSizes};
+    use crate::db::scratch_db;
     use crate::store::StoreError;
 
     /// Writes queued together commit together, and one that fails (or panics) is rolled back
     /// alone: its row is gone, every other write's row is there, each write got its own answer.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn a_failing_write_is_rolled_back_alone_and_the_others_commit() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("db.sqlite3"), PoolSizes::SMALL).unwrap();
-        db.write_now(|tx| {
-            tx.execute_batch("CREATE TABLE probe (n INTEGER PRIMARY KEY)")?;
-            Ok(())
-        })
-        .unwrap();
+        let (_dir, db) = scratch_db("CREATE TABLE probe (n INTEGER PRIMARY KEY)");
         let writes = (0..200).map(|n: i64| {
             let db = db.clone();
             tokio::spawn(async move {

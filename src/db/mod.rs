@@ -662,6 +662,16 @@ fn migrate(conn: &mut Connection) -> Result<(), DbError> {
     Ok(())
 }
 
+/// A fresh database in a temporary directory (kept while the directory lives), with `tables`
+/// created in it.
+#[cfg(test)]
+pub(crate) fn scratch_db(tables: &str) -> (tempfile::TempDir, Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(&dir.path().join("db.sqlite3"), PoolSizes::SMALL).unwrap();
+    db.write_now(|tx| Ok(tx.execute_batch(tables)?)).unwrap();
+    (dir, db)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

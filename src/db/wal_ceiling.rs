@@ -85,7 +85,7 @@ impl WalCeiling {
 
 #[cfg(test)]
 mod tests {
-    use crate::db::{Db, PoolSizes};
+    use crate::db::scratch_db;
 
     const TARGET: u64 = 64 * 1024;
     const WRITES: i64 = 2_000;
@@ -96,13 +96,8 @@ mod tests {
     /// WAL, the writer alone keeps the WAL near its ceiling. Every write is still there.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_writer_keeps_the_wal_under_its_ceiling_when_checkpoints_lag() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("db.sqlite3"), PoolSizes::SMALL).unwrap();
-        db.write_now(|tx| {
-            tx.execute_batch("CREATE TABLE probe (n INTEGER PRIMARY KEY, body BLOB NOT NULL)")?;
-            Ok(())
-        })
-        .unwrap();
+        let (_dir, db) =
+            scratch_db("CREATE TABLE probe (n INTEGER PRIMARY KEY, body BLOB NOT NULL)");
         db.checkpoint_in_background(TARGET).unwrap();
         let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let reader = tokio::spawn({
