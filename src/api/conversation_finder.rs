@@ -13,7 +13,8 @@ use super::conversation_input::ListQuery;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::models::Principal;
-use crate::search::{ConversationHits, Summaries};
+use crate::search::text::Needle;
+use crate::search::{ConversationHits, NewestMatch, Summaries};
 use crate::store::conversation_list::{self, Counts, TextMatch};
 use crate::store::conversations::Conversation;
 use crate::store::{details, search_feed, teams, StoreError, StoreResult};
@@ -39,9 +40,31 @@ enum Shown<'a> {
     /// The newest message (the list).
     Latest,
     /// The newest matching message (a search).
-    Matching(&'a ConversationHits),
+    Matching(Matches<'a>),
     /// The newest searchable message (a search with an empty query).
     Searchable,
+}
+
+/// A search's matching conversations and what it looked for.
+#[derive(Clone, Copy)]
+struct Matches<'a> {
+    hits: &'a ConversationHits,
+    needle: &'a Needle,
+}
+
+impl Matches<'_> {
+    /// The conversation's newest matching message: from the hits when they recorded it, else
+    /// looked for among its messages.
+    fn newest(&self, conn: &Connection, conversation_id: i64) -> StoreResult<Option<i64>> {
+        match self.hits.newest_message(conversation_id) {
+            NewestMatch::Recorded(found) => Ok(found),
+            NewestMatch::NotRecorded => {
+                search_feed::newest_searchable_where(conn, conversation_id, |text| {
+                    self.needle.is_in(text)
+                })
+            }
+        }
+    }
 }
 
 pub async fn find(
@@ -81,9 +104,14 @@ pub async fn find(
             let hits = index
                 .find(principal.account_id, &q)
                 .map_err(|e| StoreError::Database(e.to_string()))?;
+            let needle = Needle::new(&q);
+            let matches = Matches {
+                hits: &hits,
+                needle: &needle,
+            };
             if query.filter.only_summary_columns() {
                 let answered = index.with_summaries(|summaries| {
-                    run_on_summaries(conn, &principal, &query, page.as_ref(), &hits, summaries)
+                    run_on_summaries(conn, &principal, &query, page.as_ref(), matches, summaries)
                 });
                 if let Some(answered) = answered {
                     return answered;
@@ -96,7 +124,7 @@ pub async fn find(
                 &principal,
                 &query,
                 page.as_ref(),
-                Shown::Matching(&hits),
+                Shown::Matching(matches),
             )
         })
         .await
@@ -136,7 +164,7 @@ fn run_on_summaries(
     principal: &Principal,
     query: &ListQuery,
     page: Option<&PageRequest>,
-    hits: &ConversationHits,
+    matches: Matches,
     summaries: &Summaries,
 ) -> StoreResult<Found> {
     team_exists(conn, principal, query)?;
@@ -147,9 +175,16 @@ fn run_on_summaries(
         query.tab,
         query.sort,
         page.map(|p| (p.page, p.per_page)),
-        summaries.of(hits.conversation_ids()),
+        summaries.of(matches.hits.conversation_ids()),
     )?;
-    render_page(conn, principal, counts, rows, page, Shown::Matching(hits))
+    render_page(
+        conn,
+        principal,
+        counts,
+        rows,
+        page,
+        Shown::Matching(matches),
+    )
 }
 
 fn render_page(
@@ -170,7 +205,7 @@ fn render_page(
     for c in &rows {
         let shown = match &shown {
             Shown::Latest => None,
-            Shown::Matching(hits) => hits.newest_message(c.id),
+            Shown::Matching(matches) => matches.newest(conn, c.id)?,
             Shown::Searchable => search_feed::latest_searchable(conn, c.id)?,
         };
         if let Some(message_id) = shown {

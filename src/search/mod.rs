@@ -16,6 +16,7 @@ pub mod text;
 mod tokens;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -28,7 +29,7 @@ use crate::store::conversation_list::Summary;
 use crate::store::{search_feed, StoreError};
 use crate::supervisor::{self, Beat, Tasks};
 use fields::{Fields, FORMAT};
-pub use query::ConversationHits;
+pub use query::{ConversationHits, NewestMatch};
 pub use summaries::Summaries;
 
 #[derive(Debug, thiserror::Error)]
@@ -230,6 +231,8 @@ pub struct SearchIndex {
     /// Every conversation's summary, kept by the indexer from the same outbox.
     summaries: RwLock<Summaries>,
     columns: query::ColumnCache,
+    /// How many matching messages a search records the ids of (`query::RECORD_UP_TO`).
+    record_up_to: AtomicUsize,
 }
 
 impl SearchIndex {
@@ -253,6 +256,7 @@ impl SearchIndex {
             fault: Mutex::new(None),
             summaries: RwLock::new(Summaries::default()),
             columns: query::ColumnCache::default(),
+            record_up_to: AtomicUsize::new(query::RECORD_UP_TO),
         })
     }
 
@@ -312,6 +316,12 @@ impl SearchIndex {
         Some(fault)
     }
 
+    /// Records the ids of at most `messages` matching messages per search, so that a test
+    /// reaches the pages that look up their newest matches without matching half a million.
+    pub fn record_matches_up_to(&self, messages: usize) {
+        self.record_up_to.store(messages, Ordering::Relaxed);
+    }
+
     /// Makes the indexer's next `runs` runs fail as `fault` says, each at its first pass.
     pub fn inject_fault(&self, fault: Fault, runs: u32) {
         *locked(&self.fault) = (runs > 0).then_some((fault, runs));
@@ -352,12 +362,16 @@ impl SearchIndex {
             .searcher()
     }
 
-    /// The account's conversations with a message containing `needle` (not empty), each with
-    /// its newest matching message.
+    /// The account's conversations with a message containing `needle` (not empty), and while
+    /// the matching messages are few, each one's newest.
     pub fn find(&self, account_id: i64, needle: &str) -> Result<ConversationHits, SearchError> {
         let searcher = self.searcher();
         match query::matching(&searcher, &self.fields, account_id, needle)? {
-            Some(matching) => Ok(query::conversations(&searcher, &matching, &self.columns)?),
+            Some(matching) => {
+                let record_up_to = self.record_up_to.load(Ordering::Relaxed);
+                let hits = query::conversations(&searcher, &matching, &self.columns, record_up_to)?;
+                Ok(hits)
+            }
             None => Ok(ConversationHits::none()),
         }
     }

@@ -118,58 +118,112 @@ fn fewest_documents(
     Ok(fewest)
 }
 
-/// Matching conversations, each with the id of its newest matching message.
+/// Matching conversations, and while the matching messages are not too many, each one's newest
+/// matching message.
 ///
-/// Conversation ids are dense, so hits are kept in arrays indexed by conversation id: one
-/// store per matching message, whether a search finds ten messages or a million. The arrays
-/// are pages allocated at their first hit, so that a rare word zeroes a few pages rather than
-/// a slot for every conversation (the allocator zeroes reused memory itself).
+/// Conversation ids are dense, so a conversation's hit is one bit at its id: a search that
+/// matches millions of messages sets bits rather than look up a slot per message. Reading each
+/// matching message's id as well costs as much again, while only the page's 25 conversations
+/// show one, so ids are recorded only for the first `record_up_to` matching messages; past that
+/// the page looks up its conversations' newest matching messages itself.
 pub struct ConversationHits {
-    /// Newest matching message per conversation id, by page; 0 where none matched.
-    pages: Vec<Option<Box<[u64; PAGE]>>>,
-    /// The conversations with a hit, each once.
+    /// One bit per conversation id, set at its first hit.
+    seen: Vec<u64>,
+    /// The conversations with a hit, each once, in the order first hit.
     ids: Vec<i64>,
+    /// Newest matching message per conversation id, by page allocated at its first hit (so
+    /// that a rare word zeroes a few pages, not a slot for every conversation); 0 where none.
+    /// None once more messages matched than are recorded.
+    newest: Option<Vec<Option<Box<[u64; PAGE]>>>>,
+    /// Matching messages recorded so far.
+    recorded: usize,
+    record_up_to: usize,
 }
 
-/// Conversations per page of hits.
+/// Conversations per page of newest messages.
 const PAGE: usize = 512;
+
+/// How many matching messages a search records the ids of. Past about this many, reading the
+/// rest of the ids costs more than looking up the newest match of the 25 conversations shown.
+pub const RECORD_UP_TO: usize = 500_000;
 
 impl ConversationHits {
     pub fn none() -> Self {
-        Self::for_ids_up_to(0)
+        Self::for_ids_up_to(0, RECORD_UP_TO)
     }
 
-    fn for_ids_up_to(max: u64) -> Self {
+    fn for_ids_up_to(max: u64, record_up_to: usize) -> Self {
         let slots = usize::try_from(max).unwrap_or(0).saturating_add(1);
         Self {
-            pages: vec![None; slots.div_ceil(PAGE)],
+            seen: vec![0; slots.div_ceil(64)],
             ids: Vec::new(),
+            newest: Some(vec![None; slots.div_ceil(PAGE)]),
+            recorded: 0,
+            record_up_to,
         }
     }
 
-    fn add(&mut self, conversation: u64, message: u64) {
+    fn add(&mut self, conversation: u64) {
         let Ok(at) = usize::try_from(conversation) else {
             return;
         };
-        let Some(page) = self.pages.get_mut(at / PAGE) else {
+        let Some(word) = self.seen.get_mut(at / 64) else {
             return;
         };
-        let slot = &mut page.get_or_insert_with(|| Box::new([0; PAGE]))[at % PAGE];
-        if *slot == 0 {
+        let bit = 1u64 << (at % 64);
+        if *word & bit == 0 {
+            *word |= bit;
             self.ids.push(conversation as i64);
         }
-        *slot = (*slot).max(message);
+    }
+
+    /// Whether message ids are still being recorded.
+    fn is_recording(&self) -> bool {
+        self.newest.is_some()
+    }
+
+    /// Notes a matching message of a conversation; past the limit, forgets them all.
+    fn record(&mut self, conversation: u64, message: u64) {
+        self.recorded += 1;
+        if self.recorded > self.record_up_to {
+            self.newest = None;
+        }
+        let Some(pages) = &mut self.newest else {
+            return;
+        };
+        let Ok(at) = usize::try_from(conversation) else {
+            return;
+        };
+        if let Some(page) = pages.get_mut(at / PAGE) {
+            let slot = &mut page.get_or_insert_with(|| Box::new([0; PAGE]))[at % PAGE];
+            *slot = (*slot).max(message);
+        }
     }
 
     pub fn conversation_ids(&self) -> &[i64] {
         &self.ids
     }
 
-    pub fn newest_message(&self, conversation: i64) -> Option<i64> {
-        let at = usize::try_from(conversation).ok()?;
-        let page = self.pages.get(at / PAGE)?.as_ref()?;
-        Some(page[at % PAGE]).filter(|&m| m != 0).map(|m| m as i64)
+    /// The conversation's newest matching message: `Recorded(None)` when it has none,
+    /// `NotRecorded` when the search matched too many messages to record them.
+    pub fn newest_message(&self, conversation: i64) -> NewestMatch {
+        let Some(pages) = &self.newest else {
+            return NewestMatch::NotRecorded;
+        };
+        let found = usize::try_from(conversation)
+            .ok()
+            .and_then(|at| Some(pages.get(at / PAGE)?.as_ref()?[at % PAGE]))
+            .filter(|&m| m != 0)
+            .map(|m| m as i64);
+        NewestMatch::Recorded(found)
     }
+}
+
+/// What a search knows of a conversation's newest matching message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NewestMatch {
+    Recorded(Option<i64>),
+    NotRecorded,
 }
 
 /// Hits are read from the fast fields this many documents at a time, as tantivy hands them
@@ -217,6 +271,7 @@ pub fn conversations(
     searcher: &Searcher,
     matching: &Matching,
     columns: &ColumnCache,
+    record_up_to: usize,
 ) -> tantivy::Result<ConversationHits> {
     let mut segments = Vec::new();
     for reader in searcher.segment_readers() {
@@ -244,7 +299,7 @@ pub fn conversations(
         .map(|(_, _, conversation, _)| conversation.max_value())
         .max()
         .unwrap_or(0);
-    let mut hits = ConversationHits::for_ids_up_to(max);
+    let mut hits = ConversationHits::for_ids_up_to(max, record_up_to);
     let (mut conversations, mut messages) = ([None; CHUNK], [None; CHUNK]);
     for (reader, alone, conversation, message) in &segments {
         let weight = match (alone, &within_account) {
@@ -254,17 +309,20 @@ pub fn conversations(
         let alive = reader.alive_bitset();
         weight.for_each_no_score(reader, &mut |docs| {
             for docs in docs.chunks(CHUNK) {
-                let (conversations, messages) = (
-                    &mut conversations[..docs.len()],
-                    &mut messages[..docs.len()],
-                );
+                let conversations = &mut conversations[..docs.len()];
                 conversation.first_vals(docs, conversations);
-                message.first_vals(docs, messages);
+                let recording = hits.is_recording();
+                if recording {
+                    message.first_vals(docs, &mut messages[..docs.len()]);
+                }
                 for (at, &doc) in docs.iter().enumerate() {
-                    if alive.is_none_or(|a| a.is_alive(doc)) {
-                        if let (Some(c), Some(m)) = (conversations[at], messages[at]) {
-                            hits.add(c, m);
-                        }
+                    if !alive.is_none_or(|a| a.is_alive(doc)) {
+                        continue;
+                    }
+                    let Some(c) = conversations[at] else { continue };
+                    hits.add(c);
+                    if let (true, Some(m)) = (recording, messages[at]) {
+                        hits.record(c, m);
                     }
                 }
             }
@@ -299,23 +357,47 @@ mod tests {
     }
 
     /// Each conversation is listed once, at its first hit, with the newest of its messages;
-    /// ids on either side of a page's edge and past the largest are told apart.
+    /// ids on either side of a page's edge (and a bit word's) and past the largest are told
+    /// apart.
     #[test]
     fn hits_keep_each_conversation_once_with_its_newest_message() {
-        let mut hits = ConversationHits::for_ids_up_to(3 * PAGE as u64);
         let edge = PAGE as u64;
+        let mut hits = ConversationHits::for_ids_up_to(3 * edge, RECORD_UP_TO);
         for (conversation, message) in [(edge, 5), (edge - 1, 9), (edge, 7), (edge, 2), (1, 4)] {
-            hits.add(conversation, message);
+            hits.add(conversation);
+            hits.record(conversation, message);
         }
-        hits.add(4 * edge, 1);
-        assert_eq!(hits.conversation_ids(), &[edge as i64, edge as i64 - 1, 1]);
-        assert_eq!(hits.newest_message(edge as i64), Some(7));
-        assert_eq!(hits.newest_message(edge as i64 - 1), Some(9));
-        assert_eq!(hits.newest_message(1), Some(4));
-        assert_eq!(hits.newest_message(2), None);
-        assert_eq!(hits.newest_message(edge as i64 + 1), None);
-        assert_eq!(hits.newest_message(4 * edge as i64), None);
+        hits.add(4 * edge);
+        hits.record(4 * edge, 1);
+        let edge = edge as i64;
+        assert_eq!(hits.conversation_ids(), &[edge, edge - 1, 1]);
+        assert_eq!(hits.newest_message(edge), NewestMatch::Recorded(Some(7)));
+        assert_eq!(
+            hits.newest_message(edge - 1),
+            NewestMatch::Recorded(Some(9))
+        );
+        assert_eq!(hits.newest_message(1), NewestMatch::Recorded(Some(4)));
+        assert_eq!(hits.newest_message(2), NewestMatch::Recorded(None));
+        assert_eq!(hits.newest_message(edge + 1), NewestMatch::Recorded(None));
+        assert_eq!(hits.newest_message(4 * edge), NewestMatch::Recorded(None));
         assert_eq!(ConversationHits::none().conversation_ids(), &[] as &[i64]);
+    }
+
+    /// Past the limit the hits still list every conversation but say that they no longer know
+    /// the newest matching messages, rather than give ones that may be older.
+    #[test]
+    fn hits_past_the_recording_limit_forget_the_messages_they_saw() {
+        let mut hits = ConversationHits::for_ids_up_to(10, 3);
+        for (conversation, message) in [(1, 1), (2, 2), (1, 3)] {
+            hits.add(conversation);
+            hits.record(conversation, message);
+        }
+        assert_eq!(hits.newest_message(1), NewestMatch::Recorded(Some(3)));
+        hits.add(3);
+        hits.record(3, 4);
+        assert!(!hits.is_recording());
+        assert_eq!(hits.conversation_ids(), &[1, 2, 3]);
+        assert_eq!(hits.newest_message(1), NewestMatch::NotRecorded);
     }
 
     /// A cache kept across commits and merges reads the segments the searcher has now: new
@@ -329,7 +411,7 @@ mod tests {
             reader.reload().unwrap();
             let searcher = reader.searcher();
             let query = matching(&searcher, &fields, 1, "hello").unwrap().unwrap();
-            let mut ids = conversations(&searcher, &query, cache)
+            let mut ids = conversations(&searcher, &query, cache, RECORD_UP_TO)
                 .unwrap()
                 .conversation_ids()
                 .to_vec();
@@ -372,7 +454,7 @@ mod tests {
                 let message = SearchableMessage {
                     id,
                     account_id: only_account.unwrap_or(1 + id % 2),
-                    conversation_id: id,
+                    conversation_id: 1 + id / 3,
                     content: content.clone(),
                 };
                 let doc: TantivyDocument = document(&fields, &message);
@@ -401,16 +483,34 @@ mod tests {
                 .map(|m| m.conversation_id)
                 .collect();
             expected.sort();
+            expected.dedup();
+            let newest = |conversation: i64| {
+                texts
+                    .iter()
+                    .filter(|m| m.conversation_id == conversation && m.account_id == 1)
+                    .filter(|m| contains(&m.content, &needle))
+                    .map(|m| m.id)
+                    .max()
+            };
             for threshold in [0, u64::MAX] {
                 let query = matching_with(&searcher, &fields, 1, &needle, threshold)
                     .unwrap()
                     .unwrap();
-                let mut found = conversations(&searcher, &query, &ColumnCache::default())
-                    .unwrap()
-                    .conversation_ids()
-                    .to_vec();
-                found.sort();
-                assert_eq!(found, expected, "{needle:?} (threshold {threshold})");
+                for record_up_to in [0, RECORD_UP_TO] {
+                    let columns = ColumnCache::default();
+                    let hits = conversations(&searcher, &query, &columns, record_up_to).unwrap();
+                    let mut found = hits.conversation_ids().to_vec();
+                    found.sort();
+                    assert_eq!(found, expected, "{needle:?} (threshold {threshold})");
+                    for &conversation in &expected {
+                        let shown = hits.newest_message(conversation);
+                        if record_up_to == 0 {
+                            assert_eq!(shown, NewestMatch::NotRecorded);
+                        } else {
+                            assert_eq!(shown, NewestMatch::Recorded(newest(conversation)));
+                        }
+                    }
+                }
             }
             checked += usize::from(!expected.is_empty());
         }

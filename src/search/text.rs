@@ -26,7 +26,20 @@ pub fn folded(text: &str) -> String {
 /// Whether `needle` occurs in `haystack` under the matching rule: the reference every index
 /// answer is checked against.
 pub fn contains(haystack: &str, needle: &str) -> bool {
-    folded(haystack).contains(&folded(needle))
+    Needle::new(needle).is_in(haystack)
+}
+
+/// A query folded once, to be looked for in many texts under the matching rule.
+pub struct Needle(String);
+
+impl Needle {
+    pub fn new(needle: &str) -> Self {
+        Self(folded(needle))
+    }
+
+    pub fn is_in(&self, haystack: &str) -> bool {
+        folded(haystack).contains(&self.0)
+    }
 }
 
 /// The `n`-character windows of folded text with their starting offsets.

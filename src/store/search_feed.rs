@@ -164,6 +164,27 @@ pub fn latest_searchable(conn: &Connection, conversation_id: i64) -> StoreResult
         .query_row([conversation_id], |row| row.get(0))?)
 }
 
+/// The id of the conversation's newest searchable message whose content `matches`, reading its
+/// messages newest first until one does.
+pub fn newest_searchable_where(
+    conn: &Connection,
+    conversation_id: i64,
+    matches: impl Fn(&str) -> bool,
+) -> StoreResult<Option<i64>> {
+    let sql = format!(
+        "SELECT id, content FROM messages WHERE conversation_id = ?1 AND {SEARCHABLE}
+          ORDER BY id DESC"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query([conversation_id])?;
+    while let Some(row) = rows.next()? {
+        if matches!(row.get_ref(1)?.as_str(), Ok(content) if matches(content)) {
+            return Ok(Some(row.get(0)?));
+        }
+    }
+    Ok(None)
+}
+
 /// The account's searchable messages whose content `LIKE`s `%needle%`: the plain scan the index
 /// replaces, kept for benchmarks to compare against. (SQLite's LIKE folds ASCII case only.)
 pub fn like_scan(conn: &Connection, account_id: i64, needle: &str) -> StoreResult<Vec<i64>> {
@@ -255,5 +276,38 @@ mod tests {
         db.write_now(|tx| contacts::delete(tx, 1, contact)).unwrap();
         assert_eq!(pending_ids(mark), vec![said, noted]);
         assert_eq!(db.read_now(|c| searchable(c, noted)).unwrap(), None);
+    }
+
+    /// The newest message that matches, among searchable ones only: activity messages and
+    /// deleted messages are passed over even when newer.
+    #[test]
+    fn the_newest_matching_message_is_the_newest_searchable_one_that_matches() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("db.sqlite3"), PoolSizes::SMALL).unwrap();
+        crate::provision::bootstrap(&db, None, 0).unwrap();
+        let conversation = crate::corpus::add_conversation(&db, 0).unwrap();
+        let said = |kind: MessageType, content: &str| {
+            db.write_now(|tx| messages::insert(tx, 1, 1, conversation, &message(kind, content), 0))
+                .unwrap()
+        };
+        let older = said(MessageType::Incoming, "my refund please");
+        let newer = said(MessageType::Outgoing, "REFUND sent");
+        said(MessageType::Activity, "refund marked");
+        let deleted = said(MessageType::Incoming, "refund again?");
+        db.write_now(|tx| messages::soft_delete(tx, deleted, 1))
+            .unwrap();
+        said(MessageType::Incoming, "thanks");
+        let newest_with = |word: &'static str| {
+            db.read_now(|c| {
+                newest_searchable_where(c, conversation, |content| {
+                    content.to_lowercase().contains(word)
+                })
+            })
+            .unwrap()
+        };
+        assert_eq!(newest_with("refund"), Some(newer));
+        assert_eq!(newest_with("please"), Some(older));
+        assert_eq!(newest_with("marked"), None);
+        assert_eq!(newest_with("nowhere"), None);
     }
 }

@@ -1,7 +1,7 @@
 //! Fixtures: a file loaded on the first start, read back over HTTP; errors that name the entry
 //! and leave nothing behind; the export round trip; `serve --fixtures` in the binary; the demo.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -13,7 +13,7 @@ use wootlite::db::{Db, PoolSizes};
 use wootlite::fixtures::{self, DEMO_TOKEN};
 use wootlite::store::accounts;
 
-use crate::helpers::{spawn_configured, TestApp};
+use crate::helpers::{serve_fixture, spawn_configured, write_file, TestApp};
 use crate::process;
 
 const TOKEN: &str = "fixture-admin-token";
@@ -97,24 +97,6 @@ fn rich() -> Value {
             }
         ]
     })
-}
-
-fn write_file(dir: &Path, name: &str, fixture: &Value) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, serde_json::to_string_pretty(fixture).unwrap()).unwrap();
-    path
-}
-
-/// A server on a fresh data dir started with `--fixtures FILE` (and no bootstrap token).
-async fn serve_fixture(fixture: &Value) -> (TestApp, tempfile::TempDir) {
-    let files = tempfile::tempdir().unwrap();
-    let path = write_file(files.path(), "fixture.json", fixture);
-    let app = spawn_configured(Clock::system(), move |settings| {
-        settings.bootstrap_token = None;
-        settings.fixtures = Some(path);
-    })
-    .await;
-    (app, files)
 }
 
 async fn get(app: &TestApp, path: &str) -> Value {

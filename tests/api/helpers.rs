@@ -1,7 +1,7 @@
 //! One real server per test: built from settings on 127.0.0.1:0 with a fresh temp data dir, and
 //! talked to over HTTP.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
@@ -38,6 +38,26 @@ pub async fn spawn_app() -> TestApp {
 /// A server whose time is `clock` (a manual clock moves only when the test says).
 pub async fn spawn_app_with(clock: Clock) -> TestApp {
     start_in(tempfile::tempdir().expect("temp dir"), clock, |_| {})
+}
+
+/// `fixture` written as JSON to `dir/name`.
+pub fn write_file(dir: &Path, name: &str, fixture: &Value) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(fixture).unwrap()).unwrap();
+    path
+}
+
+/// A server on a fresh data dir started with `--fixtures FILE` (and no bootstrap token); the
+/// second value holds the file.
+pub async fn serve_fixture(fixture: &Value) -> (TestApp, TempDir) {
+    let files = tempfile::tempdir().unwrap();
+    let path = write_file(files.path(), "fixture.json", fixture);
+    let app = spawn_configured(Clock::system(), move |settings| {
+        settings.bootstrap_token = None;
+        settings.fixtures = Some(path);
+    })
+    .await;
+    (app, files)
 }
 
 /// A server with settings changed by `configure`.

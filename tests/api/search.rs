@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{error_of, spawn_app, TestApp};
+use crate::helpers::{error_of, serve_fixture, spawn_app, TestApp, ADMIN_TOKEN};
 
 const SEARCH: &str = "/api/v1/accounts/1/conversations/search";
 
@@ -501,4 +501,60 @@ async fn a_page_far_past_the_end_is_empty() {
         .await
         .expect(200);
     assert_eq!(filtered["payload"], json!([]));
+}
+
+/// A search that matches more messages than it records the ids of (lowered here from half a
+/// million) still shows each conversation's newest matching message, looked up for the page,
+/// and not its newest message.
+#[tokio::test]
+async fn past_the_recorded_matches_each_conversation_still_shows_its_newest_match() {
+    let mut busy: Vec<Value> = (0..300)
+        .map(|n| json!({ "content": format!("ticket {n}") }))
+        .collect();
+    busy.push(json!({ "type": "outgoing", "content": "closing now" }));
+    let fixture = json!({
+        "users": [{ "key": "ana", "name": "Ana", "email": "ana@example.com", "tokens": [ADMIN_TOKEN] }],
+        "accounts": [{
+            "key": "acme",
+            "name": "Acme",
+            "agents": [{ "user": "ana", "role": "administrator" }],
+            "inboxes": [{ "key": "web", "name": "Web", "members": ["ana"] }],
+            "contacts": [{ "key": "zoe", "name": "Zoe" }],
+            "conversations": [
+                { "inbox": "web", "contact": "zoe", "messages": busy },
+                { "inbox": "web", "contact": "zoe", "messages": [
+                    { "content": "an old TICKET" },
+                    { "type": "outgoing", "private": true, "content": "Ticket answered" },
+                    { "content": "thanks" }
+                ] }
+            ]
+        }]
+    });
+    let (app, _files) = serve_fixture(&fixture).await;
+    app.search.record_matches_up_to(100);
+    let shown = |body: &Value| -> Vec<(i64, String)> {
+        let mut shown: Vec<(i64, String)> = body["payload"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let content = c["messages"][0]["content"].as_str().unwrap();
+                (c["id"].as_i64().unwrap(), content.to_owned())
+            })
+            .collect();
+        shown.sort();
+        shown
+    };
+    assert_eq!(
+        shown(&search(&app, "ticket").await),
+        [(1, "ticket 299".into()), (2, "Ticket answered".into())]
+    );
+    assert_eq!(
+        shown(&search(&app, "ticket 2").await),
+        [(1, "ticket 299".into())]
+    );
+    assert_eq!(
+        shown(&search(&app, "ticket 1").await),
+        [(1, "ticket 199".into())]
+    );
 }
