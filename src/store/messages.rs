@@ -48,34 +48,21 @@ pub const SELECT_MESSAGE: &str = concat!(
    FROM messages m JOIN conversations c ON c.id = m.conversation_id"
 );
 
-/// The newest message of each type (incoming, outgoing, activity, template) of every
-/// conversation in `rarray(?1)`: among them are its newest message and its newest non-activity
-/// message (`latest` for many). Each is one step down `messages_by_conversation_type`, which
-/// holds a type's messages in (created_at, id) order, so nothing is sorted and the cost does not
-/// grow with the length of a conversation.
-pub(super) const LATEST_OF: &str = concat!(
-    message_columns!(),
-    "
-   FROM rarray(?1) page
-  CROSS JOIN (VALUES (0), (1), (2), (3)) kind
-  CROSS JOIN messages m
-     ON m.id = (SELECT id FROM messages INDEXED BY messages_by_conversation_type
-                 WHERE conversation_id = page.value AND message_type = kind.column1
-                 ORDER BY created_at DESC, id DESC LIMIT 1)
-   JOIN conversations c ON c.id = m.conversation_id"
-);
-
-/// `LATEST_OF` for the one conversation `?1`.
-pub(super) const LATEST_OF_ONE: &str = concat!(
-    message_columns!(),
-    "
-   FROM (VALUES (0), (1), (2), (3)) kind
-  CROSS JOIN messages m
-     ON m.id = (SELECT id FROM messages INDEXED BY messages_by_conversation_type
-                 WHERE conversation_id = ?1 AND message_type = kind.column1
-                 ORDER BY created_at DESC, id DESC LIMIT 1)
-   JOIN conversations c ON c.id = m.conversation_id"
-);
+/// The id and time of the newest message of each type (incoming, outgoing, activity, template)
+/// of every conversation in `rarray(?1)`, as (conversation, type, created_at, id): among them
+/// are its newest message and its newest non-activity message (`latest_of`). Read from
+/// `messages_by_conversation_type` alone, which holds a type's messages in (created_at, id)
+/// order: one step down it for the newest time, one for the messages at that time, with nothing
+/// sorted and no message row read, whatever the length of the conversation.
+pub(super) const LATEST_OF: &str = "
+SELECT m.conversation_id, m.message_type, m.created_at, m.id
+  FROM rarray(?1) page
+ CROSS JOIN (VALUES (0), (1), (2), (3)) kind
+ CROSS JOIN messages m INDEXED BY messages_by_conversation_type
+ WHERE m.conversation_id = page.value AND m.message_type = kind.column1
+   AND m.created_at = (SELECT created_at FROM messages INDEXED BY messages_by_conversation_type
+                        WHERE conversation_id = page.value AND message_type = kind.column1
+                        ORDER BY created_at DESC LIMIT 1)";
 
 fn message_from_row(row: &Row) -> rusqlite::Result<Message> {
     Ok(Message {
@@ -141,44 +128,60 @@ pub fn get_by_id(conn: &Connection, message_id: i64) -> StoreResult<Message> {
 
 /// The newest message of the conversation, and the newest that is not an activity message.
 pub fn latest(conn: &Connection, conversation_id: i64) -> StoreResult<Latest> {
-    let rows = query(conn, LATEST_OF_ONE, [conversation_id])?;
-    Ok(newest_of(rows).remove(&conversation_id).unwrap_or_default())
+    Ok(latest_of(conn, [conversation_id])?
+        .remove(&conversation_id)
+        .unwrap_or_default())
 }
 
 /// A conversation's newest message and its newest non-activity message.
 pub type Latest = (Option<Message>, Option<Message>);
 
-/// `latest` for each of the conversations, in one statement. A conversation without messages
-/// has no entry.
+/// `latest` for each of the conversations: their candidates from the index, then only the
+/// messages picked. A conversation without messages has no entry.
 pub fn latest_of(
     conn: &Connection,
     conversation_ids: impl IntoIterator<Item = i64>,
 ) -> StoreResult<HashMap<i64, Latest>> {
-    let rows = query(conn, LATEST_OF, [super::id_array(conversation_ids)])?;
-    Ok(newest_of(rows))
-}
-
-/// Folds the newest message of each type of some conversations into each one's `Latest`.
-fn newest_of(rows: Vec<Message>) -> HashMap<i64, Latest> {
-    let mut out: HashMap<i64, Latest> = HashMap::new();
-    for message in rows {
-        let (newest, non_activity) = out.entry(message.conversation_id).or_default();
-        // The rows of a conversation are the newest of each type: the newest of them all is
-        // its newest message, the newest of the non-activity ones its newest non-activity one.
-        if message.message_type != MessageType::Activity && later(&message, non_activity) {
-            *non_activity = Some(message.clone());
-        }
-        if later(&message, newest) {
-            *newest = Some(message);
+    // Per conversation, (created_at, id) of the newest message and of the newest non-activity
+    // one: the conversation's order is time, then id.
+    type Newest = Option<(i64, i64)>;
+    let mut picked: HashMap<i64, (Newest, Newest)> = HashMap::new();
+    let mut stmt = conn.prepare_cached(LATEST_OF)?;
+    let mut rows = stmt.query([super::id_array(conversation_ids)])?;
+    while let Some(row) = rows.next()? {
+        let (conversation, kind): (i64, i64) = (row.get(0)?, row.get(1)?);
+        let at = Some((row.get::<_, i64>(2)?, row.get::<_, i64>(3)?));
+        let (newest, non_activity) = picked.entry(conversation).or_default();
+        *newest = (*newest).max(at);
+        if kind != MessageType::Activity.code() {
+            *non_activity = (*non_activity).max(at);
         }
     }
-    out
-}
-
-/// Whether `message` comes after `than` in the conversation's order (time, then id).
-fn later(message: &Message, than: &Option<Message>) -> bool {
-    than.as_ref()
-        .is_none_or(|t| (message.created_at, message.id) > (t.created_at, t.id))
+    let wanted = picked
+        .values()
+        .flat_map(|(newest, other)| [*newest, *other])
+        .flatten()
+        .map(|(_, id)| id);
+    let mut loaded: HashMap<i64, Message> = by_ids(conn, wanted)?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    let mut take = |pick: Newest, last_use: bool| {
+        let id = pick?.1;
+        if last_use {
+            loaded.remove(&id)
+        } else {
+            loaded.get(&id).cloned()
+        }
+    };
+    Ok(picked
+        .into_iter()
+        .map(|(conversation, (newest, other))| {
+            // The non-activity message is taken first, and cloned when it is also the newest.
+            let non_activity = take(other, other != newest);
+            (conversation, (take(newest, true), non_activity))
+        })
+        .collect())
 }
 
 /// Incoming messages after the agent last looked, capped at 10 as Chatwoot's `unread_count`.
