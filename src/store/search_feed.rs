@@ -211,6 +211,15 @@ mod tests {
     use crate::store::messages::{self, NewMessage};
     use crate::store::{contacts, conversations};
 
+    /// A bootstrapped database (and its directory) with one conversation, by id.
+    fn db_with_a_conversation() -> (tempfile::TempDir, Db, i64) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("db.sqlite3"), PoolSizes::SMALL).unwrap();
+        crate::provision::bootstrap(&db, None, 0).unwrap();
+        let conversation = crate::corpus::add_conversation(&db, 0).unwrap();
+        (dir, db, conversation)
+    }
+
     fn message(kind: MessageType, content: &str) -> NewMessage {
         NewMessage::text(kind, content, None)
     }
@@ -219,10 +228,7 @@ mod tests {
     /// activity messages leave none.
     #[test]
     fn the_outbox_sees_inserts_soft_deletes_and_cascading_deletes() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("db.sqlite3"), PoolSizes::SMALL).unwrap();
-        crate::provision::bootstrap(&db, None, 0).unwrap();
-        let conversation = crate::corpus::add_conversation(&db, 0).unwrap();
+        let (_dir, db, conversation) = db_with_a_conversation();
         let pending_ids = |after: i64| -> Vec<i64> {
             db.read_now(|c| pending(c, after, 100))
                 .unwrap()
@@ -282,10 +288,7 @@ mod tests {
     /// deleted messages are passed over even when newer.
     #[test]
     fn the_newest_matching_message_is_the_newest_searchable_one_that_matches() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("db.sqlite3"), PoolSizes::SMALL).unwrap();
-        crate::provision::bootstrap(&db, None, 0).unwrap();
-        let conversation = crate::corpus::add_conversation(&db, 0).unwrap();
+        let (_dir, db, conversation) = db_with_a_conversation();
         let said = |kind: MessageType, content: &str| {
             db.write_now(|tx| messages::insert(tx, 1, 1, conversation, &message(kind, content), 0))
                 .unwrap()
