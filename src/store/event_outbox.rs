@@ -102,19 +102,24 @@ pub fn insert_delivery(
     Ok(())
 }
 
+/// Makes the next delivery in the finished one's line (`?1`) due at `?2`, if it is waiting
+/// (`?3`). The finished row first, then its line from `event_deliveries_in_order`, whose first
+/// entry is the next: SQLite left to choose scanned every pending delivery instead, once the
+/// table's statistics had been taken while it was empty, and each delivery then cost as much as
+/// the whole backlog.
+const PROMOTE_NEXT: &str = "
+UPDATE event_deliveries SET next_attempt_at = ?2
+ WHERE id = (SELECT n.id
+               FROM event_deliveries f
+              CROSS JOIN event_deliveries n INDEXED BY event_deliveries_in_order
+              WHERE f.id = ?1 AND n.state = 0 AND n.target_kind = f.target_kind
+                AND n.target_id = f.target_id AND n.ordering_key = f.ordering_key
+              ORDER BY n.id LIMIT 1)
+   AND next_attempt_at = ?3";
+
 /// Makes the next delivery in the finished one's line due now.
 fn promote_next(conn: &Connection, finished_id: i64, now: i64) -> StoreResult<()> {
-    super::execute(
-        conn,
-        "UPDATE event_deliveries SET next_attempt_at = ?2
-          WHERE id = (SELECT n.id FROM event_deliveries f JOIN event_deliveries n
-                         ON n.state = 0 AND n.target_kind = f.target_kind
-                        AND n.target_id = f.target_id AND n.ordering_key = f.ordering_key
-                      WHERE f.id = ?1
-                      ORDER BY n.id LIMIT 1)
-            AND next_attempt_at = ?3",
-        params![finished_id, now, WAITING],
-    )?;
+    super::execute(conn, PROMOTE_NEXT, params![finished_id, now, WAITING])?;
     Ok(())
 }
 
@@ -394,6 +399,40 @@ mod tests {
         let ready = db.read_now(|c| due(c, 160, 10)).unwrap();
         assert_eq!(ready.iter().map(|d| d.id).collect::<Vec<_>>(), [3, 2]);
         assert_eq!(db.read_now(backlog).unwrap(), (2, Some(11)));
+    }
+
+    /// Statistics taken while the outbox was empty (a fresh data dir analysed at start-up) say
+    /// its indexes are empty; finishing a delivery still looks at its own line alone.
+    #[test]
+    fn finishing_a_delivery_reads_only_its_line_whatever_the_statistics_say() {
+        let (_dir, db) = outbox();
+        db.write_now(|tx| {
+            tx.execute_batch(
+                "ANALYZE sqlite_schema;
+                 DELETE FROM sqlite_stat1 WHERE tbl = 'event_deliveries';
+                 INSERT INTO sqlite_stat1 VALUES
+                   ('event_deliveries', 'event_deliveries_in_order', '0 0 0 0 0'),
+                   ('event_deliveries', 'event_deliveries_due', '0 0 0'),
+                   ('event_deliveries', 'event_deliveries_by_event', '19336 2'),
+                   ('event_deliveries', 'event_deliveries_finished', '19336 1');
+                 ANALYZE sqlite_schema;",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        let plan = db
+            .write_now(|tx| {
+                let mut stmt = tx.prepare(&format!("EXPLAIN QUERY PLAN {PROMOTE_NEXT}"))?;
+                let rows = stmt.query_map(params![0, 0, 0], |row| row.get::<_, String>(3))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?.join("; "))
+            })
+            .unwrap();
+        assert!(
+            plan.contains("SEARCH n USING COVERING INDEX event_deliveries_in_order"),
+            "{plan}"
+        );
+        assert!(!plan.contains("SCAN"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
     }
 
     #[test]
