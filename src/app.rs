@@ -70,6 +70,8 @@ pub struct AppState {
     pub presence: Arc<realtime::presence::Presence>,
     /// Dev mode's journals and settings; `None` outside dev mode.
     pub dev: Option<Arc<api::dev::DevTools>>,
+    /// Whom each access token grants what, as of the directory's current generation.
+    pub principals: crate::auth::Principals,
 }
 
 impl AppState {
@@ -276,6 +278,7 @@ impl Application {
             hub: Arc::clone(&hub),
             presence: Arc::default(),
             dev: dev.clone(),
+            principals: crate::auth::Principals::new(db.directory()),
         });
         let public_rate_limit =
             web::Data::new(PublicRateLimit::per_minute(settings.public_rate_limit));

@@ -23,6 +23,7 @@ use actix_web::{dev, web, FromRequest, HttpRequest};
 use subtle::ConstantTimeEq;
 
 use crate::app::AppState;
+use crate::db::directory::DirectoryCache;
 use crate::error::ApiError;
 use crate::models::Principal;
 use crate::store::sessions;
@@ -149,6 +150,42 @@ fn credential(req: &HttpRequest) -> Result<Credential, ApiError> {
         .ok_or(ApiError::InvalidToken)
 }
 
+/// A token, the account of the path, and whether the route is open to bots.
+type AccessKey = (String, i64, bool);
+
+/// Every request asks what its token grants; the answer changes only with the directory, so a
+/// granted one is kept. Refusals are not, so made-up tokens take no room.
+pub type Principals = DirectoryCache<AccessKey, Principal>;
+
+/// `tokens::access`, answered from `state.principals` when it can be.
+async fn token_access(
+    state: &AppState,
+    token: String,
+    account_id: Option<i64>,
+    bot_route: bool,
+) -> Result<Access, ApiError> {
+    let Some(account_id) = account_id else {
+        return state
+            .db
+            .read(move |conn| tokens::access(conn, &token, None, bot_route))
+            .await;
+    };
+    let key = (token, account_id, bot_route);
+    if let Some(principal) = state.principals.get(&key) {
+        return Ok(Access::Granted(principal));
+    }
+    let generation = state.principals.generation();
+    let token = key.0.clone();
+    let access = state
+        .db
+        .read(move |conn| tokens::access(conn, &token, Some(account_id), bot_route))
+        .await?;
+    if let Access::Granted(principal) = &access {
+        state.principals.put(key, generation, principal.clone());
+    }
+    Ok(access)
+}
+
 fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
     req.app_data::<web::Data<AppState>>()
         .cloned()
@@ -226,10 +263,7 @@ impl FromRequest for Principal {
             };
             let access = match credential {
                 Credential::Token(token) => {
-                    state
-                        .db
-                        .read(move |conn| tokens::access(conn, &token, account_id, bot_route))
-                        .await?
+                    token_access(&state, token, account_id, bot_route).await?
                 }
                 Credential::Session(cookie) => {
                     let user_id = cookie.session(&state).await?.user_id;

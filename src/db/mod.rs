@@ -14,6 +14,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+pub mod directory;
 mod group_commit;
 mod heavy_threads;
 pub mod snapshot;
@@ -116,6 +117,7 @@ pub struct WriteHooks {
     after_write: std::sync::OnceLock<WriteHook>,
     before_commit: std::sync::OnceLock<CommitHook>,
     commits: tokio::sync::watch::Sender<u64>,
+    directory: Arc<directory::DirectoryWatch>,
 }
 
 impl Default for WriteHooks {
@@ -124,6 +126,7 @@ impl Default for WriteHooks {
             after_write: std::sync::OnceLock::new(),
             before_commit: std::sync::OnceLock::new(),
             commits: tokio::sync::watch::Sender::new(0),
+            directory: Arc::default(),
         }
     }
 }
@@ -147,6 +150,7 @@ impl WriteHooks {
     }
 
     fn committed(&self) {
+        self.directory.committed();
         self.commits.send_modify(|n| *n = n.wrapping_add(1));
     }
 }
@@ -187,10 +191,11 @@ impl Db {
         writer.execute_batch("PRAGMA optimize = 0x10002;")?;
         drop_value_samples(&writer)?;
 
+        let hooks = Arc::new(WriteHooks::default());
+        hooks.directory.install(&writer)?;
         let readers = read_pool(file, pools.read)?;
         let heavy_readers = read_pool(file, pools.heavy)?;
         let writer = Arc::new(Mutex::new(writer));
-        let hooks = Arc::new(WriteHooks::default());
         let wal_ceiling = Arc::new(WalCeiling::beside(file));
         let checkpointer = Arc::new(Mutex::new(None));
         let group = GroupWriter::start(
@@ -262,7 +267,15 @@ impl Db {
         &self,
         work: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        work(&locked(&self.writer))
+        let done = work(&locked(&self.writer));
+        // In autocommit, each statement has committed by now.
+        self.hooks.directory.committed();
+        done
+    }
+
+    /// The generation of the directory, for `directory::DirectoryCache`.
+    pub fn directory(&self) -> Arc<directory::DirectoryWatch> {
+        Arc::clone(&self.hooks.directory)
     }
 
     /// Changes on every commit of the writer: a task that reads what writes leave behind waits

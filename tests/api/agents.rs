@@ -137,6 +137,38 @@ async fn deleting_an_agent_removes_them_from_the_account_and_its_inboxes() {
         .expect(404);
 }
 
+/// What a token grants is remembered between requests; a change of role or membership is
+/// still seen by the very next request.
+#[tokio::test]
+async fn what_a_token_grants_follows_role_changes_and_removal_at_once() {
+    let app = spawn_app().await;
+    let (id, token) = app.create_agent("Erin", "erin@example.com").await;
+    let agent = format!("/api/v1/accounts/1/agents/{id}");
+    let create_team = |name: &str| Some(json!({ "name": name }));
+    let teams = "/api/v1/accounts/1/teams";
+    for _ in 0..2 {
+        app.send(Method::POST, teams, &token, create_team("a"))
+            .await
+            .expect(401);
+    }
+    app.patch(&agent, json!({ "role": "administrator" }))
+        .await
+        .expect(200);
+    app.send(Method::POST, teams, &token, create_team("b"))
+        .await
+        .expect(200);
+    app.patch(&agent, json!({ "role": "agent" }))
+        .await
+        .expect(200);
+    app.send(Method::POST, teams, &token, create_team("c"))
+        .await
+        .expect(401);
+    app.send(Method::GET, teams, &token, None).await.expect(200);
+    app.delete(&agent).await.expect(200);
+    let refused = app.send(Method::GET, teams, &token, None).await;
+    assert_eq!(refused.status, 401);
+}
+
 #[tokio::test]
 async fn agents_may_list_agents_but_not_change_them() {
     let app = spawn_app().await;
