@@ -36,6 +36,7 @@ use wootlite::corpus;
 use wootlite::db::Db;
 use wootlite::filter::{compile, parse};
 use wootlite::models::{MessageType, Status};
+use wootlite::store::catalog::{Catalog, CatalogView};
 use wootlite::store::conversation_list::{self, AssigneeTab, Filter, Sort, TextMatch};
 use wootlite::store::messages::NewMessage;
 use wootlite::store::{changes, conversations, custom_attributes, details, messages};
@@ -43,6 +44,8 @@ use wootlite::views::conversations::{self as views, Links};
 
 struct Fixture {
     db: Db,
+    /// Kept across iterations, as the server keeps it across requests.
+    catalog: Arc<Catalog>,
     raw: Connection,
     dir: std::path::PathBuf,
     conversations: i64,
@@ -55,6 +58,7 @@ fn fixture() -> Fixture {
     let db = support::open(&dir);
     let raw = raw::connect(&dir);
     Fixture {
+        catalog: Catalog::new(db.directory()),
         db,
         raw,
         dir,
@@ -67,6 +71,7 @@ fn fixture() -> Fixture {
 
 /// The endpoint's list work: counts, one page, every conversation's details, the JSON body.
 fn list_page(f: &Fixture, status: Status, page: i64) -> usize {
+    let catalog = f.catalog.view();
     f.db.read_snapshot(|conn| {
         let filter = Filter {
             status: Some(status),
@@ -80,7 +85,7 @@ fn list_page(f: &Fixture, status: Status, page: i64) -> usize {
             Sort::LastActivityAtDesc,
             Some((page, 25)),
         )?;
-        let payload: Vec<_> = details::conversations(conn, rows, ADMIN.user_id())?
+        let payload: Vec<_> = details::conversations(conn, &catalog, rows, ADMIN.user_id())?
             .iter()
             .map(|d| views::conversation(d, &f.links))
             .collect();
@@ -135,9 +140,10 @@ fn bench_get(c: &mut Criterion, f: &Fixture) {
         let mut n = 0;
         b.iter(|| {
             let display_id = id(&mut n);
+            let catalog = f.catalog.view();
             f.db.read_snapshot(|conn| {
                 let conversation = conversations::get(conn, 1, display_id)?;
-                let details = details::conversation(conn, conversation, ADMIN.user_id())?;
+                let details = details::conversation(conn, &catalog, conversation, ADMIN.user_id())?;
                 Ok(serde_json::to_vec(&views::conversation(&details, &f.links))
                     .unwrap()
                     .len())
@@ -216,8 +222,12 @@ fn bench_search(c: &mut Criterion, f: &Fixture) {
 fn bench_render(c: &mut Criterion, f: &Fixture) {
     let (conversation, message) =
         f.db.read_snapshot(|conn| {
-            let conversation =
-                details::conversation(conn, conversations::get(conn, 1, 1)?, ADMIN.user_id())?;
+            let conversation = details::conversation(
+                conn,
+                &CatalogView::direct(),
+                conversations::get(conn, 1, 1)?,
+                ADMIN.user_id(),
+            )?;
             let (latest, _) = messages::latest(conn, conversation.conversation.id)?;
             let message = details::message(conn, latest.expect("a message"))?;
             Ok((conversation, message))

@@ -72,6 +72,8 @@ pub struct AppState {
     pub dev: Option<Arc<api::dev::DevTools>>,
     /// Whom each access token grants what, as of the directory's current generation.
     pub principals: crate::auth::Principals,
+    /// Assignees, teams and channels as conversations show them (see `store::catalog`).
+    pub catalog: Arc<crate::store::catalog::Catalog>,
 }
 
 impl AppState {
@@ -279,6 +281,7 @@ impl Application {
             presence: Arc::default(),
             dev: dev.clone(),
             principals: crate::auth::Principals::new(db.directory()),
+            catalog: crate::store::catalog::Catalog::new(db.directory()),
         });
         let public_rate_limit =
             web::Data::new(PublicRateLimit::per_minute(settings.public_rate_limit));

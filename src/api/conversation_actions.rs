@@ -185,9 +185,10 @@ async fn render_reloaded(
     viewer: Option<i64>,
     links: Links,
 ) -> ApiResult {
+    let catalog = state.catalog.view();
     let rendered = state
         .db
-        .read(move |conn| render(conn, conversation, viewer, &links))
+        .read(move |conn| render(conn, &catalog, conversation, viewer, &links))
         .await?;
     Ok(HttpResponse::Ok().json(rendered))
 }

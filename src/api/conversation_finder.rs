@@ -15,6 +15,7 @@ use crate::error::ApiError;
 use crate::models::Principal;
 use crate::search::text::Needle;
 use crate::search::{ConversationHits, NewestMatch, Summaries};
+use crate::store::catalog::CatalogView;
 use crate::store::conversation_list::{self, Counts, TextMatch};
 use crate::store::conversations::Conversation;
 use crate::store::{details, search_feed, teams, StoreError, StoreResult};
@@ -75,8 +76,11 @@ pub async fn find(
 ) -> Result<Found, ApiError> {
     let query_is_heavy = query.filter.condition.is_some();
     let Some(q) = query.q.take() else {
-        let read =
-            move |conn: &Connection| run(conn, &principal, &query, page.as_ref(), Shown::Latest);
+        let catalog = state.catalog.view();
+        let read = move |conn: &Connection| {
+            let page = page.as_ref().map(|p| (p, &catalog));
+            run(conn, &principal, &query, page, Shown::Latest)
+        };
         // A compiled filter may read every conversation: it is heavy work.
         return if query_is_heavy {
             state.db.read_heavy(read).await
@@ -94,12 +98,14 @@ pub async fn find(
         }
     }
     let index = Arc::clone(&state.search);
+    let catalog = state.catalog.view();
     state
         .db
         .read_heavy(move |conn| {
+            let page = page.as_ref().map(|p| (p, &catalog));
             if q.is_empty() {
                 query.filter.text = Some(TextMatch::AnySearchableMessage);
-                return run(conn, &principal, &query, page.as_ref(), Shown::Searchable);
+                return run(conn, &principal, &query, page, Shown::Searchable);
             }
             let hits = index
                 .find(principal.account_id, &q)
@@ -111,7 +117,7 @@ pub async fn find(
             };
             if query.filter.only_summary_columns() {
                 let answered = index.with_summaries(|summaries| {
-                    run_on_summaries(conn, &principal, &query, page.as_ref(), matches, summaries)
+                    run_on_summaries(conn, &principal, &query, page, matches, summaries)
                 });
                 if let Some(answered) = answered {
                     return answered;
@@ -119,22 +125,19 @@ pub async fn find(
             }
             let ids = hits.conversation_ids().to_vec();
             query.filter.text = Some(TextMatch::Conversations(Arc::new(ids)));
-            run(
-                conn,
-                &principal,
-                &query,
-                page.as_ref(),
-                Shown::Matching(matches),
-            )
+            run(conn, &principal, &query, page, Shown::Matching(matches))
         })
         .await
 }
+
+/// A page asked for, and the catalog its conversations are rendered with.
+type PageToRender<'a> = (&'a PageRequest, &'a CatalogView);
 
 fn run(
     conn: &Connection,
     principal: &Principal,
     query: &ListQuery,
-    page: Option<&PageRequest>,
+    page: Option<PageToRender>,
     shown: Shown,
 ) -> StoreResult<Found> {
     team_exists(conn, principal, query)?;
@@ -144,7 +147,7 @@ fn run(
         &query.filter,
         query.tab,
         query.sort,
-        page.map(|p| (p.page, p.per_page)),
+        page.map(|(p, _)| (p.page, p.per_page)),
     )?;
     render_page(conn, principal, counts, rows, page, shown)
 }
@@ -163,7 +166,7 @@ fn run_on_summaries(
     conn: &Connection,
     principal: &Principal,
     query: &ListQuery,
-    page: Option<&PageRequest>,
+    page: Option<PageToRender>,
     matches: Matches,
     summaries: &Summaries,
 ) -> StoreResult<Found> {
@@ -174,7 +177,7 @@ fn run_on_summaries(
         &query.filter,
         query.tab,
         query.sort,
-        page.map(|p| (p.page, p.per_page)),
+        page.map(|(p, _)| (p.page, p.per_page)),
         summaries.of(matches.hits.conversation_ids()),
     )?;
     render_page(
@@ -192,10 +195,10 @@ fn render_page(
     principal: &Principal,
     counts: Counts,
     rows: Vec<Conversation>,
-    page: Option<&PageRequest>,
+    page: Option<PageToRender>,
     shown: Shown,
 ) -> StoreResult<Found> {
-    let Some(page) = page else {
+    let Some((page, catalog)) = page else {
         return Ok(Found {
             counts,
             payload: Vec::new(),
@@ -212,21 +215,23 @@ fn render_page(
             showing.insert(c.id, message_id);
         }
     }
-    let payload = details::conversations_showing(conn, rows, principal.user_id(), &showing)?
-        .iter()
-        .map(|found| conversation_views::conversation(found, &page.links))
-        .collect();
+    let payload =
+        details::conversations_showing(conn, catalog, rows, principal.user_id(), &showing)?
+            .iter()
+            .map(|found| conversation_views::conversation(found, &page.links))
+            .collect();
     Ok(Found { counts, payload })
 }
 
 /// Loads what the conversation JSON needs and renders it.
 pub fn render(
     conn: &Connection,
+    catalog: &CatalogView,
     conversation: Conversation,
     viewer: Option<i64>,
     links: &Links,
 ) -> StoreResult<Box<RawValue>> {
-    let details = details::conversation(conn, conversation, viewer)?;
+    let details = details::conversation(conn, catalog, conversation, viewer)?;
     Ok(conversation_views::conversation(&details, links))
 }
 

@@ -15,6 +15,7 @@ use super::{ApiResult, ItemPath};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::models::{Principal, Priority, Status};
+use crate::store::catalog::CatalogView;
 use crate::store::conversation_list::{self, AssigneeTab, Filter, Sort, CONVERSATIONS_PER_PAGE};
 use crate::store::conversations::{self, Conversation, NewConversation};
 use crate::store::{agents, changes, contacts, details, inboxes, teams, StoreError, StoreResult};
@@ -202,7 +203,13 @@ pub async fn create(
     let rendered = state
         .write_by(principal.actor, move |tx, now| {
             let conversation = open_conversation(tx, &principal, input, status, message, now)?;
-            render(tx, conversation, principal.user_id(), &links)
+            render(
+                tx,
+                &CatalogView::direct(),
+                conversation,
+                principal.user_id(),
+                &links,
+            )
         })
         .await?;
     if status == Some(Status::Snoozed) {
@@ -284,11 +291,12 @@ pub async fn show(
     links: Links,
 ) -> ApiResult {
     let display_id = path.id;
+    let catalog = state.catalog.view();
     let rendered = state
         .db
         .read(move |conn| {
             let conversation = conversations::visible(conn, &principal, display_id)?;
-            render(conn, conversation, principal.user_id(), &links)
+            render(conn, &catalog, conversation, principal.user_id(), &links)
         })
         .await?;
     Ok(HttpResponse::Ok().json(rendered))
@@ -333,7 +341,13 @@ pub async fn update(
                 changes::change_priority(tx, &principal, &conversation, priority, now)?;
             }
             let conversation = conversations::get_by_id(tx, conversation.id)?;
-            render(tx, conversation, principal.user_id(), &links)
+            render(
+                tx,
+                &CatalogView::direct(),
+                conversation,
+                principal.user_id(),
+                &links,
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(rendered))
@@ -372,6 +386,7 @@ pub async fn of_contact(
     links: Links,
 ) -> ApiResult {
     let contact_id = path.id;
+    let catalog = state.catalog.view();
     let payload = state
         .db
         .read(move |conn| {
@@ -390,10 +405,12 @@ pub async fn of_contact(
                 1,
                 CONTACT_CONVERSATIONS,
             )?;
-            Ok(details::conversations(conn, rows, principal.user_id())?
-                .iter()
-                .map(|found| conversation_views::conversation(found, &links))
-                .collect::<Vec<_>>())
+            Ok(
+                details::conversations(conn, &catalog, rows, principal.user_id())?
+                    .iter()
+                    .map(|found| conversation_views::conversation(found, &links))
+                    .collect::<Vec<_>>(),
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(Payload { payload }))

@@ -70,6 +70,7 @@ pub async fn index(
         (Some(after), None) => Window::After(after),
         (None, None) => Window::Latest,
     };
+    let catalog = state.catalog.view();
     let internal = query
         .filter_internal_messages
         .is_none_or(|v| v.trim().is_empty());
@@ -78,7 +79,8 @@ pub async fn index(
         .db
         .read(move |conn| {
             let conversation = conversations::visible(conn, &principal, display_id)?;
-            let card = details::conversation(conn, conversation.clone(), principal.user_id())?;
+            let card =
+                details::conversation(conn, &catalog, conversation.clone(), principal.user_id())?;
             let page = messages::page(conn, conversation.id, window, internal)?;
             let payload: Vec<Value> = details::messages(conn, page)?
                 .iter()

@@ -127,10 +127,15 @@ impl<K: Eq + Hash, V: Clone> DirectoryCache<K, V> {
 
     /// The value stored for `key` in the current generation.
     pub fn get(&self, key: &K) -> Option<V> {
-        let current = self.watch.generation();
+        self.get_in(key, self.watch.generation())
+    }
+
+    /// The value stored for `key` in `generation`: what a read that took `generation` before
+    /// its snapshot may use.
+    pub fn get_in(&self, key: &K, generation: u64) -> Option<V> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         match entries.get(key) {
-            Some((generation, value)) if *generation == current => Some(value.clone()),
+            Some((stored, value)) if *stored == generation => Some(value.clone()),
             _ => None,
         }
     }

@@ -3,11 +3,12 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
+use super::catalog::CatalogView;
 use super::contacts::{self, Contact};
 use super::conversations::Conversation;
 use super::event_data::{self, AgentBot};
 use super::messages::{self, Attachment, Message};
-use super::teams::{self, Team};
+use super::teams::Team;
 use super::{agents, StoreResult};
 use crate::models::Agent;
 
@@ -89,22 +90,21 @@ pub fn messages(conn: &Connection, list: Vec<Message>) -> StoreResult<Vec<Messag
 /// The details of one conversation, as seen by `viewer` (the team's `is_member`; None for a bot).
 pub fn conversation(
     conn: &Connection,
+    catalog: &CatalogView,
     conversation: Conversation,
     viewer: Option<i64>,
 ) -> StoreResult<ConversationDetails> {
     let account_id = conversation.account_id;
     let contact = contacts::get(conn, account_id, conversation.contact_id)?;
     let assignee = match conversation.assignee_id {
-        Some(id) => agents::find(conn, account_id, id)?,
+        Some(id) => catalog.agent(conn, account_id, id)?,
         None => None,
     };
     let team = match conversation.team_id {
-        Some(id) => Some(teams::get(conn, account_id, id, viewer)?),
+        Some(id) => Some(catalog.team(conn, account_id, id, viewer)?),
         None => None,
     };
-    let channel_type: String = conn
-        .prepare_cached("SELECT channel_type FROM inboxes WHERE id = ?1")?
-        .query_row([conversation.inbox_id], |row| row.get(0))?;
+    let channel_type = catalog.channel_type(conn, conversation.inbox_id)?;
     let contact_inbox = match conversation.contact_inbox_id {
         Some(id) => conn
             .prepare_cached("SELECT source_id, hmac_verified FROM contact_inboxes WHERE id = ?1")?
@@ -156,18 +156,20 @@ pub fn show_message(
 /// `conversation` for each, reading the page's related rows once per kind (see `page_details`).
 pub fn conversations(
     conn: &Connection,
+    catalog: &CatalogView,
     list: Vec<Conversation>,
     viewer: Option<i64>,
 ) -> StoreResult<Vec<ConversationDetails>> {
-    super::page_details::load(conn, list, viewer)
+    super::page_details::load(conn, catalog, list, viewer)
 }
 
 /// `conversations`, each in `showing` (conversation id to message id) showing that message.
 pub fn conversations_showing(
     conn: &Connection,
+    catalog: &CatalogView,
     list: Vec<Conversation>,
     viewer: Option<i64>,
     showing: &std::collections::HashMap<i64, i64>,
 ) -> StoreResult<Vec<ConversationDetails>> {
-    super::page_details::load_showing(conn, list, viewer, showing)
+    super::page_details::load_showing(conn, catalog, list, viewer, showing)
 }

@@ -7,6 +7,7 @@ pub mod agent_bots;
 pub mod agents;
 pub mod bulk;
 pub mod cable_outbox;
+pub mod catalog;
 pub mod changes;
 pub mod contacts;
 pub mod conversation_list;

@@ -7,28 +7,31 @@ use std::collections::HashMap;
 
 use rusqlite::Connection;
 
+use super::catalog::CatalogView;
 use super::contacts::{self, Contact};
 use super::conversations::{self, Conversation};
 use super::details::{self, ConversationDetails, MessageDetails, Sender};
 use super::event_data::AgentBot;
 use super::messages::{self, Attachment, Message};
-use super::teams::{self, Team};
-use super::{agent_bots, agents, inboxes, StoreError, StoreResult};
+use super::teams::Team;
+use super::{agent_bots, agents, StoreError, StoreResult};
 use crate::models::Agent;
 
 /// Every conversation's details, in the order given, as `details::conversation` reads them.
 pub fn load(
     conn: &Connection,
+    catalog: &CatalogView,
     list: Vec<Conversation>,
     viewer: Option<i64>,
 ) -> StoreResult<Vec<ConversationDetails>> {
-    load_showing(conn, list, viewer, &HashMap::new())
+    load_showing(conn, catalog, list, viewer, &HashMap::new())
 }
 
 /// `load`, where a conversation in `showing` (conversation id to message id: a search's newest
 /// match) shows that message as its latest. One deleted since keeps the newest.
 pub fn load_showing(
     conn: &Connection,
+    catalog: &CatalogView,
     list: Vec<Conversation>,
     viewer: Option<i64>,
     showing: &HashMap<i64, i64>,
@@ -39,7 +42,7 @@ pub fn load_showing(
             .into_iter()
             .map(|c| {
                 let shown = showing.get(&c.id).copied();
-                let mut found = details::conversation(conn, c, viewer)?;
+                let mut found = details::conversation(conn, catalog, c, viewer)?;
                 if let Some(message_id) = shown {
                     details::show_message(conn, &mut found, message_id)?;
                 }
@@ -47,7 +50,7 @@ pub fn load_showing(
             })
             .collect();
     };
-    let rows = PageRows::load(conn, account_id, &list, viewer, showing)?;
+    let rows = PageRows::load(conn, catalog, account_id, &list, viewer, showing)?;
     list.into_iter().map(|c| rows.details(c)).collect()
 }
 
@@ -91,6 +94,7 @@ struct PageRows {
 impl PageRows {
     fn load(
         conn: &Connection,
+        catalog: &CatalogView,
         account_id: i64,
         list: &[Conversation],
         viewer: Option<i64>,
@@ -116,18 +120,18 @@ impl PageRows {
         let contact_ids = list.iter().map(|c| c.contact_id);
         let senders = Senders::load(conn, account_id, &rendered, contact_ids)?;
         Ok(Self {
-            assignees: agents::find_many(
+            assignees: catalog.agents(
                 conn,
                 account_id,
                 list.iter().filter_map(|c| c.assignee_id),
             )?,
-            teams: teams::get_many(
+            teams: catalog.teams(
                 conn,
                 account_id,
                 list.iter().filter_map(|c| c.team_id),
                 viewer,
             )?,
-            channel_types: inboxes::channel_types(conn, list.iter().map(|c| c.inbox_id))?,
+            channel_types: catalog.channel_types(conn, list.iter().map(|c| c.inbox_id))?,
             contact_inboxes: contacts::inbox_sources(
                 conn,
                 list.iter().filter_map(|c| c.contact_inbox_id),
@@ -263,6 +267,7 @@ mod tests {
     use crate::db::{Db, PoolSizes};
     use crate::models::{BotType, FileType, MessageType};
     use crate::store::agent_bots::AgentBotFields;
+    use crate::store::catalog::Catalog;
     use crate::store::fixtures::{self, ConversationPins};
     use crate::store::messages::{NewAttachment, NewMessage};
     use crate::views::conversations::{self as views, Links};
@@ -362,6 +367,10 @@ mod tests {
         let render = |d: &ConversationDetails| -> Value {
             serde_json::from_str(views::conversation(d, &links).get()).unwrap()
         };
+        // Each side keeps its own catalog: the first viewer's pages read it cold, the later
+        // ones from what it kept.
+        let batched_catalog = Catalog::new(db.directory()).view();
+        let single_catalog = Catalog::new(db.directory()).view();
         db.read_snapshot(|conn| {
             let all = all_conversations(conn);
             assert_eq!(all.len(), 123);
@@ -373,15 +382,21 @@ mod tests {
                 (Some(1), showing),
             ] {
                 for page in all.chunks(25) {
-                    let batched: Vec<Value> =
-                        details::conversations_showing(conn, page.to_vec(), viewer, &showing)?
-                            .iter()
-                            .map(render)
-                            .collect();
+                    let batched: Vec<Value> = details::conversations_showing(
+                        conn,
+                        &batched_catalog,
+                        page.to_vec(),
+                        viewer,
+                        &showing,
+                    )?
+                    .iter()
+                    .map(render)
+                    .collect();
                     let one_by_one: Vec<Value> = page
                         .iter()
                         .map(|c| {
-                            let mut found = details::conversation(conn, c.clone(), viewer)?;
+                            let mut found =
+                                details::conversation(conn, &single_catalog, c.clone(), viewer)?;
                             if let Some(&message_id) = showing.get(&c.id) {
                                 details::show_message(conn, &mut found, message_id)?;
                             }
@@ -479,7 +494,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = varied_db(dir.path());
         let found = db
-            .read_snapshot(|conn| details::conversations(conn, all_conversations(conn), Some(1)))
+            .read_snapshot(|conn| {
+                let catalog = Catalog::new(db.directory()).view();
+                details::conversations(conn, &catalog, all_conversations(conn), Some(1))
+            })
             .unwrap();
         let any = |test: &dyn Fn(&ConversationDetails) -> bool| found.iter().any(test);
         let sender = |d: &ConversationDetails| {

@@ -169,6 +169,62 @@ async fn what_a_token_grants_follows_role_changes_and_removal_at_once() {
     assert_eq!(refused.status, 401);
 }
 
+/// Conversations show their assignee and team as they are now, even right after a rename
+/// made between two reads of the same conversation.
+#[tokio::test]
+async fn a_renamed_assignee_and_team_show_their_new_names_at_once() {
+    let app = spawn_app().await;
+    let (agent_id, _) = app.create_agent("Fay", "fay@example.com").await;
+    let team = app
+        .post("/api/v1/accounts/1/teams", json!({ "name": "tier one" }))
+        .await
+        .expect(200);
+    let conversation = app.create_conversation(json!({})).await;
+    let path = format!("/api/v1/accounts/1/conversations/{}", conversation["id"]);
+    // One of the two per call, as Chatwoot's assignments endpoint.
+    for assign in [json!({ "team_id": team["id"] }), json!({ "assignee_id": agent_id })] {
+        app.post(&format!("{path}/assignments"), assign)
+            .await
+            .expect(200);
+    }
+    let names = |shown: &serde_json::Value| {
+        (
+            shown["meta"]["assignee"]["name"].as_str().map(str::to_owned),
+            shown["meta"]["team"]["name"].as_str().map(str::to_owned),
+        )
+    };
+    let listed = |list: serde_json::Value| {
+        let row = list["data"]["payload"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == conversation["id"])
+            .cloned()
+            .expect("listed");
+        names(&row)
+    };
+    let list = "/api/v1/accounts/1/conversations?status=open";
+    let before = (Some("Fay".to_string()), Some("tier one".to_string()));
+    assert_eq!(names(&app.get(&path).await.expect(200)), before);
+    assert_eq!(listed(app.get(list).await.expect(200)), before);
+
+    app.patch(
+        &format!("/api/v1/accounts/1/agents/{agent_id}"),
+        json!({ "name": "Faye" }),
+    )
+    .await
+    .expect(200);
+    app.patch(
+        &format!("/api/v1/accounts/1/teams/{}", team["id"]),
+        json!({ "name": "tier two" }),
+    )
+    .await
+    .expect(200);
+    let after = (Some("Faye".to_string()), Some("tier two".to_string()));
+    assert_eq!(names(&app.get(&path).await.expect(200)), after);
+    assert_eq!(listed(app.get(list).await.expect(200)), after);
+}
+
 #[tokio::test]
 async fn agents_may_list_agents_but_not_change_them() {
     let app = spawn_app().await;
