@@ -23,6 +23,8 @@
 #   WOOTLITE_LOAD_SUBSCRIBERS    /cable subscriptions open during it (default 100)
 #   WOOTLITE_LOAD_SERVER         the binary that serves (default target/release/wootlite;
 #                                another build gives a before/after pair on the same dataset)
+#   WOOTLITE_LOAD_WARMUP         seconds of random gets, not measured, before the first run
+#                                (default 10; 0 measures a server that has just started)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -196,6 +198,15 @@ scenarios=${WOOTLITE_LOAD_SCENARIOS:-"get list_open_p1 list_resolved_p400 meta f
 webhooks=${WOOTLITE_LOAD_WEBHOOKS:-2}
 subscribers=${WOOTLITE_LOAD_SUBSCRIBERS:-100}
 extras=${WOOTLITE_LOAD_EXTRAS:-1}
+# A server that has just started has touched little of the memory-mapped database yet, and its
+# first reads pay for mapping each page they touch: the first run would measure that instead of
+# the steady state. Random gets touch the rows every scenario reads.
+warmup=${WOOTLITE_LOAD_WARMUP:-10}
+if [ "$warmup" -gt 0 ]; then
+    "$oha" -z "${warmup}s" -c 16 --no-tui --rand-regex-url -H "api_access_token: $token" \
+        "$api/$id_regex" > /dev/null
+    echo "warmed up: ${warmup}s of random gets"
+fi
 for c in $concurrency; do
     echo "concurrency $c"
     for name in $scenarios; do
