@@ -182,14 +182,19 @@ async fn a_renamed_assignee_and_team_show_their_new_names_at_once() {
     let conversation = app.create_conversation(json!({})).await;
     let path = format!("/api/v1/accounts/1/conversations/{}", conversation["id"]);
     // One of the two per call, as Chatwoot's assignments endpoint.
-    for assign in [json!({ "team_id": team["id"] }), json!({ "assignee_id": agent_id })] {
+    for assign in [
+        json!({ "team_id": team["id"] }),
+        json!({ "assignee_id": agent_id }),
+    ] {
         app.post(&format!("{path}/assignments"), assign)
             .await
             .expect(200);
     }
     let names = |shown: &serde_json::Value| {
         (
-            shown["meta"]["assignee"]["name"].as_str().map(str::to_owned),
+            shown["meta"]["assignee"]["name"]
+                .as_str()
+                .map(str::to_owned),
             shown["meta"]["team"]["name"].as_str().map(str::to_owned),
         )
     };
