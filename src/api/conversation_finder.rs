@@ -235,6 +235,17 @@ pub fn render(
     Ok(conversation_views::conversation(&details, links))
 }
 
+/// `render` inside a write, which reads the directory from its own transaction: it sees its
+/// group's changes before they are committed, and nothing it reads may be kept.
+pub fn render_written(
+    tx: &Connection,
+    conversation: Conversation,
+    viewer: Option<i64>,
+    links: &Links,
+) -> StoreResult<Box<RawValue>> {
+    render(tx, &CatalogView::direct(), conversation, viewer, links)
+}
+
 #[cfg(test)]
 mod tests {
     use rand::rngs::StdRng;

@@ -6,8 +6,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-pub use super::conversation_finder::render;
 use super::conversation_finder::{self, PageRequest};
+pub use super::conversation_finder::{render, render_written};
 use super::conversation_input::{parse_list_query, ListQuery};
 use super::input::{enum_value, nullable, object_or_null, FlexId, FlexTime, JsonBody, NameOrCode};
 use super::message_input::{MessageInput, ParsedMessage};
@@ -15,7 +15,6 @@ use super::{ApiResult, ItemPath};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::models::{Principal, Priority, Status};
-use crate::store::catalog::CatalogView;
 use crate::store::conversation_list::{self, AssigneeTab, Filter, Sort, CONVERSATIONS_PER_PAGE};
 use crate::store::conversations::{self, Conversation, NewConversation};
 use crate::store::{agents, changes, contacts, details, inboxes, teams, StoreError, StoreResult};
@@ -203,13 +202,7 @@ pub async fn create(
     let rendered = state
         .write_by(principal.actor, move |tx, now| {
             let conversation = open_conversation(tx, &principal, input, status, message, now)?;
-            render(
-                tx,
-                &CatalogView::direct(),
-                conversation,
-                principal.user_id(),
-                &links,
-            )
+            render_written(tx, conversation, principal.user_id(), &links)
         })
         .await?;
     if status == Some(Status::Snoozed) {
@@ -341,13 +334,7 @@ pub async fn update(
                 changes::change_priority(tx, &principal, &conversation, priority, now)?;
             }
             let conversation = conversations::get_by_id(tx, conversation.id)?;
-            render(
-                tx,
-                &CatalogView::direct(),
-                conversation,
-                principal.user_id(),
-                &links,
-            )
+            render_written(tx, conversation, principal.user_id(), &links)
         })
         .await?;
     Ok(HttpResponse::Ok().json(rendered))

@@ -155,6 +155,17 @@ mod tests {
     use super::*;
     use crate::db::scratch_db;
 
+    fn add_account(db: &crate::db::Db) {
+        db.write_now(|tx| {
+            tx.execute(
+                "INSERT INTO accounts (name, created_at, updated_at) VALUES ('a', 0, 0)",
+                [],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    }
+
     fn cache(db: &crate::db::Db) -> DirectoryCache<&'static str, i64> {
         DirectoryCache::new(db.directory())
     }
@@ -165,14 +176,7 @@ mod tests {
         let names = cache(&db);
         names.put("account", names.generation(), 1);
         assert_eq!(names.get(&"account"), Some(1));
-        db.write_now(|tx| {
-            tx.execute(
-                "INSERT INTO accounts (name, created_at, updated_at) VALUES ('a', 0, 0)",
-                [],
-            )?;
-            Ok(())
-        })
-        .unwrap();
+        add_account(&db);
         assert_eq!(names.get(&"account"), None);
     }
 
@@ -235,14 +239,7 @@ mod tests {
         let (_dir, db) = scratch_db("");
         let names = cache(&db);
         let before = names.generation();
-        db.write_now(|tx| {
-            tx.execute(
-                "INSERT INTO accounts (name, created_at, updated_at) VALUES ('a', 0, 0)",
-                [],
-            )?;
-            Ok(())
-        })
-        .unwrap();
+        add_account(&db);
         names.put("account", before, 1);
         assert_eq!(names.get(&"account"), None);
     }
