@@ -387,6 +387,11 @@ impl Application {
         Arc::clone(&self.search)
     }
 
+    /// The database, for tests that occupy its heavy reads' turns.
+    pub fn db(&self) -> Db {
+        self.db.clone()
+    }
+
     /// Stops gracefully on SIGINT or SIGTERM: no new connections, running requests finish.
     /// The handlers are registered when this returns.
     pub fn stop_on_signals(&self) -> std::io::Result<()> {

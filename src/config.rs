@@ -109,9 +109,10 @@ pub struct Settings {
     #[arg(long, env = "WOOTLITE_READ_POOL_SIZE", default_value_t = 8)]
     pub read_pool_size: u32,
 
-    /// Searches and filters run at once (each on its own read connection); more wait in line,
-    /// so they never take the connections lists and single reads use. 0: one less than the
-    /// cores (at least one), which leaves a core to everything else.
+    /// Searches of common text and filters run at once (each on its own read connection); more
+    /// wait in line, so they never take the connections lists and single reads use (a search of
+    /// rare text is one of those). 0: one less than the cores (at least one), which leaves a core
+    /// to everything else.
     #[arg(long, env = "WOOTLITE_SEARCH_CONCURRENCY", default_value_t = 0)]
     pub search_concurrency: u32,
 

@@ -14,9 +14,9 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::models::Principal;
 use crate::search::text::Needle;
-use crate::search::{ConversationHits, NewestMatch, Summaries};
+use crate::search::{ConversationHits, Current, CurrentHits, NewestMatch, SearchIndex};
 use crate::store::catalog::CatalogView;
-use crate::store::conversation_list::{self, Counts, TextMatch};
+use crate::store::conversation_list::{self, Counts, Summary, TextMatch};
 use crate::store::conversations::Conversation;
 use crate::store::{details, search_feed, teams, StoreError, StoreResult};
 use crate::views::conversations::{self as conversation_views, Links};
@@ -88,46 +88,120 @@ pub async fn find(
             state.db.read(read).await
         };
     };
-    if !q.is_empty() {
-        // Read-your-writes: everything committed before this request is in what it searches.
-        let written = state.db.read(search_feed::latest_seq).await?;
-        if !state.search.wait_until_visible(written, INDEX_WAIT).await {
+    if q.is_empty() {
+        let catalog = state.catalog.view();
+        return state
+            .db
+            .read_heavy(move |conn| {
+                let page = page.as_ref().map(|p| (p, &catalog));
+                query.filter.text = Some(TextMatch::AnySearchableMessage);
+                run(conn, &principal, &query, page, Shown::Searchable)
+            })
+            .await;
+    }
+    search(state, principal, query, q, page).await
+}
+
+/// What a search still needs when the index was too far behind to answer it.
+struct Asked {
+    query: ListQuery,
+    page: Option<PageRequest>,
+    /// The outbox position the index must show first.
+    written: i64,
+}
+
+/// Read-your-writes: everything committed before the request is in what it searches. The index
+/// answers up to its last commit and the database for what came after; only when that is too
+/// much does the search wait for the index, and ask again.
+async fn search(
+    state: &AppState,
+    principal: Principal,
+    mut query: ListQuery,
+    q: String,
+    mut page: Option<PageRequest>,
+) -> Result<Found, ApiError> {
+    let deadline = tokio::time::Instant::now() + INDEX_WAIT;
+    let q = Arc::new(q);
+    loop {
+        let index = Arc::clone(&state.search);
+        let catalog = state.catalog.view();
+        let needle_text = Arc::clone(&q);
+        let principal = principal.clone();
+        let attempt = move |conn: &Connection| {
+            let current = match index
+                .find_current(conn, principal.account_id, &needle_text)
+                .map_err(|e| StoreError::Database(e.to_string()))?
+            {
+                Current::Hits(current) => current,
+                Current::Behind(written) => {
+                    return Ok(Err(Asked {
+                        query,
+                        page,
+                        written,
+                    }))
+                }
+            };
+            let rendered = page.as_ref().map(|p| (p, &catalog));
+            let needle = Needle::new(&needle_text);
+            search_page(
+                conn, &principal, &mut query, rendered, &current, &needle, &index,
+            )
+            .map(Ok)
+        };
+        // A rare text's search costs about what a list page does: it need not queue for the
+        // heavy reads' turns, nor run at their lower priority.
+        let answered = if state.search.is_light(&q) {
+            state.db.read(attempt).await?
+        } else {
+            state.db.read_heavy(attempt).await?
+        };
+        let asked = match answered {
+            Ok(found) => return Ok(found),
+            Err(asked) => asked,
+        };
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if !state.search.wait_until_visible(asked.written, left).await {
             return Err(ApiError::unavailable(
                 "The search index is catching up; try again shortly",
             ));
         }
+        (query, page) = (asked.query, asked.page);
     }
-    let index = Arc::clone(&state.search);
-    let catalog = state.catalog.view();
-    state
-        .db
-        .read_heavy(move |conn| {
-            let page = page.as_ref().map(|p| (p, &catalog));
-            if q.is_empty() {
-                query.filter.text = Some(TextMatch::AnySearchableMessage);
-                return run(conn, &principal, &query, page, Shown::Searchable);
-            }
-            let hits = index
-                .find(principal.account_id, &q)
-                .map_err(|e| StoreError::Database(e.to_string()))?;
-            let needle = Needle::new(&q);
-            let matches = Matches {
-                hits: &hits,
-                needle: &needle,
-            };
-            if query.filter.only_summary_columns() {
-                let answered = index.with_summaries(|summaries| {
-                    run_on_summaries(conn, &principal, &query, page, matches, summaries)
-                });
-                if let Some(answered) = answered {
-                    return answered;
-                }
-            }
-            let ids = hits.conversation_ids().to_vec();
-            query.filter.text = Some(TextMatch::Conversations(Arc::new(ids)));
-            run(conn, &principal, &query, page, Shown::Matching(matches))
-        })
-        .await
+}
+
+/// A search's counts and page from its current hits: through the index's copy of the
+/// summaries when the filters need nothing else, else through the database.
+fn search_page(
+    conn: &Connection,
+    principal: &Principal,
+    query: &mut ListQuery,
+    page: Option<PageToRender>,
+    current: &CurrentHits,
+    needle: &Needle,
+    index: &SearchIndex,
+) -> StoreResult<Found> {
+    let matches = Matches {
+        hits: &current.hits,
+        needle,
+    };
+    if query.filter.only_summary_columns() {
+        let answered = index.with_summaries(|copy| {
+            run_on_summaries(
+                conn,
+                principal,
+                query,
+                page,
+                matches,
+                current.summaries(copy),
+            )
+        });
+        if let Some(answered) = answered {
+            return answered;
+        }
+    }
+    let ids = current.hits.conversation_ids().to_vec();
+    query.filter.text = Some(TextMatch::Conversations(Arc::new(ids)));
+    run(conn, principal, query, page, Shown::Matching(matches))
 }
 
 /// A page asked for, and the catalog its conversations are rendered with.
@@ -168,7 +242,7 @@ fn run_on_summaries(
     query: &ListQuery,
     page: Option<PageToRender>,
     matches: Matches,
-    summaries: &Summaries,
+    summaries: impl Iterator<Item = Summary>,
 ) -> StoreResult<Found> {
     team_exists(conn, principal, query)?;
     let (counts, rows) = conversation_list::counts_and_page_of_summaries(
@@ -178,7 +252,7 @@ fn run_on_summaries(
         query.tab,
         query.sort,
         page.map(|(p, _)| (p.page, p.per_page)),
-        summaries.of(matches.hits.conversation_ids()),
+        summaries,
     )?;
     render_page(
         conn,
@@ -255,6 +329,7 @@ mod tests {
     use super::*;
     use crate::api::test_accounts::{generated, ADMIN_AND_AGENT};
     use crate::models::Status;
+    use crate::search::Summaries;
     use crate::store::conversation_list::{AssigneeTab, Filter, Sort};
 
     const TABS: [AssigneeTab; 4] = [

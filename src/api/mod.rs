@@ -38,7 +38,7 @@ pub mod sign_in_limit;
 mod team_members;
 mod teams;
 #[cfg(test)]
-mod test_accounts;
+pub(crate) mod test_accounts;
 mod transcript;
 pub mod validate;
 mod webhooks;

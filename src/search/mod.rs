@@ -14,6 +14,7 @@ mod query;
 mod summaries;
 pub mod text;
 mod tokens;
+mod unindexed;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -31,6 +32,18 @@ use crate::supervisor::{self, Beat, Tasks};
 use fields::{Fields, FORMAT};
 pub use query::{ConversationHits, NewestMatch};
 pub use summaries::Summaries;
+pub use unindexed::CurrentHits;
+
+/// The most documents a light search's rarest term may be in. A rare word's search reads a few
+/// hundred and costs about what a list page does; a common word's reads tens of thousands.
+const LIGHT_UP_TO: u64 = 2_000;
+
+/// What a search finds as of its snapshot.
+pub enum Current {
+    Hits(CurrentHits),
+    /// The index is too far behind the snapshot: wait until it shows this outbox position.
+    Behind(i64),
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -365,15 +378,63 @@ impl SearchIndex {
     /// The account's conversations with a message containing `needle` (not empty), and while
     /// the matching messages are few, each one's newest.
     pub fn find(&self, account_id: i64, needle: &str) -> Result<ConversationHits, SearchError> {
-        let searcher = self.searcher();
-        match query::matching(&searcher, &self.fields, account_id, needle)? {
+        self.find_in(&self.searcher(), account_id, needle)
+    }
+
+    fn find_in(
+        &self,
+        searcher: &tantivy::Searcher,
+        account_id: i64,
+        needle: &str,
+    ) -> Result<ConversationHits, SearchError> {
+        match query::matching(searcher, &self.fields, account_id, needle)? {
             Some(matching) => {
                 let record_up_to = self.record_up_to.load(Ordering::Relaxed);
-                let hits = query::conversations(&searcher, &matching, &self.columns, record_up_to)?;
+                let hits = query::conversations(searcher, &matching, &self.columns, record_up_to)?;
                 Ok(hits)
             }
             None => Ok(ConversationHits::none()),
         }
+    }
+
+    /// Whether a search for `needle` reads few enough of the index to run as a plain read,
+    /// beside gets and lists, rather than among the heavy reads: true when its rarest term is
+    /// in at most `LIGHT_UP_TO` documents.
+    pub fn is_light(&self, needle: &str) -> bool {
+        query::candidates(&self.searcher(), &self.fields, needle)
+            .is_ok_and(|documents| documents <= LIGHT_UP_TO)
+    }
+
+    /// What a search for `needle` (not empty) matches in `conn`'s snapshot, which must not have
+    /// begun yet: the index's hits, brought up to the snapshot with the changes the index has
+    /// not taken in. `Behind(seq)` when those are too many to read here: the caller waits until
+    /// the index shows `seq`, and asks again.
+    pub fn find_current(
+        &self,
+        conn: &rusqlite::Connection,
+        account_id: i64,
+        needle: &str,
+    ) -> Result<Current, SearchError> {
+        // This read begins the snapshot, before the index's position is taken.
+        let written = search_feed::latest_seq(conn)?;
+        let indexed = self.visible_seq();
+        if indexed < 0 {
+            return Ok(Current::Behind(written));
+        }
+        // Installed no earlier than `indexed` was published.
+        let searcher = self.searcher();
+        let hits = self.find_in(&searcher, account_id, needle)?;
+        let needle = text::Needle::new(needle);
+        let current = unindexed::bring_up_to_date(
+            conn,
+            &searcher,
+            &self.fields,
+            account_id,
+            indexed,
+            &needle,
+            hits,
+        )?;
+        Ok(current.map_or(Current::Behind(written), Current::Hits))
     }
 
     /// Runs `read` on the conversation summaries, or returns None while they are not loaded

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use tantivy::collector::DocSetCollector;
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 
@@ -105,6 +106,18 @@ fn matching_with(
     }))
 }
 
+/// At most how many documents a search for `needle` reads: those holding its rarest term (in
+/// any account). None for an empty needle.
+pub fn candidates(searcher: &Searcher, fields: &Fields, needle: &str) -> tantivy::Result<u64> {
+    let folded = fold(needle);
+    Ok(match lookup(&folded) {
+        None => 0,
+        Some(Lookup::Char(c)) => searcher.doc_freq(&Term::from_field_text(fields.chars, &c))?,
+        Some(Lookup::Bigram(b)) => searcher.doc_freq(&Term::from_field_text(fields.bigrams, &b))?,
+        Some(Lookup::Trigrams(grams)) => fewest_documents(searcher, fields.trigrams, &grams)?,
+    })
+}
+
 /// Documents holding the rarest of these trigrams.
 fn fewest_documents(
     searcher: &Searcher,
@@ -202,6 +215,58 @@ impl ConversationHits {
 
     pub fn conversation_ids(&self) -> &[i64] {
         &self.ids
+    }
+
+    /// Notes a matching message the index does not hold yet: the conversation is a hit, and the
+    /// message its newest match if newer than the one recorded.
+    pub fn add_unindexed(&mut self, conversation: i64, message: i64) {
+        let Ok(at) = usize::try_from(conversation) else {
+            return;
+        };
+        self.grow_to(at);
+        self.add(conversation as u64);
+        if let Some(pages) = &mut self.newest {
+            let page = pages[at / PAGE].get_or_insert_with(|| Box::new([0; PAGE]));
+            page[at % PAGE] = page[at % PAGE].max(id_value(message));
+        }
+    }
+
+    /// Makes room for conversation ids up to `at`.
+    fn grow_to(&mut self, at: usize) {
+        if at / 64 >= self.seen.len() {
+            self.seen.resize(at / 64 + 1, 0);
+        }
+        if let Some(pages) = &mut self.newest {
+            if at / PAGE >= pages.len() {
+                pages.resize(at / PAGE + 1, None);
+            }
+        }
+    }
+
+    /// Puts a conversation's hit as the database says it is now: its newest matching message,
+    /// or none (then it is no hit). For conversations changed since the index was committed.
+    pub fn set_newest(&mut self, conversation: i64, newest: Option<i64>) {
+        let Ok(at) = usize::try_from(conversation) else {
+            return;
+        };
+        self.grow_to(at);
+        let bit = 1u64 << (at % 64);
+        match newest {
+            Some(_) if self.seen[at / 64] & bit == 0 => {
+                self.seen[at / 64] |= bit;
+                self.ids.push(conversation);
+            }
+            Some(_) => {}
+            None if self.seen[at / 64] & bit != 0 => {
+                self.seen[at / 64] &= !bit;
+                self.ids.retain(|&id| id != conversation);
+            }
+            None => {}
+        }
+        if let Some(pages) = &mut self.newest {
+            let page = pages[at / PAGE].get_or_insert_with(|| Box::new([0; PAGE]));
+            page[at % PAGE] = newest.map_or(0, id_value);
+        }
     }
 
     /// The conversation's newest matching message: `Recorded(None)` when it has none,
@@ -329,6 +394,36 @@ pub fn conversations(
         })?;
     }
     Ok(hits)
+}
+
+/// Whether the index holds a document for this message (perhaps one already deleted).
+pub fn holds_message(searcher: &Searcher, fields: &Fields, message: i64) -> tantivy::Result<bool> {
+    let term = Term::from_field_u64(fields.message_id, id_value(message));
+    Ok(searcher.doc_freq(&term)? > 0)
+}
+
+/// The conversations the index files these messages under (none for a message it does not
+/// hold).
+pub fn conversations_of_messages(
+    searcher: &Searcher,
+    fields: &Fields,
+    messages: &[i64],
+) -> tantivy::Result<Vec<i64>> {
+    let mut found = Vec::new();
+    for &message in messages {
+        let query = TermQuery::new(
+            Term::from_field_u64(fields.message_id, id_value(message)),
+            IndexRecordOption::Basic,
+        );
+        for address in searcher.search(&query, &DocSetCollector)? {
+            let reader = searcher.segment_reader(address.segment_ord);
+            let column = reader.fast_fields().u64("conversation_id")?;
+            if let Some(conversation) = column.first(address.doc_id) {
+                found.push(conversation as i64);
+            }
+        }
+    }
+    Ok(found)
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! The index's copy of every conversation's summary: what the list's counts and order read
 //! (account, status, inbox, team, assignee, the sort times). The indexer keeps it in step with
-//! the database from the same outbox as the index, so a search that waits for the index sees a
-//! copy at least as new as every write before it, and counts and orders thousands of matches
-//! without reading each one from the database.
+//! the database from the same outbox as the index, so the copy is at least as new as the index's
+//! published position (a search reads the conversations changed after it from the database), and
+//! a search counts and orders thousands of matches without reading each one from the database.
 
 use rusqlite::Connection;
 

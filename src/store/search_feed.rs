@@ -87,6 +87,14 @@ fn summary_from_row(row: &rusqlite::Row) -> rusqlite::Result<Summary> {
     })
 }
 
+/// The conversation a message belongs to, None once the message is gone.
+pub fn conversation_of_message(conn: &Connection, message_id: i64) -> StoreResult<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT conversation_id FROM messages WHERE id = ?1")?
+        .query_row([message_id], |row| row.get(0))
+        .optional()?)
+}
+
 /// The current summaries of these conversations; a conversation that is gone has none.
 pub fn summaries(conn: &Connection, ids: &[i64]) -> StoreResult<Vec<Summary>> {
     let sql = format!("{SELECT_SUMMARY} WHERE id IN rarray(?1)");

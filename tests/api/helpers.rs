@@ -26,6 +26,8 @@ pub struct TestApp {
     pub data_dir: PathBuf,
     /// The server's search index, for fault tests.
     pub search: std::sync::Arc<wootlite::search::SearchIndex>,
+    /// The server's database, for tests that occupy its heavy reads' turns.
+    pub db: wootlite::db::Db,
     dir: TempDir,
     handle: actix_web::dev::ServerHandle,
     running: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -109,12 +111,14 @@ fn start_in(dir: TempDir, clock: Clock, configure: impl FnOnce(&mut Settings)) -
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     let search = app.search();
+    let db = app.db();
     let running = tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         client: reqwest::Client::new(),
         data_dir: dir.path().to_path_buf(),
         search,
+        db,
         dir,
         handle,
         running,
@@ -122,6 +126,20 @@ fn start_in(dir: TempDir, clock: Clock, configure: impl FnOnce(&mut Settings)) -
 }
 
 impl TestApp {
+    /// Waits until the search index itself holds every change written so far (a search does not
+    /// wait for it: it reads what the index lacks from the database).
+    pub async fn index_caught_up(&self) {
+        let written = self
+            .db
+            .read_now(wootlite::store::search_feed::latest_seq)
+            .expect("outbox position");
+        let limit = std::time::Duration::from_secs(60);
+        assert!(
+            self.search.wait_until_visible(written, limit).await,
+            "the search index did not take in the changes written before"
+        );
+    }
+
     /// Stops the server gracefully and starts a new one on the same data dir.
     pub async fn restart(self, clock: Clock) -> TestApp {
         self.restart_configured(clock, |_| {}).await

@@ -237,10 +237,10 @@ async fn metrics_count_requests_by_route_pattern_and_measure_the_server() {
     )
     .await
     .expect(200);
-    // A search waits until the index has applied everything written before it.
     app.get("/api/v1/accounts/1/conversations/search?q=metrics")
         .await
         .expect(200);
+    app.index_caught_up().await;
     let other = keep_alive_connection(&app).await;
 
     let seen = scrape(&app).await;

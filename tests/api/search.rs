@@ -1,9 +1,13 @@
 //! `GET /conversations/search?q=` and `q` on the list and meta: what matches, what is shown,
 //! scoping, read-your-writes, and bad queries.
 
-use serde_json::{json, Value};
+use std::time::Duration;
 
-use crate::helpers::{error_of, serve_fixture, spawn_app, TestApp, ADMIN_TOKEN};
+use serde_json::{json, Value};
+use wootlite::search::Fault;
+
+use crate::helpers::{error_of, eventually, serve_fixture, spawn_app, TestApp, ADMIN_TOKEN};
+use wootlite::provision::Provisioned;
 
 const SEARCH: &str = "/api/v1/accounts/1/conversations/search";
 
@@ -34,15 +38,46 @@ fn sorted(mut v: Vec<i64>) -> Vec<i64> {
 }
 
 async fn conversation_with(app: &TestApp, content: &str) -> i64 {
+    conversation_and_message(app, content).await.0
+}
+
+/// A new conversation with one incoming message, and that message.
+async fn conversation_and_message(app: &TestApp, content: &str) -> (i64, Value) {
     let id = app.create_conversation(json!({})).await["id"]
         .as_i64()
         .unwrap();
-    app.message(
-        id,
-        json!({ "content": content, "message_type": "incoming" }),
-    )
-    .await;
-    id
+    let message = app
+        .message(
+            id,
+            json!({ "content": content, "message_type": "incoming" }),
+        )
+        .await;
+    (id, message)
+}
+
+/// A conversation of another account, opened with a message saying `content`.
+async fn conversation_elsewhere(app: &TestApp, other: &Provisioned, content: &str) -> i64 {
+    let contact = app
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/accounts/{}/contacts", other.account_id),
+            &other.token,
+            Some(json!({ "name": "C", "inbox_id": other.inbox_id, "source_id": "s-other" })),
+        )
+        .await
+        .expect(200);
+    let conversation = app
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/accounts/{}/conversations", other.account_id),
+            &other.token,
+            Some(json!({ "inbox_id": other.inbox_id,
+                         "contact_id": contact["payload"]["contact"]["id"],
+                         "message": { "content": content } })),
+        )
+        .await
+        .expect(200);
+    conversation["id"].as_i64().unwrap()
 }
 
 #[tokio::test]
@@ -172,15 +207,7 @@ async fn a_message_is_found_by_the_next_search_after_it_is_written() {
 async fn deleted_messages_and_conversations_are_not_found() {
     let app = spawn_app().await;
     let kept = conversation_with(&app, "keepsake").await;
-    let id = app.create_conversation(json!({})).await["id"]
-        .as_i64()
-        .unwrap();
-    let message = app
-        .message(
-            id,
-            json!({ "content": "ephemeral text", "message_type": "incoming" }),
-        )
-        .await;
+    let (id, message) = conversation_and_message(&app, "ephemeral text").await;
     assert_eq!(ids(&search(&app, "ephemeral").await), vec![id]);
     app.delete(&format!(
         "/api/v1/accounts/1/conversations/{id}/messages/{}",
@@ -209,29 +236,7 @@ async fn a_search_sees_only_the_callers_account_and_inboxes() {
     let mine = conversation_with(&app, "shared secret phrase").await;
     // Another account's conversation with the same words.
     let other = app.create_account("Other", "other@example.com");
-    let contact = app
-        .send(
-            reqwest::Method::POST,
-            &format!("/api/v1/accounts/{}/contacts", other.account_id),
-            &other.token,
-            Some(json!({ "name": "C", "inbox_id": other.inbox_id, "source_id": "s-other" })),
-        )
-        .await
-        .expect(200);
-    let contact_id = contact["payload"]["contact"]["id"].as_i64().unwrap();
-    let conversation = app
-        .send(
-            reqwest::Method::POST,
-            &format!("/api/v1/accounts/{}/conversations", other.account_id),
-            &other.token,
-            Some(
-                json!({ "inbox_id": other.inbox_id, "contact_id": contact_id,
-                         "message": { "content": "shared secret phrase" } }),
-            ),
-        )
-        .await
-        .expect(200);
-    let theirs = conversation["id"].as_i64().unwrap();
+    let theirs = conversation_elsewhere(&app, &other, "shared secret phrase").await;
     assert_eq!(ids(&search(&app, "secret").await), vec![mine]);
     let body = app
         .send(
@@ -319,6 +324,134 @@ async fn the_next_search_sees_every_change_to_its_matches() {
     assert_eq!(ids(&left), vec![second]);
     assert_eq!(left["meta"]["all_count"], 1);
     assert_eq!(left["meta"]["mine_count"], 0);
+}
+
+/// With the indexer failing every run, the index takes in nothing more: a search reads what
+/// came after the index's last commit from the database, and still sees at once each write
+/// acknowledged before it (new messages, deleted ones, a deleted conversation, new status and
+/// assignee), and no other account's.
+#[tokio::test]
+async fn a_search_sees_at_once_the_writes_the_index_has_not_taken_in() {
+    let app = spawn_app().await;
+    let parcel = conversation_with(&app, "tracked parcel").await;
+    let doomed = conversation_with(&app, "tracked doomed parcel").await;
+    let (noted, note) = conversation_and_message(&app, "tracked note").await;
+    assert_eq!(
+        sorted(ids(&search(&app, "tracked").await)),
+        sorted(vec![parcel, doomed, noted])
+    );
+    app.search.inject_fault(Fault::Error, u32::MAX);
+    eventually(
+        "the indexer to be down",
+        Duration::from_secs(60),
+        || async {
+            let health = app.client.get(app.url("/health")).send().await.unwrap();
+            let body: Value = health.json().await.unwrap();
+            (body["tasks"]["search-indexer"]["up"] == false).then_some(())
+        },
+    )
+    .await;
+    let indexed = app.search.visible_seq();
+
+    let newcomer = conversation_with(&app, "tracked newcomer").await;
+    app.message(
+        newcomer,
+        json!({ "content": "a plain reply", "message_type": "outgoing" }),
+    )
+    .await;
+    app.delete(&format!(
+        "/api/v1/accounts/1/conversations/{noted}/messages/{}",
+        note["id"]
+    ))
+    .await
+    .expect(200);
+    app.delete(&format!("/api/v1/accounts/1/conversations/{doomed}"))
+        .await
+        .expect(200);
+    let other = app.create_account("Other", "other@example.com");
+    conversation_elsewhere(&app, &other, "tracked elsewhere").await;
+
+    let found = search(&app, "tracked").await;
+    assert_eq!(ids(&found), vec![newcomer, parcel]);
+    assert_eq!(found["meta"]["all_count"], 2);
+    // The newest matching message, not the newest message.
+    assert_eq!(
+        found["payload"][0]["messages"][0]["content"],
+        "tracked newcomer"
+    );
+
+    app.post(
+        &format!("/api/v1/accounts/1/conversations/{parcel}/assignments"),
+        json!({ "assignee_id": 1 }),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/api/v1/accounts/1/conversations/{parcel}/toggle_status"),
+        json!({ "status": "resolved" }),
+    )
+    .await
+    .expect(200);
+    let mine = app
+        .get(&format!("{SEARCH}?q=tracked&assignee_type=me"))
+        .await
+        .expect(200);
+    assert_eq!(ids(&mine), vec![parcel]);
+    assert_eq!(mine["meta"]["mine_count"], 1);
+    assert_eq!(mine["meta"]["unassigned_count"], 1);
+    let open = app
+        .get("/api/v1/accounts/1/conversations?q=tracked&status=open")
+        .await
+        .expect(200);
+    assert_eq!(open["data"]["meta"]["all_count"], 2);
+    assert_eq!(open["data"]["payload"][0]["id"], parcel);
+
+    assert_eq!(
+        app.search.visible_seq(),
+        indexed,
+        "the index took in nothing meanwhile"
+    );
+}
+
+/// A rare text's search runs as a plain read: it answers while every turn of the heavy reads
+/// is taken, by work held until the search has answered (or for a minute, should it not).
+#[tokio::test]
+async fn a_search_for_a_rare_text_needs_no_heavy_turn() {
+    let app = spawn_app().await;
+    let id = conversation_with(&app, "a quokkaberry pie").await;
+    assert_eq!(ids(&search(&app, "quokkaberry").await), vec![id]);
+
+    let (started, mut holding) = tokio::sync::mpsc::unbounded_channel();
+    let mut releases = Vec::new();
+    let mut holds = Vec::new();
+    // The test server's `search_concurrency`.
+    for _ in 0..2 {
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        releases.push(release);
+        let (db, started) = (app.db.clone(), started.clone());
+        holds.push(tokio::spawn(async move {
+            db.read_heavy(move |_| {
+                started.send(()).unwrap();
+                Ok(released.recv_timeout(Duration::from_secs(60)).is_ok())
+            })
+            .await
+            .unwrap()
+        }));
+    }
+    for _ in 0..2 {
+        holding.recv().await.unwrap();
+    }
+    let found = search(&app, "quokkaberry").await;
+    for release in releases {
+        let _ = release.send(());
+    }
+    for hold in holds {
+        assert!(
+            hold.await.unwrap(),
+            "the search answered only once the heavy turns were free"
+        );
+    }
+    assert_eq!(ids(&found), vec![id]);
 }
 
 #[tokio::test]

@@ -108,6 +108,9 @@ async fn deleting_the_search_dir_while_serving_rebuilds_the_index() {
 
     remove_dir_in_use(&app.data_dir.join("search"));
     let after = conversation_saying(&app, "loud pelican").await;
+    // The indexer's next commit fails on the missing directory; it restarts and rebuilds.
+    app.index_caught_up().await;
+    assert_eq!(app.search.document_count(), 2);
     assert_eq!(
         eventually("the new message to be searchable", LIMIT, || search_ids(
             &app, "pelican"
