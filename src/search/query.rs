@@ -107,7 +107,7 @@ fn matching_with(
 }
 
 /// At most how many documents a search for `needle` reads: those holding its rarest term (in
-/// any account). None for an empty needle.
+/// any account). 0 for an empty needle.
 pub fn candidates(searcher: &Searcher, fields: &Fields, needle: &str) -> tantivy::Result<u64> {
     let folded = fold(needle);
     Ok(match lookup(&folded) {
@@ -252,11 +252,7 @@ impl ConversationHits {
         self.grow_to(at);
         let bit = 1u64 << (at % 64);
         match newest {
-            Some(_) if self.seen[at / 64] & bit == 0 => {
-                self.seen[at / 64] |= bit;
-                self.ids.push(conversation);
-            }
-            Some(_) => {}
+            Some(_) => self.add(conversation as u64),
             None if self.seen[at / 64] & bit != 0 => {
                 self.seen[at / 64] &= !bit;
                 self.ids.retain(|&id| id != conversation);
