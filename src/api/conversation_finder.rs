@@ -16,7 +16,7 @@ use crate::models::Principal;
 use crate::search::text::Needle;
 use crate::search::{ConversationHits, Current, CurrentHits, NewestMatch, SearchIndex};
 use crate::store::catalog::CatalogView;
-use crate::store::conversation_list::{self, Counts, Summary, TextMatch};
+use crate::store::conversation_list::{self, ByValues, Counts, Summary, TextMatch};
 use crate::store::conversations::Conversation;
 use crate::store::{details, search_feed, teams, StoreError, StoreResult};
 use crate::views::conversations::{self as conversation_views, Links};
@@ -76,6 +76,9 @@ pub async fn find(
 ) -> Result<Found, ApiError> {
     let query_is_heavy = query.filter.condition.is_some();
     let Some(q) = query.q.take() else {
+        if let Some(by_values) = query.filter.by_values.clone() {
+            return filter_by_values(state, principal, query, page, by_values).await;
+        }
         let catalog = state.catalog.view();
         let read = move |conn: &Connection| {
             let page = page.as_ref().map(|p| (p, &catalog));
@@ -100,6 +103,77 @@ pub async fn find(
             .await;
     }
     search(state, principal, query, q, page).await
+}
+
+/// The values' indexes are read for at most half as many ids as the list filters match, and at
+/// least this many. An id costs about 0.07 µs there (its index entry, and its summary looked up
+/// in memory); checking one listed row's attribute instead costs about 0.75 µs, a read at a
+/// random place (1M conversations, warm). So the ids win by five times or more wherever they
+/// fit, and where they do not, reading them up to that point added a twentieth at most.
+const SELECTED_AT_LEAST: usize = 1_000;
+
+/// A filter payload of list filters and one attribute condition: the ids the attribute's
+/// indexes give, counted and ordered from the index's copy of the summaries, instead of reading
+/// each row the list filters match. Falls back to the compiled statement where that is cheaper
+/// or the copy cannot be used.
+async fn filter_by_values(
+    state: &AppState,
+    principal: Principal,
+    query: ListQuery,
+    page: Option<PageRequest>,
+    by_values: Arc<ByValues>,
+) -> Result<Found, ApiError> {
+    let index = Arc::clone(&state.search);
+    let catalog = state.catalog.view();
+    state
+        .db
+        .read_heavy(move |conn| {
+            let page = page.as_ref().map(|p| (p, &catalog));
+            match run_by_values(conn, &principal, &query, page, &by_values, &index)? {
+                Some(found) => Ok(found),
+                None => run(conn, &principal, &query, page, Shown::Latest),
+            }
+        })
+        .await
+}
+
+fn run_by_values(
+    conn: &Connection,
+    principal: &Principal,
+    query: &ListQuery,
+    page: Option<PageToRender>,
+    by_values: &ByValues,
+    index: &SearchIndex,
+) -> StoreResult<Option<Found>> {
+    let changed = index
+        .changed_summaries(conn)
+        .map_err(|e| StoreError::Database(e.to_string()))?;
+    let Some(changed) = changed else {
+        return Ok(None);
+    };
+    let listed = conversation_list::counts(conn, principal, &by_values.listed)?.all;
+    let up_to = usize::try_from(listed / 2)
+        .unwrap_or(0)
+        .max(SELECTED_AT_LEAST);
+    let Some(ids) = conversation_list::selected_ids(conn, &by_values.selection, up_to)? else {
+        return Ok(None);
+    };
+    let answered = index.with_summaries(|copy| {
+        conversation_list::counts_and_page_of_summaries(
+            conn,
+            principal,
+            &by_values.listed,
+            query.tab,
+            query.sort,
+            page.map(|(p, _)| (p.page, p.per_page)),
+            changed.of(&ids, copy),
+        )
+    });
+    let Some(answered) = answered else {
+        return Ok(None);
+    };
+    let (counts, rows) = answered?;
+    render_page(conn, principal, counts, rows, page, Shown::Latest).map(Some)
 }
 
 /// What a search still needs when the index was too far behind to answer it.

@@ -48,6 +48,42 @@ pub fn list_shape(conditions: &[Condition]) -> Option<ListShape> {
     Some(shape)
 }
 
+/// Payloads that are the list's filters and one condition besides, all joined by "and": the
+/// list's filters as a shape, and the other condition. None for any other payload.
+pub fn values_shape(conditions: &[Condition]) -> Option<(ListShape, &Condition)> {
+    let last = conditions.len().checked_sub(1)?;
+    if conditions[..last]
+        .iter()
+        .any(|condition| condition.joiner != Some(Joiner::And))
+    {
+        return None;
+    }
+    let mut others = conditions.iter().filter(|c| !is_list_filter(c));
+    let (Some(other), None) = (others.next(), others.next()) else {
+        return None;
+    };
+    let list: Vec<Condition> = conditions
+        .iter()
+        .filter(|c| is_list_filter(c))
+        .cloned()
+        .collect();
+    let shape = if list.is_empty() {
+        ListShape::default()
+    } else {
+        list_shape(&list)?
+    };
+    Some((shape, other))
+}
+
+/// Whether the condition is one the list's filters can say.
+fn is_list_filter(condition: &Condition) -> bool {
+    matches!(
+        (&condition.target, condition.operator, condition.values.as_slice()),
+        (Target::Standard(key), Operator::EqualTo, [Value::Integer(_)])
+            if matches!(key.source, Source::Status | Source::Id("c.inbox_id" | "c.team_id" | "c.assignee_id"))
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

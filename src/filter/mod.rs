@@ -13,9 +13,9 @@ mod sql;
 #[cfg(test)]
 mod reference_tests;
 
-pub use list_shape::{list_shape, ListShape};
+pub use list_shape::{list_shape, values_shape, ListShape};
 pub use parse::parse;
-pub use sql::{compile, Compiled};
+pub use sql::{compile, values_selection, Compiled};
 
 use crate::models::AttributeModel;
 

@@ -198,6 +198,41 @@ fn one(sql: &mut Sql, condition: &Condition, today: NaiveDate, anchored: bool) {
     }
 }
 
+/// The ids of the conversations whose own custom attribute meets `condition`, from the values
+/// table's indexes alone; None for any other condition (another target, a contact's attribute,
+/// or an operator that a missing attribute also meets).
+pub fn values_selection(condition: &Condition, today: NaiveDate) -> Option<Compiled> {
+    use Operator::*;
+    let Target::Custom { key, model, kind } = &condition.target else {
+        return None;
+    };
+    let positive = matches!(
+        condition.operator,
+        EqualTo | Contains | IsGreaterThan | IsLessThan | DaysBefore | IsPresent
+    );
+    if *model != AttributeModel::Conversation || !positive {
+        return None;
+    }
+    let attribute = Attribute {
+        key,
+        model: *model,
+        kind: *kind,
+    };
+    let mut sql = Sql::default();
+    custom(
+        &mut sql,
+        &attribute,
+        Lookup::Selection,
+        condition.operator,
+        &condition.values,
+        today,
+    );
+    Some(Compiled {
+        sql: sql.text,
+        params: sql.params,
+    })
+}
+
 /// `col IN (values)` and its relatives on a plain column. NOT IN leaves out NULL rows, as SQL
 /// (and so Chatwoot) does.
 fn in_list(sql: &mut Sql, column: &'static str, operator: Operator, values: &[Value]) {
@@ -272,6 +307,8 @@ enum Lookup {
     Index,
     /// Reading the attribute of each row the rest of the query selects, by primary key.
     PerRow,
+    /// The values table's indexes alone, as a statement of its own selecting conversation ids.
+    Selection,
 }
 
 /// What an expression reads from a custom attribute.
@@ -365,15 +402,23 @@ fn custom(
     match operator {
         EqualTo | Contains | IsGreaterThan | IsLessThan | DaysBefore | IsPresent => {
             let part = |sql: &mut Sql, part: Part| match lookup {
-                Lookup::Index => on_index_row(sql, part),
+                Lookup::Index | Lookup::Selection => on_index_row(sql, part),
                 Lookup::PerRow => per_row(sql, attribute, part),
             };
-            if let Lookup::Index = lookup {
-                sql.push(match attribute.model {
-                    AttributeModel::Conversation => "c.id IN (SELECT v.conversation_id FROM conversation_attribute_values v WHERE v.key = ? AND ",
-                    AttributeModel::Contact => "c.contact_id IN (SELECT v.contact_id FROM contact_attribute_values v WHERE v.key = ? AND ",
-                })
-                .bind(SqlValue::Text(attribute.key.to_string()));
+            match (lookup, attribute.model) {
+                (Lookup::PerRow, _) => {}
+                (Lookup::Index, AttributeModel::Conversation) => {
+                    sql.push("c.id IN (SELECT v.conversation_id FROM conversation_attribute_values v WHERE v.key = ? AND ");
+                }
+                (Lookup::Index, AttributeModel::Contact) => {
+                    sql.push("c.contact_id IN (SELECT v.contact_id FROM contact_attribute_values v WHERE v.key = ? AND ");
+                }
+                (Lookup::Selection, _) => {
+                    sql.push("SELECT v.conversation_id FROM conversation_attribute_values v WHERE v.key = ? AND ");
+                }
+            }
+            if !matches!(lookup, Lookup::PerRow) {
+                sql.bind(SqlValue::Text(attribute.key.to_string()));
             }
             let compared_part = compared_part(attribute.kind);
             match (attribute.kind, operator) {

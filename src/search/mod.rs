@@ -32,7 +32,7 @@ use crate::supervisor::{self, Beat, Tasks};
 use fields::{Fields, FORMAT};
 pub use query::{ConversationHits, NewestMatch};
 pub use summaries::Summaries;
-pub use unindexed::CurrentHits;
+pub use unindexed::{ChangedSummaries, CurrentHits};
 
 /// The most documents a light search's rarest term may be in. A rare word's search reads a few
 /// hundred and costs about what a list page does; a common word's reads tens of thousands.
@@ -395,6 +395,23 @@ impl SearchIndex {
             }
             None => Ok(ConversationHits::none()),
         }
+    }
+
+    /// The summaries of the conversations changed after the index's position, read in `conn`'s
+    /// snapshot, which must not have begun: with the index's copy (`with_summaries`) they are
+    /// every conversation's summary as of the snapshot, or newer. None when the index is too
+    /// far behind.
+    pub fn changed_summaries(
+        &self,
+        conn: &rusqlite::Connection,
+    ) -> Result<Option<ChangedSummaries>, SearchError> {
+        // This read begins the snapshot, before the index's position is taken.
+        search_feed::latest_seq(conn)?;
+        let indexed = self.visible_seq();
+        if indexed < 0 {
+            return Ok(None);
+        }
+        unindexed::changed_summaries(conn, indexed)
     }
 
     /// Whether a search for `needle` reads few enough of the index to run as a plain read,

@@ -19,25 +19,69 @@ use crate::store::search_feed::{self, Change};
 /// behind (rebuilding, or under a burst of writes) and the search waits for it instead.
 pub const READ_UP_TO: i64 = 512;
 
+/// The summaries of the conversations changed after the index's position, as a snapshot holds
+/// them: None for one that is gone.
+pub struct ChangedSummaries(HashMap<i64, Option<Summary>>);
+
+impl ChangedSummaries {
+    fn read(conn: &Connection, ids: &BTreeSet<i64>) -> Result<Self, SearchError> {
+        let ids: Vec<i64> = ids.iter().copied().collect();
+        let mut now: HashMap<i64, Option<Summary>> = ids.iter().map(|&id| (id, None)).collect();
+        for summary in search_feed::summaries(conn, &ids)? {
+            now.insert(summary.id, Some(summary));
+        }
+        Ok(Self(now))
+    }
+
+    fn get(&self, id: i64) -> Option<&Option<Summary>> {
+        self.0.get(&id)
+    }
+
+    /// These conversations' summaries: from the snapshot for those changed after the index's
+    /// position, from the index's copy for the rest.
+    pub fn of<'a>(
+        &'a self,
+        ids: &'a [i64],
+        copy: &'a Summaries,
+    ) -> impl Iterator<Item = Summary> + 'a {
+        ids.iter().filter_map(|id| match self.0.get(id) {
+            Some(now) => *now,
+            None => copy.get(*id),
+        })
+    }
+}
+
+/// The summaries of the conversations changed after `indexed`, read in `conn`'s snapshot (which
+/// must have begun before `indexed` was read). None past `READ_UP_TO` changes.
+pub fn changed_summaries(
+    conn: &Connection,
+    indexed: i64,
+) -> Result<Option<ChangedSummaries>, SearchError> {
+    let changes = search_feed::pending(conn, indexed, READ_UP_TO + 1)?;
+    if changes.len() as i64 > READ_UP_TO {
+        return Ok(None);
+    }
+    let changed: BTreeSet<i64> = changes
+        .into_iter()
+        .filter_map(|(_, change)| match change {
+            Change::Conversation(id) => Some(id),
+            Change::Message(_) => None,
+        })
+        .collect();
+    Ok(Some(ChangedSummaries::read(conn, &changed)?))
+}
+
 /// A search's matching conversations as of its snapshot.
 pub struct CurrentHits {
     pub hits: ConversationHits,
-    /// The summaries of the conversations changed after the index's position, as the snapshot
-    /// holds them: None for one that is gone.
-    changed: HashMap<i64, Option<Summary>>,
+    changed: ChangedSummaries,
 }
 
 impl CurrentHits {
     /// The matches' summaries: from the snapshot for those changed after the index's position,
     /// from the index's copy for the rest.
     pub fn summaries<'a>(&'a self, copy: &'a Summaries) -> impl Iterator<Item = Summary> + 'a {
-        self.hits
-            .conversation_ids()
-            .iter()
-            .filter_map(|id| match self.changed.get(id) {
-                Some(now) => *now,
-                None => copy.get(*id),
-            })
+        self.changed.of(self.hits.conversation_ids(), copy)
     }
 }
 
@@ -93,13 +137,9 @@ pub fn bring_up_to_date(
         &gone_messages,
     )?);
     changed.extend(&to_read_whole);
-    let ids: Vec<i64> = changed.iter().copied().collect();
-    let mut now: HashMap<i64, Option<Summary>> = ids.iter().map(|&id| (id, None)).collect();
-    for summary in search_feed::summaries(conn, &ids)? {
-        now.insert(summary.id, Some(summary));
-    }
+    let now = ChangedSummaries::read(conn, &changed)?;
     for conversation in to_read_whole {
-        let newest = match now.get(&conversation) {
+        let newest = match now.get(conversation) {
             Some(Some(summary)) if summary.account_id == account_id => {
                 search_feed::newest_searchable_where(conn, conversation, |text| needle.is_in(text))?
             }

@@ -37,6 +37,19 @@ pub struct Filter {
     pub text: Option<TextMatch>,
     /// A compiled `/filter` payload.
     pub condition: Option<Arc<crate::filter::Compiled>>,
+    /// The same payload said as the list's filters and a selection of ids from the custom
+    /// attribute values' indexes, when it can be (`filter::values_shape`).
+    pub by_values: Option<Arc<ByValues>>,
+}
+
+/// A `/filter` payload as the list's filters and one condition on a conversation's custom
+/// attribute, which the values table's indexes answer alone.
+#[derive(Debug)]
+pub struct ByValues {
+    /// The list's filters of the payload (no condition).
+    pub listed: Filter,
+    /// Selects the ids of the conversations meeting the other condition, in any account.
+    pub selection: crate::filter::Compiled,
 }
 
 /// What the counts and the order read from one conversation: the columns of the
@@ -612,6 +625,23 @@ pub fn counts_and_page_of_summaries(
         }
     }
     Ok((counts, rows))
+}
+
+/// The conversation ids `selection` gives, or None when they are more than `up_to`.
+pub fn selected_ids(
+    conn: &Connection,
+    selection: &crate::filter::Compiled,
+    up_to: usize,
+) -> StoreResult<Option<Vec<i64>>> {
+    let sql = format!("{} LIMIT ?", selection.sql);
+    let limit = i64::try_from(up_to).unwrap_or(i64::MAX).saturating_add(1);
+    let mut params: Vec<&dyn ToSql> = selection.params.iter().map(|v| v as &dyn ToSql).collect();
+    params.push(&limit);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let ids = stmt
+        .query_map(params.as_slice(), |row| row.get(0))?
+        .collect::<Result<Vec<i64>, _>>()?;
+    Ok((ids.len() <= up_to).then_some(ids))
 }
 
 fn member_inboxes(conn: &Connection, user: Option<i64>) -> StoreResult<HashSet<i64>> {

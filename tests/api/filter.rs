@@ -638,3 +638,48 @@ async fn random_payloads_never_get_a_500() {
         answered[1]
     );
 }
+
+/// A payload of list filters and one attribute condition sees each change written before it:
+/// the attribute, the status and the assignee, whether or not the search index (whose copy of
+/// the summaries such a payload may be counted from) has taken them in yet.
+#[tokio::test]
+async fn an_attribute_payload_sees_every_change_written_before_it() {
+    let app = spawn_app().await;
+    define(&app, "tier", "list", "conversation_attribute").await;
+    let first = conversation(&app, json!({})).await;
+    let second = conversation(&app, json!({})).await;
+    let gold_and_open = json!([
+        { "attribute_key": "status", "filter_operator": "equal_to", "values": ["open"], "query_operator": "and" },
+        condition("tier", "equal_to", json!(["gold"])),
+    ]);
+    app.index_caught_up().await;
+    for round in 0..10 {
+        let (gold, other) = if round % 2 == 0 {
+            (first, second)
+        } else {
+            (second, first)
+        };
+        set_attributes(&app, gold, json!({ "tier": "Gold" })).await;
+        set_attributes(&app, other, json!({ "tier": "Silver" })).await;
+        assert_eq!(
+            filtered(&app, gold_and_open.clone()).await,
+            vec![gold],
+            "round {round}"
+        );
+        set_status(&app, gold, "resolved").await;
+        assert!(
+            filtered(&app, gold_and_open.clone()).await.is_empty(),
+            "round {round}"
+        );
+        set_status(&app, gold, "open").await;
+    }
+}
+
+async fn set_status(app: &TestApp, id: i64, status: &str) {
+    app.post(
+        &format!("/api/v1/accounts/1/conversations/{id}/toggle_status"),
+        json!({ "status": status }),
+    )
+    .await
+    .expect(200);
+}
