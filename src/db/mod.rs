@@ -17,8 +17,11 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 pub mod directory;
 mod group_commit;
 mod heavy_threads;
+mod param;
 pub mod snapshot;
 mod wal_ceiling;
+
+pub use param::Param;
 
 use group_commit::GroupWriter;
 use wal_ceiling::WalCeiling;

@@ -4,23 +4,23 @@
 //! is bound.
 
 use chrono::{Duration, NaiveDate};
-use rusqlite::types::Value as SqlValue;
 
 use super::keys::Source;
 use super::{Condition, CustomKind, Joiner, Operator, Target, Value};
+use crate::db::Param;
 use crate::models::AttributeModel;
 
 /// A compiled filter: a parenthesised condition and its parameters, in order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Compiled {
     pub sql: String,
-    pub params: Vec<SqlValue>,
+    pub params: Vec<Param>,
 }
 
 #[derive(Default)]
 struct Sql {
     text: String,
-    params: Vec<SqlValue>,
+    params: Vec<Param>,
 }
 
 impl Sql {
@@ -29,7 +29,7 @@ impl Sql {
         self
     }
 
-    fn bind(&mut self, value: SqlValue) -> &mut Self {
+    fn bind(&mut self, value: Param) -> &mut Self {
         self.params.push(value);
         self
     }
@@ -37,7 +37,7 @@ impl Sql {
     /// Binds the values as one JSON array, read back with `json_each(?)`.
     fn bind_list(&mut self, values: &[Value]) -> &mut Self {
         let list: Vec<serde_json::Value> = values.iter().map(json_of).collect();
-        self.bind(SqlValue::Text(serde_json::Value::from(list).to_string()))
+        self.bind(Param::Text(serde_json::Value::from(list).to_string()))
     }
 }
 
@@ -170,15 +170,15 @@ fn one(sql: &mut Sql, condition: &Condition, today: NaiveDate, anchored: bool) {
                 sql.push(column);
                 match condition.operator {
                     // Later than that UTC day: from the start of the next one.
-                    IsGreaterThan => sql.push(" >= ?").bind(SqlValue::Integer(day_start(
+                    IsGreaterThan => sql.push(" >= ?").bind(Param::Integer(day_start(
                         first_day(values) + Duration::days(1),
                     ))),
                     IsLessThan => sql
                         .push(" < ?")
-                        .bind(SqlValue::Integer(day_start(first_day(values)))),
+                        .bind(Param::Integer(day_start(first_day(values)))),
                     _ => sql
                         .push(" < ?")
-                        .bind(SqlValue::Integer(day_start(days_ago(values, today)))),
+                        .bind(Param::Integer(day_start(days_ago(values, today)))),
                 };
             }
         },
@@ -336,7 +336,7 @@ fn per_row(sql: &mut Sql, attribute: &Attribute, part: Part) {
         (AttributeModel::Contact, _) => "(SELECT v.value FROM contact_attribute_values v WHERE v.contact_id = c.contact_id AND v.key = ?)",
     }
     };
-    let key = || SqlValue::Text(attribute.key.to_string());
+    let key = || Param::Text(attribute.key.to_string());
     match part {
         Part::Number => {
             sql.push("(CASE WHEN ")
@@ -418,7 +418,7 @@ fn custom(
                 }
             }
             if !matches!(lookup, Lookup::PerRow) {
-                sql.bind(SqlValue::Text(attribute.key.to_string()));
+                sql.bind(Param::Text(attribute.key.to_string()));
             }
             let compared_part = compared_part(attribute.kind);
             match (attribute.kind, operator) {
@@ -484,14 +484,14 @@ fn custom(
     }
 }
 
-fn sql_value(value: Option<&Value>) -> SqlValue {
+fn sql_value(value: Option<&Value>) -> Param {
     match value {
-        Some(Value::Integer(i)) => SqlValue::Integer(*i),
-        Some(Value::Real(f)) => SqlValue::Real(*f),
-        Some(Value::Text(t)) => SqlValue::Text(t.clone()),
-        Some(Value::Day(d)) => SqlValue::Text(d.format("%Y-%m-%d").to_string()),
-        Some(Value::Bool(b)) => SqlValue::Text(if *b { "true" } else { "false" }.to_string()),
-        Some(Value::Nothing) | None => SqlValue::Null,
+        Some(Value::Integer(i)) => Param::Integer(*i),
+        Some(Value::Real(f)) => Param::Real(*f),
+        Some(Value::Text(t)) => Param::Text(t.clone()),
+        Some(Value::Day(d)) => Param::Text(d.format("%Y-%m-%d").to_string()),
+        Some(Value::Bool(b)) => Param::Text(if *b { "true" } else { "false" }.to_string()),
+        Some(Value::Nothing) | None => Param::Null,
     }
 }
 
@@ -607,7 +607,7 @@ mod tests {
             "((c.status = ?) OR (c.assignee_id IS NOT NULL) AND \
              (NOT EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = c.id)))"
         );
-        assert_eq!(compiled.params, vec![SqlValue::Integer(0)]);
+        assert_eq!(compiled.params, vec![Param::Integer(0)]);
         assert_eq!(compile(&[], NaiveDate::default()).sql, "(1)");
     }
 

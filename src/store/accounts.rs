@@ -6,12 +6,11 @@ use super::{exists, StoreResult};
 use crate::models::Role;
 
 pub fn create(conn: &Connection, name: &str, now: i64) -> StoreResult<i64> {
-    super::execute(
+    super::insert(
         conn,
-        "INSERT INTO accounts (name, created_at, updated_at) VALUES (?1, ?2, ?2)",
+        "INSERT INTO accounts (name, created_at, updated_at) VALUES (?1, ?2, ?2) RETURNING id",
         params![name, now],
-    )?;
-    Ok(conn.last_insert_rowid())
+    )
 }
 
 pub fn any_exists(conn: &Connection) -> StoreResult<bool> {

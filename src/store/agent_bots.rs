@@ -89,11 +89,11 @@ pub fn create(
     secret: &str,
     now: i64,
 ) -> StoreResult<i64> {
-    super::execute(
+    super::insert(
         conn,
         "INSERT INTO agent_bots (account_id, name, description, outgoing_url, bot_type, bot_config,
                                  access_token, access_token_sha256, secret, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING id",
         params![
             account_id,
             fields.name,
@@ -106,8 +106,7 @@ pub fn create(
             secret,
             now
         ],
-    )?;
-    Ok(conn.last_insert_rowid())
+    )
 }
 
 /// Replaces the bot's fields; its token and secret stay.

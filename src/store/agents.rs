@@ -131,10 +131,10 @@ pub fn create_user(
     confirmed: bool,
     now: i64,
 ) -> StoreResult<i64> {
-    super::execute_unique(
+    super::insert_unique(
         conn,
         "INSERT INTO users (name, email, confirmed, pubsub_token, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING id",
         params![
             name,
             email,
@@ -143,8 +143,7 @@ pub fn create_user(
             now
         ],
         || StoreError::invalid("email", "Email has already been taken"),
-    )?;
-    Ok(conn.last_insert_rowid())
+    )
 }
 
 pub fn user_exists(conn: &Connection, user_id: i64) -> StoreResult<bool> {

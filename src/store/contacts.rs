@@ -338,10 +338,10 @@ pub fn create(
     };
     apply(&mut contact, change);
     check_unique(conn, account_id, 0, &contact)?;
-    super::execute(conn,
+    super::insert(conn,
         "INSERT INTO contacts (account_id, name, email, phone_number, identifier, avatar_url, blocked,
                                additional_attributes, custom_attributes, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING id",
         params![
             account_id,
             contact.name,
@@ -354,8 +354,7 @@ pub fn create(
             contact.custom_attributes.to_string(),
             now
         ],
-    )?;
-    Ok(conn.last_insert_rowid())
+    )
 }
 
 pub fn update(
@@ -430,12 +429,11 @@ pub fn attach_inbox(
         Some((id, owner)) if owner == contact_id => Ok(id),
         Some(_) => Err(taken()),
         None => {
-            super::execute(conn,
+            super::insert(conn,
                 "INSERT INTO contact_inboxes (contact_id, inbox_id, source_id, pubsub_token, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING id",
                 params![contact_id, inbox_id, source_id, uuid::Uuid::new_v4().simple().to_string(), now],
-            )?;
-            Ok(conn.last_insert_rowid())
+            )
         }
     }
 }

@@ -158,12 +158,12 @@ pub fn create(
         .query_row([account_id], |row| row.get(0))?;
     // Chatwoot keeps snoozed_until only while snoozed.
     let snoozed_until = new.snoozed_until.filter(|_| status == Status::Snoozed);
-    super::execute(conn,
+    let id = super::insert(conn,
         "INSERT INTO conversations
              (account_id, display_id, uuid, inbox_id, contact_id, contact_inbox_id, status, assignee_id, team_id,
               snoozed_until, additional_attributes, custom_attributes, waiting_since, last_activity_at,
               created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?13, ?13)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?13, ?13) RETURNING id",
         params![
             account_id,
             display_id,
@@ -180,7 +180,7 @@ pub fn create(
             now
         ],
     )?;
-    get_by_id(conn, conn.last_insert_rowid())
+    get_by_id(conn, id)
 }
 
 /// Sets the status; leaving snoozed (or any status but snoozed) clears `snoozed_until`, and

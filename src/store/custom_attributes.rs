@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection, Row};
 use serde_json::Value;
 
-use super::{execute_unique, json_array, one_row, StoreError, StoreResult};
+use super::{execute_unique, insert_unique, json_array, one_row, StoreError, StoreResult};
 use crate::models::{AttributeDisplayType, AttributeModel};
 
 #[derive(Clone, Debug)]
@@ -111,12 +111,12 @@ pub fn create(
     fields: &DefinitionFields,
     now: i64,
 ) -> StoreResult<i64> {
-    execute_unique(
+    insert_unique(
         conn,
         "INSERT INTO custom_attribute_definitions
              (account_id, attribute_display_name, attribute_key, attribute_display_type, attribute_model,
               attribute_description, attribute_values, regex_pattern, regex_cue, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING id",
         params![
             account_id,
             fields.display_name,
@@ -130,8 +130,7 @@ pub fn create(
             now
         ],
         duplicate_key,
-    )?;
-    Ok(conn.last_insert_rowid())
+    )
 }
 
 pub fn update(

@@ -53,10 +53,10 @@ pub struct NewEvent<'a> {
 }
 
 pub fn insert_event(conn: &Connection, event: &NewEvent, now: i64) -> StoreResult<i64> {
-    super::execute(
+    super::insert(
         conn,
         "INSERT INTO outbound_events (account_id, name, payload, message_id, conversation_id, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
         params![
             event.account_id,
             event.name,
@@ -65,8 +65,7 @@ pub fn insert_event(conn: &Connection, event: &NewEvent, now: i64) -> StoreResul
             event.conversation_id,
             now
         ],
-    )?;
-    Ok(conn.last_insert_rowid())
+    )
 }
 
 /// `next_attempt_at` of a delivery that waits behind an earlier pending one with its target and

@@ -162,10 +162,10 @@ pub struct InboxChange {
 /// A new API-channel inbox; its identifier, HMAC token and signing secret are random, as
 /// Chatwoot's.
 pub fn create(conn: &Connection, account_id: i64, name: &str, now: i64) -> StoreResult<i64> {
-    super::execute(
+    super::insert(
         conn,
         "INSERT INTO inboxes (account_id, name, hmac_token, identifier, secret, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING id",
         params![
             account_id,
             name,
@@ -174,8 +174,7 @@ pub fn create(conn: &Connection, account_id: i64, name: &str, now: i64) -> Store
             super::tokens::generate(),
             now
         ],
-    )?;
-    Ok(conn.last_insert_rowid())
+    )
 }
 
 /// The inbox's keys an administrator can renew.

@@ -2,7 +2,7 @@
 
 use rusqlite::{params, Connection, Row};
 
-use super::{execute_unique, one_row, StoreError, StoreResult};
+use super::{execute_unique, insert_unique, one_row, StoreError, StoreResult};
 
 #[derive(Clone, Debug)]
 pub struct Label {
@@ -56,14 +56,13 @@ pub fn create(
     label: &LabelFields,
     now: i64,
 ) -> StoreResult<i64> {
-    execute_unique(
+    insert_unique(
         conn,
         "INSERT INTO labels (account_id, title, description, color, show_on_sidebar, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING id",
         params![account_id, label.title, label.description, label.color, label.show_on_sidebar, now],
         duplicate_title,
-    )?;
-    Ok(conn.last_insert_rowid())
+    )
 }
 
 /// Updates the label; a new title is carried over to the conversations tagged with the old one,

@@ -23,19 +23,19 @@ pub struct NewMail<'a> {
 }
 
 pub fn enqueue(conn: &Connection, mail: &NewMail, now: i64) -> StoreResult<i64> {
-    conn.prepare_cached(
+    super::insert(
+        conn,
         "INSERT INTO mail_outbox (account_id, recipient, subject, text_body, html_body, next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-    )?
-    .execute(params![
-        mail.account_id,
-        mail.recipient,
-        mail.subject,
-        mail.text_body,
-        mail.html_body,
-        now
-    ])?;
-    Ok(conn.last_insert_rowid())
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING id",
+        params![
+            mail.account_id,
+            mail.recipient,
+            mail.subject,
+            mail.text_body,
+            mail.html_body,
+            now
+        ],
+    )
 }
 
 /// Counts one more email for the account on the UTC day of `now` unless `limit` is reached;

@@ -337,11 +337,11 @@ pub fn insert(
     new: &NewMessage,
     now: i64,
 ) -> StoreResult<i64> {
-    super::execute(conn,
+    super::insert(conn,
         "INSERT INTO messages (account_id, inbox_id, conversation_id, message_type, content, private, content_type,
                                content_attributes, source_id, sender_type, sender_id, additional_attributes,
                                created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?13, ?12, ?12)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?13, ?12, ?12) RETURNING id",
         params![
             account_id,
             inbox_id,
@@ -357,8 +357,7 @@ pub fn insert(
             now,
             new.additional_attributes.to_string()
         ],
-    )?;
-    Ok(conn.last_insert_rowid())
+    )
 }
 
 /// Sets the delivery status; `external_error` is kept for a failed message and cleared otherwise,
@@ -535,10 +534,10 @@ pub fn insert_attachment(
     new: &NewAttachment,
     now: i64,
 ) -> StoreResult<i64> {
-    super::execute(conn,
+    super::insert(conn,
         "INSERT INTO attachments (account_id, message_id, file_type, file_name, mime_type, extension, file_size,
                                   storage_key, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
         params![
             account_id,
             message_id,
@@ -550,8 +549,7 @@ pub fn insert_attachment(
             new.storage_key,
             now
         ],
-    )?;
-    Ok(conn.last_insert_rowid())
+    )
 }
 
 /// The storage key of every stored attachment file, in every account: the files a copy of the

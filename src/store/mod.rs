@@ -119,13 +119,35 @@ pub fn execute_unique(
     params: impl Params,
     on_duplicate: impl FnOnce() -> StoreError,
 ) -> StoreResult<usize> {
-    execute(conn, sql, params).map_err(|e| {
-        if is_unique_violation(&e) {
-            on_duplicate()
-        } else {
-            e.into()
-        }
-    })
+    execute(conn, sql, params).map_err(|e| unique_or(e, on_duplicate))
+}
+
+/// Runs an INSERT ending in `RETURNING id` and gives the new row's id. Both engines say it so,
+/// where `last_insert_rowid()` is SQLite's alone.
+pub fn insert(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<i64> {
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_row(params, |row| row.get(0))?)
+}
+
+/// `insert`, turning a UNIQUE violation into the given validation error.
+pub fn insert_unique(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    on_duplicate: impl FnOnce() -> StoreError,
+) -> StoreResult<i64> {
+    conn.prepare_cached(sql)
+        .and_then(|mut statement| statement.query_row(params, |row| row.get(0)))
+        .map_err(|e| unique_or(e, on_duplicate))
+}
+
+fn unique_or(error: rusqlite::Error, on_duplicate: impl FnOnce() -> StoreError) -> StoreError {
+    if is_unique_violation(&error) {
+        on_duplicate()
+    } else {
+        error.into()
+    }
 }
 
 /// A stored JSON object column, tolerant of anything that is not an object (it reads as `{}`).

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use rusqlite::{params, Connection, Row};
 
-use super::{execute_unique, one_row, StoreError, StoreResult};
+use super::{execute_unique, insert_unique, one_row, StoreError, StoreResult};
 
 #[derive(Clone, Debug)]
 pub struct Team {
@@ -77,14 +77,13 @@ pub struct TeamFields {
 }
 
 pub fn create(conn: &Connection, account_id: i64, team: &TeamFields, now: i64) -> StoreResult<i64> {
-    execute_unique(
+    insert_unique(
         conn,
         "INSERT INTO teams (account_id, name, description, allow_auto_assign, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING id",
         params![account_id, team.name, team.description, team.allow_auto_assign, now],
         duplicate_name,
-    )?;
-    Ok(conn.last_insert_rowid())
+    )
 }
 
 pub fn update(

@@ -2,7 +2,7 @@
 
 use rusqlite::{params, Connection, Row};
 
-use super::{execute_unique, exists, one_row, StoreError, StoreResult};
+use super::{execute_unique, exists, insert_unique, one_row, StoreError, StoreResult};
 
 #[derive(Clone, Debug)]
 pub struct Webhook {
@@ -104,14 +104,13 @@ pub fn create(
     now: i64,
 ) -> StoreResult<i64> {
     check_inbox(conn, account_id, webhook.inbox_id)?;
-    execute_unique(
+    insert_unique(
         conn,
         "INSERT INTO webhooks (account_id, inbox_id, name, url, subscriptions, secret, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) RETURNING id",
         params![account_id, webhook.inbox_id, webhook.name, webhook.url, subscriptions_json(webhook), secret, now],
         duplicate_url,
-    )?;
-    Ok(conn.last_insert_rowid())
+    )
 }
 
 /// Replaces the webhook's fields; the secret stays.
