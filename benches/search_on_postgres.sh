@@ -27,24 +27,10 @@ if [ ! -e "$dataset/generated" ]; then
     echo "no dataset at $dataset: run benches/load.sh first" >&2
     exit 1
 fi
-bin=$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d | sort -V | tail -1)
-if [ -z "$bin" ]; then
-    echo "PostgreSQL is not installed (Debian: apt-get install postgresql postgresql-contrib)" >&2
-    exit 1
-fi
-
-cluster=$(mktemp -d)
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-[ "$(id -u)" = 0 ] && chown postgres "$cluster"
-stop() {
-    as_pg "$bin/pg_ctl" -D "$cluster/data" -m immediate stop > /dev/null 2>&1 || true
-    rm -rf "$cluster"
-}
-trap stop EXIT
-as_pg "$bin/initdb" -D "$cluster/data" -A trust -U wootlite -E UTF8 --locale=C.UTF-8 --no-sync > /dev/null
-as_pg "$bin/pg_ctl" -D "$cluster/data" -l "$cluster/log" -w start -o \
-    "-p $port -k $cluster -c listen_addresses=127.0.0.1 -c shared_buffers=2GB -c maintenance_work_mem=1GB -c fsync=off" \
-    > /dev/null
+. .ci/private-postgres.sh
+trap stop_private_postgres EXIT
+start_private_postgres "$port" \
+    "-c shared_buffers=2GB -c maintenance_work_mem=1GB -c fsync=off"
 sql() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U wootlite -d postgres "$@"; }
 
 sql -c "CREATE EXTENSION pg_trgm" \
@@ -89,8 +75,8 @@ for case in rare:quokkaberry common:refund two_chars:ka; do
             query="SELECT count(DISTINCT conversation_id) FROM messages WHERE account_id = 1 AND folded LIKE '%$q%'"
         fi
         matching=$(sql -At -c "$query")
-        echo "$query;" > "$cluster/query.sql"
-        average=$(pgbench -n -h 127.0.0.1 -p "$port" -U wootlite -c 1 -t "$runs" -f "$cluster/query.sql" postgres 2> /dev/null \
+        echo "$query;" > "$private_postgres_dir/query.sql"
+        average=$(pgbench -n -h 127.0.0.1 -p "$port" -U wootlite -c 1 -t "$runs" -f "$private_postgres_dir/query.sql" postgres 2> /dev/null \
             | awk '/latency average/ { print $4 }')
         echo "| $name | $shape containing \"$q\" | $matching | $average |" >> "$out/results.md"
     done

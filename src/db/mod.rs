@@ -18,6 +18,7 @@ pub mod directory;
 mod group_commit;
 mod heavy_threads;
 mod param;
+pub mod pg_schema;
 pub mod snapshot;
 mod wal_ceiling;
 
@@ -87,6 +88,8 @@ pub enum DbError {
     Sqlite(#[from] rusqlite::Error),
     #[error("connection pool error: {0}")]
     Pool(#[from] r2d2::Error),
+    #[error("PostgreSQL error: {0}")]
+    Postgres(#[from] postgres::Error),
     #[error(
         "the database has schema version {found}, newer than the {supported} this wootlite \
          understands; run a newer wootlite on this data directory"

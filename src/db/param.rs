@@ -23,6 +23,50 @@ impl rusqlite::ToSql for Param {
     }
 }
 
+impl Param {
+    /// What kind of value it is, for errors that must not repeat the value itself.
+    fn kind(&self) -> &'static str {
+        match self {
+            Param::Null => "null",
+            Param::Integer(_) => "an integer",
+            Param::Real(_) => "a real number",
+            Param::Text(_) => "text",
+        }
+    }
+}
+
+/// PostgreSQL types each bound value's column: an integer is sent as the width its column
+/// has (flags are `smallint`, most ids `bigint`), so the store binds `i64` on both engines.
+impl postgres::types::ToSql for Param {
+    fn to_sql(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        use postgres::types::Type;
+        match (self, ty) {
+            (Param::Null, _) => Ok(postgres::types::IsNull::Yes),
+            (Param::Integer(i), &Type::INT2) => i16::try_from(*i)?.to_sql(ty, out),
+            (Param::Integer(i), &Type::INT4) => i32::try_from(*i)?.to_sql(ty, out),
+            (Param::Integer(i), &Type::INT8) => i.to_sql(ty, out),
+            (Param::Integer(i), &Type::FLOAT8) => (*i as f64).to_sql(ty, out),
+            (Param::Real(f), &Type::FLOAT8) => f.to_sql(ty, out),
+            (Param::Text(text), &Type::TEXT | &Type::VARCHAR) => text.to_sql(ty, out),
+            (param, ty) => Err(format!("{} cannot be bound as {ty}", param.kind()).into()),
+        }
+    }
+
+    fn accepts(ty: &postgres::types::Type) -> bool {
+        use postgres::types::Type;
+        matches!(
+            *ty,
+            Type::INT2 | Type::INT4 | Type::INT8 | Type::FLOAT8 | Type::TEXT | Type::VARCHAR
+        )
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
 #[cfg(test)]
 mod tests {
     use rusqlite::Connection;

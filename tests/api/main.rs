@@ -38,6 +38,7 @@ mod metrics;
 mod open_file_limit;
 mod openapi;
 mod passwords;
+mod postgres_engine;
 mod process;
 mod public_api;
 #[allow(dead_code)] // parts serve only the events benchmark

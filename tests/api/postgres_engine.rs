@@ -1,0 +1,295 @@
+//! The schema on PostgreSQL, against a real server: the URL of one that may create databases
+//! comes from `WOOTLITE_TEST_DATABASE_URL` (`.ci/run` starts a private cluster and sets it).
+//! Each test works in a database of its own, dropped at the end.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand::{Rng, SeedableRng};
+use wootlite::db::{pg_schema, Db, Param, PoolSizes, SCHEMA_VERSION};
+
+use crate::tools::ready_or_skip;
+
+pub const DATABASE_URL_VAR: &str = "WOOTLITE_TEST_DATABASE_URL";
+
+/// A database of its own on the test server, dropped with this value.
+pub struct TestDatabase {
+    server: String,
+    name: String,
+}
+
+impl TestDatabase {
+    /// None (with a notice) when no server is given and skipping is allowed.
+    pub fn create_or_skip(test: &str) -> Option<Self> {
+        let server = std::env::var(DATABASE_URL_VAR).ok();
+        let notice = format!("set {DATABASE_URL_VAR} to a PostgreSQL server's URL (.ci/run does)");
+        if !ready_or_skip(test, server.is_some(), &notice) {
+            return None;
+        }
+        let server = server?;
+        let name = format!("wootlite_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = postgres::Client::connect(&server, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("{DATABASE_URL_VAR}: {e}"));
+        // The name is ours (letters and digits), not input: an identifier cannot be bound.
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        Some(Self { server, name })
+    }
+
+    pub fn connect(&self) -> postgres::Client {
+        let mut config: postgres::Config = self.server.parse().unwrap();
+        config.dbname(&self.name);
+        config.connect(postgres::NoTls).unwrap()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(&self.server, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// Columns PostgreSQL has that SQLite does not, or lacks that SQLite has, by design
+/// (docs/storage.md): typed attribute values, and the transaction id of each change followed.
+fn differs_by_design(table: &str, column: &str) -> bool {
+    matches!(
+        (table, column),
+        (
+            "conversation_attribute_values" | "contact_attribute_values",
+            "value" | "text_value" | "number_value" | "bool_value"
+        ) | (_, "xact_id")
+    )
+}
+
+fn sqlite_columns() -> BTreeMap<String, BTreeSet<String>> {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(&dir.path().join("wootlite.sqlite3"), PoolSizes::SMALL).unwrap();
+    let pairs: Vec<(String, String)> = db
+        .read_now(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT m.name, p.name FROM sqlite_schema m, pragma_table_info(m.name) p
+                  WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+            )?;
+            let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .unwrap();
+    group(pairs)
+}
+
+fn postgres_columns(client: &mut postgres::Client) -> BTreeMap<String, BTreeSet<String>> {
+    let pairs = client
+        .query(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns
+              WHERE table_schema = 'public' AND table_name <> 'wootlite_schema'",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    group(pairs)
+}
+
+fn group(pairs: Vec<(String, String)>) -> BTreeMap<String, BTreeSet<String>> {
+    let mut tables: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (table, column) in pairs {
+        if !differs_by_design(&table, &column) {
+            tables.entry(table).or_default().insert(column);
+        }
+    }
+    tables
+}
+
+/// Two nodes starting together on an empty database: both come up, the steps ran once, and
+/// every table and column SQLite has is there, named alike.
+#[test]
+fn two_nodes_migrating_at_once_make_the_tables_sqlite_has() {
+    let Some(database) = TestDatabase::create_or_skip("postgres_engine::two_nodes") else {
+        return;
+    };
+    let nodes: Vec<_> = (0..2)
+        .map(|_| {
+            let mut client = database.connect();
+            std::thread::spawn(move || pg_schema::migrate(&mut client).unwrap())
+        })
+        .collect();
+    let found: Vec<i64> = nodes.into_iter().map(|n| n.join().unwrap()).collect();
+    assert!(
+        found.contains(&0),
+        "one of them found an empty database: {found:?}"
+    );
+
+    let mut client = database.connect();
+    assert_eq!(pg_schema::version(&mut client).unwrap(), SCHEMA_VERSION);
+    assert_eq!(
+        pg_schema::migrate(&mut client).unwrap(),
+        SCHEMA_VERSION,
+        "a third start finds it current and changes nothing"
+    );
+    assert_eq!(postgres_columns(&mut client), sqlite_columns());
+}
+
+/// The count table stays exact through inserts, moves between buckets (from many connections at
+/// once, in opposite directions, none of them meeting a deadlock) and deletes.
+#[test]
+fn the_count_table_matches_a_recount_after_concurrent_moves() {
+    let Some(database) = TestDatabase::create_or_skip("postgres_engine::counts") else {
+        return;
+    };
+    let mut client = database.connect();
+    pg_schema::migrate(&mut client).unwrap();
+    client
+        .batch_execute(
+            "INSERT INTO accounts (id, name, created_at, updated_at) VALUES (1, 'a', 0, 0);
+             INSERT INTO users (id, name, email, pubsub_token, created_at, updated_at)
+                 VALUES (1, 'u1', 'u1@example.com', 't1', 0, 0), (2, 'u2', 'u2@example.com', 't2', 0, 0);
+             INSERT INTO inboxes (id, account_id, name, hmac_token, identifier, created_at, updated_at)
+                 VALUES (1, 1, 'i1', 'h1', 'id1', 0, 0), (2, 1, 'i2', 'h2', 'id2', 0, 0);
+             INSERT INTO contacts (id, account_id, created_at, updated_at) VALUES (1, 1, 0, 0);
+             INSERT INTO conversations (account_id, display_id, uuid, inbox_id, contact_id, status,
+                                        created_at, updated_at, last_activity_at)
+                 SELECT 1, g, 'u' || g, 1 + g % 2, 1, g % 3, 0, 0, 0 FROM generate_series(1, 60) g;",
+        )
+        .unwrap();
+    // Few buckets, so that moves in opposite directions between two of them are frequent.
+    let movers: Vec<_> = (0..6u64)
+        .map(|seed| {
+            let mut client = database.connect();
+            std::thread::spawn(move || {
+                let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+                for _ in 0..400 {
+                    let id: i64 = rng.gen_range(1..=60);
+                    let status: i64 = rng.gen_range(0..2);
+                    let inbox: i64 = rng.gen_range(1..=2);
+                    let assignee: Option<i64> = [None, Some(1)][rng.gen_range(0..2)];
+                    // One conversation per transaction, as one change through the API makes:
+                    // its two buckets are locked in key order, so movers never deadlock.
+                    client
+                        .execute(
+                            "UPDATE conversations SET status = $2::bigint, inbox_id = $3::bigint, assignee_id = $4::bigint
+                              WHERE id = $1::bigint",
+                            &[&id, &status, &inbox, &assignee],
+                        )
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for mover in movers {
+        mover
+            .join()
+            .expect("no mover met a deadlock or any other error");
+    }
+    client
+        .batch_execute("DELETE FROM conversations WHERE id % 7 = 0")
+        .unwrap();
+    let counted = |client: &mut postgres::Client, sql: &str| -> BTreeMap<String, i64> {
+        client
+            .query(sql, &[])
+            .unwrap()
+            .iter()
+            .map(|row| (row.get::<_, String>(0), row.get::<_, i64>(1)))
+            .collect()
+    };
+    let kept = counted(
+        &mut client,
+        "SELECT concat_ws('/', account_id, status, inbox_id, team_id, assignee_id), n::bigint
+           FROM conversation_counts",
+    );
+    let recounted = counted(
+        &mut client,
+        "SELECT concat_ws('/', account_id, status, inbox_id, COALESCE(team_id, 0), COALESCE(assignee_id, 0)),
+                COUNT(*) FROM conversations GROUP BY 1",
+    );
+    assert_eq!(kept, recounted);
+    assert_eq!(recounted.values().sum::<i64>(), 60 - 8);
+}
+
+/// The store binds every integer as `i64`, as on SQLite: each reaches a `smallint`, `integer` or
+/// `bigint` column as that column's width, and one too wide for its column is an error, never a
+/// wrapped number.
+#[test]
+fn params_reach_each_column_type_as_that_type() {
+    let Some(database) = TestDatabase::create_or_skip("postgres_engine::params") else {
+        return;
+    };
+    let mut client = database.connect();
+    client
+        .batch_execute(
+            "CREATE TABLE kinds (flag smallint, small integer, big bigint, real double precision, words text)",
+        )
+        .unwrap();
+    let insert = "INSERT INTO kinds VALUES ($1, $2, $3, $4, $5)";
+    client
+        .execute(
+            insert,
+            &[
+                &Param::Integer(1),
+                &Param::Integer(-2_000_000_000),
+                &Param::Integer(9_000_000_000_000),
+                &Param::Integer(3),
+                &Param::Text("é'; --".into()),
+            ],
+        )
+        .unwrap();
+    client
+        .execute(
+            insert,
+            &[
+                &Param::Null,
+                &Param::Null,
+                &Param::Null,
+                &Param::Real(2.5),
+                &Param::Null,
+            ],
+        )
+        .unwrap();
+    type Kinds = (Option<i16>, Option<i32>, Option<i64>, f64, Option<String>);
+    let rows: Vec<Kinds> = client
+        .query("SELECT * FROM kinds ORDER BY real DESC", &[])
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4)))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (
+                Some(1),
+                Some(-2_000_000_000),
+                Some(9_000_000_000_000),
+                3.0,
+                Some("é'; --".into())
+            ),
+            (None, None, None, 2.5, None),
+        ]
+    );
+    let too_wide = client.execute(
+        insert,
+        &[
+            &Param::Integer(70_000),
+            &Param::Null,
+            &Param::Null,
+            &Param::Null,
+            &Param::Null,
+        ],
+    );
+    assert!(too_wide.is_err());
+    let text_as_number = client.execute(
+        insert,
+        &[
+            &Param::Null,
+            &Param::Text("1".into()),
+            &Param::Null,
+            &Param::Null,
+            &Param::Null,
+        ],
+    );
+    assert!(text_as_number.is_err());
+}
