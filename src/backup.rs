@@ -194,6 +194,34 @@ fn append(
     Ok(bytes)
 }
 
+/// Copies the attachment files `conn`'s database names from `files_dir` into `target`, in the
+/// same `<folder>/<name>` layout, for `wootlite migrate`. Returns how many were copied; a file
+/// the database names that is not there is logged and left out, as a backup leaves it out.
+pub fn copy_files(
+    conn: &rusqlite::Connection,
+    files_dir: &Path,
+    target: &Path,
+) -> Result<u64, BackupError> {
+    let mut copied = 0;
+    for key in messages::stored_file_keys(conn)? {
+        let Some((folder, name)) = storage_key_parts(&key) else {
+            log::warn!("an attachment row has the malformed storage key {key:?}; skipped");
+            continue;
+        };
+        let from = files_dir.join(folder).join(name);
+        let to_folder = target.join(folder);
+        std::fs::create_dir_all(&to_folder).map_err(io_error(&to_folder))?;
+        match std::fs::copy(&from, to_folder.join(name)) {
+            Ok(_) => copied += 1,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                log::warn!("attachment file {} is missing; not copied", from.display())
+            }
+            Err(e) => return Err(io_error(&from)(e)),
+        }
+    }
+    Ok(copied)
+}
+
 /// Splits the files the snapshot names but the data dir no longer holds into those deleted since
 /// the snapshot and those missing.
 ///

@@ -15,6 +15,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub mod directory;
+pub mod engine_copy;
 mod group_commit;
 mod heavy_threads;
 mod param;

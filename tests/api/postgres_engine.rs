@@ -36,6 +36,13 @@ impl TestDatabase {
         Some(Self { server, name })
     }
 
+    /// The URL of this database on the test server.
+    pub fn url(&self) -> String {
+        let mut url = url::Url::parse(&self.server).expect("a postgres:// URL");
+        url.set_path(&self.name);
+        url.to_string()
+    }
+
     pub fn connect(&self) -> postgres::Client {
         let mut config: postgres::Config = self.server.parse().unwrap();
         config.dbname(&self.name);
@@ -292,4 +299,121 @@ fn params_reach_each_column_type_as_that_type() {
         ],
     );
     assert!(text_as_number.is_err());
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(crate::process::BINARY)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A generated data dir with an attachment, copied into an empty database: every row arrives
+/// (the command checks counts and a sample itself), attribute values land in their typed
+/// columns, new rows continue past the copied ids, the file reaches the shared directory, and
+/// a second copy into the now filled database is refused.
+#[test]
+fn migrate_copies_a_data_dir_into_an_empty_database_and_refuses_a_filled_one() {
+    let Some(database) = TestDatabase::create_or_skip("postgres_engine::migrate") else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().to_str().unwrap();
+    let generated = run(&["generate", "--data-dir", data_dir, "--conversations", "200"]);
+    assert!(generated.status.success(), "{generated:?}");
+    let folder = "0123456789abcdef0123456789abcdef";
+    let source = rusqlite::Connection::open(data.path().join("wootlite.sqlite3")).unwrap();
+    source
+        .execute(
+            "INSERT INTO attachments (account_id, message_id, file_type, file_name, mime_type, extension,
+                                      file_size, storage_key, created_at)
+             SELECT account_id, id, 0, 'note.txt', 'text/plain', 'txt', 5, ?1, created_at
+               FROM messages ORDER BY id LIMIT 1",
+            [format!("{folder}/note.txt")],
+        )
+        .unwrap();
+    std::fs::create_dir_all(data.path().join("files").join(folder)).unwrap();
+    std::fs::write(
+        data.path().join("files").join(folder).join("note.txt"),
+        "hello",
+    )
+    .unwrap();
+    let conversations: i64 = source
+        .query_row("SELECT COUNT(*) FROM conversations", [], |row| row.get(0))
+        .unwrap();
+    let largest_message: i64 = source
+        .query_row("SELECT MAX(id) FROM messages", [], |row| row.get(0))
+        .unwrap();
+    drop(source);
+
+    let files = tempfile::tempdir().unwrap();
+    let url = database.url();
+    let args = [
+        "migrate",
+        "--from-data-dir",
+        data_dir,
+        "--to-database-url",
+        &url,
+        "--files-dir",
+        files.path().to_str().unwrap(),
+    ];
+    let copied = run(&args);
+    let said = String::from_utf8_lossy(&copied.stdout);
+    assert!(copied.status.success(), "{copied:?}");
+    assert!(said.contains("1 attachment files"), "{said}");
+
+    let mut client = database.connect();
+    let one = |client: &mut postgres::Client, sql: &str| -> i64 {
+        client.query_one(sql, &[]).unwrap().get(0)
+    };
+    assert_eq!(
+        one(&mut client, "SELECT COUNT(*) FROM conversations"),
+        conversations
+    );
+    assert_eq!(
+        one(
+            &mut client,
+            "SELECT SUM(n)::bigint FROM conversation_counts"
+        ),
+        conversations
+    );
+    assert_eq!(one(&mut client, "SELECT COUNT(*) FROM search_outbox"), 0);
+    assert!(
+        one(
+            &mut client,
+            "SELECT COUNT(*) FROM conversation_attribute_values"
+        ) > 0
+    );
+    assert_eq!(
+        one(
+            &mut client,
+            "SELECT COUNT(*) FROM conversation_attribute_values
+              WHERE (type IN ('true', 'false') AND bool_value IS NULL)
+                 OR (type IN ('integer', 'real') AND number_value IS NULL)
+                 OR (type = 'text' AND text_value IS NULL)"
+        ),
+        0,
+        "every value is in the column its type names"
+    );
+    let next: i64 = client
+        .query_one(
+            "INSERT INTO messages (account_id, inbox_id, conversation_id, message_type, content, created_at, updated_at)
+             SELECT account_id, inbox_id, id, 0, 'after the move', 0, 0 FROM conversations ORDER BY id LIMIT 1
+             RETURNING id",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(next, largest_message + 1);
+    assert_eq!(
+        std::fs::read_to_string(files.path().join(folder).join("note.txt")).unwrap(),
+        "hello"
+    );
+
+    let again = run(&args);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("not empty"),
+        "{again:?}"
+    );
 }
