@@ -406,6 +406,11 @@ fn migrate_copies_a_data_dir_into_an_empty_database_and_refuses_a_filled_one() {
         .get(0);
     assert_eq!(next, largest_message + 1);
     assert_eq!(
+        one(&mut client, "SELECT COUNT(*) FROM search_outbox"),
+        1,
+        "the triggers are on again after the copy"
+    );
+    assert_eq!(
         std::fs::read_to_string(files.path().join(folder).join("note.txt")).unwrap(),
         "hello"
     );
