@@ -36,6 +36,11 @@ pub enum CopyError {
     Postgres(#[from] postgres::Error),
     #[error("{0}")]
     Schema(#[from] super::DbError),
+    #[error(
+        "the data dir has schema version {found}, not {expected}: start `wootlite serve` on it \
+         once (which brings it up to date), stop it, then migrate"
+    )]
+    SourceVersion { found: i64, expected: i64 },
     #[error("the target database is not empty: table {0} has rows")]
     NotEmpty(String),
     #[error("the copy does not match its source: {0}")]
@@ -58,6 +63,14 @@ pub fn sqlite_to_postgres(
     source: &Connection,
     target: &mut postgres::Client,
 ) -> Result<CopyReport, CopyError> {
+    // The two schemas are twins only at the same version.
+    let found = super::snapshot::schema_version(source)?;
+    if found != super::SCHEMA_VERSION {
+        return Err(CopyError::SourceVersion {
+            found,
+            expected: super::SCHEMA_VERSION,
+        });
+    }
     super::pg_schema::migrate(target)?;
     let tables = tables_in_copy_order(source)?;
     for table in &tables {

@@ -310,8 +310,8 @@ fn run(args: &[&str]) -> std::process::Output {
 
 /// A generated data dir with an attachment, copied into an empty database: every row arrives
 /// (the command checks counts and a sample itself), attribute values land in their typed
-/// columns, new rows continue past the copied ids, the file reaches the shared directory, and
-/// a second copy into the now filled database is refused.
+/// columns, new rows continue past the copied ids, the file reaches the shared directory; a
+/// second copy into the now filled database is refused, and so is a data dir of an older schema.
 #[test]
 fn migrate_copies_a_data_dir_into_an_empty_database_and_refuses_a_filled_one() {
     let Some(database) = TestDatabase::create_or_skip("postgres_engine::migrate") else {
@@ -420,5 +420,18 @@ fn migrate_copies_a_data_dir_into_an_empty_database_and_refuses_a_filled_one() {
     assert!(
         String::from_utf8_lossy(&again.stderr).contains("not empty"),
         "{again:?}"
+    );
+
+    // A data dir an older wootlite left is refused before anything is read from it.
+    let older = SCHEMA_VERSION - 1;
+    rusqlite::Connection::open(data.path().join("wootlite.sqlite3"))
+        .unwrap()
+        .pragma_update(None, "user_version", older)
+        .unwrap();
+    let old = run(&args);
+    assert!(!old.status.success());
+    assert!(
+        String::from_utf8_lossy(&old.stderr).contains(&format!("schema version {older}")),
+        "{old:?}"
     );
 }
