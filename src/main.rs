@@ -489,11 +489,12 @@ fn migrate(args: MigrateArgs) -> Result<(), String> {
     let data_dir = DataDir {
         path: args.from_data_dir,
     };
-    let _lock = DataDirLock::acquire(&data_dir.path).map_err(|e| e.to_string())?;
+    // Checked before the lock, which would create a directory that is not there.
     let database = data_dir.database_file();
     if !database.is_file() {
         return Err(format!("no wootlite database at {}", database.display()));
     }
+    let _lock = DataDirLock::acquire(&data_dir.path).map_err(|e| e.to_string())?;
     let source = db::snapshot::open_copy(&database).map_err(|e| e.to_string())?;
     let mut target = postgres::Client::connect(&args.to_database_url, postgres::NoTls)
         .map_err(|e| format!("cannot connect to the target database: {e}"))?;

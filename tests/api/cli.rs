@@ -222,3 +222,24 @@ async fn account_create_with_a_known_email_makes_that_user_an_administrator_ther
     );
     server.stop().await;
 }
+
+/// `migrate` from a directory that holds no data dir says so, and leaves nothing behind: it
+/// neither creates the directory nor needs the target database to find that out.
+#[tokio::test]
+async fn migrate_from_a_missing_data_dir_says_so_and_creates_nothing() {
+    let parent = tempfile::tempdir().unwrap();
+    let missing = parent.path().join("nothing-here");
+    let out = Command::new(BINARY)
+        .args(["migrate", "--from-data-dir"])
+        .arg(&missing)
+        .args(["--to-database-url", "postgres://nobody@127.0.0.1:1/none"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no wootlite database"),
+        "{out:?}"
+    );
+    assert!(!missing.exists());
+}
