@@ -2,7 +2,7 @@
 //! the raw SQLite primary-key read it is built on, on a data dir with 1,000 users and tokens.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use rusqlite::params;
+use wootlite::params;
 
 use wootlite::db::{Db, PoolSizes};
 use wootlite::models::Role;
@@ -53,7 +53,7 @@ fn token_lookup(c: &mut Criterion) {
             db.read_now(|conn| {
                 Ok(conn
                     .prepare_cached("SELECT name FROM users WHERE id = ?1")?
-                    .query_row(params![black_box(id)], |row| row.get::<_, String>(0))?)
+                    .query_row(params![black_box(id)], |row| row.get::<String>(0))?)
             })
             .unwrap()
         })

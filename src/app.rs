@@ -1,6 +1,7 @@
 //! Builds the HTTP application from `Settings`: opens the database, provisions a first account on
 //! an empty data dir, binds the listener, and runs until SIGINT/SIGTERM, then checkpoints the WAL.
 
+use crate::db::Conn;
 use std::net::TcpListener;
 use std::sync::Arc;
 
@@ -87,7 +88,7 @@ impl AppState {
     pub async fn write_at<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Transaction, i64) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Conn, i64) -> Result<T, StoreError> + Send + 'static,
     {
         let clock = self.clock.clone();
         self.db.write(move |tx| work(tx, clock.now_micros())).await
@@ -105,7 +106,7 @@ impl AppState {
     pub async fn write_by<T, F>(&self, actor: impl Into<Performer>, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Transaction, i64) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Conn, i64) -> Result<T, StoreError> + Send + 'static,
     {
         let (clock, actor) = (self.clock.clone(), actor.into());
         let recording = self.recording();

@@ -14,6 +14,7 @@ use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::config::DataDir;
+use crate::db::Conn;
 use crate::db::{snapshot, DbError, SCHEMA_VERSION};
 use crate::dir_lock::{DataDirLock, LockError};
 use crate::models::storage_key_parts;
@@ -119,7 +120,7 @@ pub fn backup(data_dir: &DataDir, output: &Path) -> Result<BackupSummary, Backup
         .map_err(io_error(beside))?;
     let copy = work.path().join(DATABASE_ENTRY);
     let live = snapshot::copy_live(&database, &copy)?;
-    let keys = messages::stored_file_keys(&snapshot::open_copy(&copy)?)?;
+    let keys = messages::stored_file_keys(&Conn::Sqlite(&snapshot::open_copy(&copy)?))?;
 
     let archive = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
@@ -203,7 +204,7 @@ pub fn copy_files(
     target: &Path,
 ) -> Result<u64, BackupError> {
     let mut copied = 0;
-    for key in messages::stored_file_keys(conn)? {
+    for key in messages::stored_file_keys(&Conn::Sqlite(conn))? {
         let Some((folder, name)) = storage_key_parts(&key) else {
             log::warn!("an attachment row has the malformed storage key {key:?}; skipped");
             continue;
@@ -240,7 +241,9 @@ fn sort_absent(
     if absent.is_empty() {
         return Ok((0, 0));
     }
-    let still_named: HashSet<String> = messages::stored_file_keys(live)?.into_iter().collect();
+    let still_named: HashSet<String> = messages::stored_file_keys(&Conn::Sqlite(live))?
+        .into_iter()
+        .collect();
     let (mut deleted_since, mut missing) = (0, 0);
     for key in absent {
         if still_named.contains(&key) {
@@ -376,7 +379,7 @@ fn restore_into(
                  this wootlite understands; restore it with a newer wootlite"
             )));
         }
-        messages::stored_file_keys(&conn)?
+        messages::stored_file_keys(&Conn::Sqlite(&conn))?
             .into_iter()
             .filter(|key| !unpacked.keys.contains(key))
             .count() as u64

@@ -1,7 +1,7 @@
 //! Creating an account ready to use: the account, its administrator, an API inbox the
 //! administrator belongs to, and an access token. Used on first start and by `account create`.
 
-use rusqlite::Connection;
+use crate::db::Conn;
 
 use crate::db::Db;
 use crate::fixtures::{self, FixtureError, Fixtures, Loaded};
@@ -49,7 +49,7 @@ pub fn create_account(db: &Db, new: &NewAccount, now: i64) -> StoreResult<Provis
     db.write_now(|tx| provision(tx, new, now))
 }
 
-fn provision(tx: &Connection, new: &NewAccount, now: i64) -> StoreResult<Provisioned> {
+fn provision(tx: &Conn, new: &NewAccount, now: i64) -> StoreResult<Provisioned> {
     let account_id = accounts::create(tx, new.name, now)?;
     // An existing user with that email becomes the administrator, as users span accounts.
     let admin = NewAgent {
@@ -75,7 +75,7 @@ fn provision(tx: &Connection, new: &NewAccount, now: i64) -> StoreResult<Provisi
 
 /// What an empty database gets on first start (and dev mode's reset): account 1 with its
 /// administrator, an API inbox and the token.
-pub fn first_start(tx: &Connection, token: Option<&str>, now: i64) -> StoreResult<Provisioned> {
+pub fn first_start(tx: &Conn, token: Option<&str>, now: i64) -> StoreResult<Provisioned> {
     let first = NewAccount {
         name: "wootlite",
         admin_name: "Administrator",
@@ -97,14 +97,14 @@ pub fn bootstrap(db: &Db, token: Option<&str>, now: i64) -> StoreResult<Bootstra
     })
 }
 
-fn existing(tx: &Connection, token: Option<&str>, now: i64) -> StoreResult<Bootstrap> {
+fn existing(tx: &Conn, token: Option<&str>, now: i64) -> StoreResult<Bootstrap> {
     add_token(tx, token, now)?;
     Ok(Bootstrap::Existing {
         token: token.map(str::to_owned),
     })
 }
 
-fn add_token(tx: &Connection, token: Option<&str>, now: i64) -> StoreResult<()> {
+fn add_token(tx: &Conn, token: Option<&str>, now: i64) -> StoreResult<()> {
     if let (Some(token), Some(user_id)) = (token, accounts::first_administrator(tx)?) {
         tokens::insert(tx, user_id, token, now)?;
     }
@@ -115,7 +115,7 @@ fn add_token(tx: &Connection, token: Option<&str>, now: i64) -> StoreResult<()> 
 /// the first administrator, as a first start with them does (dev mode's reset). A bad entry is
 /// refused with its name.
 pub fn fixtures_start(
-    tx: &Connection,
+    tx: &Conn,
     fixtures: &Fixtures,
     token: Option<&str>,
     now: i64,

@@ -3,6 +3,7 @@
 //! the secret); administrators create, change, delete them and reset their token and secret.
 
 use crate::api::openapi::schemas as doc;
+use crate::db::Conn;
 use actix_web::{web, HttpResponse};
 use serde::de::Deserializer;
 use serde::Deserialize;
@@ -243,7 +244,7 @@ pub async fn destroy(
 }
 
 /// What a reset stores: a fresh value for the bot's token or secret.
-type Reset = fn(&rusqlite::Connection, i64, i64, &str, i64) -> crate::store::StoreResult<()>;
+type Reset = fn(&Conn, i64, i64, &str, i64) -> crate::store::StoreResult<()>;
 
 /// Gives the bot a fresh random value (`reset`) and answers the bot. Administrators only.
 async fn reset_value(

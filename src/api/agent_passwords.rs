@@ -4,8 +4,8 @@
 //! them may do either (else Chatwoot's 401 "not authorized"); another account's agent is a 404.
 
 use crate::api::openapi::schemas as doc;
+use crate::db::Conn;
 use actix_web::{web, HttpResponse};
-use rusqlite::Connection;
 use serde::Deserialize;
 
 use super::input::JsonBody;
@@ -35,7 +35,7 @@ fn administrator(principal: &Principal) -> Result<i64, ApiError> {
 }
 
 /// The target must be the account's agent (404) whose every account the caller administers.
-fn may_manage(conn: &Connection, account_id: i64, admin_id: i64, user_id: i64) -> StoreResult<()> {
+fn may_manage(conn: &Conn, account_id: i64, admin_id: i64, user_id: i64) -> StoreResult<()> {
     if !agents::is_member(conn, account_id, user_id)? {
         return Err(StoreError::NotFound);
     }

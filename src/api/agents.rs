@@ -4,6 +4,7 @@
 //! an invitation (see `invitations`).
 
 use crate::api::openapi::schemas as doc;
+use crate::db::Conn;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -104,7 +105,7 @@ enum Created {
 /// user who is not a member is invited. Either mail is one of the account's emails for the day:
 /// over the quota nothing is written.
 fn add_or_invite(
-    tx: &rusqlite::Connection,
+    tx: &Conn,
     account_id: i64,
     agent: &NewAgent,
     links: &Links,
@@ -135,13 +136,7 @@ fn add_or_invite(
 }
 
 /// Queues the new agent's welcome, with a link to choose their password.
-fn welcome(
-    tx: &rusqlite::Connection,
-    account_id: i64,
-    user_id: i64,
-    base_url: &str,
-    now: i64,
-) -> StoreResult<()> {
+fn welcome(tx: &Conn, account_id: i64, user_id: i64, base_url: &str, now: i64) -> StoreResult<()> {
     let issued =
         password_tokens::issue(tx, user_id, password_tokens::WELCOME_LIFETIME_MICROS, now)?;
     let (email, _) = agents::email_and_name(tx, user_id)?;

@@ -2,6 +2,7 @@
 //! assignments, typing and attachments.
 
 use crate::api::openapi::schemas as doc;
+use crate::db::Conn;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -33,9 +34,7 @@ async fn write_and_reload<T, F>(
 ) -> Result<(Conversation, T), ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&rusqlite::Connection, &Principal, &Conversation, i64) -> StoreResult<T>
-        + Send
-        + 'static,
+    F: FnOnce(&Conn, &Principal, &Conversation, i64) -> StoreResult<T> + Send + 'static,
 {
     state
         .write_by(principal.actor, move |tx, now| {

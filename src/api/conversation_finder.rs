@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::Connection;
+use crate::db::Conn;
 use serde_json::value::RawValue;
 
 use super::conversation_input::ListQuery;
@@ -56,7 +56,7 @@ struct Matches<'a> {
 impl Matches<'_> {
     /// The conversation's newest matching message: from the hits when they recorded it, else
     /// looked for among its messages.
-    fn newest(&self, conn: &Connection, conversation_id: i64) -> StoreResult<Option<i64>> {
+    fn newest(&self, conn: &Conn, conversation_id: i64) -> StoreResult<Option<i64>> {
         match self.hits.newest_message(conversation_id) {
             NewestMatch::Recorded(found) => Ok(found),
             NewestMatch::NotRecorded => {
@@ -80,7 +80,7 @@ pub async fn find(
             return filter_by_values(state, principal, query, page, by_values).await;
         }
         let catalog = state.catalog.view();
-        let read = move |conn: &Connection| {
+        let read = move |conn: &Conn| {
             let page = page.as_ref().map(|p| (p, &catalog));
             run(conn, &principal, &query, page, Shown::Latest)
         };
@@ -138,7 +138,7 @@ async fn filter_by_values(
 }
 
 fn run_by_values(
-    conn: &Connection,
+    conn: &Conn,
     principal: &Principal,
     query: &ListQuery,
     page: Option<PageToRender>,
@@ -201,7 +201,7 @@ async fn search(
         let catalog = state.catalog.view();
         let needle_text = Arc::clone(&q);
         let principal = principal.clone();
-        let attempt = move |conn: &Connection| {
+        let attempt = move |conn: &Conn| {
             let current = match index
                 .find_current(conn, principal.account_id, &needle_text)
                 .map_err(|e| StoreError::Database(e.to_string()))?
@@ -246,7 +246,7 @@ async fn search(
 /// A search's counts and page from its current hits: through the index's copy of the
 /// summaries when the filters need nothing else, else through the database.
 fn search_page(
-    conn: &Connection,
+    conn: &Conn,
     principal: &Principal,
     query: &mut ListQuery,
     page: Option<PageToRender>,
@@ -282,7 +282,7 @@ fn search_page(
 type PageToRender<'a> = (&'a PageRequest, &'a CatalogView);
 
 fn run(
-    conn: &Connection,
+    conn: &Conn,
     principal: &Principal,
     query: &ListQuery,
     page: Option<PageToRender>,
@@ -301,7 +301,7 @@ fn run(
 }
 
 /// An unknown team is a 404, as Chatwoot's `teams.find`.
-fn team_exists(conn: &Connection, principal: &Principal, query: &ListQuery) -> StoreResult<()> {
+fn team_exists(conn: &Conn, principal: &Principal, query: &ListQuery) -> StoreResult<()> {
     if let (Some(id), true) = (query.filter.team_id, query.team_must_exist) {
         teams::get(conn, principal.account_id, id, principal.user_id())?;
     }
@@ -311,7 +311,7 @@ fn team_exists(conn: &Connection, principal: &Principal, query: &ListQuery) -> S
 /// A search's counts and page from the index's copy of the conversation summaries, as `run`
 /// answers it from the database.
 fn run_on_summaries(
-    conn: &Connection,
+    conn: &Conn,
     principal: &Principal,
     query: &ListQuery,
     page: Option<PageToRender>,
@@ -339,7 +339,7 @@ fn run_on_summaries(
 }
 
 fn render_page(
-    conn: &Connection,
+    conn: &Conn,
     principal: &Principal,
     counts: Counts,
     rows: Vec<Conversation>,
@@ -373,7 +373,7 @@ fn render_page(
 
 /// Loads what the conversation JSON needs and renders it.
 pub fn render(
-    conn: &Connection,
+    conn: &Conn,
     catalog: &CatalogView,
     conversation: Conversation,
     viewer: Option<i64>,
@@ -386,7 +386,7 @@ pub fn render(
 /// `render` inside a write, which reads the directory from its own transaction: it sees its
 /// group's changes before they are committed, and nothing it reads may be kept.
 pub fn render_written(
-    tx: &Connection,
+    tx: &Conn,
     conversation: Conversation,
     viewer: Option<i64>,
     links: &Links,

@@ -2,6 +2,7 @@
 //! contact's conversations.
 
 use crate::api::openapi::schemas as doc;
+use crate::db::Conn;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -133,7 +134,7 @@ pub fn parse_status(given: Option<NameOrCode>) -> Result<Option<Status>, ApiErro
 
 /// Where the new conversation goes: (contact_inbox_id, contact_id, inbox_id).
 fn contact_inbox_for(
-    conn: &rusqlite::Connection,
+    conn: &Conn,
     principal: &Principal,
     input: &CreateInput,
     now: i64,
@@ -173,11 +174,7 @@ fn contact_inbox_for(
 }
 
 /// An assignee or team named on create must be the account's (Chatwoot would fail later).
-fn member_or_reject(
-    conn: &rusqlite::Connection,
-    account_id: i64,
-    user_id: i64,
-) -> StoreResult<i64> {
+fn member_or_reject(conn: &Conn, account_id: i64, user_id: i64) -> StoreResult<i64> {
     if agents::is_member(conn, account_id, user_id)? {
         Ok(user_id)
     } else {
@@ -215,7 +212,7 @@ pub async fn create(
 /// inbox locked to one conversation, check the assignee and team, insert, assign, post the
 /// initial message.
 fn open_conversation(
-    tx: &rusqlite::Connection,
+    tx: &Conn,
     principal: &Principal,
     mut input: CreateInput,
     requested_status: Option<Status>,

@@ -27,7 +27,7 @@ pub async fn health(state: web::Data<AppState>) -> ApiResult {
     let (version, written_seq, (pending, oldest)) = state
         .db
         .read(|conn| {
-            let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+            let version = crate::store::schema_version(conn)?;
             let backlog = event_outbox::backlog(conn)?;
             Ok((version, search_feed::latest_seq(conn)?, backlog))
         })

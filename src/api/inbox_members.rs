@@ -2,6 +2,7 @@
 //! list is readable by whoever may see the inbox.
 
 use crate::api::openapi::schemas as doc;
+use crate::db::Conn;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -26,7 +27,7 @@ pub struct MembersInput {
 fn inbox_group(
     account_id: i64,
     inbox_id: i64,
-) -> impl FnOnce(&rusqlite::Connection) -> Result<Group, crate::store::StoreError> {
+) -> impl FnOnce(&Conn) -> Result<Group, crate::store::StoreError> {
     move |conn| inboxes::get(conn, account_id, inbox_id).map(|_| Group::Inbox(inbox_id))
 }
 

@@ -4,8 +4,8 @@
 //! mailed token is the credential, so no access token is needed.
 
 use crate::api::openapi::schemas as doc;
+use crate::db::Conn;
 use actix_web::{web, HttpResponse};
-use rusqlite::Connection;
 use serde::Deserialize;
 
 use super::ApiResult;
@@ -17,12 +17,7 @@ use crate::views;
 
 /// Issues the invitation and queues its mail (the caller has counted it in the account's daily
 /// email quota).
-pub(super) fn invite(
-    tx: &Connection,
-    new: &NewInvitation,
-    base_url: &str,
-    now: i64,
-) -> StoreResult<()> {
+pub(super) fn invite(tx: &Conn, new: &NewInvitation, base_url: &str, now: i64) -> StoreResult<()> {
     let issued = invitations::issue(tx, new, now)?;
     let rendered = invitation::render(&issued, base_url);
     mail::enqueue(tx, &rendered.to(new.account_id, &issued.recipient), now)?;

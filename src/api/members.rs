@@ -1,6 +1,7 @@
 //! What inbox members and team members share: validating a `user_ids` list against the account
 //! and applying add / replace / remove in one transaction.
 
+use crate::db::Conn;
 use serde::Deserialize;
 
 use super::input::IdList;
@@ -51,7 +52,7 @@ pub async fn apply(
     principal: &Principal,
     user_ids: Vec<i64>,
     change: Change,
-    locate: impl FnOnce(&rusqlite::Connection) -> Result<Group, StoreError> + Send + 'static,
+    locate: impl FnOnce(&Conn) -> Result<Group, StoreError> + Send + 'static,
 ) -> Result<Option<Applied>, ApiError> {
     let (account_id, now) = (principal.account_id, state.now());
     state
@@ -84,7 +85,7 @@ pub async fn apply(
 pub async fn list(
     state: &AppState,
     account_id: i64,
-    locate: impl FnOnce(&rusqlite::Connection) -> Result<Group, StoreError> + Send + 'static,
+    locate: impl FnOnce(&Conn) -> Result<Group, StoreError> + Send + 'static,
 ) -> Result<Vec<Agent>, ApiError> {
     state
         .db

@@ -46,6 +46,7 @@ mod webhooks;
 /// How `POST /conversations/filter` turns a payload into list filters (the benches time it).
 pub use conversation_filter::as_list_filter;
 
+use crate::db::Conn;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -86,7 +87,7 @@ pub async fn delete_as_administrator<R: LeftoverFiles>(
     state: &AppState,
     principal: &Principal,
     id: i64,
-    delete: fn(&rusqlite::Connection, i64, i64) -> StoreResult<R>,
+    delete: fn(&Conn, i64, i64) -> StoreResult<R>,
 ) -> ApiResult {
     principal.require_administrator()?;
     let account_id = principal.account_id;

@@ -8,8 +8,8 @@
 //! and answers the same whether it is or not.
 
 use crate::api::openapi::schemas as doc;
+use crate::db::Conn;
 use actix_web::{web, HttpRequest, HttpResponse};
-use rusqlite::Connection;
 use serde::Deserialize;
 
 use super::input::JsonBody;
@@ -108,7 +108,7 @@ pub struct ForgotPassword {
 /// emails for the day are not used up (the mail counts in their first account). Whether it did
 /// is for the log only: the answer must not tell who has an account.
 fn mail_reset_link(
-    tx: &Connection,
+    tx: &Conn,
     email: &str,
     base_url: &str,
     now: i64,

@@ -6,11 +6,11 @@ use actix_web::{web, HttpResponse};
 use super::ApiResult;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::db::Conn;
 use crate::models::Agent;
 use crate::store::accounts::Membership;
 use crate::store::{accounts, agents, StoreResult};
 use crate::views;
-use rusqlite::Connection;
 
 #[utoipa::path(get, path = "/api/v1/profile",
     responses((status = 200, body = doc::Profile)))]
@@ -21,7 +21,7 @@ pub async fn show(state: web::Data<AppState>, user: CurrentUser) -> ApiResult {
 }
 
 /// The user as their profile shows them: as seen from their first account, and their accounts.
-pub(super) fn load(conn: &Connection, user_id: i64) -> StoreResult<(Agent, Vec<Membership>)> {
+pub(super) fn load(conn: &Conn, user_id: i64) -> StoreResult<(Agent, Vec<Membership>)> {
     let memberships = accounts::memberships_of(conn, user_id)?;
     let person = agents::user(conn, user_id, memberships.first().map(|m| m.account_id))?;
     Ok((person, memberships))

@@ -2,6 +2,7 @@
 //! changes are for administrators.
 
 use crate::api::openapi::schemas as doc;
+use crate::db::Conn;
 use actix_web::{web, HttpResponse};
 
 use super::input::JsonBody;
@@ -17,7 +18,7 @@ use crate::views;
 fn team_group(
     principal: &Principal,
     team_id: i64,
-) -> impl FnOnce(&rusqlite::Connection) -> Result<Group, StoreError> {
+) -> impl FnOnce(&Conn) -> Result<Group, StoreError> {
     let (account_id, viewer) = (principal.account_id, principal.user_id());
     move |conn| teams::get(conn, account_id, team_id, viewer).map(|_| Group::Team(team_id))
 }

@@ -6,6 +6,7 @@
 mod setup;
 mod text;
 
+use crate::db::Conn;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, LogNormal};
@@ -382,7 +383,7 @@ impl Plan {
 }
 
 fn write_conversation(
-    tx: &rusqlite::Connection,
+    tx: &Conn,
     conversation: &PlannedConversation,
     messages: &[PlannedMessage],
     titles: &[String],
@@ -433,7 +434,7 @@ fn write_conversation(
 }
 
 fn write_message(
-    tx: &rusqlite::Connection,
+    tx: &Conn,
     id: u64,
     conversation: &PlannedConversation,
     message: &PlannedMessage,

@@ -1,6 +1,7 @@
 //! The account a dataset lives in: inboxes, agents with their inbox and team memberships, teams,
 //! labels and custom attribute definitions, made through the store as the API would make them.
 
+use crate::db::Conn;
 use serde_json::json;
 
 use crate::models::{AttributeDisplayType, AttributeModel, Availability, Role};
@@ -76,7 +77,7 @@ pub fn team_of(user_id: i64, shape: &Shape) -> i64 {
 
 /// Adds everything but conversations and contacts to account 1, which provisioning has just made
 /// with user 1 (its administrator) and inbox 1. Ids follow on from those.
-pub fn populate(tx: &rusqlite::Connection, shape: &Shape, now: i64) -> StoreResult<()> {
+pub fn populate(tx: &Conn, shape: &Shape, now: i64) -> StoreResult<()> {
     for n in 2..=shape.inboxes {
         inboxes::create(tx, ACCOUNT, &format!("Inbox {n}"), now)?;
     }
@@ -129,7 +130,7 @@ pub fn populate(tx: &rusqlite::Connection, shape: &Shape, now: i64) -> StoreResu
     define_attributes(tx, now)
 }
 
-fn define_attributes(tx: &rusqlite::Connection, now: i64) -> StoreResult<()> {
+fn define_attributes(tx: &Conn, now: i64) -> StoreResult<()> {
     for (key, display_type, values) in [
         (REGION_KEY, AttributeDisplayType::Text, &[][..]),
         (PLAN_KEY, AttributeDisplayType::List, PLANS),

@@ -22,7 +22,7 @@ const MOST_PER_GROUP: usize = 256;
 
 /// Sends a job its outcome once its group's transaction has ended: `None` when it committed,
 /// the reason when it did not.
-type Delivery = Box<dyn FnOnce(Option<&rusqlite::Error>) + Send>;
+type Delivery = Box<dyn FnOnce(Option<&super::SqlError>) + Send>;
 type Job = Box<dyn FnOnce(&Transaction) -> Delivery + Send>;
 
 pub struct GroupWriter {
@@ -69,7 +69,7 @@ impl GroupWriter {
     pub async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&super::Conn) -> Result<T, StoreError> + Send + 'static,
     {
         let (answer, answered) = tokio::sync::oneshot::channel::<Result<T, StoreError>>();
         let hooks = Arc::clone(&self.hooks);
@@ -117,10 +117,10 @@ impl Drop for GroupWriter {
 
 fn in_savepoint<T>(
     tx: &Transaction,
-    work: impl FnOnce(&Transaction) -> Result<T, StoreError>,
+    work: impl FnOnce(&super::Conn) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     tx.execute_batch("SAVEPOINT request")?;
-    let outcome = catch_unwind(AssertUnwindSafe(|| work(tx)))
+    let outcome = catch_unwind(AssertUnwindSafe(|| work(&super::Conn::Sqlite(tx))))
         .unwrap_or_else(|_| Err(StoreError::Database("the write panicked".into())));
     let end = if outcome.is_ok() {
         "RELEASE request"
@@ -158,7 +158,7 @@ fn run(
         };
         let deliveries: Vec<Delivery> = group.into_iter().map(|job| job(&tx)).collect();
         let then = hooks.before_commit(&tx);
-        let failure = tx.commit().err();
+        let failure = tx.commit().err().map(super::SqlError::from);
         if let (None, Some(then)) = (&failure, then) {
             then();
         }

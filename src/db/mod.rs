@@ -14,6 +14,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+mod conn;
 pub mod directory;
 pub mod engine_copy;
 mod group_commit;
@@ -23,6 +24,10 @@ pub mod pg_schema;
 pub mod snapshot;
 mod wal_ceiling;
 
+pub use conn::{
+    numbered_placeholders, Arg, Bind, Column, Conn, IdList, MappedRows, OptionalExtension, Params,
+    PgSession, Row, Rows, SqlError, SqlResult, Stmt,
+};
 pub use param::Param;
 
 use group_commit::GroupWriter;
@@ -110,14 +115,13 @@ pub enum DbError {
 }
 
 /// Work added to every write transaction (see `Db::after_each_write`).
-pub type WriteHook = Box<dyn Fn(&Transaction) -> Result<(), StoreError> + Send + Sync>;
+pub type WriteHook = Box<dyn Fn(&Conn) -> Result<(), StoreError> + Send + Sync>;
 
 /// What runs once a transaction has committed (see `Db::on_commit`).
 pub type AfterCommit = Box<dyn FnOnce() + Send>;
 
 /// Work run in every write transaction just before it commits (see `Db::on_commit`).
-pub type CommitHook =
-    Box<dyn Fn(&Transaction) -> Result<Option<AfterCommit>, StoreError> + Send + Sync>;
+pub type CommitHook = Box<dyn Fn(&Conn) -> Result<Option<AfterCommit>, StoreError> + Send + Sync>;
 
 /// What the writer does around every write: the installed hooks, and the signal of each commit.
 pub struct WriteHooks {
@@ -139,9 +143,9 @@ impl Default for WriteHooks {
 }
 
 impl WriteHooks {
-    fn after_write(&self, tx: &Transaction) -> Result<(), StoreError> {
+    fn after_write(&self, conn: &Conn) -> Result<(), StoreError> {
         match self.after_write.get() {
-            Some(hook) => hook(tx),
+            Some(hook) => hook(conn),
             None => Ok(()),
         }
     }
@@ -150,7 +154,7 @@ impl WriteHooks {
     /// writes it follows: it is logged, and nothing is done after the commit.
     fn before_commit(&self, tx: &Transaction) -> Option<AfterCommit> {
         let hook = self.before_commit.get()?;
-        hook(tx).unwrap_or_else(|e| {
+        hook(&Conn::Sqlite(tx)).unwrap_or_else(|e| {
             log::error!("the commit hook failed: {e}");
             None
         })
@@ -232,12 +236,12 @@ impl Db {
     /// Runs `work` in one `BEGIN IMMEDIATE` transaction on the writer, committing when it returns Ok.
     pub fn write_now<T>(
         &self,
-        work: impl FnOnce(&Transaction) -> Result<T, StoreError>,
+        work: impl FnOnce(&Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut conn = locked(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = work(&tx)?;
-        self.hooks.after_write(&tx)?;
+        let value = work(&Conn::Sqlite(&tx))?;
+        self.hooks.after_write(&Conn::Sqlite(&tx))?;
         let then = self.hooks.before_commit(&tx);
         tx.commit()?;
         if let Some(then) = then {
@@ -272,9 +276,9 @@ impl Db {
     /// temporary tables and triggers.
     pub fn on_writer<T>(
         &self,
-        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+        work: impl FnOnce(&Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let done = work(&locked(&self.writer));
+        let done = work(&Conn::Sqlite(&locked(&self.writer)));
         // In autocommit, each statement has committed by now.
         self.hooks.directory.committed();
         done
@@ -293,21 +297,25 @@ impl Db {
 
     pub fn read_now<T>(
         &self,
-        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+        work: impl FnOnce(&Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let conn = self
             .readers
             .get()
             .map_err(|e| StoreError::Database(format!("read pool: {e}")))?;
-        work(&conn)
+        work(&Conn::Sqlite(&conn))
     }
 
     /// `read_now` inside one read transaction (see `in_read_transaction`): what requests use.
     pub fn read_snapshot<T>(
         &self,
-        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+        work: impl FnOnce(&Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.read_now(|conn| in_read_transaction(conn, work))
+        let conn = self
+            .readers
+            .get()
+            .map_err(|e| StoreError::Database(format!("read pool: {e}")))?;
+        in_read_transaction(&conn, work)
     }
 
     /// `read` for heavy work, on its own bounded pool: it waits for a turn (503 after a while)
@@ -315,7 +323,7 @@ impl Db {
     pub async fn read_heavy<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Conn) -> Result<T, StoreError> + Send + 'static,
     {
         let turn = tokio::time::timeout(
             HEAVY_QUEUE_TIMEOUT,
@@ -349,7 +357,7 @@ impl Db {
     pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Conn) -> Result<T, StoreError> + Send + 'static,
     {
         self.group.write(work).await.map_err(ApiError::from)
     }
@@ -361,7 +369,7 @@ impl Db {
     pub async fn read<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Conn) -> Result<T, StoreError> + Send + 'static,
     {
         let read = || self.read_snapshot(work);
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)) {
@@ -558,10 +566,10 @@ fn drop_value_samples(conn: &Connection) -> rusqlite::Result<()> {
 /// is taken once instead of once per statement.
 fn in_read_transaction<T>(
     conn: &Connection,
-    work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    work: impl FnOnce(&Conn) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     let snapshot = ReadSnapshot::begin(conn)?;
-    work(snapshot.0)
+    work(&Conn::Sqlite(snapshot.0))
 }
 
 /// An open read transaction, ended when dropped, also when `work` panics: the connection then
@@ -704,6 +712,7 @@ mod tests {
         let db = Db::open(&dir.path().join("db.sqlite3"), PoolSizes::SMALL).unwrap();
         let plan = |sql: &str| -> String {
             db.read_now(|c| {
+                let c = c.sqlite("a plan")?;
                 let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
                 let rows = stmt.query_map([], |row| row.get::<_, String>(3))?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?.join("; "))
@@ -731,6 +740,7 @@ mod tests {
         let db = Db::open(&dir.path().join("db.sqlite3"), PoolSizes::SMALL).unwrap();
         let replans = db
             .read_now(|c| {
+                let c = c.sqlite("statement status")?;
                 let mut count = c.prepare(
                     "SELECT COUNT(*) FROM conversations c
                       WHERE c.account_id = ?1 AND c.status = ?2 AND c.inbox_id = ?3",
@@ -751,6 +761,7 @@ mod tests {
         assert_eq!(replans, [0, 0]);
         let plan = |sql: &str| -> String {
             db.read_now(|c| {
+                let c = c.sqlite("a plan")?;
                 let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
                 let zeros = std::iter::repeat_n(0, stmt.parameter_count());
                 let rows = stmt.query_map(rusqlite::params_from_iter(zeros), |row| {
@@ -792,7 +803,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("db.sqlite3"), PoolSizes::SMALL).unwrap();
         let mapped: i64 = db
-            .read_now(|c| Ok(c.pragma_query_value(None, "mmap_size", |r| r.get(0))?))
+            .read_now(|c| {
+                Ok(c.sqlite("a pragma")?
+                    .pragma_query_value(None, "mmap_size", |r| r.get(0))?)
+            })
             .unwrap();
         // Past the bundled library's default cap of 2 GiB (see .cargo/config.toml).
         assert_eq!(mapped, MMAP_BYTES, "mmap_size {mapped}");
@@ -811,9 +825,11 @@ mod tests {
         assert!(panicked.is_err());
         // Every pooled connection is back in autocommit mode and takes a new snapshot.
         for _ in 0..4 {
-            let open = db.read_now(|c| Ok(!c.is_autocommit())).unwrap();
+            let open = db
+                .read_now(|c| Ok(!c.sqlite("autocommit")?.is_autocommit()))
+                .unwrap();
             assert!(!open);
-            db.read_snapshot(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+            db.read_snapshot(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<i64>(0))?))
                 .unwrap();
         }
     }
@@ -824,9 +840,7 @@ mod tests {
         let file = dir.path().join("db.sqlite3");
         Db::open(&file, PoolSizes::SMALL).unwrap();
         let db = Db::open(&file, PoolSizes::SMALL).unwrap();
-        let version: i64 = db
-            .read_now(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?))
-            .unwrap();
+        let version: i64 = db.read_now(crate::store::schema_version).unwrap();
         assert_eq!(version, SCHEMA_VERSION);
     }
 
@@ -933,7 +947,8 @@ mod tests {
             PoolSizes { read: 2, heavy: 1 },
         )
         .unwrap();
-        let read = |c: &Connection| -> Result<(i64, i64, String), StoreError> {
+        let read = |c: &Conn| -> Result<(i64, i64, String), StoreError> {
+            let c = c.sqlite("pragmas")?;
             let fk = c.pragma_query_value(None, "foreign_keys", |r| r.get(0))?;
             let sync = c.pragma_query_value(None, "synchronous", |r| r.get(0))?;
             let mode = c.pragma_query_value(None, "journal_mode", |r| r.get(0))?;

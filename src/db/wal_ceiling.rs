@@ -104,8 +104,8 @@ mod tests {
             let (db, done) = (db.clone(), done.clone());
             async move {
                 while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                    let count = |c: &rusqlite::Connection| {
-                        Ok(c.query_row("SELECT count(*) FROM probe", [], |r| r.get::<_, i64>(0))?)
+                    let count = |c: &crate::db::Conn| {
+                        Ok(c.query_row("SELECT count(*) FROM probe", [], |r| r.get::<i64>(0))?)
                     };
                     db.read(count).await.unwrap();
                 }
@@ -117,7 +117,7 @@ mod tests {
                 db.write(move |tx| {
                     tx.execute(
                         "INSERT INTO probe (n, body) VALUES (?1, zeroblob(?2))",
-                        (n, ROW_BYTES as i64),
+                        [n, ROW_BYTES as i64],
                     )?;
                     Ok(())
                 })

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::Connection;
+use crate::db::Conn;
 use serde_json::Value;
 
 use super::payloads::{self, Loaded, Loads, Subject, TypingUser};
@@ -29,7 +29,7 @@ struct Audiences {
 }
 
 impl Audiences {
-    fn agents(&mut self, conn: &Connection, place: &Place) -> StoreResult<Vec<Stream>> {
+    fn agents(&mut self, conn: &Conn, place: &Place) -> StoreResult<Vec<Stream>> {
         let Some(inbox_id) = place.inbox_id else {
             return Ok(Vec::new());
         };
@@ -48,7 +48,7 @@ impl Audiences {
         Ok(streams)
     }
 
-    fn contact(&mut self, conn: &Connection, conversation_id: i64) -> StoreResult<Vec<Stream>> {
+    fn contact(&mut self, conn: &Conn, conversation_id: i64) -> StoreResult<Vec<Stream>> {
         if let Some(known) = self.contacts.get(&conversation_id) {
             return Ok(known.clone());
         }
@@ -63,7 +63,7 @@ impl Audiences {
 
 /// What one transaction's recording needs to build its broadcasts.
 struct Builder<'a> {
-    conn: &'a Connection,
+    conn: &'a Conn<'a>,
     links: &'a Links,
     actor: Option<Performer>,
     /// The actor's push object, read on first use: `None` not read yet.
@@ -74,7 +74,7 @@ struct Builder<'a> {
 /// Notes the broadcasts of `planned` (in its order) for publication after the commit.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn note(
-    conn: &Connection,
+    conn: &Conn,
     hub: &Hub,
     planned: &[Planned],
     places: &[Option<Place>],
@@ -101,7 +101,7 @@ pub(super) fn note(
     Ok(())
 }
 
-fn send(conn: &Connection, event: &str, data: &Value, streams: &[Stream]) -> StoreResult<()> {
+fn send(conn: &Conn, event: &str, data: &Value, streams: &[Stream]) -> StoreResult<()> {
     if streams.is_empty() {
         return Ok(());
     }

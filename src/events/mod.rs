@@ -11,6 +11,7 @@ pub mod sender;
 pub mod signature;
 pub mod transport;
 
+use crate::db::Conn;
 use std::sync::Arc;
 
 use crate::clock::Clock;
@@ -47,7 +48,7 @@ impl Recording {
     /// Records the events of what the transaction changed so far, as done by `actor`.
     pub fn record(
         &self,
-        tx: &rusqlite::Connection,
+        tx: &Conn,
         actor: Option<crate::models::Performer>,
         now: i64,
     ) -> Result<(), StoreError> {

@@ -7,7 +7,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
-use rusqlite::Connection;
+use crate::db::Conn;
 use serde_json::Value;
 
 use crate::store::contacts::{self, Contact};
@@ -62,7 +62,7 @@ pub struct Loads {
 }
 
 impl Loads {
-    pub fn get(&mut self, conn: &Connection, subject: Subject) -> StoreResult<&Loaded> {
+    pub fn get(&mut self, conn: &Conn, subject: Subject) -> StoreResult<&Loaded> {
         Ok(match self.known.entry(subject) {
             Entry::Occupied(known) => known.into_mut(),
             Entry::Vacant(unknown) => unknown.insert(load(conn, subject)?),
@@ -72,7 +72,7 @@ impl Loads {
     /// The conversation with this row id.
     pub fn conversation(
         &mut self,
-        conn: &Connection,
+        conn: &Conn,
         conversation_id: i64,
     ) -> StoreResult<&ConversationData> {
         match self.get(conn, Subject::Conversation(conversation_id))? {
@@ -82,7 +82,7 @@ impl Loads {
     }
 }
 
-fn load(conn: &Connection, subject: Subject) -> StoreResult<Loaded> {
+fn load(conn: &Conn, subject: Subject) -> StoreResult<Loaded> {
     Ok(match subject {
         Subject::Conversation(id) => {
             Loaded::Conversation(Box::new(event_data::conversation(conn, id, None)?))
@@ -129,13 +129,13 @@ pub fn webhook(loaded: &Loaded, links: &Links) -> Value {
 }
 
 /// The webhook payload of a subject, read on its own.
-pub fn webhook_of(conn: &Connection, links: &Links, subject: Subject) -> StoreResult<Value> {
+pub fn webhook_of(conn: &Conn, links: &Links, subject: Subject) -> StoreResult<Value> {
     Ok(webhook(&load(conn, subject)?, links))
 }
 
 /// `conversation_typing_on` / `_off` for webhooks.
 pub fn typing(
-    conn: &Connection,
+    conn: &Conn,
     links: &Links,
     data: &ConversationData,
     user: TypingUser,
@@ -150,7 +150,7 @@ pub fn typing(
 }
 
 /// The actor's `webhook_data`; null when the actor is gone, as Chatwoot's `try` gives.
-fn typing_user(conn: &Connection, data: &ConversationData, user: TypingUser) -> StoreResult<Value> {
+fn typing_user(conn: &Conn, data: &ConversationData, user: TypingUser) -> StoreResult<Value> {
     let account_id = data.conversation.account_id;
     Ok(match user {
         TypingUser::Agent(id) => match &data.assignee {
@@ -167,7 +167,7 @@ fn typing_user(conn: &Connection, data: &ConversationData, user: TypingUser) -> 
 
 /// The contact typing in this conversation: usually its own contact, already loaded.
 pub fn typing_contact(
-    conn: &Connection,
+    conn: &Conn,
     data: &ConversationData,
     contact_id: i64,
 ) -> StoreResult<Option<Contact>> {

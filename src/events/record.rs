@@ -11,7 +11,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::Connection;
+use crate::db::Conn;
 use serde_json::{json, Map, Value};
 
 use super::broadcasts;
@@ -38,7 +38,7 @@ pub(super) struct Planned {
 /// Records the events of every change noted so far in this transaction: in the outbox for
 /// their webhooks, and, when `live` has subscribers in their account, as broadcasts for it.
 pub fn record(
-    conn: &Connection,
+    conn: &Conn,
     actor: Option<Performer>,
     links: &Links,
     live: Option<&Hub>,
@@ -82,7 +82,7 @@ pub fn record(
 
 /// The event a typing client causes, recorded like any change.
 pub fn typing(
-    conn: &Connection,
+    conn: &Conn,
     conversation_id: i64,
     user: Performer,
     on: bool,
@@ -142,7 +142,7 @@ fn object(value: Option<Value>) -> Map<String, Value> {
 
 /// Folds the noted changes into events, in the order they happened. A row created in the
 /// transaction gets its created event only (Rails runs only the create callbacks for it).
-fn plan(conn: &Connection, changes: Vec<Change>) -> StoreResult<Vec<Planned>> {
+fn plan(conn: &Conn, changes: Vec<Change>) -> StoreResult<Vec<Planned>> {
     let mut created: HashSet<Subject> = HashSet::new();
     let mut read: HashSet<Subject> = HashSet::new();
     let mut updates: HashMap<Subject, Update> = HashMap::new();
@@ -349,11 +349,7 @@ fn language(value: Option<&Value>) -> Value {
 }
 
 /// The events one row's updates make, if any of the columns that matter changed for good.
-fn updated_events(
-    conn: &Connection,
-    subject: Subject,
-    update: Update,
-) -> StoreResult<Vec<Planned>> {
+fn updated_events(conn: &Conn, subject: Subject, update: Update) -> StoreResult<Vec<Planned>> {
     let mut changed = changed_attributes(subject, &update);
     let mut events = Vec::new();
     match subject {
@@ -444,7 +440,7 @@ pub(super) struct Place {
     pub message_id: Option<i64>,
 }
 
-pub(super) fn place(conn: &Connection, subject: Subject) -> StoreResult<Option<Place>> {
+pub(super) fn place(conn: &Conn, subject: Subject) -> StoreResult<Option<Place>> {
     Ok(match subject {
         Subject::Conversation(id) => {
             event_outbox::conversation_place(conn, id)?.map(|(account_id, inbox_id)| Place {
@@ -505,7 +501,7 @@ fn bot_receives(name: &str) -> bool {
 }
 
 fn targets(
-    conn: &Connection,
+    conn: &Conn,
     routes: &mut Routes,
     name: &str,
     place: &Place,
@@ -543,12 +539,7 @@ fn targets(
     Ok(targets)
 }
 
-fn payload(
-    conn: &Connection,
-    loads: &mut Loads,
-    planned: &Planned,
-    links: &Links,
-) -> StoreResult<Value> {
+fn payload(conn: &Conn, loads: &mut Loads, planned: &Planned, links: &Links) -> StoreResult<Value> {
     match (planned.subject, planned.typing) {
         (Subject::Conversation(id), Some((user, private))) => {
             let data = loads.conversation(conn, id)?;
@@ -569,7 +560,7 @@ fn ordering_key(planned: &Planned, place: &Place) -> String {
 
 #[allow(clippy::too_many_arguments)]
 fn write_event(
-    conn: &Connection,
+    conn: &Conn,
     routes: &mut Routes,
     loads: &mut Loads,
     built: &mut HashMap<Subject, Value>,

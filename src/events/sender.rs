@@ -5,6 +5,7 @@
 //! in which case Chatwoot's failure handling runs in the same transaction (reference §3.4).
 //! Requests never wait on any of this: they only write outbox rows.
 
+use crate::db::Conn;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -326,7 +327,7 @@ async fn send(
 }
 
 fn record_outcome(
-    tx: &rusqlite::Transaction,
+    tx: &Conn,
     delivery: &DueDelivery,
     status: Option<u16>,
     error: Option<&str>,
@@ -352,7 +353,7 @@ fn record_outcome(
 /// failed with the reason (which announces `message_updated`); a bot's pending conversation is
 /// opened for people.
 fn after_giving_up(
-    tx: &rusqlite::Transaction,
+    tx: &Conn,
     delivery: &DueDelivery,
     reason: &str,
     now: i64,

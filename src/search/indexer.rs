@@ -1,6 +1,7 @@
 //! The one indexer thread: applies the outbox to the index in batches, commits each batch with
 //! its watermark, and only then makes it visible and prunes the outbox behind it.
 
+use crate::db::Conn;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
@@ -194,7 +195,7 @@ struct Batch {
 }
 
 /// The next rows after `after`, or None when there are none.
-fn read_batch(conn: &rusqlite::Connection, after: i64) -> Result<Option<Batch>, StoreError> {
+fn read_batch(conn: &Conn, after: i64) -> Result<Option<Batch>, StoreError> {
     let pending = search_feed::pending(conn, after, BATCH)?;
     let Some(&(last, _)) = pending.last() else {
         return Ok(None);
@@ -251,13 +252,12 @@ pub fn rebuild(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<(i64, u64), SearchError> {
     writer.delete_all_documents()?;
-    let (seq, indexed) = db.read_now(|conn| {
-        let snapshot = conn.unchecked_transaction()?;
-        let seq = search_feed::latest_seq(&snapshot)?;
-        let total = search_feed::count_searchable(&snapshot)?.max(0) as u64;
+    let (seq, indexed) = db.read_snapshot(|snapshot| {
+        let seq = search_feed::latest_seq(snapshot)?;
+        let total = search_feed::count_searchable(snapshot)?.max(0) as u64;
         let mut indexed = 0u64;
         progress(0, total);
-        search_feed::for_each_searchable(&snapshot, |message| {
+        search_feed::for_each_searchable(snapshot, |message| {
             writer
                 .add_document(document(fields, &message))
                 .map_err(|e| StoreError::Database(format!("search index: {e}")))?;

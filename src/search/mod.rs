@@ -16,6 +16,7 @@ pub mod text;
 mod tokens;
 mod unindexed;
 
+use crate::db::Conn;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -401,10 +402,7 @@ impl SearchIndex {
     /// snapshot, which must not have begun: with the index's copy (`with_summaries`) they are
     /// every conversation's summary as of the snapshot, or newer. None when the index is too
     /// far behind.
-    pub fn changed_summaries(
-        &self,
-        conn: &rusqlite::Connection,
-    ) -> Result<Option<ChangedSummaries>, SearchError> {
+    pub fn changed_summaries(&self, conn: &Conn) -> Result<Option<ChangedSummaries>, SearchError> {
         // This read begins the snapshot, before the index's position is taken.
         search_feed::latest_seq(conn)?;
         let indexed = self.visible_seq();
@@ -428,7 +426,7 @@ impl SearchIndex {
     /// the index shows `seq`, and asks again.
     pub fn find_current(
         &self,
-        conn: &rusqlite::Connection,
+        conn: &Conn,
         account_id: i64,
         needle: &str,
     ) -> Result<Current, SearchError> {

@@ -4,7 +4,7 @@
 //! published position (a search reads the conversations changed after it from the database), and
 //! a search counts and orders thousands of matches without reading each one from the database.
 
-use rusqlite::Connection;
+use crate::db::Conn;
 
 use crate::store::conversation_list::Summary;
 use crate::store::{search_feed, StoreResult};
@@ -84,7 +84,7 @@ pub struct Summaries {
 
 impl Summaries {
     /// Every conversation's summary, as the database holds it now.
-    pub fn load(conn: &Connection) -> StoreResult<Summaries> {
+    pub fn load(conn: &Conn) -> StoreResult<Summaries> {
         let mut summaries = Summaries {
             rows: Vec::new(),
             usable: true,

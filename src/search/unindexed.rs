@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use rusqlite::Connection;
+use crate::db::Conn;
 use tantivy::Searcher;
 
 use super::fields::Fields;
@@ -24,7 +24,7 @@ pub const READ_UP_TO: i64 = 512;
 pub struct ChangedSummaries(HashMap<i64, Option<Summary>>);
 
 impl ChangedSummaries {
-    fn read(conn: &Connection, ids: &BTreeSet<i64>) -> Result<Self, SearchError> {
+    fn read(conn: &Conn, ids: &BTreeSet<i64>) -> Result<Self, SearchError> {
         let ids: Vec<i64> = ids.iter().copied().collect();
         let mut now: HashMap<i64, Option<Summary>> = ids.iter().map(|&id| (id, None)).collect();
         for summary in search_feed::summaries(conn, &ids)? {
@@ -54,7 +54,7 @@ impl ChangedSummaries {
 /// The summaries of the conversations changed after `indexed`, read in `conn`'s snapshot (which
 /// must have begun before `indexed` was read). None past `READ_UP_TO` changes.
 pub fn changed_summaries(
-    conn: &Connection,
+    conn: &Conn,
     indexed: i64,
 ) -> Result<Option<ChangedSummaries>, SearchError> {
     let changes = search_feed::pending(conn, indexed, READ_UP_TO + 1)?;
@@ -95,7 +95,7 @@ impl CurrentHits {
 /// `conn`'s snapshot must have begun before `indexed` was read: the indexer prunes only the
 /// outbox rows it has published, so every row after `indexed` is then in the snapshot.
 pub fn bring_up_to_date(
-    conn: &Connection,
+    conn: &Conn,
     searcher: &Searcher,
     fields: &Fields,
     account_id: i64,

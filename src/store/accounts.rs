@@ -1,11 +1,12 @@
 //! Accounts and account memberships.
 
-use rusqlite::{params, Connection};
+use crate::db::Conn;
+use crate::params;
 
 use super::{exists, StoreResult};
 use crate::models::Role;
 
-pub fn create(conn: &Connection, name: &str, now: i64) -> StoreResult<i64> {
+pub fn create(conn: &Conn, name: &str, now: i64) -> StoreResult<i64> {
     super::insert(
         conn,
         "INSERT INTO accounts (name, created_at, updated_at) VALUES (?1, ?2, ?2) RETURNING id",
@@ -13,12 +14,12 @@ pub fn create(conn: &Connection, name: &str, now: i64) -> StoreResult<i64> {
     )
 }
 
-pub fn any_exists(conn: &Connection) -> StoreResult<bool> {
+pub fn any_exists(conn: &Conn) -> StoreResult<bool> {
     exists(conn, "SELECT 1 FROM accounts LIMIT 1", [])
 }
 
 pub fn add_member(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     user_id: i64,
     role: Role,
@@ -43,7 +44,7 @@ pub struct Membership {
     pub auto_offline: bool,
 }
 
-pub fn memberships_of(conn: &Connection, user_id: i64) -> StoreResult<Vec<Membership>> {
+pub fn memberships_of(conn: &Conn, user_id: i64) -> StoreResult<Vec<Membership>> {
     let mut stmt = conn.prepare_cached(
         "SELECT a.id, a.name, a.locale, au.role, au.availability, au.auto_offline
            FROM account_users au JOIN accounts a ON a.id = au.account_id
@@ -65,7 +66,7 @@ pub fn memberships_of(conn: &Connection, user_id: i64) -> StoreResult<Vec<Member
 }
 
 /// The administrator created with the first account: the owner of the bootstrap token.
-pub fn first_administrator(conn: &Connection) -> StoreResult<Option<i64>> {
+pub fn first_administrator(conn: &Conn) -> StoreResult<Option<i64>> {
     let ids = super::ids(
         conn,
         "SELECT user_id FROM account_users WHERE role = 1 ORDER BY account_id, user_id LIMIT 1",
@@ -75,7 +76,7 @@ pub fn first_administrator(conn: &Connection) -> StoreResult<Option<i64>> {
 }
 
 /// The account's name.
-pub fn name(conn: &Connection, account_id: i64) -> StoreResult<String> {
+pub fn name(conn: &Conn, account_id: i64) -> StoreResult<String> {
     Ok(conn
         .prepare_cached("SELECT name FROM accounts WHERE id = ?1")?
         .query_row([account_id], |row| row.get(0))?)

@@ -1,7 +1,8 @@
 //! Agent bots (Chatwoot's `AgentBot`): an account's bots, their access tokens and signing
 //! secrets, and the inbox each one answers (`agent_bot_inboxes`, one active bot per inbox).
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use crate::db::{Conn, OptionalExtension, Row};
+use crate::params;
 use serde_json::Value;
 
 use super::{exists, json_object, one_row, tokens, StoreResult};
@@ -48,7 +49,7 @@ const SELECT_BOT: &str = "SELECT id, account_id, name, description, outgoing_url
         bot_config, access_token, secret, created_at, updated_at
    FROM agent_bots";
 
-fn bot_from_row(row: &Row) -> rusqlite::Result<AgentBot> {
+fn bot_from_row(row: &Row) -> crate::db::SqlResult<AgentBot> {
     Ok(AgentBot {
         id: row.get(0)?,
         account_id: row.get(1)?,
@@ -56,7 +57,7 @@ fn bot_from_row(row: &Row) -> rusqlite::Result<AgentBot> {
         description: row.get(3)?,
         outgoing_url: row.get(4)?,
         bot_type: BotType::from_code(row.get(5)?).unwrap_or(BotType::Webhook),
-        bot_config: json_object(&row.get::<_, String>(6)?),
+        bot_config: json_object(&row.get::<String>(6)?),
         access_token: row.get(7)?,
         secret: row.get(8)?,
         created_at: row.get(9)?,
@@ -65,7 +66,7 @@ fn bot_from_row(row: &Row) -> rusqlite::Result<AgentBot> {
 }
 
 /// The account's bots, oldest first.
-pub fn list(conn: &Connection, account_id: i64) -> StoreResult<Vec<AgentBot>> {
+pub fn list(conn: &Conn, account_id: i64) -> StoreResult<Vec<AgentBot>> {
     let sql = format!("{SELECT_BOT} WHERE account_id = ?1 ORDER BY id");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([account_id], bot_from_row)?;
@@ -73,7 +74,7 @@ pub fn list(conn: &Connection, account_id: i64) -> StoreResult<Vec<AgentBot>> {
 }
 
 /// The account's bot; another account's is NotFound, as a missing one.
-pub fn get(conn: &Connection, account_id: i64, bot_id: i64) -> StoreResult<AgentBot> {
+pub fn get(conn: &Conn, account_id: i64, bot_id: i64) -> StoreResult<AgentBot> {
     let sql = format!("{SELECT_BOT} WHERE account_id = ?1 AND id = ?2");
     Ok(conn
         .prepare_cached(&sql)?
@@ -82,7 +83,7 @@ pub fn get(conn: &Connection, account_id: i64, bot_id: i64) -> StoreResult<Agent
 
 /// Stores a new bot with its access `token` and signing `secret`; returns its id.
 pub fn create(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     fields: &AgentBotFields,
     token: &str,
@@ -111,7 +112,7 @@ pub fn create(
 
 /// Replaces the bot's fields; its token and secret stay.
 pub fn update(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     bot_id: i64,
     fields: &AgentBotFields,
@@ -138,7 +139,7 @@ pub fn update(
 
 /// A new access token: the old one stops working at once.
 pub fn reset_access_token(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     bot_id: i64,
     token: &str,
@@ -154,7 +155,7 @@ pub fn reset_access_token(
 
 /// A new signing secret.
 pub fn reset_secret(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     bot_id: i64,
     secret: &str,
@@ -169,7 +170,7 @@ pub fn reset_secret(
 
 /// Deletes the bot, its token and its inbox links. Its messages stay, without a sender, as
 /// Chatwoot's `dependent: :nullify` leaves them.
-pub fn delete(conn: &Connection, account_id: i64, bot_id: i64) -> StoreResult<()> {
+pub fn delete(conn: &Conn, account_id: i64, bot_id: i64) -> StoreResult<()> {
     get(conn, account_id, bot_id)?;
     super::execute(
         conn,
@@ -186,7 +187,7 @@ pub fn delete(conn: &Connection, account_id: i64, bot_id: i64) -> StoreResult<()
 
 /// Whether the bot answers an inbox of the account: what Chatwoot requires before a bot's token
 /// may act in an account.
-pub fn attached_in_account(conn: &Connection, bot_id: i64, account_id: i64) -> StoreResult<bool> {
+pub fn attached_in_account(conn: &Conn, bot_id: i64, account_id: i64) -> StoreResult<bool> {
     exists(
         conn,
         "SELECT 1 FROM agent_bot_inboxes WHERE agent_bot_id = ?1 AND account_id = ?2",
@@ -195,7 +196,7 @@ pub fn attached_in_account(conn: &Connection, bot_id: i64, account_id: i64) -> S
 }
 
 /// The bot's name, as activity messages and message senders show it.
-pub fn name(conn: &Connection, bot_id: i64) -> StoreResult<String> {
+pub fn name(conn: &Conn, bot_id: i64) -> StoreResult<String> {
     Ok(conn
         .prepare_cached("SELECT name FROM agent_bots WHERE id = ?1")?
         .query_row([bot_id], |row| row.get(0))?)
@@ -203,7 +204,7 @@ pub fn name(conn: &Connection, bot_id: i64) -> StoreResult<String> {
 
 /// Bot names by bot id.
 pub fn names(
-    conn: &Connection,
+    conn: &Conn,
     bot_ids: impl IntoIterator<Item = i64>,
 ) -> StoreResult<std::collections::HashMap<i64, String>> {
     super::map_of(
@@ -215,7 +216,7 @@ pub fn names(
 }
 
 /// The active bot of an inbox, if any (for the event senders).
-pub fn active_for_inbox(conn: &Connection, inbox_id: i64) -> StoreResult<Option<i64>> {
+pub fn active_for_inbox(conn: &Conn, inbox_id: i64) -> StoreResult<Option<i64>> {
     Ok(conn
         .prepare_cached("SELECT agent_bot_id FROM agent_bot_inboxes WHERE inbox_id = ?1")?
         .query_row([inbox_id], |row| row.get(0))
@@ -224,7 +225,7 @@ pub fn active_for_inbox(conn: &Connection, inbox_id: i64) -> StoreResult<Option<
 
 /// Where a bot's events go and the secret that signs them: (outgoing_url, secret). None when
 /// the bot is gone or has no outgoing URL. Read at send time, so a reset secret is used at once.
-pub fn delivery_target(conn: &Connection, bot_id: i64) -> StoreResult<Option<(String, String)>> {
+pub fn delivery_target(conn: &Conn, bot_id: i64) -> StoreResult<Option<(String, String)>> {
     super::delivery_target(
         conn,
         "SELECT outgoing_url, secret FROM agent_bots WHERE id = ?1",
@@ -233,11 +234,7 @@ pub fn delivery_target(conn: &Connection, bot_id: i64) -> StoreResult<Option<(St
 }
 
 /// The inbox's active bot, in full.
-pub fn of_inbox(
-    conn: &Connection,
-    account_id: i64,
-    inbox_id: i64,
-) -> StoreResult<Option<AgentBot>> {
+pub fn of_inbox(conn: &Conn, account_id: i64, inbox_id: i64) -> StoreResult<Option<AgentBot>> {
     match active_for_inbox(conn, inbox_id)? {
         Some(bot_id) => Ok(Some(get(conn, account_id, bot_id)?)),
         None => Ok(None),
@@ -247,7 +244,7 @@ pub fn of_inbox(
 /// Makes `bot_id` the inbox's active bot, replacing any other; `None` removes it. The inbox and
 /// the bot must both be the account's (the caller checks).
 pub fn set_for_inbox(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     inbox_id: i64,
     bot_id: Option<i64>,

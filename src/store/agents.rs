@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use crate::db::{Conn, OptionalExtension, Row};
+use crate::params;
 
 use super::{exists, json_object, one_row, StoreError, StoreResult};
 use crate::models::{Agent, Availability, Role};
@@ -14,7 +15,7 @@ const SELECT_AGENT: &str =
 
 /// A user as seen from one of their accounts, or with default membership fields when they have
 /// none (a user whose last account membership was removed can still read their profile).
-pub fn user(conn: &Connection, user_id: i64, account_id: Option<i64>) -> StoreResult<Agent> {
+pub fn user(conn: &Conn, user_id: i64, account_id: Option<i64>) -> StoreResult<Agent> {
     let mut stmt = conn.prepare_cached(
         "SELECT u.id, COALESCE(au.account_id, 0), u.name, u.display_name, u.email, u.avatar_url, u.confirmed,
                 COALESCE(au.role, 0), COALESCE(au.availability, 0), COALESCE(au.auto_offline, 1), u.custom_attributes,
@@ -25,7 +26,7 @@ pub fn user(conn: &Connection, user_id: i64, account_id: Option<i64>) -> StoreRe
     Ok(stmt.query_row(params![user_id, account_id], agent_from_row)?)
 }
 
-fn agent_from_row(row: &Row) -> rusqlite::Result<Agent> {
+fn agent_from_row(row: &Row) -> crate::db::SqlResult<Agent> {
     Ok(Agent {
         id: row.get(0)?,
         account_id: row.get(1)?,
@@ -37,12 +38,12 @@ fn agent_from_row(row: &Row) -> rusqlite::Result<Agent> {
         role: Role::from_code(row.get(7)?).unwrap_or(Role::Agent),
         availability: Availability::from_code(row.get(8)?).unwrap_or(Availability::Online),
         auto_offline: row.get(9)?,
-        custom_attributes: json_object(&row.get::<_, String>(10)?),
+        custom_attributes: json_object(&row.get::<String>(10)?),
         pubsub_token: row.get(11)?,
     })
 }
 
-pub fn list(conn: &Connection, account_id: i64) -> StoreResult<Vec<Agent>> {
+pub fn list(conn: &Conn, account_id: i64) -> StoreResult<Vec<Agent>> {
     let sql = format!("{SELECT_AGENT} WHERE au.account_id = ?1 ORDER BY lower(u.name), u.id");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([account_id], agent_from_row)?;
@@ -50,7 +51,7 @@ pub fn list(conn: &Connection, account_id: i64) -> StoreResult<Vec<Agent>> {
 }
 
 /// The account's agents among `user_ids`, in id order.
-pub fn list_ids(conn: &Connection, account_id: i64, user_ids: &[i64]) -> StoreResult<Vec<Agent>> {
+pub fn list_ids(conn: &Conn, account_id: i64, user_ids: &[i64]) -> StoreResult<Vec<Agent>> {
     let mut agents = Vec::with_capacity(user_ids.len());
     for &user_id in user_ids {
         if let Some(agent) = find(conn, account_id, user_id)? {
@@ -63,7 +64,7 @@ pub fn list_ids(conn: &Connection, account_id: i64, user_ids: &[i64]) -> StoreRe
 
 /// The account's agents among `user_ids`, keyed by user id (`find` for many).
 pub fn find_many(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     user_ids: impl IntoIterator<Item = i64>,
 ) -> StoreResult<HashMap<i64, Agent>> {
@@ -78,7 +79,7 @@ pub fn find_many(
 
 /// Users by id as seen from `account_id`, keyed by user id (`user` for many).
 pub fn users(
-    conn: &Connection,
+    conn: &Conn,
     user_ids: impl IntoIterator<Item = i64>,
     account_id: i64,
 ) -> StoreResult<HashMap<i64, Agent>> {
@@ -94,7 +95,7 @@ pub fn users(
     )
 }
 
-pub fn find(conn: &Connection, account_id: i64, user_id: i64) -> StoreResult<Option<Agent>> {
+pub fn find(conn: &Conn, account_id: i64, user_id: i64) -> StoreResult<Option<Agent>> {
     let sql = format!("{SELECT_AGENT} WHERE au.account_id = ?1 AND au.user_id = ?2");
     let mut stmt = conn.prepare_cached(&sql)?;
     Ok(stmt
@@ -102,11 +103,11 @@ pub fn find(conn: &Connection, account_id: i64, user_id: i64) -> StoreResult<Opt
         .optional()?)
 }
 
-pub fn get(conn: &Connection, account_id: i64, user_id: i64) -> StoreResult<Agent> {
+pub fn get(conn: &Conn, account_id: i64, user_id: i64) -> StoreResult<Agent> {
     find(conn, account_id, user_id)?.ok_or(StoreError::NotFound)
 }
 
-pub fn is_member(conn: &Connection, account_id: i64, user_id: i64) -> StoreResult<bool> {
+pub fn is_member(conn: &Conn, account_id: i64, user_id: i64) -> StoreResult<bool> {
     exists(
         conn,
         "SELECT 1 FROM account_users WHERE account_id = ?1 AND user_id = ?2",
@@ -115,7 +116,7 @@ pub fn is_member(conn: &Connection, account_id: i64, user_id: i64) -> StoreResul
 }
 
 /// True when every id is a member of the account (Chatwoot refuses the whole list otherwise).
-pub fn all_members(conn: &Connection, account_id: i64, user_ids: &[i64]) -> StoreResult<bool> {
+pub fn all_members(conn: &Conn, account_id: i64, user_ids: &[i64]) -> StoreResult<bool> {
     for &user_id in user_ids {
         if !is_member(conn, account_id, user_id)? {
             return Ok(false);
@@ -125,7 +126,7 @@ pub fn all_members(conn: &Connection, account_id: i64, user_ids: &[i64]) -> Stor
 }
 
 pub fn create_user(
-    conn: &Connection,
+    conn: &Conn,
     name: &str,
     email: &str,
     confirmed: bool,
@@ -146,11 +147,11 @@ pub fn create_user(
     )
 }
 
-pub fn user_exists(conn: &Connection, user_id: i64) -> StoreResult<bool> {
+pub fn user_exists(conn: &Conn, user_id: i64) -> StoreResult<bool> {
     exists(conn, "SELECT 1 FROM users WHERE id = ?1", [user_id])
 }
 
-fn user_by_email(conn: &Connection, email: &str) -> StoreResult<Option<i64>> {
+fn user_by_email(conn: &Conn, email: &str) -> StoreResult<Option<i64>> {
     let mut stmt = conn.prepare_cached("SELECT id FROM users WHERE email = ?1")?;
     Ok(stmt.query_row([email], |row| row.get(0)).optional()?)
 }
@@ -169,7 +170,7 @@ pub struct NewAgent {
 /// Adds an agent to the account: the user with that email if one exists (users are shared
 /// between accounts, as in Chatwoot), otherwise a new user. For operators (provisioning, the
 /// generated corpus); an administrator's request goes through `add_if_new`.
-pub fn add(conn: &Connection, account_id: i64, agent: &NewAgent, now: i64) -> StoreResult<i64> {
+pub fn add(conn: &Conn, account_id: i64, agent: &NewAgent, now: i64) -> StoreResult<i64> {
     let user_id = match user_by_email(conn, &agent.email)? {
         Some(id) => id,
         None => create_user(conn, &agent.name, &agent.email, agent.confirmed, now)?,
@@ -188,12 +189,7 @@ pub enum Adding {
 }
 
 /// Adds an agent with a new email at once; an existing member is refused as a duplicate.
-pub fn add_if_new(
-    conn: &Connection,
-    account_id: i64,
-    agent: &NewAgent,
-    now: i64,
-) -> StoreResult<Adding> {
+pub fn add_if_new(conn: &Conn, account_id: i64, agent: &NewAgent, now: i64) -> StoreResult<Adding> {
     match user_by_email(conn, &agent.email)? {
         None => {
             let user_id = create_user(conn, &agent.name, &agent.email, agent.confirmed, now)?;
@@ -210,7 +206,7 @@ fn already_member() -> StoreError {
 }
 
 fn add_membership(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     user_id: i64,
     agent: &NewAgent,
@@ -243,7 +239,7 @@ pub struct AgentChange {
 }
 
 pub fn update(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     user_id: i64,
     change: &AgentChange,
@@ -279,12 +275,7 @@ pub fn update(
 /// The name belongs to the user, not to one membership: an administrator of one account may not
 /// rename someone who also belongs to another account, since the new name would show there too.
 /// Sending the current name back (as edit forms do) is not a rename.
-fn refuse_shared_rename(
-    conn: &Connection,
-    account_id: i64,
-    user_id: i64,
-    name: &str,
-) -> StoreResult<()> {
+fn refuse_shared_rename(conn: &Conn, account_id: i64, user_id: i64, name: &str) -> StoreResult<()> {
     let renamed = !exists(
         conn,
         "SELECT 1 FROM users WHERE id = ?1 AND name = ?2",
@@ -306,7 +297,7 @@ fn refuse_shared_rename(
 
 /// Takes the user out of the account: its inbox and team memberships there go too, and its
 /// conversations in the account become unassigned (Chatwoot does this in a background job).
-pub fn remove(conn: &Connection, account_id: i64, user_id: i64) -> StoreResult<()> {
+pub fn remove(conn: &Conn, account_id: i64, user_id: i64) -> StoreResult<()> {
     let removed = super::execute(
         conn,
         "DELETE FROM account_users WHERE account_id = ?1 AND user_id = ?2",
@@ -335,12 +326,7 @@ pub fn remove(conn: &Connection, account_id: i64, user_id: i64) -> StoreResult<(
 
 /// Sets the password hash of the user with that email (emails compare without case). False when
 /// no user has the email. The hash is made before the write, never inside it.
-pub fn set_password_hash(
-    conn: &Connection,
-    email: &str,
-    hash: &str,
-    now: i64,
-) -> StoreResult<bool> {
+pub fn set_password_hash(conn: &Conn, email: &str, hash: &str, now: i64) -> StoreResult<bool> {
     let changed = super::execute(
         conn,
         "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE email = ?1",
@@ -350,7 +336,7 @@ pub fn set_password_hash(
 }
 
 /// The user with that email and their password hash (None when they have no password).
-pub fn credentials(conn: &Connection, email: &str) -> StoreResult<Option<(i64, Option<String>)>> {
+pub fn credentials(conn: &Conn, email: &str) -> StoreResult<Option<(i64, Option<String>)>> {
     let mut stmt = conn.prepare_cached("SELECT id, password_hash FROM users WHERE email = ?1")?;
     Ok(stmt
         .query_row([email], |row| Ok((row.get(0)?, row.get(1)?)))
@@ -358,12 +344,7 @@ pub fn credentials(conn: &Connection, email: &str) -> StoreResult<Option<(i64, O
 }
 
 /// Sets the password hash of the user with that id; false when there is none.
-pub fn set_password_hash_of(
-    conn: &Connection,
-    user_id: i64,
-    hash: &str,
-    now: i64,
-) -> StoreResult<bool> {
+pub fn set_password_hash_of(conn: &Conn, user_id: i64, hash: &str, now: i64) -> StoreResult<bool> {
     let changed = super::execute(
         conn,
         "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
@@ -373,7 +354,7 @@ pub fn set_password_hash_of(
 }
 
 /// Whether the user has a password to sign in with.
-pub fn has_password(conn: &Connection, user_id: i64) -> StoreResult<bool> {
+pub fn has_password(conn: &Conn, user_id: i64) -> StoreResult<bool> {
     exists(
         conn,
         "SELECT 1 FROM users WHERE id = ?1 AND password_hash IS NOT NULL",
@@ -383,11 +364,7 @@ pub fn has_password(conn: &Connection, user_id: i64) -> StoreResult<bool> {
 
 /// Whether `admin_id` is an administrator of every account `user_id` belongs to: only then may
 /// they choose the user's password, since it opens all of those accounts.
-pub fn administers_every_account_of(
-    conn: &Connection,
-    admin_id: i64,
-    user_id: i64,
-) -> StoreResult<bool> {
+pub fn administers_every_account_of(conn: &Conn, admin_id: i64, user_id: i64) -> StoreResult<bool> {
     let outside = exists(
         conn,
         "SELECT 1 FROM account_users target
@@ -401,14 +378,14 @@ pub fn administers_every_account_of(
 }
 
 /// The user's email and name.
-pub fn email_and_name(conn: &Connection, user_id: i64) -> StoreResult<(String, String)> {
+pub fn email_and_name(conn: &Conn, user_id: i64) -> StoreResult<(String, String)> {
     Ok(conn
         .prepare_cached("SELECT email, name FROM users WHERE id = ?1")?
         .query_row([user_id], |row| Ok((row.get(0)?, row.get(1)?)))?)
 }
 
 /// Marks the user's email as confirmed: they used a link mailed to it.
-pub fn confirm(conn: &Connection, user_id: i64, now: i64) -> StoreResult<()> {
+pub fn confirm(conn: &Conn, user_id: i64, now: i64) -> StoreResult<()> {
     super::execute(
         conn,
         "UPDATE users SET confirmed = 1, updated_at = ?2 WHERE id = ?1 AND confirmed = 0",

@@ -3,7 +3,8 @@
 //! would). The schema's triggers still run, so counts, attribute values and the search outbox
 //! come out exactly as the API would have left them.
 
-use rusqlite::{params, Connection};
+use crate::db::Conn;
+use crate::params;
 
 use super::StoreResult;
 
@@ -15,7 +16,7 @@ pub struct ContactRow<'a> {
     pub created_at: i64,
 }
 
-pub fn insert_contact(conn: &Connection, row: &ContactRow) -> StoreResult<()> {
+pub fn insert_contact(conn: &Conn, row: &ContactRow) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT INTO contacts (id, account_id, name, email, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
@@ -39,7 +40,7 @@ pub struct ContactInboxRow<'a> {
     pub created_at: i64,
 }
 
-pub fn insert_contact_inbox(conn: &Connection, row: &ContactInboxRow) -> StoreResult<()> {
+pub fn insert_contact_inbox(conn: &Conn, row: &ContactInboxRow) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT INTO contact_inboxes (id, contact_id, inbox_id, source_id, pubsub_token, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
@@ -75,7 +76,7 @@ pub struct ConversationRow<'a> {
     pub created_at: i64,
 }
 
-pub fn insert_conversation(conn: &Connection, row: &ConversationRow) -> StoreResult<()> {
+pub fn insert_conversation(conn: &Conn, row: &ConversationRow) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT INTO conversations
              (id, account_id, display_id, uuid, inbox_id, contact_id, contact_inbox_id, status, priority,
@@ -106,7 +107,7 @@ pub fn insert_conversation(conn: &Connection, row: &ConversationRow) -> StoreRes
 }
 
 pub fn insert_conversation_label(
-    conn: &Connection,
+    conn: &Conn,
     conversation_id: i64,
     account_id: i64,
     title: &str,
@@ -131,7 +132,7 @@ pub struct MessageRow<'a> {
     pub created_at: i64,
 }
 
-pub fn insert_message(conn: &Connection, row: &MessageRow) -> StoreResult<()> {
+pub fn insert_message(conn: &Conn, row: &MessageRow) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT INTO messages (id, account_id, inbox_id, conversation_id, message_type, content, private,
                                sender_type, sender_id, created_at, updated_at)
@@ -153,7 +154,7 @@ pub fn insert_message(conn: &Connection, row: &MessageRow) -> StoreResult<()> {
 }
 
 /// The account's display-id counter, moved past the conversations written with explicit ids.
-pub fn set_last_display_id(conn: &Connection, account_id: i64, last: i64) -> StoreResult<()> {
+pub fn set_last_display_id(conn: &Conn, account_id: i64, last: i64) -> StoreResult<()> {
     super::execute(
         conn,
         "UPDATE accounts SET last_display_id = MAX(last_display_id, ?2) WHERE id = ?1",
@@ -163,7 +164,7 @@ pub fn set_last_display_id(conn: &Connection, account_id: i64, last: i64) -> Sto
 }
 
 /// Whether the account already holds conversations (a dataset is generated into a fresh one).
-pub fn has_conversations(conn: &Connection, account_id: i64) -> StoreResult<bool> {
+pub fn has_conversations(conn: &Conn, account_id: i64) -> StoreResult<bool> {
     Ok(conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM conversations WHERE account_id = ?1)")?
         .query_row([account_id], |row| row.get(0))?)
@@ -171,7 +172,8 @@ pub fn has_conversations(conn: &Connection, account_id: i64) -> StoreResult<bool
 
 /// A larger page cache for the writer while a dataset is loaded: the conversation indexes are
 /// filled in an order that touches pages all over each of them.
-pub fn widen_page_cache(conn: &Connection, kibibytes: i64) -> StoreResult<()> {
-    conn.pragma_update(None, "cache_size", -kibibytes)?;
+pub fn widen_page_cache(conn: &Conn, kibibytes: i64) -> StoreResult<()> {
+    conn.sqlite("the page cache pragma")?
+        .pragma_update(None, "cache_size", -kibibytes)?;
     Ok(())
 }

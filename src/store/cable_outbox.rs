@@ -3,7 +3,7 @@
 //! just before the commit and hands them over once it has succeeded. A write that is rolled
 //! back (alone, in its savepoint, or with its whole group) takes its broadcasts with it.
 
-use rusqlite::Connection;
+use crate::db::Conn;
 
 use super::StoreResult;
 
@@ -23,22 +23,22 @@ pub struct Noted {
 }
 
 /// Sets up the table on `conn` (the writer); idempotent.
-pub fn install(conn: &Connection) -> StoreResult<()> {
+pub fn install(conn: &Conn) -> StoreResult<()> {
     conn.execute_batch(INSTALL)?;
     Ok(())
 }
 
-pub fn note(conn: &Connection, event: &str, data: &str, streams: &str) -> StoreResult<()> {
+pub fn note(conn: &Conn, event: &str, data: &str, streams: &str) -> StoreResult<()> {
     super::execute(
         conn,
         "INSERT INTO temp.cable_out (event, data, streams) VALUES (?1, ?2, ?3)",
-        rusqlite::params![event, data, streams],
+        crate::params![event, data, streams],
     )?;
     Ok(())
 }
 
 /// Everything noted in this transaction, oldest first, and forgets it.
-pub fn take(conn: &Connection) -> StoreResult<Vec<Noted>> {
+pub fn take(conn: &Conn) -> StoreResult<Vec<Noted>> {
     let noted = conn
         .prepare_cached("SELECT event, data, streams FROM temp.cable_out ORDER BY seq")?
         .query_map([], |row| {
@@ -61,7 +61,8 @@ mod tests {
 
     #[test]
     fn what_a_rolled_back_savepoint_noted_is_gone_and_the_rest_comes_out_in_order() {
-        let conn = Connection::open_in_memory().unwrap();
+        let raw = rusqlite::Connection::open_in_memory().unwrap();
+        let conn = Conn::Sqlite(&raw);
         install(&conn).unwrap();
         conn.execute_batch("BEGIN").unwrap();
         note(&conn, "message.created", "{\"id\":1}", "[]").unwrap();

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Arc;
 
-use rusqlite::Connection;
+use crate::db::Conn;
 
 use super::teams::{self, Team};
 use super::{agents, inboxes, StoreError, StoreResult};
@@ -63,7 +63,7 @@ impl CatalogView {
     /// The account's agents among `user_ids`, keyed by id (`agents::find_many`).
     pub fn agents(
         &self,
-        conn: &Connection,
+        conn: &Conn,
         account_id: i64,
         user_ids: impl IntoIterator<Item = i64>,
     ) -> StoreResult<HashMap<i64, Agent>> {
@@ -79,7 +79,7 @@ impl CatalogView {
     /// (`teams::get_many`).
     pub fn teams(
         &self,
-        conn: &Connection,
+        conn: &Conn,
         account_id: i64,
         team_ids: impl IntoIterator<Item = i64>,
         viewer: Option<i64>,
@@ -95,7 +95,7 @@ impl CatalogView {
     /// The channel types of the inboxes, keyed by id (`inboxes::channel_types`).
     pub fn channel_types(
         &self,
-        conn: &Connection,
+        conn: &Conn,
         inbox_ids: impl IntoIterator<Item = i64>,
     ) -> StoreResult<HashMap<i64, String>> {
         self.many(
@@ -106,19 +106,14 @@ impl CatalogView {
         )
     }
 
-    pub fn agent(
-        &self,
-        conn: &Connection,
-        account_id: i64,
-        user_id: i64,
-    ) -> StoreResult<Option<Agent>> {
+    pub fn agent(&self, conn: &Conn, account_id: i64, user_id: i64) -> StoreResult<Option<Agent>> {
         Ok(self.agents(conn, account_id, [user_id])?.remove(&user_id))
     }
 
     /// A team of the account; NotFound when there is none.
     pub fn team(
         &self,
-        conn: &Connection,
+        conn: &Conn,
         account_id: i64,
         team_id: i64,
         viewer: Option<i64>,
@@ -128,7 +123,7 @@ impl CatalogView {
             .ok_or(StoreError::NotFound)
     }
 
-    pub fn channel_type(&self, conn: &Connection, inbox_id: i64) -> StoreResult<String> {
+    pub fn channel_type(&self, conn: &Conn, inbox_id: i64) -> StoreResult<String> {
         self.channel_types(conn, [inbox_id])?
             .remove(&inbox_id)
             .ok_or(StoreError::NotFound)
@@ -189,7 +184,7 @@ mod tests {
     /// A write behind the writer's back (another connection) starts no generation: what the
     /// catalog serves then shows whether it kept the row or read it again.
     fn rename_unseen(dir: &std::path::Path, to: &str) {
-        let other = Connection::open(dir.join("db.sqlite3")).unwrap();
+        let other = rusqlite::Connection::open(dir.join("db.sqlite3")).unwrap();
         other
             .execute("UPDATE users SET name = ?1 WHERE id = 2", [to])
             .unwrap();

@@ -2,7 +2,8 @@
 //! Chatwoot's side effects (reopening, self-assignment, waiting times, muting the contact) and
 //! the activity messages it writes for people to read.
 
-use rusqlite::{params, Connection};
+use crate::db::Conn;
+use crate::params;
 
 use super::conversations::{self, Conversation};
 use super::messages::{self, NewMessage};
@@ -11,7 +12,7 @@ use crate::models::{Actor, MessageType, Principal, Priority, Status};
 
 /// The acting user's (or bot's) name, as activity messages show it: Chatwoot's
 /// `Current.user.name`, which is the bot for a request made with a bot's token.
-fn actor_name(conn: &Connection, principal: &Principal) -> StoreResult<String> {
+fn actor_name(conn: &Conn, principal: &Principal) -> StoreResult<String> {
     match principal.actor {
         Actor::User(user_id) => Ok(agents::get(conn, principal.account_id, user_id)?.name),
         Actor::Bot(bot_id) => agent_bots::name(conn, bot_id),
@@ -25,7 +26,7 @@ pub const BOT_ERROR_MOVED_TO_OPEN: &str =
 
 /// Writes an activity message (message_type 2, no sender).
 pub fn activity(
-    conn: &Connection,
+    conn: &Conn,
     conversation: &Conversation,
     text: String,
     now: i64,
@@ -44,7 +45,7 @@ pub fn activity(
 }
 
 /// Every new message moves the conversation's last activity (and `updated_at`).
-fn touch_activity(conn: &Connection, conversation_id: i64, now: i64) -> StoreResult<()> {
+fn touch_activity(conn: &Conn, conversation_id: i64, now: i64) -> StoreResult<()> {
     super::execute(
         conn,
         "UPDATE conversations SET last_activity_at = ?2, updated_at = ?2 WHERE id = ?1",
@@ -76,7 +77,7 @@ pub fn toggled(current: Status, requested: Option<Status>) -> Status {
 /// assigns only when `Current.user` is a User); its opening a pending conversation is the
 /// handoff to people.
 pub fn change_status(
-    conn: &Connection,
+    conn: &Conn,
     principal: &Principal,
     conversation: &Conversation,
     status: Status,
@@ -108,7 +109,7 @@ pub fn change_status(
 }
 
 pub fn change_priority(
-    conn: &Connection,
+    conn: &Conn,
     principal: &Principal,
     conversation: &Conversation,
     priority: Option<Priority>,
@@ -134,7 +135,7 @@ pub fn change_priority(
 
 /// Assigns (or, with `None`, unassigns) an agent.
 pub fn change_assignee(
-    conn: &Connection,
+    conn: &Conn,
     principal: &Principal,
     conversation: &Conversation,
     assignee_id: Option<i64>,
@@ -159,7 +160,7 @@ pub fn change_assignee(
 
 /// Sets (or, with `None`, clears) the team.
 pub fn change_team(
-    conn: &Connection,
+    conn: &Conn,
     principal: &Principal,
     conversation: &Conversation,
     team_id: Option<i64>,
@@ -190,7 +191,7 @@ pub fn change_team(
 
 /// Replaces the label set, with "added" / "removed" activity messages.
 pub fn replace_labels(
-    conn: &Connection,
+    conn: &Conn,
     principal: &Principal,
     conversation: &Conversation,
     labels: &[String],
@@ -245,7 +246,7 @@ pub fn replace_labels(
 
 /// Mute resolves the conversation and blocks the contact (for all their conversations).
 pub fn mute(
-    conn: &Connection,
+    conn: &Conn,
     principal: &Principal,
     conversation: &Conversation,
     now: i64,
@@ -273,7 +274,7 @@ pub fn mute(
 
 /// Unmute unblocks the contact; the status stays as it is.
 pub fn unmute(
-    conn: &Connection,
+    conn: &Conn,
     principal: &Principal,
     conversation: &Conversation,
     now: i64,
@@ -289,7 +290,7 @@ pub fn unmute(
     Ok(())
 }
 
-fn set_blocked(conn: &Connection, contact_id: i64, blocked: bool, now: i64) -> StoreResult<()> {
+fn set_blocked(conn: &Conn, contact_id: i64, blocked: bool, now: i64) -> StoreResult<()> {
     super::execute(
         conn,
         "UPDATE contacts SET blocked = ?2, updated_at = ?3 WHERE id = ?1",
@@ -302,7 +303,7 @@ fn set_blocked(conn: &Connection, contact_id: i64, blocked: bool, now: i64) -> S
 /// last activity, reopening on the contact's reply unless muted, the first reply time and the
 /// waiting time.
 pub fn post_message(
-    conn: &Connection,
+    conn: &Conn,
     conversation: &Conversation,
     message: &NewMessage,
     now: i64,
@@ -350,11 +351,7 @@ pub fn post_message(
 /// What Chatwoot does when delivery to an agent bot finally fails: a conversation still pending
 /// (waiting on the bot) is opened for people, with an activity message naming no one. True when
 /// it was pending and is now open.
-pub fn open_after_bot_failure(
-    conn: &Connection,
-    conversation_id: i64,
-    now: i64,
-) -> StoreResult<bool> {
+pub fn open_after_bot_failure(conn: &Conn, conversation_id: i64, now: i64) -> StoreResult<bool> {
     let conversation = conversations::get_by_id(conn, conversation_id)?;
     if conversation.status != Status::Pending {
         return Ok(false);

@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use crate::db::{Conn, OptionalExtension, Row};
+use crate::params;
 use serde_json::{Map, Value};
 
 use super::{json_object, one_row, page_window, StoreError, StoreResult};
@@ -41,7 +42,7 @@ const SELECT_CONTACT: &str =
         additional_attributes, custom_attributes, last_activity_at, created_at
    FROM contacts";
 
-fn contact_from_row(row: &Row) -> rusqlite::Result<Contact> {
+fn contact_from_row(row: &Row) -> crate::db::SqlResult<Contact> {
     Ok(Contact {
         id: row.get(0)?,
         account_id: row.get(1)?,
@@ -51,8 +52,8 @@ fn contact_from_row(row: &Row) -> rusqlite::Result<Contact> {
         identifier: row.get(5)?,
         avatar_url: row.get(6)?,
         blocked: row.get(7)?,
-        additional_attributes: json_object(&row.get::<_, String>(8)?),
-        custom_attributes: json_object(&row.get::<_, String>(9)?),
+        additional_attributes: json_object(&row.get::<String>(8)?),
+        custom_attributes: json_object(&row.get::<String>(9)?),
         last_activity_at: row.get(10)?,
         created_at: row.get(11)?,
     })
@@ -118,7 +119,7 @@ const RESOLVED: &str = "account_id = ?1
 
 /// One page of the account's contacts and the number of contacts on all pages.
 pub fn list(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     page: i64,
     sort: Option<(SortKey, bool)>,
@@ -146,7 +147,7 @@ pub fn list(
     Ok((contacts, total))
 }
 
-pub fn get(conn: &Connection, account_id: i64, contact_id: i64) -> StoreResult<Contact> {
+pub fn get(conn: &Conn, account_id: i64, contact_id: i64) -> StoreResult<Contact> {
     let sql = format!("{SELECT_CONTACT} WHERE account_id = ?1 AND id = ?2");
     Ok(conn
         .prepare_cached(&sql)?
@@ -154,7 +155,7 @@ pub fn get(conn: &Connection, account_id: i64, contact_id: i64) -> StoreResult<C
 }
 
 /// A contact by its id alone, for callers that start from the row (event payloads).
-pub fn get_by_id(conn: &Connection, contact_id: i64) -> StoreResult<Contact> {
+pub fn get_by_id(conn: &Conn, contact_id: i64) -> StoreResult<Contact> {
     let sql = format!("{SELECT_CONTACT} WHERE id = ?1");
     Ok(conn
         .prepare_cached(&sql)?
@@ -163,7 +164,7 @@ pub fn get_by_id(conn: &Connection, contact_id: i64) -> StoreResult<Contact> {
 
 /// Contacts by id, keyed by id, whatever their account (the caller checks it).
 pub fn by_ids(
-    conn: &Connection,
+    conn: &Conn,
     ids: impl IntoIterator<Item = i64>,
 ) -> StoreResult<HashMap<i64, Contact>> {
     let sql = format!("{SELECT_CONTACT} WHERE id IN rarray(?1)");
@@ -174,7 +175,7 @@ pub fn by_ids(
 
 /// The source id and hmac_verified flag of contact inboxes, keyed by contact inbox id.
 pub fn inbox_sources(
-    conn: &Connection,
+    conn: &Conn,
     ids: impl IntoIterator<Item = i64>,
 ) -> StoreResult<HashMap<i64, (String, bool)>> {
     super::map_of(
@@ -187,7 +188,7 @@ pub fn inbox_sources(
 
 /// The contact inboxes of the given contacts, keyed by contact id, in creation order.
 pub fn inboxes_of(
-    conn: &Connection,
+    conn: &Conn,
     contact_ids: &[i64],
 ) -> StoreResult<HashMap<i64, Vec<ContactInbox>>> {
     let mut stmt = conn.prepare_cached(
@@ -231,7 +232,7 @@ pub struct ContactChange {
 
 /// Rails' uniqueness validations, all reported at once.
 fn check_unique(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     contact_id: i64,
     contact: &Contact,
@@ -316,12 +317,7 @@ fn merge_into(stored: &mut Value, change: Option<Map<String, Value>>) {
     }
 }
 
-pub fn create(
-    conn: &Connection,
-    account_id: i64,
-    change: ContactChange,
-    now: i64,
-) -> StoreResult<i64> {
+pub fn create(conn: &Conn, account_id: i64, change: ContactChange, now: i64) -> StoreResult<i64> {
     let mut contact = Contact {
         id: 0,
         account_id,
@@ -358,7 +354,7 @@ pub fn create(
 }
 
 pub fn update(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     contact_id: i64,
     change: ContactChange,
@@ -391,7 +387,7 @@ pub fn update(
 /// Deletes the contact with its contact inboxes, conversations and their messages (foreign keys
 /// cascade; Chatwoot does the same in a background job).
 /// Returns the storage keys of the attachment files that went with it.
-pub fn delete(conn: &Connection, account_id: i64, contact_id: i64) -> StoreResult<Vec<String>> {
+pub fn delete(conn: &Conn, account_id: i64, contact_id: i64) -> StoreResult<Vec<String>> {
     let files = super::column(
         conn,
         "SELECT a.storage_key FROM attachments a
@@ -410,7 +406,7 @@ pub fn delete(conn: &Connection, account_id: i64, contact_id: i64) -> StoreResul
 /// Finds the contact's inbox entry with this source id, or creates it; returns its id. A source
 /// id already used in that inbox by another contact is refused with `taken`.
 pub fn attach_inbox(
-    conn: &Connection,
+    conn: &Conn,
     contact_id: i64,
     inbox_id: i64,
     source_id: &str,
@@ -440,7 +436,7 @@ pub fn attach_inbox(
 
 /// A contact inbox of the account by its source id: (id, contact_id, inbox_id).
 pub fn contact_inbox_by_source(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     source_id: &str,
 ) -> StoreResult<(i64, i64, i64)> {

@@ -3,11 +3,9 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::rc::Rc;
 use std::sync::Arc;
 
-use rusqlite::types::{ToSql, Value};
-use rusqlite::Connection;
+use crate::db::{Bind, Conn, IdList};
 
 use super::conversations::{conversation_columns, conversation_from_row, Conversation};
 use super::{page_window, StoreResult};
@@ -241,11 +239,11 @@ impl Counts {
 #[derive(Default)]
 struct Where {
     fragments: Vec<Cow<'static, str>>,
-    values: Vec<Box<dyn ToSql>>,
+    values: Vec<Box<dyn Bind>>,
 }
 
 impl Where {
-    fn and(&mut self, fragment: &'static str, values: Vec<Box<dyn ToSql>>) {
+    fn and(&mut self, fragment: &'static str, values: Vec<Box<dyn Bind>>) {
         self.fragments.push(Cow::Borrowed(fragment));
         self.values.extend(values);
     }
@@ -258,7 +256,7 @@ impl Where {
                 .params
                 .iter()
                 .cloned()
-                .map(|v| Box::new(v) as Box<dyn ToSql>),
+                .map(|v| Box::new(v) as Box<dyn Bind>),
         );
     }
 
@@ -266,7 +264,7 @@ impl Where {
         self.fragments.join(" AND ")
     }
 
-    fn params(&self) -> Vec<&dyn ToSql> {
+    fn params(&self) -> Vec<&dyn Bind> {
         self.values.iter().map(|v| v.as_ref()).collect()
     }
 }
@@ -426,20 +424,18 @@ impl TopRows {
 
 struct From {
     sql: &'static str,
-    ids: Option<Rc<Vec<Value>>>,
+    ids: Option<IdList>,
 }
 
 impl From {
     fn of(filter: &Filter) -> Self {
         match &filter.text {
             Some(TextMatch::Conversations(ids)) => {
-                let mut ids: Vec<i64> = ids.to_vec();
-                ids.sort_unstable();
                 From {
                     // SQLite would read each whole row by its rowid; the summary index holds
                     // what counts and order need.
                     sql: "rarray(?) hit CROSS JOIN conversations c INDEXED BY conversations_summary ON c.id = hit.value",
-                    ids: Some(Rc::new(ids.into_iter().map(Value::Integer).collect())),
+                    ids: Some(IdList::new(ids.iter().copied())),
                 }
             }
             _ => From {
@@ -450,7 +446,7 @@ impl From {
     }
 
     /// The FROM clause's parameter goes before the WHERE clause's.
-    fn params<'a>(&'a self, mut then: Vec<&'a dyn ToSql>) -> Vec<&'a dyn ToSql> {
+    fn params<'a>(&'a self, mut then: Vec<&'a dyn Bind>) -> Vec<&'a dyn Bind> {
         if let Some(ids) = &self.ids {
             then.insert(0, ids);
         }
@@ -458,7 +454,7 @@ impl From {
     }
 }
 
-pub fn counts(conn: &Connection, principal: &Principal, filter: &Filter) -> StoreResult<Counts> {
+pub fn counts(conn: &Conn, principal: &Principal, filter: &Filter) -> StoreResult<Counts> {
     let from = From::of(filter);
     let (sql, w) = if filter.countable_from_table() {
         let w = scope(principal, filter, Table::Counts);
@@ -482,7 +478,7 @@ pub fn counts(conn: &Connection, principal: &Principal, filter: &Filter) -> Stor
     };
     // A bot (no user) is nobody's "mine": NULL matches no assignee.
     let user = principal.user_id();
-    let mut params: Vec<&dyn ToSql> = vec![&user];
+    let mut params: Vec<&dyn Bind> = vec![&user];
     params.extend(from.params(w.params()));
     let (all, mine, unassigned): (i64, i64, i64) = conn
         .prepare_cached(&sql)?
@@ -499,7 +495,7 @@ pub fn counts(conn: &Connection, principal: &Principal, filter: &Filter) -> Stor
 
 /// One page of one tab, in the requested order.
 pub fn page(
-    conn: &Connection,
+    conn: &Conn,
     principal: &Principal,
     filter: &Filter,
     tab: AssigneeTab,
@@ -540,7 +536,7 @@ pub fn page(
 /// and a page is asked too, one pass over the matching rows in the requested order gives both,
 /// instead of evaluating the conditions twice.
 pub fn counts_and_page(
-    conn: &Connection,
+    conn: &Conn,
     principal: &Principal,
     filter: &Filter,
     tab: AssigneeTab,
@@ -590,7 +586,7 @@ pub fn counts_and_page(
 /// index's copy) instead of reading each from the database: `filter` must hold only summary
 /// columns besides the text, which the matches stand for.
 pub fn counts_and_page_of_summaries(
-    conn: &Connection,
+    conn: &Conn,
     principal: &Principal,
     filter: &Filter,
     tab: AssigneeTab,
@@ -629,13 +625,13 @@ pub fn counts_and_page_of_summaries(
 
 /// The conversation ids `selection` gives, or None when they are more than `up_to`.
 pub fn selected_ids(
-    conn: &Connection,
+    conn: &Conn,
     selection: &crate::filter::Compiled,
     up_to: usize,
 ) -> StoreResult<Option<Vec<i64>>> {
     let sql = format!("{} LIMIT ?", selection.sql);
     let limit = i64::try_from(up_to).unwrap_or(i64::MAX).saturating_add(1);
-    let mut params: Vec<&dyn ToSql> = selection.params.iter().map(|v| v as &dyn ToSql).collect();
+    let mut params: Vec<&dyn Bind> = selection.params.iter().map(|v| v as &dyn Bind).collect();
     params.push(&limit);
     let mut stmt = conn.prepare_cached(&sql)?;
     let ids = stmt
@@ -644,7 +640,7 @@ pub fn selected_ids(
     Ok((ids.len() <= up_to).then_some(ids))
 }
 
-fn member_inboxes(conn: &Connection, user: Option<i64>) -> StoreResult<HashSet<i64>> {
+fn member_inboxes(conn: &Conn, user: Option<i64>) -> StoreResult<HashSet<i64>> {
     let ids: Vec<i64> = super::column(
         conn,
         "SELECT inbox_id FROM inbox_members WHERE user_id = ?1",

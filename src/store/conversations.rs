@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{params, Connection, Row};
+use crate::db::{Conn, Row};
+use crate::params;
 use serde_json::{Map, Value};
 
 use super::{json_object, one_row, StoreResult};
@@ -51,7 +52,7 @@ pub(crate) use conversation_columns;
 
 pub const SELECT_CONVERSATION: &str = concat!(conversation_columns!(), " FROM conversations c");
 
-pub fn conversation_from_row(row: &Row) -> rusqlite::Result<Conversation> {
+pub fn conversation_from_row(row: &Row) -> crate::db::SqlResult<Conversation> {
     Ok(Conversation {
         id: row.get(0)?,
         account_id: row.get(1)?,
@@ -61,14 +62,14 @@ pub fn conversation_from_row(row: &Row) -> rusqlite::Result<Conversation> {
         contact_id: row.get(5)?,
         contact_inbox_id: row.get(6)?,
         status: Status::from_code(row.get(7)?).unwrap_or(Status::Open),
-        priority: row.get::<_, Option<i64>>(8)?.and_then(Priority::from_code),
+        priority: row.get::<Option<i64>>(8)?.and_then(Priority::from_code),
         assignee_id: row.get(9)?,
         team_id: row.get(10)?,
         campaign_id: row.get(11)?,
         sla_policy_id: row.get(12)?,
         snoozed_until: row.get(13)?,
-        additional_attributes: json_object(&row.get::<_, String>(14)?),
-        custom_attributes: json_object(&row.get::<_, String>(15)?),
+        additional_attributes: json_object(&row.get::<String>(14)?),
+        custom_attributes: json_object(&row.get::<String>(15)?),
         agent_last_seen_at: row.get(16)?,
         assignee_last_seen_at: row.get(17)?,
         contact_last_seen_at: row.get(18)?,
@@ -81,7 +82,7 @@ pub fn conversation_from_row(row: &Row) -> rusqlite::Result<Conversation> {
 }
 
 /// The account's conversation with this display id.
-pub fn get(conn: &Connection, account_id: i64, display_id: i64) -> StoreResult<Conversation> {
+pub fn get(conn: &Conn, account_id: i64, display_id: i64) -> StoreResult<Conversation> {
     const SQL: &str = concat!(
         conversation_columns!(),
         " FROM conversations c WHERE c.account_id = ?1 AND c.display_id = ?2"
@@ -93,11 +94,7 @@ pub fn get(conn: &Connection, account_id: i64, display_id: i64) -> StoreResult<C
 
 /// The conversation at a display id, if the principal may act on it: 404 when it is not the
 /// account's, not allowed when an agent is not a member of its inbox.
-pub fn visible(
-    conn: &Connection,
-    principal: &Principal,
-    display_id: i64,
-) -> StoreResult<Conversation> {
+pub fn visible(conn: &Conn, principal: &Principal, display_id: i64) -> StoreResult<Conversation> {
     let conversation = get(conn, principal.account_id, display_id)?;
     if !super::inboxes::can_access(conn, principal, conversation.inbox_id)? {
         return Err(super::StoreError::NotAllowed);
@@ -105,7 +102,7 @@ pub fn visible(
     Ok(conversation)
 }
 
-pub fn get_by_id(conn: &Connection, id: i64) -> StoreResult<Conversation> {
+pub fn get_by_id(conn: &Conn, id: i64) -> StoreResult<Conversation> {
     const SQL: &str = concat!(
         conversation_columns!(),
         " FROM conversations c WHERE c.id = ?1"
@@ -130,7 +127,7 @@ pub struct NewConversation {
 /// The status a new conversation starts with, as Chatwoot's `determine_conversation_status`
 /// decides it: resolved for a blocked contact; pending, whatever was asked, in an inbox with an
 /// active agent bot (the bot answers first); otherwise the status asked for.
-fn starting_status(conn: &Connection, new: &NewConversation) -> StoreResult<Status> {
+fn starting_status(conn: &Conn, new: &NewConversation) -> StoreResult<Status> {
     let blocked: bool = conn
         .prepare_cached("SELECT blocked FROM contacts WHERE id = ?1")?
         .query_row([new.contact_id], |row| row.get(0))?;
@@ -147,7 +144,7 @@ fn starting_status(conn: &Connection, new: &NewConversation) -> StoreResult<Stat
 /// same transaction, so ids are dense per account and never reused, even after deletes. The
 /// status asked for may be overridden (see `starting_status`).
 pub fn create(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     new: &NewConversation,
     now: i64,
@@ -186,7 +183,7 @@ pub fn create(
 /// Sets the status; leaving snoozed (or any status but snoozed) clears `snoozed_until`, and
 /// resolving clears `waiting_since`, as Chatwoot's callbacks do.
 pub fn set_status(
-    conn: &Connection,
+    conn: &Conn,
     id: i64,
     status: Status,
     snoozed_until: Option<i64>,
@@ -207,7 +204,7 @@ pub fn set_status(
 pub const NEXT_SNOOZE_DUE: &str = "SELECT MIN(snoozed_until) FROM conversations
    WHERE status = 3 AND snoozed_until IS NOT NULL";
 
-pub fn next_snooze_due(conn: &Connection) -> StoreResult<Option<i64>> {
+pub fn next_snooze_due(conn: &Conn) -> StoreResult<Option<i64>> {
     Ok(conn
         .prepare_cached(NEXT_SNOOZE_DUE)?
         .query_row([], |row| row.get(0))?)
@@ -216,7 +213,7 @@ pub fn next_snooze_due(conn: &Connection) -> StoreResult<Option<i64>> {
 /// Reopens every snoozed conversation whose time has come, as Chatwoot's `open!` from its job
 /// does: status open, `snoozed_until` cleared, no activity message (no user made the change).
 /// Returns how many reopened.
-pub fn reopen_due_snoozes(conn: &Connection, now: i64) -> StoreResult<usize> {
+pub fn reopen_due_snoozes(conn: &Conn, now: i64) -> StoreResult<usize> {
     Ok(conn
         .prepare_cached(
             "UPDATE conversations SET status = 0, snoozed_until = NULL, updated_at = ?1
@@ -225,12 +222,7 @@ pub fn reopen_due_snoozes(conn: &Connection, now: i64) -> StoreResult<usize> {
         .execute([now])?)
 }
 
-pub fn set_priority(
-    conn: &Connection,
-    id: i64,
-    priority: Option<Priority>,
-    now: i64,
-) -> StoreResult<()> {
+pub fn set_priority(conn: &Conn, id: i64, priority: Option<Priority>, now: i64) -> StoreResult<()> {
     one_row(super::execute(
         conn,
         "UPDATE conversations SET priority = ?2, updated_at = ?3 WHERE id = ?1",
@@ -238,12 +230,7 @@ pub fn set_priority(
     )?)
 }
 
-pub fn set_assignee(
-    conn: &Connection,
-    id: i64,
-    assignee_id: Option<i64>,
-    now: i64,
-) -> StoreResult<()> {
+pub fn set_assignee(conn: &Conn, id: i64, assignee_id: Option<i64>, now: i64) -> StoreResult<()> {
     one_row(super::execute(
         conn,
         "UPDATE conversations SET assignee_id = ?2, updated_at = ?3 WHERE id = ?1",
@@ -251,7 +238,7 @@ pub fn set_assignee(
     )?)
 }
 
-pub fn set_team(conn: &Connection, id: i64, team_id: Option<i64>, now: i64) -> StoreResult<()> {
+pub fn set_team(conn: &Conn, id: i64, team_id: Option<i64>, now: i64) -> StoreResult<()> {
     one_row(super::execute(
         conn,
         "UPDATE conversations SET team_id = ?2, updated_at = ?3 WHERE id = ?1",
@@ -260,7 +247,7 @@ pub fn set_team(conn: &Connection, id: i64, team_id: Option<i64>, now: i64) -> S
 }
 
 pub fn set_custom_attributes(
-    conn: &Connection,
+    conn: &Conn,
     id: i64,
     attributes: &Value,
     now: i64,
@@ -274,7 +261,7 @@ pub fn set_custom_attributes(
 
 /// Chatwoot writes last-seen times with `update_columns`: `updated_at` is left alone.
 pub fn set_last_seen(
-    conn: &Connection,
+    conn: &Conn,
     id: i64,
     agent_last_seen_at: Option<i64>,
     assignee_last_seen_at: Option<i64>,
@@ -287,7 +274,7 @@ pub fn set_last_seen(
 
 /// Deletes the conversation; messages, attachments rows and labels go with it (foreign keys).
 /// Returns the storage keys of its attachment files, for the caller to remove after commit.
-pub fn delete(conn: &Connection, id: i64) -> StoreResult<Vec<String>> {
+pub fn delete(conn: &Conn, id: i64) -> StoreResult<Vec<String>> {
     let files = super::column(
         conn,
         "SELECT a.storage_key FROM attachments a JOIN messages m ON m.id = a.message_id
@@ -304,7 +291,7 @@ pub fn delete(conn: &Connection, id: i64) -> StoreResult<Vec<String>> {
 
 /// The conversation's labels, in the order they were added.
 /// Tags the conversation with a label (no activity message: callers write their own).
-pub fn attach_label(conn: &Connection, id: i64, account_id: i64, title: &str) -> StoreResult<()> {
+pub fn attach_label(conn: &Conn, id: i64, account_id: i64, title: &str) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT INTO conversation_labels (conversation_id, account_id, title) VALUES (?1, ?2, ?3)",
     )?
@@ -312,7 +299,7 @@ pub fn attach_label(conn: &Connection, id: i64, account_id: i64, title: &str) ->
     Ok(())
 }
 
-pub fn labels(conn: &Connection, id: i64) -> StoreResult<Vec<String>> {
+pub fn labels(conn: &Conn, id: i64) -> StoreResult<Vec<String>> {
     super::column(
         conn,
         "SELECT title FROM conversation_labels WHERE conversation_id = ?1 ORDER BY id",
@@ -323,7 +310,7 @@ pub fn labels(conn: &Connection, id: i64) -> StoreResult<Vec<String>> {
 /// The labels of each of the conversations, in the order they were added (`labels` for many);
 /// a conversation without labels has no entry.
 pub fn labels_of(
-    conn: &Connection,
+    conn: &Conn,
     ids: impl IntoIterator<Item = i64>,
 ) -> StoreResult<HashMap<i64, Vec<String>>> {
     let mut stmt = conn.prepare_cached(
@@ -331,7 +318,7 @@ pub fn labels_of(
           WHERE conversation_id IN rarray(?1) ORDER BY conversation_id, id",
     )?;
     let rows = stmt.query_map([super::id_array(ids)], |row| {
-        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        Ok((row.get::<i64>(0)?, row.get::<String>(1)?))
     })?;
     let mut out: HashMap<i64, Vec<String>> = HashMap::new();
     for row in rows {
@@ -343,7 +330,7 @@ pub fn labels_of(
 
 /// The newest conversation of a contact inbox (inboxes locked to a single conversation reuse it).
 pub fn latest_of_contact_inbox(
-    conn: &Connection,
+    conn: &Conn,
     contact_inbox_id: i64,
 ) -> StoreResult<Option<Conversation>> {
     let sql =

@@ -1,6 +1,7 @@
 //! Custom attribute definitions (the filter compiler types custom attributes by these).
 
-use rusqlite::{params, Connection, Row};
+use crate::db::{Conn, Row};
+use crate::params;
 use serde_json::Value;
 
 use super::{execute_unique, insert_unique, json_array, one_row, StoreError, StoreResult};
@@ -49,7 +50,7 @@ const SELECT_DEFINITION: &str =
         regex_cue, created_at, updated_at
    FROM custom_attribute_definitions";
 
-fn definition_from_row(row: &Row) -> rusqlite::Result<Definition> {
+fn definition_from_row(row: &Row) -> crate::db::SqlResult<Definition> {
     Ok(Definition {
         id: row.get(0)?,
         display_name: row.get(1)?,
@@ -58,7 +59,7 @@ fn definition_from_row(row: &Row) -> rusqlite::Result<Definition> {
             .unwrap_or(AttributeDisplayType::Text),
         model: AttributeModel::from_code(row.get(4)?).unwrap_or(AttributeModel::Conversation),
         description: row.get(5)?,
-        values: json_array(&row.get::<_, String>(6)?),
+        values: json_array(&row.get::<String>(6)?),
         default_value: row.get(7)?,
         regex_pattern: row.get(8)?,
         regex_cue: row.get(9)?,
@@ -69,7 +70,7 @@ fn definition_from_row(row: &Row) -> rusqlite::Result<Definition> {
 
 /// All definitions of the account, or those of one model.
 pub fn list(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     model: Option<AttributeModel>,
 ) -> StoreResult<Vec<Definition>> {
@@ -82,7 +83,7 @@ pub fn list(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn get(conn: &Connection, account_id: i64, id: i64) -> StoreResult<Definition> {
+pub fn get(conn: &Conn, account_id: i64, id: i64) -> StoreResult<Definition> {
     let sql = format!("{SELECT_DEFINITION} WHERE account_id = ?1 AND id = ?2");
     Ok(conn
         .prepare_cached(&sql)?
@@ -106,7 +107,7 @@ fn duplicate_key() -> StoreError {
 }
 
 pub fn create(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     fields: &DefinitionFields,
     now: i64,
@@ -134,7 +135,7 @@ pub fn create(
 }
 
 pub fn update(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     id: i64,
     fields: &DefinitionFields,
@@ -164,7 +165,7 @@ pub fn update(
     )?)
 }
 
-pub fn delete(conn: &Connection, account_id: i64, id: i64) -> StoreResult<()> {
+pub fn delete(conn: &Conn, account_id: i64, id: i64) -> StoreResult<()> {
     one_row(super::execute(
         conn,
         "DELETE FROM custom_attribute_definitions WHERE account_id = ?1 AND id = ?2",

@@ -1,7 +1,7 @@
 //! Everything the conversation and message JSON shows beyond the row itself: the contact, the
 //! assignee, the team, the channel, the latest messages with their senders and attachments.
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::{Conn, OptionalExtension};
 
 use super::catalog::CatalogView;
 use super::contacts::{self, Contact};
@@ -41,14 +41,14 @@ pub struct ConversationDetails {
     pub unread_count: i64,
 }
 
-pub fn message(conn: &Connection, message: Message) -> StoreResult<MessageDetails> {
+pub fn message(conn: &Conn, message: Message) -> StoreResult<MessageDetails> {
     message_with(conn, message, None, None)
 }
 
 /// `message`, taking the sender from `contact` or `user` when it is one of them, so that a
 /// caller that has them loaded already does not read them again.
 pub fn message_with(
-    conn: &Connection,
+    conn: &Conn,
     message: Message,
     contact: Option<&Contact>,
     user: Option<&Agent>,
@@ -83,13 +83,13 @@ pub fn message_with(
 }
 
 /// `message` for each, reading their senders and attachments once per kind.
-pub fn messages(conn: &Connection, list: Vec<Message>) -> StoreResult<Vec<MessageDetails>> {
+pub fn messages(conn: &Conn, list: Vec<Message>) -> StoreResult<Vec<MessageDetails>> {
     super::page_details::messages(conn, list)
 }
 
 /// The details of one conversation, as seen by `viewer` (the team's `is_member`; None for a bot).
 pub fn conversation(
-    conn: &Connection,
+    conn: &Conn,
     catalog: &CatalogView,
     conversation: Conversation,
     viewer: Option<i64>,
@@ -141,7 +141,7 @@ pub fn conversation(
 /// Makes `message_id` (a search's match) the message the conversation shows; one deleted since
 /// the index saw it leaves the newest.
 pub fn show_message(
-    conn: &Connection,
+    conn: &Conn,
     details: &mut ConversationDetails,
     message_id: i64,
 ) -> StoreResult<()> {
@@ -155,7 +155,7 @@ pub fn show_message(
 
 /// `conversation` for each, reading the page's related rows once per kind (see `page_details`).
 pub fn conversations(
-    conn: &Connection,
+    conn: &Conn,
     catalog: &CatalogView,
     list: Vec<Conversation>,
     viewer: Option<i64>,
@@ -165,7 +165,7 @@ pub fn conversations(
 
 /// `conversations`, each in `showing` (conversation id to message id) showing that message.
 pub fn conversations_showing(
-    conn: &Connection,
+    conn: &Conn,
     catalog: &CatalogView,
     list: Vec<Conversation>,
     viewer: Option<i64>,

@@ -8,7 +8,7 @@
 //! writer (requests, background tasks, commands) has its changes seen, and a write that is
 //! rolled back leaves nothing behind. Nothing of this reaches the database file.
 
-use rusqlite::Connection;
+use crate::db::Conn;
 use serde_json::Value;
 
 use super::StoreResult;
@@ -270,17 +270,17 @@ const INSTALL: &str = concat!(
 );
 
 /// Sets up the noting on `conn` (the writer); idempotent.
-pub fn install(conn: &Connection) -> StoreResult<()> {
+pub fn install(conn: &Conn) -> StoreResult<()> {
     conn.execute_batch(INSTALL)?;
     Ok(())
 }
 
 /// Notes a change no row shows, such as someone typing: `kind` with `detail` as its `after`.
-pub fn note(conn: &Connection, kind: &str, subject_id: i64, detail: &Value) -> StoreResult<()> {
+pub fn note(conn: &Conn, kind: &str, subject_id: i64, detail: &Value) -> StoreResult<()> {
     super::execute(
         conn,
         "INSERT INTO temp.event_changes (kind, subject_id, after) VALUES (?1, ?2, ?3)",
-        rusqlite::params![kind, subject_id, detail.to_string()],
+        crate::params![kind, subject_id, detail.to_string()],
     )?;
     Ok(())
 }
@@ -290,7 +290,7 @@ fn parsed(text: Option<String>) -> Option<Value> {
 }
 
 /// The changes noted so far in this transaction, oldest first, and forgets them.
-pub fn take(conn: &Connection) -> StoreResult<Vec<Change>> {
+pub fn take(conn: &Conn) -> StoreResult<Vec<Change>> {
     let mut stmt = conn.prepare_cached(
         "SELECT kind, subject_id, before, after FROM temp.event_changes ORDER BY seq",
     )?;

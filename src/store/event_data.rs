@@ -3,7 +3,7 @@
 //! the writer's transaction for every change that has a subscriber, so every statement is cached
 //! and each related row is read once per payload.
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::{Conn, OptionalExtension};
 
 use super::contacts::{self, Contact};
 use super::conversations::{self, Conversation};
@@ -20,7 +20,7 @@ pub struct Account {
     pub name: String,
 }
 
-pub fn account(conn: &Connection, account_id: i64) -> StoreResult<Account> {
+pub fn account(conn: &Conn, account_id: i64) -> StoreResult<Account> {
     Ok(conn
         .prepare_cached("SELECT id, name FROM accounts WHERE id = ?1")?
         .query_row([account_id], |row| {
@@ -39,7 +39,7 @@ pub struct InboxSummary {
     pub channel_type: String,
 }
 
-pub fn inbox_summary(conn: &Connection, inbox_id: i64) -> StoreResult<InboxSummary> {
+pub fn inbox_summary(conn: &Conn, inbox_id: i64) -> StoreResult<InboxSummary> {
     Ok(conn
         .prepare_cached("SELECT id, name, channel_type FROM inboxes WHERE id = ?1")?
         .query_row([inbox_id], |row| {
@@ -64,7 +64,7 @@ pub struct ContactInboxRow {
     pub updated_at: i64,
 }
 
-fn contact_inbox(conn: &Connection, id: i64) -> StoreResult<Option<ContactInboxRow>> {
+fn contact_inbox(conn: &Conn, id: i64) -> StoreResult<Option<ContactInboxRow>> {
     Ok(conn
         .prepare_cached(
             "SELECT id, contact_id, inbox_id, source_id, hmac_verified, created_at, updated_at
@@ -93,7 +93,7 @@ pub struct AgentBot {
 
 /// The agent bot with this id; one that is gone reads as no bot, and the message then renders
 /// with a null sender, as Chatwoot's does for a sender that is gone.
-pub fn agent_bot(conn: &Connection, bot_id: i64) -> Option<AgentBot> {
+pub fn agent_bot(conn: &Conn, bot_id: i64) -> Option<AgentBot> {
     let name = super::agent_bots::name(conn, bot_id).ok()?;
     Some(AgentBot { id: bot_id, name })
 }
@@ -101,7 +101,7 @@ pub fn agent_bot(conn: &Connection, bot_id: i64) -> Option<AgentBot> {
 /// The id of the conversation's newest message in Chatwoot's `chat` scope: no activity messages,
 /// no private notes. One index range per message type, each read newest first, so the cost does
 /// not grow with the length of the conversation.
-fn latest_chat_message_id(conn: &Connection, conversation_id: i64) -> StoreResult<Option<i64>> {
+fn latest_chat_message_id(conn: &Conn, conversation_id: i64) -> StoreResult<Option<i64>> {
     Ok(conn
         .prepare_cached(
             "SELECT id FROM (
@@ -142,7 +142,7 @@ pub struct ConversationData {
 /// already (the message of a message event): when it is the latest chat message, or its sender
 /// is the conversation's contact or assignee, nothing is read twice.
 pub fn conversation(
-    conn: &Connection,
+    conn: &Conn,
     conversation_id: i64,
     known: Option<&MessageDetails>,
 ) -> StoreResult<ConversationData> {
@@ -209,7 +209,8 @@ mod tests {
 
     #[test]
     fn an_agent_bot_reads_as_none_until_its_table_and_row_exist() {
-        let conn = Connection::open_in_memory().unwrap();
+        let raw = rusqlite::Connection::open_in_memory().unwrap();
+        let conn = Conn::Sqlite(&raw);
         assert!(agent_bot(&conn, 1).is_none(), "no table");
         conn.execute_batch(
             "CREATE TABLE agent_bots (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
@@ -224,14 +225,15 @@ mod tests {
     /// The per-type query picks what one plain scan of the conversation would, ties included.
     #[test]
     fn the_latest_chat_message_skips_private_notes_and_activity_and_breaks_ties_by_id() {
-        let conn = Connection::open_in_memory().unwrap();
+        let raw = rusqlite::Connection::open_in_memory().unwrap();
+        let conn = Conn::Sqlite(&raw);
         conn.execute_batch(
             "CREATE TABLE messages (id INTEGER PRIMARY KEY, conversation_id INTEGER, message_type INTEGER,
                                     private INTEGER, created_at INTEGER);
              CREATE INDEX messages_by_conversation_type ON messages (conversation_id, message_type, created_at);",
         )
         .unwrap();
-        let plain = |conn: &Connection| -> Option<i64> {
+        let plain = |conn: &Conn| -> Option<i64> {
             conn.query_row(
                 "SELECT id FROM messages WHERE conversation_id = 1 AND message_type != 2 AND private = 0
                   ORDER BY created_at DESC, id DESC LIMIT 1",

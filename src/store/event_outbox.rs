@@ -1,7 +1,8 @@
 //! The event outbox: events written with the change that caused them, one delivery row per
 //! target, and what each delivery attempt leaves behind (see the version 11 migration).
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::db::{Conn, OptionalExtension};
+use crate::params;
 
 use super::StoreResult;
 
@@ -52,7 +53,7 @@ pub struct NewEvent<'a> {
     pub conversation_id: Option<i64>,
 }
 
-pub fn insert_event(conn: &Connection, event: &NewEvent, now: i64) -> StoreResult<i64> {
+pub fn insert_event(conn: &Conn, event: &NewEvent, now: i64) -> StoreResult<i64> {
     super::insert(
         conn,
         "INSERT INTO outbound_events (account_id, name, payload, message_id, conversation_id, created_at)
@@ -76,7 +77,7 @@ const WAITING: i64 = i64::MAX;
 /// Queues a delivery: due now when it heads its target's line for `ordering_key`, waiting
 /// otherwise.
 pub fn insert_delivery(
-    conn: &Connection,
+    conn: &Conn,
     event_id: i64,
     target: (TargetKind, i64),
     ordering_key: &str,
@@ -117,7 +118,7 @@ UPDATE event_deliveries SET next_attempt_at = ?2
    AND next_attempt_at = ?3";
 
 /// Makes the next delivery in the finished one's line due now.
-fn promote_next(conn: &Connection, finished_id: i64, now: i64) -> StoreResult<()> {
+fn promote_next(conn: &Conn, finished_id: i64, now: i64) -> StoreResult<()> {
     super::execute(conn, PROMOTE_NEXT, params![finished_id, now, WAITING])?;
     Ok(())
 }
@@ -130,7 +131,7 @@ pub struct Subscriber {
     pub subscriptions: Vec<String>,
 }
 
-pub fn subscribers(conn: &Connection, account_id: i64) -> StoreResult<Vec<Subscriber>> {
+pub fn subscribers(conn: &Conn, account_id: i64) -> StoreResult<Vec<Subscriber>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, inbox_id, subscriptions FROM webhooks WHERE account_id = ?1 ORDER BY id",
     )?;
@@ -146,7 +147,7 @@ pub fn subscribers(conn: &Connection, account_id: i64) -> StoreResult<Vec<Subscr
 }
 
 /// Whether the inbox is an API inbox with a `webhook_url` to deliver to.
-pub fn inbox_has_webhook(conn: &Connection, inbox_id: i64) -> StoreResult<bool> {
+pub fn inbox_has_webhook(conn: &Conn, inbox_id: i64) -> StoreResult<bool> {
     super::exists(
         conn,
         "SELECT 1 FROM inboxes WHERE id = ?1 AND channel_type = 'Channel::Api'
@@ -156,10 +157,7 @@ pub fn inbox_has_webhook(conn: &Connection, inbox_id: i64) -> StoreResult<bool> 
 }
 
 /// `(account_id, inbox_id)` of a conversation.
-pub fn conversation_place(
-    conn: &Connection,
-    conversation_id: i64,
-) -> StoreResult<Option<(i64, i64)>> {
+pub fn conversation_place(conn: &Conn, conversation_id: i64) -> StoreResult<Option<(i64, i64)>> {
     Ok(conn
         .prepare_cached("SELECT account_id, inbox_id FROM conversations WHERE id = ?1")?
         .query_row([conversation_id], |row| Ok((row.get(0)?, row.get(1)?)))
@@ -167,7 +165,7 @@ pub fn conversation_place(
 }
 
 /// `(account_id, inbox_id, conversation_id)` of a message.
-pub fn message_place(conn: &Connection, message_id: i64) -> StoreResult<Option<(i64, i64, i64)>> {
+pub fn message_place(conn: &Conn, message_id: i64) -> StoreResult<Option<(i64, i64, i64)>> {
     Ok(conn
         .prepare_cached("SELECT account_id, inbox_id, conversation_id FROM messages WHERE id = ?1")?
         .query_row([message_id], |row| {
@@ -176,14 +174,14 @@ pub fn message_place(conn: &Connection, message_id: i64) -> StoreResult<Option<(
         .optional()?)
 }
 
-pub fn contact_account(conn: &Connection, contact_id: i64) -> StoreResult<Option<i64>> {
+pub fn contact_account(conn: &Conn, contact_id: i64) -> StoreResult<Option<i64>> {
     Ok(conn
         .prepare_cached("SELECT account_id FROM contacts WHERE id = ?1")?
         .query_row([contact_id], |row| row.get(0))
         .optional()?)
 }
 
-pub fn inbox_account(conn: &Connection, inbox_id: i64) -> StoreResult<Option<i64>> {
+pub fn inbox_account(conn: &Conn, inbox_id: i64) -> StoreResult<Option<i64>> {
     Ok(conn
         .prepare_cached("SELECT account_id FROM inboxes WHERE id = ?1")?
         .query_row([inbox_id], |row| row.get(0))
@@ -206,7 +204,7 @@ pub struct DueDelivery {
 }
 
 /// Pending deliveries due at `now`, soonest first. Only the head of each line can be due.
-pub fn due(conn: &Connection, now: i64, limit: i64) -> StoreResult<Vec<DueDelivery>> {
+pub fn due(conn: &Conn, now: i64, limit: i64) -> StoreResult<Vec<DueDelivery>> {
     let mut stmt = conn.prepare_cached(
         "SELECT d.id, d.target_kind, d.target_id, d.delivery_id, d.attempts, d.created_at,
                 e.name, e.payload, e.message_id, e.conversation_id
@@ -234,7 +232,7 @@ pub fn due(conn: &Connection, now: i64, limit: i64) -> StoreResult<Vec<DueDelive
 }
 
 /// When the next pending delivery falls due, if any.
-pub fn next_due_at(conn: &Connection) -> StoreResult<Option<i64>> {
+pub fn next_due_at(conn: &Conn) -> StoreResult<Option<i64>> {
     Ok(conn
         .prepare_cached(
             "SELECT MIN(next_attempt_at) FROM event_deliveries
@@ -244,11 +242,7 @@ pub fn next_due_at(conn: &Connection) -> StoreResult<Option<i64>> {
 }
 
 /// Where a target is and the secret that signs what it receives, read at send time.
-pub fn target(
-    conn: &Connection,
-    kind: TargetKind,
-    id: i64,
-) -> StoreResult<Option<(String, String)>> {
+pub fn target(conn: &Conn, kind: TargetKind, id: i64) -> StoreResult<Option<(String, String)>> {
     match kind {
         TargetKind::Webhook => Ok(conn
             .prepare_cached("SELECT url, secret FROM webhooks WHERE id = ?1")?
@@ -265,15 +259,15 @@ pub struct Outcome<'a> {
     pub error: Option<&'a str>,
 }
 
-pub fn delivered(conn: &Connection, id: i64, outcome: &Outcome, now: i64) -> StoreResult<()> {
+pub fn delivered(conn: &Conn, id: i64, outcome: &Outcome, now: i64) -> StoreResult<()> {
     finish(conn, id, 1, outcome, now)
 }
 
-pub fn given_up(conn: &Connection, id: i64, outcome: &Outcome, now: i64) -> StoreResult<()> {
+pub fn given_up(conn: &Conn, id: i64, outcome: &Outcome, now: i64) -> StoreResult<()> {
     finish(conn, id, 2, outcome, now)
 }
 
-fn finish(conn: &Connection, id: i64, state: i64, outcome: &Outcome, now: i64) -> StoreResult<()> {
+fn finish(conn: &Conn, id: i64, state: i64, outcome: &Outcome, now: i64) -> StoreResult<()> {
     super::execute(
         conn,
         "UPDATE event_deliveries
@@ -285,7 +279,7 @@ fn finish(conn: &Connection, id: i64, state: i64, outcome: &Outcome, now: i64) -
     promote_next(conn, id, now)
 }
 
-pub fn retry_at(conn: &Connection, id: i64, outcome: &Outcome, at: i64) -> StoreResult<()> {
+pub fn retry_at(conn: &Conn, id: i64, outcome: &Outcome, at: i64) -> StoreResult<()> {
     super::execute(
         conn,
         "UPDATE event_deliveries
@@ -297,7 +291,7 @@ pub fn retry_at(conn: &Connection, id: i64, outcome: &Outcome, at: i64) -> Store
 }
 
 /// Pending deliveries and the creation time of the oldest.
-pub fn backlog(conn: &Connection) -> StoreResult<(i64, Option<i64>)> {
+pub fn backlog(conn: &Conn) -> StoreResult<(i64, Option<i64>)> {
     Ok(conn
         .prepare_cached("SELECT COUNT(*), MIN(created_at) FROM event_deliveries WHERE state = 0")?
         .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?)
@@ -305,7 +299,7 @@ pub fn backlog(conn: &Connection) -> StoreResult<(i64, Option<i64>)> {
 
 /// Forgets up to `limit` finished deliveries older than `before`, then the events left with no
 /// delivery; returns how many deliveries went.
-pub fn prune(conn: &Connection, before: i64, limit: i64) -> StoreResult<usize> {
+pub fn prune(conn: &Conn, before: i64, limit: i64) -> StoreResult<usize> {
     let gone = super::execute(
         conn,
         "DELETE FROM event_deliveries WHERE id IN (
@@ -343,7 +337,7 @@ mod tests {
         (dir, db)
     }
 
-    fn event(conn: &Connection, at: i64, key: &str) -> StoreResult<i64> {
+    fn event(conn: &Conn, at: i64, key: &str) -> StoreResult<i64> {
         let new = NewEvent {
             account_id: 1,
             name: "message_created",
@@ -422,7 +416,7 @@ mod tests {
         let plan = db
             .write_now(|tx| {
                 let mut stmt = tx.prepare(&format!("EXPLAIN QUERY PLAN {PROMOTE_NEXT}"))?;
-                let rows = stmt.query_map(params![0, 0, 0], |row| row.get::<_, String>(3))?;
+                let rows = stmt.query_map(params![0, 0, 0], |row| row.get::<String>(3))?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?.join("; "))
             })
             .unwrap();

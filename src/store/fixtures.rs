@@ -1,13 +1,14 @@
 //! What loading and exporting fixtures needs beyond the API's own statements: the values a file
 //! may pin (random keys, times the API works out) and whole-account listings in id order.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::db::{Conn, OptionalExtension};
+use crate::params;
 
 use super::{one_row, StoreResult};
 
 /// Replaces the inbox's random keys with the given ones (`None` keeps a key).
 pub fn set_inbox_keys(
-    conn: &Connection,
+    conn: &Conn,
     inbox_id: i64,
     identifier: Option<&str>,
     hmac_token: Option<&str>,
@@ -42,7 +43,7 @@ fn flag(pin: Pin) -> (bool, Option<i64>) {
     (pin.is_some(), pin.flatten())
 }
 
-pub fn pin_conversation(conn: &Connection, id: i64, pins: &ConversationPins) -> StoreResult<()> {
+pub fn pin_conversation(conn: &Conn, id: i64, pins: &ConversationPins) -> StoreResult<()> {
     let (updated, updated_at) = flag(pins.updated_at);
     let (waiting, waiting_since) = flag(pins.waiting_since);
     let (reply, first_reply) = flag(pins.first_reply_created_at);
@@ -81,7 +82,7 @@ pub fn pin_conversation(conn: &Connection, id: i64, pins: &ConversationPins) -> 
     )?)
 }
 
-pub fn set_contact_last_activity(conn: &Connection, id: i64, at: Option<i64>) -> StoreResult<()> {
+pub fn set_contact_last_activity(conn: &Conn, id: i64, at: Option<i64>) -> StoreResult<()> {
     one_row(super::execute(
         conn,
         "UPDATE contacts SET last_activity_at = ?2 WHERE id = ?1",
@@ -89,7 +90,7 @@ pub fn set_contact_last_activity(conn: &Connection, id: i64, at: Option<i64>) ->
     )?)
 }
 
-pub fn set_message_updated_at(conn: &Connection, id: i64, at: i64) -> StoreResult<()> {
+pub fn set_message_updated_at(conn: &Conn, id: i64, at: i64) -> StoreResult<()> {
     one_row(super::execute(
         conn,
         "UPDATE messages SET updated_at = ?2 WHERE id = ?1",
@@ -98,7 +99,7 @@ pub fn set_message_updated_at(conn: &Connection, id: i64, at: i64) -> StoreResul
 }
 
 /// Every account: (id, name).
-pub fn accounts(conn: &Connection) -> StoreResult<Vec<(i64, String)>> {
+pub fn accounts(conn: &Conn) -> StoreResult<Vec<(i64, String)>> {
     let mut stmt = conn.prepare_cached("SELECT id, name FROM accounts ORDER BY id")?;
     let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -112,7 +113,7 @@ pub struct UserRow {
     pub confirmed: bool,
 }
 
-pub fn users(conn: &Connection) -> StoreResult<Vec<UserRow>> {
+pub fn users(conn: &Conn) -> StoreResult<Vec<UserRow>> {
     let mut stmt =
         conn.prepare_cached("SELECT id, name, email, confirmed FROM users ORDER BY id")?;
     let rows = stmt.query_map([], |row| {
@@ -126,7 +127,7 @@ pub fn users(conn: &Connection) -> StoreResult<Vec<UserRow>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn contact_ids(conn: &Connection, account_id: i64) -> StoreResult<Vec<i64>> {
+pub fn contact_ids(conn: &Conn, account_id: i64) -> StoreResult<Vec<i64>> {
     super::ids(
         conn,
         "SELECT id FROM contacts WHERE account_id = ?1 ORDER BY id",
@@ -135,7 +136,7 @@ pub fn contact_ids(conn: &Connection, account_id: i64) -> StoreResult<Vec<i64>> 
 }
 
 /// The account's conversations' row ids, in display id order.
-pub fn conversation_ids(conn: &Connection, account_id: i64) -> StoreResult<Vec<i64>> {
+pub fn conversation_ids(conn: &Conn, account_id: i64) -> StoreResult<Vec<i64>> {
     super::ids(
         conn,
         "SELECT id FROM conversations WHERE account_id = ?1 ORDER BY display_id",
@@ -144,7 +145,7 @@ pub fn conversation_ids(conn: &Connection, account_id: i64) -> StoreResult<Vec<i
 }
 
 /// The conversation's messages as (id, deleted), in id order.
-pub fn message_ids(conn: &Connection, conversation_id: i64) -> StoreResult<Vec<(i64, bool)>> {
+pub fn message_ids(conn: &Conn, conversation_id: i64) -> StoreResult<Vec<(i64, bool)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, deleted FROM messages WHERE conversation_id = ?1 ORDER BY id",
     )?;
@@ -152,10 +153,7 @@ pub fn message_ids(conn: &Connection, conversation_id: i64) -> StoreResult<Vec<(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn contact_inbox_source(
-    conn: &Connection,
-    contact_inbox_id: i64,
-) -> StoreResult<Option<String>> {
+pub fn contact_inbox_source(conn: &Conn, contact_inbox_id: i64) -> StoreResult<Option<String>> {
     Ok(conn
         .prepare_cached("SELECT source_id FROM contact_inboxes WHERE id = ?1")?
         .query_row([contact_inbox_id], |row| row.get(0))
@@ -164,7 +162,7 @@ pub fn contact_inbox_source(
 
 /// The contact's first contact inbox in the inbox: (id, source_id).
 pub fn contact_inbox_of(
-    conn: &Connection,
+    conn: &Conn,
     contact_id: i64,
     inbox_id: i64,
 ) -> StoreResult<Option<(i64, String)>> {

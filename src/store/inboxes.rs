@@ -1,6 +1,7 @@
 //! Inboxes (API channels) and which inboxes a user may see.
 
-use rusqlite::{params, Connection, Row};
+use crate::db::{Conn, Row};
+use crate::params;
 use serde_json::Value;
 
 use super::{json_object, one_row, StoreError, StoreResult};
@@ -45,7 +46,7 @@ const SELECT_INBOX: &str =
         sender_name_type, business_name, additional_attributes, created_at, updated_at, secret
    FROM inboxes";
 
-fn inbox_from_row(row: &Row) -> rusqlite::Result<Inbox> {
+fn inbox_from_row(row: &Row) -> crate::db::SqlResult<Inbox> {
     Ok(Inbox {
         id: row.get(0)?,
         account_id: row.get(1)?,
@@ -61,7 +62,7 @@ fn inbox_from_row(row: &Row) -> rusqlite::Result<Inbox> {
         enable_email_collect: row.get(11)?,
         csat_survey_enabled: row.get(12)?,
         enable_auto_assignment: row.get(13)?,
-        auto_assignment_config: json_object(&row.get::<_, String>(14)?),
+        auto_assignment_config: json_object(&row.get::<String>(14)?),
         working_hours_enabled: row.get(15)?,
         out_of_office_message: row.get(16)?,
         timezone: row.get(17)?,
@@ -69,7 +70,7 @@ fn inbox_from_row(row: &Row) -> rusqlite::Result<Inbox> {
         lock_to_single_conversation: row.get(19)?,
         sender_name_type: row.get(20)?,
         business_name: row.get(21)?,
-        additional_attributes: json_object(&row.get::<_, String>(22)?),
+        additional_attributes: json_object(&row.get::<String>(22)?),
         created_at: row.get(23)?,
         updated_at: row.get(24)?,
         secret: row.get(25)?,
@@ -78,7 +79,7 @@ fn inbox_from_row(row: &Row) -> rusqlite::Result<Inbox> {
 
 /// The inboxes the principal may see: all of the account's for administrators, the ones they
 /// are a member of for agents (Chatwoot's rule).
-pub fn visible_to(conn: &Connection, principal: &Principal) -> StoreResult<Vec<Inbox>> {
+pub fn visible_to(conn: &Conn, principal: &Principal) -> StoreResult<Vec<Inbox>> {
     let sql = format!(
         "{SELECT_INBOX} WHERE account_id = ?1
             AND (?3 OR id IN (SELECT inbox_id FROM inbox_members WHERE user_id = ?2))
@@ -96,7 +97,7 @@ pub fn visible_to(conn: &Connection, principal: &Principal) -> StoreResult<Vec<I
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn get(conn: &Connection, account_id: i64, inbox_id: i64) -> StoreResult<Inbox> {
+pub fn get(conn: &Conn, account_id: i64, inbox_id: i64) -> StoreResult<Inbox> {
     let sql = format!("{SELECT_INBOX} WHERE account_id = ?1 AND id = ?2");
     Ok(conn
         .prepare_cached(&sql)?
@@ -104,7 +105,7 @@ pub fn get(conn: &Connection, account_id: i64, inbox_id: i64) -> StoreResult<Inb
 }
 
 /// An inbox by its id alone, for callers that start from the row (event payloads).
-pub fn get_by_id(conn: &Connection, inbox_id: i64) -> StoreResult<Inbox> {
+pub fn get_by_id(conn: &Conn, inbox_id: i64) -> StoreResult<Inbox> {
     let sql = format!("{SELECT_INBOX} WHERE id = ?1");
     Ok(conn
         .prepare_cached(&sql)?
@@ -113,11 +114,7 @@ pub fn get_by_id(conn: &Connection, inbox_id: i64) -> StoreResult<Inbox> {
 
 /// The inbox, when the principal may act in it. An inbox of the account that an agent is not a
 /// member of is NotFound, exactly as a missing one, so that its existence and name stay hidden.
-pub fn get_accessible(
-    conn: &Connection,
-    principal: &Principal,
-    inbox_id: i64,
-) -> StoreResult<Inbox> {
+pub fn get_accessible(conn: &Conn, principal: &Principal, inbox_id: i64) -> StoreResult<Inbox> {
     let inbox = get(conn, principal.account_id, inbox_id)?;
     if !can_access(conn, principal, inbox_id)? {
         return Err(StoreError::NotFound);
@@ -126,7 +123,7 @@ pub fn get_accessible(
 }
 
 /// Whether the principal may act in this inbox (administrator, agent bot, or agent and member).
-pub fn can_access(conn: &Connection, principal: &Principal, inbox_id: i64) -> StoreResult<bool> {
+pub fn can_access(conn: &Conn, principal: &Principal, inbox_id: i64) -> StoreResult<bool> {
     if principal.sees_all_inboxes() {
         return Ok(true);
     }
@@ -161,7 +158,7 @@ pub struct InboxChange {
 
 /// A new API-channel inbox; its identifier, HMAC token and signing secret are random, as
 /// Chatwoot's.
-pub fn create(conn: &Connection, account_id: i64, name: &str, now: i64) -> StoreResult<i64> {
+pub fn create(conn: &Conn, account_id: i64, name: &str, now: i64) -> StoreResult<i64> {
     super::insert(
         conn,
         "INSERT INTO inboxes (account_id, name, hmac_token, identifier, secret, created_at, updated_at)
@@ -189,7 +186,7 @@ pub enum InboxKey {
 /// Replaces one of the inbox's keys with a new random one; what the old one signed or proved
 /// stops verifying at once.
 pub fn renew_key(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     inbox_id: i64,
     key: InboxKey,
@@ -212,7 +209,7 @@ pub fn renew_key(
 
 /// Where the inbox's events go and the secret that signs them: (webhook_url, secret). None when
 /// the inbox is gone or has no webhook URL. Read at send time, so a reset secret is used at once.
-pub fn delivery_target(conn: &Connection, inbox_id: i64) -> StoreResult<Option<(String, String)>> {
+pub fn delivery_target(conn: &Conn, inbox_id: i64) -> StoreResult<Option<(String, String)>> {
     super::delivery_target(
         conn,
         "SELECT webhook_url, secret FROM inboxes WHERE id = ?1",
@@ -221,7 +218,7 @@ pub fn delivery_target(conn: &Connection, inbox_id: i64) -> StoreResult<Option<(
 }
 
 pub fn update(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     inbox_id: i64,
     change: &InboxChange,
@@ -279,7 +276,7 @@ pub fn update(
 
 /// Deletes the inbox with everything in it (conversations, contact inboxes, members).
 /// Returns the storage keys of the attachment files that went with it.
-pub fn delete(conn: &Connection, account_id: i64, inbox_id: i64) -> StoreResult<Vec<String>> {
+pub fn delete(conn: &Conn, account_id: i64, inbox_id: i64) -> StoreResult<Vec<String>> {
     let files = super::column(
         conn,
         "SELECT a.storage_key FROM attachments a
@@ -297,7 +294,7 @@ pub fn delete(conn: &Connection, account_id: i64, inbox_id: i64) -> StoreResult<
 
 /// The channel type of inboxes, keyed by inbox id.
 pub fn channel_types(
-    conn: &Connection,
+    conn: &Conn,
     inbox_ids: impl IntoIterator<Item = i64>,
 ) -> StoreResult<std::collections::HashMap<i64, String>> {
     super::map_of(

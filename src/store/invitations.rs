@@ -1,7 +1,8 @@
 //! Invitations of existing users to an account. The user joins when they accept with the token
 //! mailed to them; until then they are not a member and do not show among the agents.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::db::{Conn, OptionalExtension};
+use crate::params;
 
 use super::{tokens, StoreError, StoreResult};
 use crate::models::{Availability, Role};
@@ -29,7 +30,7 @@ pub struct Issued {
 
 /// Records the invitation with a fresh token, replacing a pending one for the same account and
 /// user (whose token then stops working).
-pub fn issue(conn: &Connection, invitation: &NewInvitation, now: i64) -> StoreResult<Issued> {
+pub fn issue(conn: &Conn, invitation: &NewInvitation, now: i64) -> StoreResult<Issued> {
     let token = tokens::generate();
     let expires_at = now.saturating_add(LIFETIME_MICROS);
     super::execute(
@@ -77,7 +78,7 @@ pub struct Accepted {
 
 /// Makes the invited user a member and deletes the invitation, so the token works once. An
 /// unknown, used or expired token is NotFound, all alike.
-pub fn accept(conn: &Connection, token: &str, now: i64) -> StoreResult<Accepted> {
+pub fn accept(conn: &Conn, token: &str, now: i64) -> StoreResult<Accepted> {
     let found = conn
         .prepare_cached(
             "DELETE FROM invitations WHERE token_sha256 = ?1 AND expires_at > ?2
@@ -85,11 +86,11 @@ pub fn accept(conn: &Connection, token: &str, now: i64) -> StoreResult<Accepted>
         )?
         .query_row(params![tokens::digest(token), now], |row| {
             Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, i64>(2)?,
-                row.get::<_, i64>(3)?,
-                row.get::<_, bool>(4)?,
+                row.get::<i64>(0)?,
+                row.get::<i64>(1)?,
+                row.get::<i64>(2)?,
+                row.get::<i64>(3)?,
+                row.get::<bool>(4)?,
             ))
         })
         .optional()?;
@@ -110,7 +111,7 @@ pub fn accept(conn: &Connection, token: &str, now: i64) -> StoreResult<Accepted>
               WHERE a.id = ?1",
         )?
         .query_row([account_id, user_id], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+            Ok((row.get::<String>(0)?, row.get::<i64>(1)?))
         })?;
     Ok(Accepted {
         account_id,

@@ -1,6 +1,7 @@
 //! The account's labels.
 
-use rusqlite::{params, Connection, Row};
+use crate::db::{Conn, Row};
+use crate::params;
 
 use super::{execute_unique, insert_unique, one_row, StoreError, StoreResult};
 
@@ -15,7 +16,7 @@ pub struct Label {
 
 const SELECT_LABEL: &str = "SELECT id, title, description, color, show_on_sidebar FROM labels";
 
-fn label_from_row(row: &Row) -> rusqlite::Result<Label> {
+fn label_from_row(row: &Row) -> crate::db::SqlResult<Label> {
     Ok(Label {
         id: row.get(0)?,
         title: row.get(1)?,
@@ -25,14 +26,14 @@ fn label_from_row(row: &Row) -> rusqlite::Result<Label> {
     })
 }
 
-pub fn list(conn: &Connection, account_id: i64) -> StoreResult<Vec<Label>> {
+pub fn list(conn: &Conn, account_id: i64) -> StoreResult<Vec<Label>> {
     let sql = format!("{SELECT_LABEL} WHERE account_id = ?1 ORDER BY id");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([account_id], label_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn get(conn: &Connection, account_id: i64, label_id: i64) -> StoreResult<Label> {
+pub fn get(conn: &Conn, account_id: i64, label_id: i64) -> StoreResult<Label> {
     let sql = format!("{SELECT_LABEL} WHERE account_id = ?1 AND id = ?2");
     Ok(conn
         .prepare_cached(&sql)?
@@ -50,12 +51,7 @@ pub struct LabelFields {
     pub show_on_sidebar: Option<bool>,
 }
 
-pub fn create(
-    conn: &Connection,
-    account_id: i64,
-    label: &LabelFields,
-    now: i64,
-) -> StoreResult<i64> {
+pub fn create(conn: &Conn, account_id: i64, label: &LabelFields, now: i64) -> StoreResult<i64> {
     insert_unique(
         conn,
         "INSERT INTO labels (account_id, title, description, color, show_on_sidebar, created_at, updated_at)
@@ -68,7 +64,7 @@ pub fn create(
 /// Updates the label; a new title is carried over to the conversations tagged with the old one,
 /// as Chatwoot's label update job does.
 pub fn update(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     label_id: i64,
     label: &LabelFields,
@@ -97,7 +93,7 @@ pub fn update(
     Ok(())
 }
 
-pub fn delete(conn: &Connection, account_id: i64, label_id: i64) -> StoreResult<()> {
+pub fn delete(conn: &Conn, account_id: i64, label_id: i64) -> StoreResult<()> {
     one_row(super::execute(
         conn,
         "DELETE FROM labels WHERE account_id = ?1 AND id = ?2",

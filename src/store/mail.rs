@@ -1,6 +1,7 @@
 //! The mail outbox and the per-account daily email counts.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::db::{Conn, OptionalExtension};
+use crate::params;
 
 use super::StoreResult;
 
@@ -22,7 +23,7 @@ pub struct NewMail<'a> {
     pub html_body: &'a str,
 }
 
-pub fn enqueue(conn: &Connection, mail: &NewMail, now: i64) -> StoreResult<i64> {
+pub fn enqueue(conn: &Conn, mail: &NewMail, now: i64) -> StoreResult<i64> {
     super::insert(
         conn,
         "INSERT INTO mail_outbox (account_id, recipient, subject, text_body, html_body, next_attempt_at, created_at)
@@ -41,7 +42,7 @@ pub fn enqueue(conn: &Connection, mail: &NewMail, now: i64) -> StoreResult<i64> 
 /// Counts one more email for the account on the UTC day of `now` unless `limit` is reached;
 /// false when it is.
 pub fn count_email(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     now: i64,
     limit: Option<u32>,
@@ -67,7 +68,7 @@ pub fn count_email(
 }
 
 /// Mails due for an attempt at `now`, oldest first.
-pub fn due(conn: &Connection, now: i64, limit: i64) -> StoreResult<Vec<Mail>> {
+pub fn due(conn: &Conn, now: i64, limit: i64) -> StoreResult<Vec<Mail>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, recipient, subject, text_body, html_body, attempts FROM mail_outbox
           WHERE failed_at IS NULL AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
@@ -86,7 +87,7 @@ pub fn due(conn: &Connection, now: i64, limit: i64) -> StoreResult<Vec<Mail>> {
 }
 
 /// When the next pending mail is due, if any.
-pub fn next_due(conn: &Connection) -> StoreResult<Option<i64>> {
+pub fn next_due(conn: &Conn) -> StoreResult<Option<i64>> {
     Ok(conn
         .prepare_cached("SELECT MIN(next_attempt_at) FROM mail_outbox WHERE failed_at IS NULL")?
         .query_row([], |row| row.get(0))?)
@@ -94,13 +95,13 @@ pub fn next_due(conn: &Connection) -> StoreResult<Option<i64>> {
 
 /// Mails still to be delivered: waiting for their first attempt or for a retry (those given up
 /// are not counted).
-pub fn count_pending(conn: &Connection) -> StoreResult<i64> {
+pub fn count_pending(conn: &Conn) -> StoreResult<i64> {
     Ok(conn
         .prepare_cached("SELECT COUNT(*) FROM mail_outbox WHERE failed_at IS NULL")?
         .query_row([], |row| row.get(0))?)
 }
 
-pub fn delivered(conn: &Connection, id: i64) -> StoreResult<()> {
+pub fn delivered(conn: &Conn, id: i64) -> StoreResult<()> {
     conn.prepare_cached("DELETE FROM mail_outbox WHERE id = ?1")?
         .execute([id])?;
     Ok(())
@@ -108,7 +109,7 @@ pub fn delivered(conn: &Connection, id: i64) -> StoreResult<()> {
 
 /// Records a failed attempt: retried at `retry_at`, or given up when that is None.
 pub fn attempt_failed(
-    conn: &Connection,
+    conn: &Conn,
     id: i64,
     error: &str,
     retry_at: Option<i64>,

@@ -1,6 +1,7 @@
 //! Membership sets of users: inbox members and team members behave alike (add, remove, replace).
 
-use rusqlite::{params, Connection};
+use crate::db::Conn;
+use crate::params;
 
 use super::StoreResult;
 
@@ -48,12 +49,12 @@ impl Group {
     }
 }
 
-pub fn member_ids(conn: &Connection, group: Group) -> StoreResult<Vec<i64>> {
+pub fn member_ids(conn: &Conn, group: Group) -> StoreResult<Vec<i64>> {
     super::ids(conn, group.select_sql(), [group.id()])
 }
 
 /// Adds the users that are not members yet; returns the ids that were added.
-pub fn add(conn: &Connection, group: Group, user_ids: &[i64], now: i64) -> StoreResult<Vec<i64>> {
+pub fn add(conn: &Conn, group: Group, user_ids: &[i64], now: i64) -> StoreResult<Vec<i64>> {
     let mut stmt = conn.prepare_cached(group.insert_sql())?;
     let mut added = Vec::new();
     for &user_id in user_ids {
@@ -64,7 +65,7 @@ pub fn add(conn: &Connection, group: Group, user_ids: &[i64], now: i64) -> Store
     Ok(added)
 }
 
-pub fn remove(conn: &Connection, group: Group, user_ids: &[i64]) -> StoreResult<()> {
+pub fn remove(conn: &Conn, group: Group, user_ids: &[i64]) -> StoreResult<()> {
     let mut stmt = conn.prepare_cached(group.delete_sql())?;
     for &user_id in user_ids {
         stmt.execute([group.id(), user_id])?;
@@ -73,7 +74,7 @@ pub fn remove(conn: &Connection, group: Group, user_ids: &[i64]) -> StoreResult<
 }
 
 /// Makes the member set exactly `user_ids`.
-pub fn replace(conn: &Connection, group: Group, user_ids: &[i64], now: i64) -> StoreResult<()> {
+pub fn replace(conn: &Conn, group: Group, user_ids: &[i64], now: i64) -> StoreResult<()> {
     let stale: Vec<i64> = member_ids(conn, group)?
         .into_iter()
         .filter(|id| !user_ids.contains(id))

@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{params, Connection, Row};
+use crate::db::{Conn, Row};
+use crate::params;
 use serde_json::Value;
 
 use super::{json_object, one_row, StoreResult};
@@ -64,7 +65,7 @@ SELECT m.conversation_id, m.message_type, m.created_at, m.id
                         WHERE conversation_id = page.value AND message_type = kind.column1
                         ORDER BY created_at DESC LIMIT 1)";
 
-fn message_from_row(row: &Row) -> rusqlite::Result<Message> {
+fn message_from_row(row: &Row) -> crate::db::SqlResult<Message> {
     Ok(Message {
         id: row.get(0)?,
         account_id: row.get(1)?,
@@ -76,25 +77,25 @@ fn message_from_row(row: &Row) -> rusqlite::Result<Message> {
         private: row.get(7)?,
         status: MessageStatus::from_code(row.get(8)?).unwrap_or(MessageStatus::Sent),
         content_type: row.get(9)?,
-        content_attributes: json_object(&row.get::<_, String>(10)?),
+        content_attributes: json_object(&row.get::<String>(10)?),
         source_id: row.get(11)?,
         echo_id: row.get(12)?,
         sender_type: row.get(13)?,
         sender_id: row.get(14)?,
-        external_source_ids: json_object(&row.get::<_, String>(15)?),
-        additional_attributes: json_object(&row.get::<_, String>(16)?),
+        external_source_ids: json_object(&row.get::<String>(15)?),
+        additional_attributes: json_object(&row.get::<String>(16)?),
         created_at: row.get(17)?,
         updated_at: row.get(18)?,
     })
 }
 
-fn query(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreResult<Vec<Message>> {
+fn query(conn: &Conn, sql: &str, params: impl crate::db::Params) -> StoreResult<Vec<Message>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params, message_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn get(conn: &Connection, conversation_id: i64, message_id: i64) -> StoreResult<Message> {
+pub fn get(conn: &Conn, conversation_id: i64, message_id: i64) -> StoreResult<Message> {
     const SQL: &str = concat!(
         message_columns!(),
         " FROM messages m JOIN conversations c ON c.id = m.conversation_id
@@ -107,7 +108,7 @@ pub fn get(conn: &Connection, conversation_id: i64, message_id: i64) -> StoreRes
 
 /// The messages with these ids, in no order; ids that are gone are left out.
 pub fn by_ids(
-    conn: &Connection,
+    conn: &Conn,
     message_ids: impl IntoIterator<Item = i64>,
 ) -> StoreResult<Vec<Message>> {
     const SQL: &str = concat!(
@@ -119,7 +120,7 @@ pub fn by_ids(
 }
 
 /// A message by its id alone, for callers that start from the row (event payloads).
-pub fn get_by_id(conn: &Connection, message_id: i64) -> StoreResult<Message> {
+pub fn get_by_id(conn: &Conn, message_id: i64) -> StoreResult<Message> {
     let sql = format!("{SELECT_MESSAGE} WHERE m.id = ?1");
     Ok(conn
         .prepare_cached(&sql)?
@@ -127,7 +128,7 @@ pub fn get_by_id(conn: &Connection, message_id: i64) -> StoreResult<Message> {
 }
 
 /// The newest message of the conversation, and the newest that is not an activity message.
-pub fn latest(conn: &Connection, conversation_id: i64) -> StoreResult<Latest> {
+pub fn latest(conn: &Conn, conversation_id: i64) -> StoreResult<Latest> {
     Ok(latest_of(conn, [conversation_id])?
         .remove(&conversation_id)
         .unwrap_or_default())
@@ -139,7 +140,7 @@ pub type Latest = (Option<Message>, Option<Message>);
 /// `latest` for each of the conversations: their candidates from the index, then only the
 /// messages picked. A conversation without messages has no entry.
 pub fn latest_of(
-    conn: &Connection,
+    conn: &Conn,
     conversation_ids: impl IntoIterator<Item = i64>,
 ) -> StoreResult<HashMap<i64, Latest>> {
     // Per conversation, (created_at, id) of the newest message and of the newest non-activity
@@ -150,7 +151,7 @@ pub fn latest_of(
     let mut rows = stmt.query([super::id_array(conversation_ids)])?;
     while let Some(row) = rows.next()? {
         let (conversation, kind): (i64, i64) = (row.get(0)?, row.get(1)?);
-        let at = Some((row.get::<_, i64>(2)?, row.get::<_, i64>(3)?));
+        let at = Some((row.get::<i64>(2)?, row.get::<i64>(3)?));
         let (newest, non_activity) = picked.entry(conversation).or_default();
         *newest = (*newest).max(at);
         if kind != MessageType::Activity.code() {
@@ -187,7 +188,7 @@ pub fn latest_of(
 /// Incoming messages after the agent last looked, capped at 10 as Chatwoot's `unread_count`.
 /// What a transcript shows: the conversation's messages but activity messages and private
 /// notes, oldest first.
-pub fn for_transcript(conn: &Connection, conversation_id: i64) -> StoreResult<Vec<Message>> {
+pub fn for_transcript(conn: &Conn, conversation_id: i64) -> StoreResult<Vec<Message>> {
     let sql = format!(
         "{SELECT_MESSAGE} WHERE m.conversation_id = ?1 AND m.message_type != 2 AND m.private = 0
           ORDER BY m.created_at, m.id"
@@ -196,7 +197,7 @@ pub fn for_transcript(conn: &Connection, conversation_id: i64) -> StoreResult<Ve
 }
 
 pub fn unread_count(
-    conn: &Connection,
+    conn: &Conn,
     conversation_id: i64,
     agent_last_seen_at: Option<i64>,
 ) -> StoreResult<i64> {
@@ -214,7 +215,7 @@ pub fn unread_count(
 /// `unread_count` for each of the conversations, from their stored `agent_last_seen_at`, keyed
 /// by conversation id.
 pub fn unread_counts(
-    conn: &Connection,
+    conn: &Conn,
     conversation_ids: impl IntoIterator<Item = i64>,
 ) -> StoreResult<HashMap<i64, i64>> {
     super::map_of(
@@ -251,7 +252,7 @@ const BETWEEN_PAGE: i64 = 1000;
 /// A page of messages, oldest first. `internal` false drops private notes and activity messages
 /// (`filter_internal_messages`).
 pub fn page(
-    conn: &Connection,
+    conn: &Conn,
     conversation_id: i64,
     window: Window,
     internal: bool,
@@ -321,7 +322,7 @@ impl NewMessage {
 
 /// Keeps the `echo_id` a client sent with its message, so that the message's events carry it
 /// and the client can recognise its own message when it comes back.
-pub fn set_echo_id(conn: &Connection, message_id: i64, echo_id: &str) -> StoreResult<()> {
+pub fn set_echo_id(conn: &Conn, message_id: i64, echo_id: &str) -> StoreResult<()> {
     one_row(super::execute(
         conn,
         "UPDATE messages SET echo_id = ?2 WHERE id = ?1",
@@ -330,7 +331,7 @@ pub fn set_echo_id(conn: &Connection, message_id: i64, echo_id: &str) -> StoreRe
 }
 
 pub fn insert(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     inbox_id: i64,
     conversation_id: i64,
@@ -363,7 +364,7 @@ pub fn insert(
 /// Sets the delivery status; `external_error` is kept for a failed message and cleared otherwise,
 /// as Chatwoot's status update service does.
 pub fn set_status(
-    conn: &Connection,
+    conn: &Conn,
     message_id: i64,
     status: MessageStatus,
     external_error: Option<&str>,
@@ -383,7 +384,7 @@ pub fn set_status(
 /// Chatwoot's soft delete: the row stays, its content becomes a notice, its content attributes
 /// become `{"deleted": true}`, and its attachments go. Returns the storage keys of the removed
 /// attachment files.
-pub fn soft_delete(conn: &Connection, message_id: i64, now: i64) -> StoreResult<Vec<String>> {
+pub fn soft_delete(conn: &Conn, message_id: i64, now: i64) -> StoreResult<Vec<String>> {
     let files = super::column(
         conn,
         "SELECT storage_key FROM attachments WHERE message_id = ?1 AND storage_key IS NOT NULL",
@@ -430,7 +431,7 @@ const SELECT_ATTACHMENT: &str = "SELECT a.id, a.account_id, a.message_id, a.file
         a.coordinates_long, a.fallback_title, a.created_at
    FROM attachments a";
 
-fn attachment_from_row(row: &Row) -> rusqlite::Result<Attachment> {
+fn attachment_from_row(row: &Row) -> crate::db::SqlResult<Attachment> {
     Ok(Attachment {
         id: row.get(0)?,
         account_id: row.get(1)?,
@@ -451,7 +452,7 @@ fn attachment_from_row(row: &Row) -> rusqlite::Result<Attachment> {
     })
 }
 
-pub fn attachments_of(conn: &Connection, message_id: i64) -> StoreResult<Vec<Attachment>> {
+pub fn attachments_of(conn: &Conn, message_id: i64) -> StoreResult<Vec<Attachment>> {
     let sql = format!("{SELECT_ATTACHMENT} WHERE a.message_id = ?1 ORDER BY a.id");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([message_id], attachment_from_row)?;
@@ -461,7 +462,7 @@ pub fn attachments_of(conn: &Connection, message_id: i64) -> StoreResult<Vec<Att
 /// `attachments_of` for each of the messages, keyed by message id; a message without
 /// attachments has no entry.
 pub fn attachments_of_many(
-    conn: &Connection,
+    conn: &Conn,
     message_ids: impl IntoIterator<Item = i64>,
 ) -> StoreResult<HashMap<i64, Vec<Attachment>>> {
     let sql = format!("{SELECT_ATTACHMENT} WHERE a.message_id IN rarray(?1) ORDER BY a.id");
@@ -477,11 +478,7 @@ pub fn attachments_of_many(
     Ok(out)
 }
 
-pub fn attachment(
-    conn: &Connection,
-    account_id: i64,
-    attachment_id: i64,
-) -> StoreResult<Attachment> {
+pub fn attachment(conn: &Conn, account_id: i64, attachment_id: i64) -> StoreResult<Attachment> {
     let sql = format!("{SELECT_ATTACHMENT} WHERE a.account_id = ?1 AND a.id = ?2");
     Ok(conn
         .prepare_cached(&sql)?
@@ -491,7 +488,7 @@ pub fn attachment(
 /// A page of the conversation's attachments, newest first, with the message they came with,
 /// and how many there are in all.
 pub fn conversation_attachments(
-    conn: &Connection,
+    conn: &Conn,
     conversation_id: i64,
     page: i64,
     per_page: i64,
@@ -528,7 +525,7 @@ pub struct NewAttachment {
 }
 
 pub fn insert_attachment(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     message_id: i64,
     new: &NewAttachment,
@@ -554,7 +551,7 @@ pub fn insert_attachment(
 
 /// The storage key of every stored attachment file, in every account: the files a copy of the
 /// data dir must carry.
-pub fn stored_file_keys(conn: &Connection) -> StoreResult<Vec<String>> {
+pub fn stored_file_keys(conn: &Conn) -> StoreResult<Vec<String>> {
     super::column(
         conn,
         "SELECT storage_key FROM attachments WHERE storage_key IS NOT NULL ORDER BY storage_key",
@@ -563,7 +560,7 @@ pub fn stored_file_keys(conn: &Connection) -> StoreResult<Vec<String>> {
 }
 
 /// When the conversation's newest incoming message was created.
-pub fn last_incoming_at(conn: &Connection, conversation_id: i64) -> StoreResult<Option<i64>> {
+pub fn last_incoming_at(conn: &Conn, conversation_id: i64) -> StoreResult<Option<i64>> {
     Ok(conn
         .prepare_cached(
             "SELECT MAX(created_at) FROM messages WHERE conversation_id = ?1 AND message_type = 0",

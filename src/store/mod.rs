@@ -1,6 +1,6 @@
 //! All SQL lives here, one file per aggregate. Every statement is static text with bound
-//! parameters. Functions take a `&Connection` (reads, or writes inside the caller's transaction:
-//! a `Transaction` derefs to one) and never know about HTTP.
+//! parameters. Functions take a `&Conn` (reads, or writes inside the caller's transaction) and
+//! never know about HTTP or a driver.
 
 pub mod accounts;
 pub mod agent_bots;
@@ -35,8 +35,7 @@ pub mod teams;
 pub mod tokens;
 pub mod webhooks;
 
-use rusqlite::types::FromSql;
-use rusqlite::{Connection, ErrorCode, OptionalExtension, Params};
+use crate::db::{Column, Conn, IdList, OptionalExtension, Params, Row, SqlError, SqlResult};
 use serde_json::{Map, Value};
 
 #[derive(Debug, thiserror::Error)]
@@ -77,44 +76,41 @@ impl StoreError {
 
 impl StoreError {
     /// What a failed statement or commit means for the caller.
-    pub fn of(error: &rusqlite::Error) -> Self {
-        match error {
-            rusqlite::Error::QueryReturnedNoRows => Self::NotFound,
-            rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::DiskFull => {
-                Self::Full(error.to_string())
-            }
-            other => Self::Database(other.to_string()),
+    pub fn of(error: &SqlError) -> Self {
+        if error.is_no_rows() {
+            Self::NotFound
+        } else if error.is_disk_full() {
+            Self::Full(error.to_string())
+        } else {
+            Self::Database(error.to_string())
         }
     }
 }
 
+impl From<SqlError> for StoreError {
+    fn from(error: SqlError) -> Self {
+        Self::of(&error)
+    }
+}
+
+/// The database layer's own statements (transactions, savepoints) speak SQLite directly.
 impl From<rusqlite::Error> for StoreError {
     fn from(error: rusqlite::Error) -> Self {
-        Self::of(&error)
+        Self::of(&SqlError::Sqlite(error))
     }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// True when `error` is a UNIQUE (or primary key) violation.
-pub fn is_unique_violation(error: &rusqlite::Error) -> bool {
-    matches!(
-        error,
-        rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::ConstraintViolation
-            && (e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-                || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
-    )
-}
-
-/// `Connection::execute` through the statement cache: writes are parsed once per connection,
-/// not once per call.
-pub fn execute(conn: &Connection, sql: &str, params: impl Params) -> rusqlite::Result<usize> {
+/// A statement through the statement cache: writes are parsed once per connection, not once
+/// per call.
+pub fn execute(conn: &Conn, sql: &str, params: impl Params) -> SqlResult<usize> {
     conn.prepare_cached(sql)?.execute(params)
 }
 
 /// Runs an INSERT/UPDATE, turning a UNIQUE violation into the given validation error.
 pub fn execute_unique(
-    conn: &Connection,
+    conn: &Conn,
     sql: &str,
     params: impl Params,
     on_duplicate: impl FnOnce() -> StoreError,
@@ -124,7 +120,7 @@ pub fn execute_unique(
 
 /// Runs an INSERT ending in `RETURNING id` and gives the new row's id. Both engines say it so,
 /// where `last_insert_rowid()` is SQLite's alone.
-pub fn insert(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<i64> {
+pub fn insert(conn: &Conn, sql: &str, params: impl Params) -> StoreResult<i64> {
     Ok(conn
         .prepare_cached(sql)?
         .query_row(params, |row| row.get(0))?)
@@ -132,7 +128,7 @@ pub fn insert(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<
 
 /// `insert`, turning a UNIQUE violation into the given validation error.
 pub fn insert_unique(
-    conn: &Connection,
+    conn: &Conn,
     sql: &str,
     params: impl Params,
     on_duplicate: impl FnOnce() -> StoreError,
@@ -142,8 +138,8 @@ pub fn insert_unique(
         .map_err(|e| unique_or(e, on_duplicate))
 }
 
-fn unique_or(error: rusqlite::Error, on_duplicate: impl FnOnce() -> StoreError) -> StoreError {
-    if is_unique_violation(&error) {
+fn unique_or(error: SqlError, on_duplicate: impl FnOnce() -> StoreError) -> StoreError {
+    if error.is_unique_violation() {
         on_duplicate()
     } else {
         error.into()
@@ -167,38 +163,27 @@ pub fn json_array(text: &str) -> Value {
 }
 
 /// Ids of a one-column query.
-pub fn ids(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<Vec<i64>> {
+pub fn ids(conn: &Conn, sql: &str, params: impl Params) -> StoreResult<Vec<i64>> {
     column(conn, sql, params)
 }
 
-pub fn column<T: FromSql>(
-    conn: &Connection,
-    sql: &str,
-    params: impl Params,
-) -> StoreResult<Vec<T>> {
+pub fn column<T: Column>(conn: &Conn, sql: &str, params: impl Params) -> StoreResult<Vec<T>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params, |row| row.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Ids bound as one parameter, for `IN rarray(?)` (duplicates dropped).
-pub fn id_array(ids: impl IntoIterator<Item = i64>) -> std::rc::Rc<Vec<rusqlite::types::Value>> {
-    let mut ids: Vec<i64> = ids.into_iter().collect();
-    ids.sort_unstable();
-    ids.dedup();
-    std::rc::Rc::new(
-        ids.into_iter()
-            .map(rusqlite::types::Value::Integer)
-            .collect(),
-    )
+pub fn id_array(ids: impl IntoIterator<Item = i64>) -> IdList {
+    IdList::new(ids)
 }
 
 /// The (key, value) rows of `sql` as a map.
 pub fn map_of<K, V>(
-    conn: &Connection,
+    conn: &Conn,
     sql: &str,
     params: impl Params,
-    row: impl FnMut(&rusqlite::Row) -> rusqlite::Result<(K, V)>,
+    row: impl FnMut(&Row) -> SqlResult<(K, V)>,
 ) -> StoreResult<std::collections::HashMap<K, V>>
 where
     K: std::hash::Hash + Eq,
@@ -209,9 +194,8 @@ where
 }
 
 /// Whether a one-row query finds anything.
-pub fn exists(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<bool> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    Ok(stmt.query_row(params, |_| Ok(())).optional()?.is_some())
+pub fn exists(conn: &Conn, sql: &str, params: impl Params) -> StoreResult<bool> {
+    Ok(conn.prepare_cached(sql)?.exists(params)?)
 }
 
 /// The result of an UPDATE or DELETE aimed at one row: zero rows means there was nothing to change.
@@ -225,7 +209,7 @@ pub fn one_row(changed: usize) -> StoreResult<()> {
 
 /// Where a target's events go and the secret that signs them, from a query of (url, secret) by
 /// id: None when the row is gone or its URL is blank.
-fn delivery_target(conn: &Connection, sql: &str, id: i64) -> StoreResult<Option<(String, String)>> {
+fn delivery_target(conn: &Conn, sql: &str, id: i64) -> StoreResult<Option<(String, String)>> {
     let found: Option<(Option<String>, String)> = conn
         .prepare_cached(sql)?
         .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
@@ -243,6 +227,8 @@ pub fn page_window(page: i64, per_page: i64) -> (i64, i64) {
 }
 
 /// The schema step the database is at (`PRAGMA user_version`).
-pub fn schema_version(conn: &Connection) -> StoreResult<i64> {
-    Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
+pub fn schema_version(conn: &Conn) -> StoreResult<i64> {
+    Ok(conn
+        .sqlite("the schema version pragma")?
+        .pragma_query_value(None, "user_version", |row| row.get(0))?)
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::Connection;
+use crate::db::Conn;
 
 use super::catalog::CatalogView;
 use super::contacts::{self, Contact};
@@ -19,7 +19,7 @@ use crate::models::Agent;
 
 /// Every conversation's details, in the order given, as `details::conversation` reads them.
 pub fn load(
-    conn: &Connection,
+    conn: &Conn,
     catalog: &CatalogView,
     list: Vec<Conversation>,
     viewer: Option<i64>,
@@ -30,7 +30,7 @@ pub fn load(
 /// `load`, where a conversation in `showing` (conversation id to message id: a search's newest
 /// match) shows that message as its latest. One deleted since keeps the newest.
 pub fn load_showing(
-    conn: &Connection,
+    conn: &Conn,
     catalog: &CatalogView,
     list: Vec<Conversation>,
     viewer: Option<i64>,
@@ -56,7 +56,7 @@ pub fn load_showing(
 
 /// `details::message` for each, in the order given, reading their senders and attachments
 /// once per kind.
-pub fn messages(conn: &Connection, list: Vec<Message>) -> StoreResult<Vec<MessageDetails>> {
+pub fn messages(conn: &Conn, list: Vec<Message>) -> StoreResult<Vec<MessageDetails>> {
     let Some(account_id) = list.first().map(|m| m.account_id) else {
         return Ok(Vec::new());
     };
@@ -93,7 +93,7 @@ struct PageRows {
 
 impl PageRows {
     fn load(
-        conn: &Connection,
+        conn: &Conn,
         catalog: &CatalogView,
         account_id: i64,
         list: &[Conversation],
@@ -206,7 +206,7 @@ struct Senders {
 
 impl Senders {
     fn load(
-        conn: &Connection,
+        conn: &Conn,
         account_id: i64,
         shown: &[&Message],
         conversation_contacts: impl Iterator<Item = i64>,
@@ -259,7 +259,7 @@ impl Senders {
 
 #[cfg(test)]
 mod tests {
-    use rusqlite::{Connection, OptionalExtension};
+    use crate::db::{Conn, OptionalExtension};
     use serde_json::{json, Value};
 
     use super::*;
@@ -320,7 +320,7 @@ mod tests {
 
     /// A new newest message in conversation `id`.
     fn post(
-        tx: &Connection,
+        tx: &Conn,
         id: i64,
         kind: MessageType,
         private: bool,
@@ -332,7 +332,7 @@ mod tests {
         messages::insert(tx, 1, c.inbox_id, id, &message, END + id)
     }
 
-    fn attach(tx: &Connection, message_id: i64, files: usize) -> StoreResult<()> {
+    fn attach(tx: &Conn, message_id: i64, files: usize) -> StoreResult<()> {
         for n in 0..files {
             let file = NewAttachment {
                 file_type: FileType::Image,
@@ -347,7 +347,7 @@ mod tests {
         Ok(())
     }
 
-    fn all_conversations(conn: &Connection) -> Vec<Conversation> {
+    fn all_conversations(conn: &Conn) -> Vec<Conversation> {
         let ids: Vec<i64> =
             super::super::column(conn, "SELECT id FROM conversations ORDER BY id", []).unwrap();
         ids.into_iter()
@@ -452,7 +452,7 @@ mod tests {
     /// What a search could show instead of the newest message: the oldest message of every
     /// other conversation, and for every seventh one a message of another conversation or one
     /// that is gone (both leave the newest shown).
-    fn shown_messages(conn: &Connection, all: &[Conversation]) -> HashMap<i64, i64> {
+    fn shown_messages(conn: &Conn, all: &[Conversation]) -> HashMap<i64, i64> {
         let first_and_last = |id: i64| -> (Option<i64>, Option<i64>) {
             conn.query_row(
                 "SELECT min(id), max(id) FROM messages WHERE conversation_id = ?1",
@@ -542,10 +542,10 @@ mod tests {
     fn latest_messages_are_read_from_the_messages_index() {
         let dir = tempfile::tempdir().unwrap();
         let db = varied_db(dir.path());
-        let plan_of = |sql: &str, param: &dyn rusqlite::ToSql| {
+        let plan_of = |sql: &str, param: &dyn crate::db::Bind| {
             db.read_snapshot(|conn| {
                 let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
-                let rows = stmt.query_map([param], |row| row.get::<_, String>(3))?;
+                let rows = stmt.query_map([param], |row| row.get::<String>(3))?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?.join("\n"))
             })
             .unwrap()
@@ -582,9 +582,9 @@ mod tests {
                 "SELECT id FROM messages WHERE conversation_id = ?1 AND (?2 = 0 OR message_type != 2)
                   ORDER BY created_at DESC, id DESC LIMIT 1",
             )?;
-            let mut sorted = |id: i64, skip_activity: bool| -> rusqlite::Result<Option<i64>> {
+            let mut sorted = |id: i64, skip_activity: bool| -> crate::db::SqlResult<Option<i64>> {
                 newest_sorted
-                    .query_row(rusqlite::params![id, skip_activity], |row| row.get(0))
+                    .query_row(crate::params![id, skip_activity], |row| row.get(0))
                     .optional()
             };
             let mut activity_newest = 0;

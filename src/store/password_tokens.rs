@@ -2,7 +2,8 @@
 //! once, before it expires. Only the token's SHA-256 is kept. A user has at most one pending
 //! token: issuing another replaces it, so only the latest link works.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::db::{Conn, OptionalExtension};
+use crate::params;
 
 use super::{tokens, StoreResult};
 
@@ -20,7 +21,7 @@ pub struct Issued {
 
 /// A fresh token for `user_id`, valid for `lifetime` micros, replacing the user's earlier one;
 /// expired tokens of anyone are forgotten on the way.
-pub fn issue(conn: &Connection, user_id: i64, lifetime: i64, now: i64) -> StoreResult<Issued> {
+pub fn issue(conn: &Conn, user_id: i64, lifetime: i64, now: i64) -> StoreResult<Issued> {
     super::execute(
         conn,
         "DELETE FROM password_tokens WHERE user_id = ?1 OR expires_at <= ?2",
@@ -38,7 +39,7 @@ pub fn issue(conn: &Connection, user_id: i64, lifetime: i64, now: i64) -> StoreR
 }
 
 /// The user a token is valid for, without using it up.
-pub fn user_of(conn: &Connection, token: &str, now: i64) -> StoreResult<Option<i64>> {
+pub fn user_of(conn: &Conn, token: &str, now: i64) -> StoreResult<Option<i64>> {
     let mut stmt = conn.prepare_cached(
         "SELECT user_id FROM password_tokens WHERE token_sha256 = ?1 AND expires_at > ?2",
     )?;
@@ -48,7 +49,7 @@ pub fn user_of(conn: &Connection, token: &str, now: i64) -> StoreResult<Option<i
 }
 
 /// Uses the token up: the user it was valid for, or None for an unknown, used or expired one.
-pub fn consume(conn: &Connection, token: &str, now: i64) -> StoreResult<Option<i64>> {
+pub fn consume(conn: &Conn, token: &str, now: i64) -> StoreResult<Option<i64>> {
     let mut stmt = conn.prepare_cached(
         "DELETE FROM password_tokens WHERE token_sha256 = ?1 AND expires_at > ?2
          RETURNING user_id",

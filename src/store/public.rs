@@ -3,7 +3,8 @@
 //! the source id are the only credentials, so every lookup is scoped by the one before it and a
 //! miss anywhere is the same NotFound.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use crate::db::{Conn, OptionalExtension, Row};
+use crate::params;
 use serde_json::Value;
 
 use super::conversations::{self, conversation_from_row, Conversation, SELECT_CONVERSATION};
@@ -22,7 +23,7 @@ pub struct ContactInbox {
     pub hmac_verified: bool,
 }
 
-fn contact_inbox_from_row(row: &Row) -> rusqlite::Result<ContactInbox> {
+fn contact_inbox_from_row(row: &Row) -> crate::db::SqlResult<ContactInbox> {
     Ok(ContactInbox {
         id: row.get(0)?,
         contact_id: row.get(1)?,
@@ -34,7 +35,7 @@ fn contact_inbox_from_row(row: &Row) -> rusqlite::Result<ContactInbox> {
 }
 
 /// The API inbox with this identifier.
-pub fn inbox(conn: &Connection, identifier: &str) -> StoreResult<Inbox> {
+pub fn inbox(conn: &Conn, identifier: &str) -> StoreResult<Inbox> {
     let inbox_id: i64 = conn
         .prepare_cached("SELECT id FROM inboxes WHERE identifier = ?1 AND channel_type = ?2")?
         .query_row(params![identifier, API_CHANNEL], |row| row.get(0))?;
@@ -45,16 +46,12 @@ pub fn inbox(conn: &Connection, identifier: &str) -> StoreResult<Inbox> {
 pub const API_CHANNEL: &str = "Channel::Api";
 
 /// The inbox's contact inbox with this source id; another inbox's is NotFound.
-pub fn contact_inbox(
-    conn: &Connection,
-    inbox_id: i64,
-    source_id: &str,
-) -> StoreResult<ContactInbox> {
+pub fn contact_inbox(conn: &Conn, inbox_id: i64, source_id: &str) -> StoreResult<ContactInbox> {
     find_contact_inbox(conn, inbox_id, source_id)?.ok_or(StoreError::NotFound)
 }
 
 pub fn find_contact_inbox(
-    conn: &Connection,
+    conn: &Conn,
     inbox_id: i64,
     source_id: &str,
 ) -> StoreResult<Option<ContactInbox>> {
@@ -67,7 +64,7 @@ pub fn find_contact_inbox(
         .optional()?)
 }
 
-pub fn contact_inbox_by_id(conn: &Connection, id: i64) -> StoreResult<ContactInbox> {
+pub fn contact_inbox_by_id(conn: &Conn, id: i64) -> StoreResult<ContactInbox> {
     Ok(conn
         .prepare_cached(
             "SELECT id, contact_id, inbox_id, source_id, pubsub_token, hmac_verified
@@ -79,7 +76,7 @@ pub fn contact_inbox_by_id(conn: &Connection, id: i64) -> StoreResult<ContactInb
 /// A contact of the account with this identifier, else this email, else this phone number: the
 /// contact a new contact inbox joins rather than making a second one.
 pub fn matching_contact(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     identifier: Option<&str>,
     email: Option<&str>,
@@ -112,7 +109,7 @@ pub fn matching_contact(
     Ok(None)
 }
 
-pub fn set_hmac_verified(conn: &Connection, contact_inbox_id: i64, now: i64) -> StoreResult<()> {
+pub fn set_hmac_verified(conn: &Conn, contact_inbox_id: i64, now: i64) -> StoreResult<()> {
     one_row(super::execute(
         conn,
         "UPDATE contact_inboxes SET hmac_verified = 1, updated_at = ?2 WHERE id = ?1",
@@ -122,7 +119,7 @@ pub fn set_hmac_verified(conn: &Connection, contact_inbox_id: i64, now: i64) -> 
 
 /// The conversations the contact inbox reaches, oldest first: its own, or, once its identity is
 /// verified, all of its contact's in the inbox.
-pub fn conversations(conn: &Connection, entry: &ContactInbox) -> StoreResult<Vec<Conversation>> {
+pub fn conversations(conn: &Conn, entry: &ContactInbox) -> StoreResult<Vec<Conversation>> {
     let sql = format!(
         "{SELECT_CONVERSATION}
           WHERE c.inbox_id = ?1
@@ -144,7 +141,7 @@ pub fn conversations(conn: &Connection, entry: &ContactInbox) -> StoreResult<Vec
 
 /// One of the conversations the contact inbox reaches, by display id; any other is NotFound.
 pub fn conversation(
-    conn: &Connection,
+    conn: &Conn,
     entry: &ContactInbox,
     display_id: i64,
 ) -> StoreResult<Conversation> {
@@ -168,7 +165,7 @@ pub fn conversation(
 /// The contact has seen the conversation up to now: its last-seen time (written without touching
 /// `updated_at`, as Chatwoot does), and every message to the contact that was sent or delivered
 /// by then is read.
-pub fn set_contact_last_seen(conn: &Connection, conversation_id: i64, now: i64) -> StoreResult<()> {
+pub fn set_contact_last_seen(conn: &Conn, conversation_id: i64, now: i64) -> StoreResult<()> {
     one_row(super::execute(
         conn,
         "UPDATE conversations SET contact_last_seen_at = ?2 WHERE id = ?1",
@@ -198,7 +195,7 @@ fn contact_resolved_text(contact_name: &str) -> String {
 
 /// The contact resolves the conversation, with the activity message naming them; nothing happens
 /// when it is resolved already.
-pub fn resolve(conn: &Connection, conversation: &Conversation, now: i64) -> StoreResult<()> {
+pub fn resolve(conn: &Conn, conversation: &Conversation, now: i64) -> StoreResult<()> {
     if conversation.status == Status::Resolved {
         return Ok(());
     }
@@ -216,7 +213,7 @@ pub fn resolve(conn: &Connection, conversation: &Conversation, now: i64) -> Stor
 /// Stores what the contact submitted to a form or options message, under its
 /// `content_attributes.submitted_values`.
 pub fn set_submitted_values(
-    conn: &Connection,
+    conn: &Conn,
     message_id: i64,
     values: &Value,
     now: i64,
@@ -237,7 +234,7 @@ pub fn set_submitted_values(
 /// the identifier with its hash; only then is the identifier stored or matched, so that a client
 /// cannot claim someone else's identity by naming it.
 pub fn create_contact(
-    conn: &Connection,
+    conn: &Conn,
     inbox: &Inbox,
     source_id: &str,
     mut change: contacts::ContactChange,

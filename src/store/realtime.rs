@@ -1,7 +1,8 @@
 //! Who a `/cable` subscription is: an agent, by the user's `pubsub_token` and id in an account
 //! they belong to, or a contact, by its contact inbox's `pubsub_token` (docs/actioncable.md §2.2).
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::db::{Conn, OptionalExtension};
+use crate::params;
 
 use super::StoreResult;
 
@@ -20,7 +21,7 @@ pub enum Subscriber {
 
 /// The agent whose token this is, if they are the user `user_id` and a member of `account_id`.
 pub fn agent(
-    conn: &Connection,
+    conn: &Conn,
     pubsub_token: &str,
     user_id: i64,
     account_id: i64,
@@ -41,7 +42,7 @@ pub fn agent(
 }
 
 /// The contact inbox whose token this is.
-pub fn contact(conn: &Connection, pubsub_token: &str) -> StoreResult<Option<Subscriber>> {
+pub fn contact(conn: &Conn, pubsub_token: &str) -> StoreResult<Option<Subscriber>> {
     Ok(conn
         .prepare_cached(
             "SELECT ci.id, ci.contact_id, c.account_id
@@ -60,7 +61,7 @@ pub fn contact(conn: &Connection, pubsub_token: &str) -> StoreResult<Option<Subs
 
 /// The users who see an inbox's conversations live: its members and the account's
 /// administrators (Chatwoot's rule; a team alone gives nothing).
-pub fn inbox_watchers(conn: &Connection, account_id: i64, inbox_id: i64) -> StoreResult<Vec<i64>> {
+pub fn inbox_watchers(conn: &Conn, account_id: i64, inbox_id: i64) -> StoreResult<Vec<i64>> {
     let mut stmt = conn.prepare_cached(
         "SELECT user_id FROM inbox_members WHERE inbox_id = ?2
          UNION
@@ -74,10 +75,7 @@ pub fn inbox_watchers(conn: &Connection, account_id: i64, inbox_id: i64) -> Stor
 
 /// The contact inboxes that see a conversation: its own, or, when that one is HMAC-verified,
 /// every verified contact inbox of its contact (an identified visitor on every session).
-pub fn conversation_contact_inboxes(
-    conn: &Connection,
-    conversation_id: i64,
-) -> StoreResult<Vec<i64>> {
+pub fn conversation_contact_inboxes(conn: &Conn, conversation_id: i64) -> StoreResult<Vec<i64>> {
     let mut stmt = conn.prepare_cached(
         "SELECT ci.id FROM conversations c
            JOIN contact_inboxes own ON own.id = c.contact_inbox_id
@@ -92,10 +90,7 @@ pub fn conversation_contact_inboxes(
 }
 
 /// A conversation's own contact inbox, if it has one.
-pub fn conversation_contact_inbox(
-    conn: &Connection,
-    conversation_id: i64,
-) -> StoreResult<Option<i64>> {
+pub fn conversation_contact_inbox(conn: &Conn, conversation_id: i64) -> StoreResult<Option<i64>> {
     Ok(conn
         .prepare_cached("SELECT contact_inbox_id FROM conversations WHERE id = ?1")?
         .query_row([conversation_id], |row| row.get(0))
@@ -112,7 +107,7 @@ pub struct Availability {
     pub auto_offline: bool,
 }
 
-pub fn availabilities(conn: &Connection, account_id: i64) -> StoreResult<Vec<Availability>> {
+pub fn availabilities(conn: &Conn, account_id: i64) -> StoreResult<Vec<Availability>> {
     let mut stmt = conn.prepare_cached(
         "SELECT user_id, availability, auto_offline FROM account_users WHERE account_id = ?1",
     )?;
@@ -122,7 +117,7 @@ pub fn availabilities(conn: &Connection, account_id: i64) -> StoreResult<Vec<Ava
                 user_id: row.get(0)?,
                 availability: crate::models::Availability::from_code(row.get(1)?)
                     .unwrap_or(crate::models::Availability::Online),
-                auto_offline: row.get::<_, i64>(2)? != 0,
+                auto_offline: row.get::<i64>(2)? != 0,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

@@ -3,7 +3,7 @@
 //! exception: it keeps counting, and the deletions it is told of take the old messages out of
 //! the index, so a search after the reset waits for exactly that and finds only what is new.
 
-use rusqlite::Connection;
+use crate::db::Conn;
 
 use super::StoreResult;
 
@@ -44,7 +44,7 @@ const WIPE: &str = "
 /// The tables `WIPE` leaves as they are.
 pub const KEPT: [&str; 1] = ["search_outbox"];
 
-pub fn wipe(conn: &Connection) -> StoreResult<()> {
+pub fn wipe(conn: &Conn) -> StoreResult<()> {
     conn.execute_batch(WIPE)?;
     Ok(())
 }
@@ -75,6 +75,6 @@ mod tests {
                 "{table} is not emptied by a reset"
             );
         }
-        db.write_now(|tx| wipe(tx)).unwrap();
+        db.write_now(wipe).unwrap();
     }
 }

@@ -5,7 +5,7 @@
 //! A message is searchable when it is incoming or outgoing (private notes included), has
 //! content, and is not deleted.
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::{Conn, OptionalExtension};
 
 use super::conversation_list::Summary;
 use super::StoreResult;
@@ -26,7 +26,7 @@ pub const CONVERSATION_HAS_SEARCHABLE_MESSAGE: &str =
     "EXISTS (SELECT 1 FROM messages sm WHERE sm.conversation_id = c.id
                AND sm.message_type IN (0, 1) AND sm.deleted = 0 AND sm.content IS NOT NULL)";
 
-fn searchable_from_row(row: &rusqlite::Row) -> rusqlite::Result<SearchableMessage> {
+fn searchable_from_row(row: &crate::db::Row) -> crate::db::SqlResult<SearchableMessage> {
     Ok(SearchableMessage {
         id: row.get(0)?,
         account_id: row.get(1)?,
@@ -37,7 +37,7 @@ fn searchable_from_row(row: &rusqlite::Row) -> rusqlite::Result<SearchableMessag
 
 /// The newest outbox sequence number ever written (0 before the first): everything committed so
 /// far is at or below it.
-pub fn latest_seq(conn: &Connection) -> StoreResult<i64> {
+pub fn latest_seq(conn: &Conn) -> StoreResult<i64> {
     Ok(conn
         .prepare_cached(
             "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'search_outbox'), 0)",
@@ -54,12 +54,12 @@ pub enum Change {
 }
 
 /// Outbox rows after `after`, oldest first: `(seq, change)`.
-pub fn pending(conn: &Connection, after: i64, limit: i64) -> StoreResult<Vec<(i64, Change)>> {
+pub fn pending(conn: &Conn, after: i64, limit: i64) -> StoreResult<Vec<(i64, Change)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, message_id, conversation_id FROM search_outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
     )?;
     let rows = stmt.query_map([after, limit], |row| {
-        let change = match row.get::<_, Option<i64>>(2)? {
+        let change = match row.get::<Option<i64>>(2)? {
             Some(conversation) => Change::Conversation(conversation),
             None => Change::Message(row.get(1)?),
         };
@@ -72,7 +72,7 @@ const SELECT_SUMMARY: &str = "SELECT id, account_id, status, inbox_id, team_id, 
         last_activity_at, created_at, priority, waiting_since
    FROM conversations INDEXED BY conversations_summary";
 
-fn summary_from_row(row: &rusqlite::Row) -> rusqlite::Result<Summary> {
+fn summary_from_row(row: &crate::db::Row) -> crate::db::SqlResult<Summary> {
     Ok(Summary {
         id: row.get(0)?,
         account_id: row.get(1)?,
@@ -88,7 +88,7 @@ fn summary_from_row(row: &rusqlite::Row) -> rusqlite::Result<Summary> {
 }
 
 /// The conversation a message belongs to, None once the message is gone.
-pub fn conversation_of_message(conn: &Connection, message_id: i64) -> StoreResult<Option<i64>> {
+pub fn conversation_of_message(conn: &Conn, message_id: i64) -> StoreResult<Option<i64>> {
     Ok(conn
         .prepare_cached("SELECT conversation_id FROM messages WHERE id = ?1")?
         .query_row([message_id], |row| row.get(0))
@@ -96,7 +96,7 @@ pub fn conversation_of_message(conn: &Connection, message_id: i64) -> StoreResul
 }
 
 /// The current summaries of these conversations; a conversation that is gone has none.
-pub fn summaries(conn: &Connection, ids: &[i64]) -> StoreResult<Vec<Summary>> {
+pub fn summaries(conn: &Conn, ids: &[i64]) -> StoreResult<Vec<Summary>> {
     let sql = format!("{SELECT_SUMMARY} WHERE id IN rarray(?1)");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([super::id_array(ids.iter().copied())], summary_from_row)?;
@@ -105,34 +105,34 @@ pub fn summaries(conn: &Connection, ids: &[i64]) -> StoreResult<Vec<Summary>> {
 
 /// Calls `each` with every conversation's summary, in id order.
 pub fn for_each_summary(
-    conn: &Connection,
+    conn: &Conn,
     mut each: impl FnMut(Summary) -> StoreResult<()>,
 ) -> StoreResult<()> {
     let sql = format!("{SELECT_SUMMARY} ORDER BY id");
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
-        each(summary_from_row(row)?)?;
+        each(summary_from_row(&row)?)?;
     }
     Ok(())
 }
 
 /// Outbox rows after `after`: the changes the index has still to apply.
-pub fn count_pending(conn: &Connection, after: i64) -> StoreResult<i64> {
+pub fn count_pending(conn: &Conn, after: i64) -> StoreResult<i64> {
     Ok(conn
         .prepare_cached("SELECT COUNT(*) FROM search_outbox WHERE seq > ?1")?
         .query_row([after], |row| row.get(0))?)
 }
 
 /// Forgets the outbox rows the index has committed.
-pub fn prune(conn: &Connection, up_to: i64) -> StoreResult<usize> {
+pub fn prune(conn: &Conn, up_to: i64) -> StoreResult<usize> {
     Ok(conn
         .prepare_cached("DELETE FROM search_outbox WHERE seq <= ?1")?
         .execute([up_to])?)
 }
 
 /// The message as the index should hold it, or None when it is gone or not searchable.
-pub fn searchable(conn: &Connection, message_id: i64) -> StoreResult<Option<SearchableMessage>> {
+pub fn searchable(conn: &Conn, message_id: i64) -> StoreResult<Option<SearchableMessage>> {
     let sql = format!(
         "SELECT id, account_id, conversation_id, content FROM messages WHERE id = ?1 AND {SEARCHABLE}"
     );
@@ -142,14 +142,14 @@ pub fn searchable(conn: &Connection, message_id: i64) -> StoreResult<Option<Sear
         .optional()?)
 }
 
-pub fn count_searchable(conn: &Connection) -> StoreResult<i64> {
+pub fn count_searchable(conn: &Conn) -> StoreResult<i64> {
     let sql = format!("SELECT COUNT(*) FROM messages WHERE {SEARCHABLE}");
     Ok(conn.prepare_cached(&sql)?.query_row([], |row| row.get(0))?)
 }
 
 /// Calls `each` with every searchable message, in id order.
 pub fn for_each_searchable(
-    conn: &Connection,
+    conn: &Conn,
     mut each: impl FnMut(SearchableMessage) -> StoreResult<()>,
 ) -> StoreResult<()> {
     let sql = format!(
@@ -158,14 +158,14 @@ pub fn for_each_searchable(
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
-        each(searchable_from_row(row)?)?;
+        each(searchable_from_row(&row)?)?;
     }
     Ok(())
 }
 
 /// The newest searchable message of a conversation: what a search shows for a conversation
 /// matched by an empty query.
-pub fn latest_searchable(conn: &Connection, conversation_id: i64) -> StoreResult<Option<i64>> {
+pub fn latest_searchable(conn: &Conn, conversation_id: i64) -> StoreResult<Option<i64>> {
     let sql = format!("SELECT MAX(id) FROM messages WHERE conversation_id = ?1 AND {SEARCHABLE}");
     Ok(conn
         .prepare_cached(&sql)?
@@ -175,7 +175,7 @@ pub fn latest_searchable(conn: &Connection, conversation_id: i64) -> StoreResult
 /// The id of the conversation's newest searchable message whose content `matches`, reading its
 /// messages newest first until one does.
 pub fn newest_searchable_where(
-    conn: &Connection,
+    conn: &Conn,
     conversation_id: i64,
     matches: impl Fn(&str) -> bool,
 ) -> StoreResult<Option<i64>> {
@@ -186,7 +186,7 @@ pub fn newest_searchable_where(
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query([conversation_id])?;
     while let Some(row) = rows.next()? {
-        if matches!(row.get_ref(1)?.as_str(), Ok(content) if matches(content)) {
+        if row.text(1)?.is_some_and(&matches) {
             return Ok(Some(row.get(0)?));
         }
     }
@@ -195,16 +195,16 @@ pub fn newest_searchable_where(
 
 /// The account's searchable messages whose content `LIKE`s `%needle%`: the plain scan the index
 /// replaces, kept for benchmarks to compare against. (SQLite's LIKE folds ASCII case only.)
-pub fn like_scan(conn: &Connection, account_id: i64, needle: &str) -> StoreResult<Vec<i64>> {
+pub fn like_scan(conn: &Conn, account_id: i64, needle: &str) -> StoreResult<Vec<i64>> {
     let sql = format!(
         "SELECT DISTINCT conversation_id FROM messages
           WHERE account_id = ?1 AND {SEARCHABLE} AND content LIKE '%' || ?2 || '%'"
     );
-    super::column(conn, &sql, rusqlite::params![account_id, needle])
+    super::column(conn, &sql, crate::params![account_id, needle])
 }
 
 /// The oldest outbox row not yet pruned.
-pub fn oldest_pending(conn: &Connection) -> StoreResult<Option<i64>> {
+pub fn oldest_pending(conn: &Conn) -> StoreResult<Option<i64>> {
     Ok(conn
         .prepare_cached("SELECT MIN(seq) FROM search_outbox")?
         .query_row([], |row| row.get(0))?)

@@ -1,7 +1,8 @@
 //! Browser sessions: the agent app's cookie names one. Only the cookie value's SHA-256 is kept
 //! (like access tokens), with the user, the CSRF token the app echoes on changes, and the end.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::db::{Conn, OptionalExtension};
+use crate::params;
 
 use super::{tokens, StoreResult};
 
@@ -19,7 +20,7 @@ pub struct Session {
 /// Starts a session for `user_id` under the cookie value `token`, and forgets expired ones.
 /// Returns false when the token was already known (to anyone).
 pub fn create(
-    conn: &Connection,
+    conn: &Conn,
     user_id: i64,
     token: &str,
     csrf_token: &str,
@@ -43,7 +44,7 @@ pub fn create(
 }
 
 /// The session a cookie value names, unless it has ended.
-pub fn find(conn: &Connection, token: &str, now: i64) -> StoreResult<Option<Session>> {
+pub fn find(conn: &Conn, token: &str, now: i64) -> StoreResult<Option<Session>> {
     let mut stmt = conn.prepare_cached(
         "SELECT user_id, csrf_token FROM sessions WHERE token_sha256 = ?1 AND expires_at > ?2",
     )?;
@@ -58,7 +59,7 @@ pub fn find(conn: &Connection, token: &str, now: i64) -> StoreResult<Option<Sess
 }
 
 /// Ends one session (sign-out).
-pub fn delete(conn: &Connection, token: &str) -> StoreResult<()> {
+pub fn delete(conn: &Conn, token: &str) -> StoreResult<()> {
     super::execute(
         conn,
         "DELETE FROM sessions WHERE token_sha256 = ?1",
@@ -68,13 +69,13 @@ pub fn delete(conn: &Connection, token: &str) -> StoreResult<()> {
 }
 
 /// Ends every session of the user (their password changed).
-pub fn end_all(conn: &Connection, user_id: i64) -> StoreResult<()> {
+pub fn end_all(conn: &Conn, user_id: i64) -> StoreResult<()> {
     super::execute(conn, "DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
     Ok(())
 }
 
 /// Forgets sessions that have ended.
-pub fn prune(conn: &Connection, now: i64) -> StoreResult<()> {
+pub fn prune(conn: &Conn, now: i64) -> StoreResult<()> {
     super::execute(conn, "DELETE FROM sessions WHERE expires_at <= ?1", [now])?;
     Ok(())
 }

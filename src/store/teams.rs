@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{params, Connection, Row};
+use crate::db::{Conn, Row};
+use crate::params;
 
 use super::{execute_unique, insert_unique, one_row, StoreError, StoreResult};
 
@@ -21,7 +22,7 @@ const SELECT_TEAM: &str = "SELECT t.id, t.account_id, t.name, t.description, t.a
         EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = t.id AND m.user_id = ?2)
    FROM teams t";
 
-fn team_from_row(row: &Row) -> rusqlite::Result<Team> {
+fn team_from_row(row: &Row) -> crate::db::SqlResult<Team> {
     Ok(Team {
         id: row.get(0)?,
         account_id: row.get(1)?,
@@ -32,19 +33,14 @@ fn team_from_row(row: &Row) -> rusqlite::Result<Team> {
     })
 }
 
-pub fn list(conn: &Connection, account_id: i64, viewer: Option<i64>) -> StoreResult<Vec<Team>> {
+pub fn list(conn: &Conn, account_id: i64, viewer: Option<i64>) -> StoreResult<Vec<Team>> {
     let sql = format!("{SELECT_TEAM} WHERE t.account_id = ?1 ORDER BY t.id");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![account_id, viewer], team_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn get(
-    conn: &Connection,
-    account_id: i64,
-    team_id: i64,
-    viewer: Option<i64>,
-) -> StoreResult<Team> {
+pub fn get(conn: &Conn, account_id: i64, team_id: i64, viewer: Option<i64>) -> StoreResult<Team> {
     let sql = format!("{SELECT_TEAM} WHERE t.account_id = ?1 AND t.id = ?3");
     let mut stmt = conn.prepare_cached(&sql)?;
     Ok(stmt.query_row(params![account_id, viewer, team_id], team_from_row)?)
@@ -52,7 +48,7 @@ pub fn get(
 
 /// The account's teams among `team_ids`, keyed by id, as seen by `viewer` (`get` for many).
 pub fn get_many(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     team_ids: impl IntoIterator<Item = i64>,
     viewer: Option<i64>,
@@ -76,7 +72,7 @@ pub struct TeamFields {
     pub allow_auto_assign: bool,
 }
 
-pub fn create(conn: &Connection, account_id: i64, team: &TeamFields, now: i64) -> StoreResult<i64> {
+pub fn create(conn: &Conn, account_id: i64, team: &TeamFields, now: i64) -> StoreResult<i64> {
     insert_unique(
         conn,
         "INSERT INTO teams (account_id, name, description, allow_auto_assign, created_at, updated_at)
@@ -87,7 +83,7 @@ pub fn create(conn: &Connection, account_id: i64, team: &TeamFields, now: i64) -
 }
 
 pub fn update(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     team_id: i64,
     team: &TeamFields,
@@ -111,7 +107,7 @@ pub fn update(
 
 /// Deletes the team; its memberships go with it and its conversations lose their team
 /// (foreign keys: CASCADE and SET NULL).
-pub fn delete(conn: &Connection, account_id: i64, team_id: i64) -> StoreResult<()> {
+pub fn delete(conn: &Conn, account_id: i64, team_id: i64) -> StoreResult<()> {
     one_row(super::execute(
         conn,
         "DELETE FROM teams WHERE account_id = ?1 AND id = ?2",
@@ -120,13 +116,13 @@ pub fn delete(conn: &Connection, account_id: i64, team_id: i64) -> StoreResult<(
 }
 
 /// (created_at, updated_at) of a team, for the raw record an assignment answers with.
-pub fn timestamps(conn: &Connection, team_id: i64) -> StoreResult<(i64, i64)> {
+pub fn timestamps(conn: &Conn, team_id: i64) -> StoreResult<(i64, i64)> {
     Ok(conn
         .prepare_cached("SELECT created_at, updated_at FROM teams WHERE id = ?1")?
         .query_row([team_id], |row| Ok((row.get(0)?, row.get(1)?)))?)
 }
 
-pub fn has_member(conn: &Connection, team_id: i64, user_id: i64) -> StoreResult<bool> {
+pub fn has_member(conn: &Conn, team_id: i64, user_id: i64) -> StoreResult<bool> {
     super::exists(
         conn,
         "SELECT 1 FROM team_members WHERE team_id = ?1 AND user_id = ?2",

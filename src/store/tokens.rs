@@ -1,9 +1,10 @@
 //! Access tokens (users' kept only as SHA-256 digests) and the lookup behind every authenticated
 //! request, for users and for agent bots (whose tokens live with the bot, see `agent_bots`).
 
+use crate::db::{Conn, OptionalExtension};
+use crate::params;
 use rand::distributions::Alphanumeric;
 use rand::Rng;
-use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use super::StoreResult;
@@ -26,7 +27,7 @@ pub fn digest(token: &str) -> String {
 }
 
 /// Stores `token` for `user_id`. Returns false when the token was already known (to anyone).
-pub fn insert(conn: &Connection, user_id: i64, token: &str, now: i64) -> StoreResult<bool> {
+pub fn insert(conn: &Conn, user_id: i64, token: &str, now: i64) -> StoreResult<bool> {
     let inserted = super::execute(
         conn,
         "INSERT INTO access_tokens (user_id, token_sha256, created_at) VALUES (?1, ?2, ?3)
@@ -37,18 +38,18 @@ pub fn insert(conn: &Connection, user_id: i64, token: &str, now: i64) -> StoreRe
 }
 
 /// The user a token belongs to.
-pub fn user_of(conn: &Connection, token: &str) -> StoreResult<Option<i64>> {
+pub fn user_of(conn: &Conn, token: &str) -> StoreResult<Option<i64>> {
     user_of_digest(conn, &digest(token))
 }
 
-fn user_of_digest(conn: &Connection, digest: &str) -> StoreResult<Option<i64>> {
+fn user_of_digest(conn: &Conn, digest: &str) -> StoreResult<Option<i64>> {
     let mut stmt =
         conn.prepare_cached("SELECT user_id FROM access_tokens WHERE token_sha256 = ?1")?;
     Ok(stmt.query_row([digest], |row| row.get(0)).optional()?)
 }
 
 /// An agent bot's token: the bot's id.
-fn bot_of_digest(conn: &Connection, digest: &str) -> StoreResult<Option<i64>> {
+fn bot_of_digest(conn: &Conn, digest: &str) -> StoreResult<Option<i64>> {
     let mut stmt =
         conn.prepare_cached("SELECT id FROM agent_bots WHERE access_token_sha256 = ?1")?;
     Ok(stmt.query_row([digest], |row| row.get(0)).optional()?)
@@ -61,7 +62,7 @@ pub enum Owner {
     Bot(i64),
 }
 
-pub fn owner(conn: &Connection, token: &str) -> StoreResult<Option<Owner>> {
+pub fn owner(conn: &Conn, token: &str) -> StoreResult<Option<Owner>> {
     let digest = digest(token);
     if let Some(user) = user_of_digest(conn, &digest)? {
         return Ok(Some(Owner::User(user)));
@@ -83,7 +84,7 @@ pub enum Access {
 /// `account_id` is None when the path's account id is no number (no account has it).
 /// `bot_route` says whether the endpoint is one an agent bot may call.
 pub fn access(
-    conn: &Connection,
+    conn: &Conn,
     token: &str,
     account_id: Option<i64>,
     bot_route: bool,
@@ -106,9 +107,9 @@ pub fn access(
     let found = stmt
         .query_row(params![digest, account_id], |row| {
             Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, bool>(1)?,
-                row.get::<_, Option<i64>>(2)?,
+                row.get::<i64>(0)?,
+                row.get::<bool>(1)?,
+                row.get::<Option<i64>>(2)?,
             ))
         })
         .optional()?;
@@ -126,11 +127,7 @@ pub fn access(
 
 /// What a signed-in user (a browser session, which is never a bot's) may do in one account, in
 /// the order of `access`'s checks.
-pub fn user_access(
-    conn: &Connection,
-    user_id: i64,
-    account_id: Option<i64>,
-) -> StoreResult<Access> {
+pub fn user_access(conn: &Conn, user_id: i64, account_id: Option<i64>) -> StoreResult<Access> {
     let Some(account_id) = account_id else {
         return Ok(Access::UnknownAccount);
     };
@@ -139,7 +136,7 @@ pub fn user_access(
                 (SELECT role FROM account_users WHERE account_id = ?2 AND user_id = ?1)",
     )?;
     let (account_exists, role) = stmt.query_row(params![user_id, account_id], |row| {
-        Ok((row.get::<_, bool>(0)?, row.get::<_, Option<i64>>(1)?))
+        Ok((row.get::<bool>(0)?, row.get::<Option<i64>>(1)?))
     })?;
     Ok(match (account_exists, role) {
         (false, _) => Access::UnknownAccount,
@@ -154,12 +151,7 @@ pub fn user_access(
 
 /// A bot's token: only on the endpoints bots may call, and only in an account where the bot
 /// answers an inbox (Chatwoot's `account_accessible_for_bot?`).
-fn bot_access(
-    conn: &Connection,
-    digest: &str,
-    account_id: i64,
-    bot_route: bool,
-) -> StoreResult<Access> {
+fn bot_access(conn: &Conn, digest: &str, account_id: i64, bot_route: bool) -> StoreResult<Access> {
     let Some(bot_id) = bot_of_digest(conn, digest)? else {
         return Ok(Access::UnknownToken);
     };

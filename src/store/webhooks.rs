@@ -1,6 +1,7 @@
 //! The account's webhooks: where events go, which ones, and the secret that signs them.
 
-use rusqlite::{params, Connection, Row};
+use crate::db::{Conn, Row};
+use crate::params;
 
 use super::{execute_unique, exists, insert_unique, one_row, StoreError, StoreResult};
 
@@ -40,7 +41,7 @@ const SELECT_WEBHOOK: &str = "SELECT w.id, w.account_id, w.name, w.url, w.subscr
         w.inbox_id, i.name
    FROM webhooks w LEFT JOIN inboxes i ON i.id = w.inbox_id";
 
-fn webhook_from_row(row: &Row) -> rusqlite::Result<Webhook> {
+fn webhook_from_row(row: &Row) -> crate::db::SqlResult<Webhook> {
     let subscriptions: String = row.get(4)?;
     let inbox_id: Option<i64> = row.get(6)?;
     let inbox_name: Option<String> = row.get(7)?;
@@ -56,7 +57,7 @@ fn webhook_from_row(row: &Row) -> rusqlite::Result<Webhook> {
     })
 }
 
-pub fn list(conn: &Connection, account_id: i64) -> StoreResult<Vec<Webhook>> {
+pub fn list(conn: &Conn, account_id: i64) -> StoreResult<Vec<Webhook>> {
     let sql = format!("{SELECT_WEBHOOK} WHERE w.account_id = ?1 ORDER BY w.id");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([account_id], webhook_from_row)?;
@@ -64,7 +65,7 @@ pub fn list(conn: &Connection, account_id: i64) -> StoreResult<Vec<Webhook>> {
 }
 
 /// The account's webhook; another account's is NotFound, as a missing one.
-pub fn get(conn: &Connection, account_id: i64, webhook_id: i64) -> StoreResult<Webhook> {
+pub fn get(conn: &Conn, account_id: i64, webhook_id: i64) -> StoreResult<Webhook> {
     let sql = format!("{SELECT_WEBHOOK} WHERE w.account_id = ?1 AND w.id = ?2");
     Ok(conn
         .prepare_cached(&sql)?
@@ -76,7 +77,7 @@ fn duplicate_url() -> StoreError {
 }
 
 /// The foreign key alone would accept another account's inbox.
-fn check_inbox(conn: &Connection, account_id: i64, inbox_id: Option<i64>) -> StoreResult<()> {
+fn check_inbox(conn: &Conn, account_id: i64, inbox_id: Option<i64>) -> StoreResult<()> {
     let Some(inbox_id) = inbox_id else {
         return Ok(());
     };
@@ -97,7 +98,7 @@ fn subscriptions_json(webhook: &WebhookFields) -> String {
 
 /// Stores a new webhook with its signing `secret`; returns its id.
 pub fn create(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     webhook: &WebhookFields,
     secret: &str,
@@ -115,7 +116,7 @@ pub fn create(
 
 /// Replaces the webhook's fields; the secret stays.
 pub fn update(
-    conn: &Connection,
+    conn: &Conn,
     account_id: i64,
     webhook_id: i64,
     webhook: &WebhookFields,
@@ -131,7 +132,7 @@ pub fn update(
     )?)
 }
 
-pub fn delete(conn: &Connection, account_id: i64, webhook_id: i64) -> StoreResult<()> {
+pub fn delete(conn: &Conn, account_id: i64, webhook_id: i64) -> StoreResult<()> {
     one_row(super::execute(
         conn,
         "DELETE FROM webhooks WHERE account_id = ?1 AND id = ?2",

@@ -3,8 +3,8 @@
 
 use reqwest::multipart::{Form, Part};
 use reqwest::Method;
-use rusqlite::Connection;
 use serde_json::{json, Value};
+use wootlite::db::Conn;
 
 use wootlite::events::payloads::{self, Subject, TypingUser};
 use wootlite::views::conversations::Links;
@@ -19,12 +19,12 @@ fn links(app: &TestApp) -> Links {
     }
 }
 
-fn one<T: rusqlite::types::FromSql>(conn: &Connection, sql: &str, id: i64) -> T {
+fn one<T: wootlite::db::Column>(conn: &Conn, sql: &str, id: i64) -> T {
     conn.query_row(sql, [id], |row| row.get(0)).unwrap()
 }
 
 /// The row id of account 1's conversation with this display id.
-fn row_id(conn: &Connection, display_id: i64) -> i64 {
+fn row_id(conn: &Conn, display_id: i64) -> i64 {
     one(
         conn,
         "SELECT id FROM conversations WHERE account_id = 1 AND display_id = ?1",
@@ -33,8 +33,8 @@ fn row_id(conn: &Connection, display_id: i64) -> i64 {
 }
 
 /// A read-write connection beside the server's, for the states the API cannot make yet.
-fn writable(app: &TestApp) -> Connection {
-    let conn = Connection::open(app.data_dir.join("wootlite.sqlite3")).unwrap();
+fn writable(app: &TestApp) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(app.data_dir.join("wootlite.sqlite3")).unwrap();
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .unwrap();
     conn
@@ -172,7 +172,8 @@ async fn busy_conversation(app: &TestApp) -> Busy {
 async fn the_conversation_payload_has_chatwoots_fields_and_mixed_time_formats() {
     let app = spawn_app().await;
     let busy = busy_conversation(&app).await;
-    let conn = app.sqlite();
+    let raw = app.sqlite();
+    let conn = Conn::Sqlite(&raw);
     let id = row_id(&conn, busy.display_id);
     assert_ne!(
         id, busy.display_id,
@@ -288,7 +289,8 @@ async fn a_private_note_payload_is_the_note_while_its_conversation_shows_the_lat
 {
     let app = spawn_app().await;
     let busy = busy_conversation(&app).await;
-    let conn = app.sqlite();
+    let raw = app.sqlite();
+    let conn = Conn::Sqlite(&raw);
     let payload =
         payloads::webhook_of(&conn, &links(&app), Subject::Message(busy.note_id)).unwrap();
 
@@ -348,7 +350,8 @@ async fn a_private_note_payload_is_the_note_while_its_conversation_shows_the_lat
 async fn an_incoming_message_payload_has_the_contact_as_sender() {
     let app = spawn_app().await;
     let busy = busy_conversation(&app).await;
-    let conn = app.sqlite();
+    let raw = app.sqlite();
+    let conn = Conn::Sqlite(&raw);
     let payload =
         payloads::webhook_of(&conn, &links(&app), Subject::Message(busy.incoming_id)).unwrap();
     assert_eq!(payload["message_type"], "incoming");
@@ -395,8 +398,12 @@ async fn a_message_payload_carries_attachments_status_and_echo_id() {
     let message = post_with_file(&app, display_id).await;
     let message_id = message["id"].as_i64().unwrap();
 
-    let payload =
-        payloads::webhook_of(&app.sqlite(), &links(&app), Subject::Message(message_id)).unwrap();
+    let payload = payloads::webhook_of(
+        &Conn::Sqlite(&app.sqlite()),
+        &links(&app),
+        Subject::Message(message_id),
+    )
+    .unwrap();
     let attachments = payload["attachments"].as_array().unwrap();
     assert_eq!(attachments.len(), 1);
     let file = &attachments[0];
@@ -426,8 +433,12 @@ async fn a_message_payload_carries_attachments_status_and_echo_id() {
             [message_id],
         )
         .unwrap();
-    let payload =
-        payloads::webhook_of(&app.sqlite(), &links(&app), Subject::Message(message_id)).unwrap();
+    let payload = payloads::webhook_of(
+        &Conn::Sqlite(&app.sqlite()),
+        &links(&app),
+        Subject::Message(message_id),
+    )
+    .unwrap();
     assert_eq!(payload["status"], "failed");
     assert_eq!(payload["content_attributes"]["external_error"], "bounced");
     assert_eq!(payload["echo_id"], "client-7");
@@ -446,8 +457,12 @@ async fn a_message_from_an_agent_bot_that_cannot_be_found_has_a_null_sender() {
             [message_id],
         )
         .unwrap();
-    let payload =
-        payloads::webhook_of(&app.sqlite(), &links(&app), Subject::Message(message_id)).unwrap();
+    let payload = payloads::webhook_of(
+        &Conn::Sqlite(&app.sqlite()),
+        &links(&app),
+        Subject::Message(message_id),
+    )
+    .unwrap();
     assert_eq!(payload["sender"], Value::Null);
     assert_eq!(payload["message_type"], "outgoing");
     let nested = &payload["conversation"]["messages"][0];
@@ -472,7 +487,8 @@ async fn the_contact_payload_is_its_webhook_data_with_the_account_and_no_type() 
         .await
         .expect(200);
     let id = contact["payload"]["contact"]["id"].as_i64().unwrap();
-    let conn = app.sqlite();
+    let raw = app.sqlite();
+    let conn = Conn::Sqlite(&raw);
     let payload = payloads::webhook_of(&conn, &links(&app), Subject::Contact(id)).unwrap();
     assert_eq!(
         keys_of(&payload),
@@ -515,7 +531,8 @@ async fn the_inbox_payload_has_its_settings_and_channel_but_no_secret() {
         .await
         .expect(200);
     let id = inbox["id"].as_i64().unwrap();
-    let conn = app.sqlite();
+    let raw = app.sqlite();
+    let conn = Conn::Sqlite(&raw);
     let payload = payloads::webhook_of(&conn, &links(&app), Subject::Inbox(id)).unwrap();
 
     assert_eq!(payload["id"], id);
@@ -548,7 +565,8 @@ async fn the_inbox_payload_has_its_settings_and_channel_but_no_secret() {
 async fn typing_payloads_name_the_actor_by_kind() {
     let app = spawn_app().await;
     let busy = busy_conversation(&app).await;
-    let conn = app.sqlite();
+    let raw = app.sqlite();
+    let conn = Conn::Sqlite(&raw);
     let id = row_id(&conn, busy.display_id);
     let links = links(&app);
     let data = wootlite::store::event_data::conversation(&conn, id, None).unwrap();
@@ -588,7 +606,8 @@ async fn typing_payloads_name_the_actor_by_kind() {
 #[tokio::test]
 async fn a_missing_row_is_not_found() {
     let app = spawn_app().await;
-    let conn = app.sqlite();
+    let raw = app.sqlite();
+    let conn = Conn::Sqlite(&raw);
     let links = links(&app);
     assert!(matches!(
         payloads::webhook_of(&conn, &links, Subject::Conversation(999)),

@@ -435,3 +435,85 @@ fn migrate_copies_a_data_dir_into_an_empty_database_and_refuses_a_filled_one() {
         "{old:?}"
     );
 }
+
+/// The store's own functions, through the same `Conn` as on SQLite: values bound at each
+/// column's width, booleans as smallint, NULLs, `?N` placeholders used twice, a unique
+/// violation told apart by its SQLSTATE, a list of ids bound as an array.
+#[test]
+fn the_store_runs_on_postgresql_through_the_same_conn() {
+    use wootlite::db::{Conn, IdList, OptionalExtension, PgSession};
+    use wootlite::store::labels::{self, LabelFields};
+    use wootlite::store::{accounts, StoreError};
+
+    let Some(database) = TestDatabase::create_or_skip("postgres_engine::store") else {
+        return;
+    };
+    let mut client = database.connect();
+    pg_schema::migrate(&mut client).unwrap();
+    let session = PgSession::new(client);
+    let conn = Conn::Postgres(&session);
+    conn.execute_batch("BEGIN").unwrap();
+    let account = accounts::create(&conn, "Acme", 1_000).unwrap();
+    let fields = |title: &str, sidebar: Option<bool>| LabelFields {
+        title: title.to_string(),
+        description: None,
+        color: "#ff0000".to_string(),
+        show_on_sidebar: sidebar,
+    };
+    let billing = labels::create(&conn, account, &fields("billing", Some(true)), 2_000).unwrap();
+    let refunds = labels::create(&conn, account, &fields("refunds", None), 2_000).unwrap();
+    assert!(refunds > billing);
+    let listed: Vec<(i64, String, Option<String>, Option<bool>)> = labels::list(&conn, account)
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.id, l.title, l.description, l.show_on_sidebar))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (billing, "billing".into(), None, Some(true)),
+            (refunds, "refunds".into(), None, None),
+        ]
+    );
+
+    // A failed statement aborts a PostgreSQL transaction: the duplicate runs in a savepoint.
+    conn.execute_batch("SAVEPOINT duplicate").unwrap();
+    let duplicate = labels::create(&conn, account, &fields("billing", Some(false)), 3_000);
+    assert!(
+        matches!(&duplicate, Err(StoreError::Invalid { attributes, .. }) if attributes == &["title"]),
+        "{duplicate:?}"
+    );
+    conn.execute_batch("ROLLBACK TO duplicate").unwrap();
+
+    labels::delete(&conn, account, billing).unwrap();
+    assert!(matches!(
+        labels::get(&conn, account, billing),
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        labels::delete(&conn, account, billing),
+        Err(StoreError::NotFound)
+    ));
+
+    let ids = IdList::new([refunds, billing, refunds, 999]);
+    let found: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM labels WHERE id = ANY(?1)")
+        .unwrap()
+        .query_row(wootlite::params![ids], |row| row.get(0))
+        .unwrap();
+    assert_eq!(found, 1);
+    let none: Option<i64> = conn
+        .query_row("SELECT id FROM labels WHERE id = ?1", [billing], |row| {
+            row.get(0)
+        })
+        .optional()
+        .unwrap();
+    assert_eq!(none, None);
+    conn.execute_batch("COMMIT").unwrap();
+    let mut client = session.into_client();
+    let kept: i64 = client
+        .query_one("SELECT COUNT(*) FROM labels", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, 1);
+}

@@ -4,6 +4,7 @@
 //! token; a contact inbox that proved it reaches all its contact's conversations in the inbox.
 
 use crate::api::openapi::schemas as doc;
+use crate::db::Conn;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -95,7 +96,7 @@ impl ContactInput {
 }
 
 /// The contact inbox with its contact, for the answer.
-fn with_contact(conn: &rusqlite::Connection, id: i64) -> StoreResult<(Contact, ContactInbox)> {
+fn with_contact(conn: &Conn, id: i64) -> StoreResult<(Contact, ContactInbox)> {
     let entry = public::contact_inbox_by_id(conn, id)?;
     Ok((contacts::get_by_id(conn, entry.contact_id)?, entry))
 }
@@ -165,7 +166,7 @@ pub async fn show(
 /// Checks the identity against the contact inbox's contact: true when it proves the contact's
 /// own identifier and the contact inbox is not verified yet.
 fn proves_identity(
-    conn: &rusqlite::Connection,
+    conn: &Conn,
     inbox: &Inbox,
     entry: &ContactInbox,
     identity: &Identity,

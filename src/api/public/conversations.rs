@@ -2,6 +2,7 @@
 //! conversations, and what it may do to one: resolve it, type, and mark it seen.
 
 use crate::api::openapi::schemas as doc;
+use crate::db::Conn;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -19,7 +20,7 @@ use crate::views::conversations::Links;
 
 /// The conversation as the public shape shows it, with its public messages.
 pub(super) fn render(
-    conn: &rusqlite::Connection,
+    conn: &Conn,
     conversation: &Conversation,
     links: &Links,
 ) -> StoreResult<Value> {

@@ -9,6 +9,7 @@ pub(super) mod inboxes;
 pub(super) mod messages;
 pub mod rate_limit;
 
+use crate::db::Conn;
 use actix_web::web;
 use serde::Deserialize;
 
@@ -49,7 +50,7 @@ pub struct MessagePath {
 
 /// The inbox and the contact inbox a path names.
 fn contact_inbox(
-    conn: &rusqlite::Connection,
+    conn: &Conn,
     inbox_identifier: &str,
     source_id: &str,
 ) -> StoreResult<(Inbox, ContactInbox)> {
@@ -61,7 +62,7 @@ fn contact_inbox(
 /// Records the transaction's events as the contact's doing. The contact is known only once the
 /// path is resolved inside the transaction, so this stands in for `AppState::write_by`.
 fn record_by_contact(
-    tx: &rusqlite::Connection,
+    tx: &Conn,
     contact_id: i64,
     recording: &events::Recording,
     now: i64,
@@ -77,9 +78,7 @@ async fn write_in_conversation<T, F>(
 ) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&rusqlite::Connection, &ContactInbox, Conversation, i64) -> StoreResult<T>
-        + Send
-        + 'static,
+    F: FnOnce(&Conn, &ContactInbox, Conversation, i64) -> StoreResult<T> + Send + 'static,
 {
     let recording = state.recording();
     state
