@@ -59,20 +59,37 @@ enum Command {
     /// Unpack a backup archive into a data dir (refuses to replace existing data without
     /// --force); the search index is rebuilt when serve starts.
     Restore(RestoreArgs),
-    /// Copy a data dir into an empty PostgreSQL database and check the copy (refused while a
-    /// server runs on the data dir); attachment files go to --files-dir.
+    /// Copy a data dir into an empty PostgreSQL database (refused while a server runs on the
+    /// data dir), or a PostgreSQL database into a new data dir, and check the copy; attachment
+    /// files go to --files-dir, or come from it.
     Migrate(MigrateArgs),
 }
 
 #[derive(Args)]
+#[command(group(clap::ArgGroup::new("from").required(true).args(["from_data_dir", "from_database_url"])))]
 struct MigrateArgs {
-    /// The data dir to copy.
-    #[arg(long = "from-data-dir")]
-    from_data_dir: PathBuf,
+    /// The data dir to copy into PostgreSQL.
+    #[arg(
+        long = "from-data-dir",
+        requires = "to_database_url",
+        conflicts_with = "to_data_dir"
+    )]
+    from_data_dir: Option<PathBuf>,
     /// The PostgreSQL database to copy into (postgres://...); it must hold no rows.
     #[arg(long = "to-database-url")]
-    to_database_url: String,
-    /// The directory every node reads attachment files from; they are copied into it.
+    to_database_url: Option<String>,
+    /// The PostgreSQL database to copy back into a data dir (postgres://...).
+    #[arg(
+        long = "from-database-url",
+        requires = "to_data_dir",
+        conflicts_with = "to_database_url"
+    )]
+    from_database_url: Option<String>,
+    /// The new data dir to copy into; it must hold no database yet.
+    #[arg(long = "to-data-dir")]
+    to_data_dir: Option<PathBuf>,
+    /// The directory every node reads attachment files from: they are copied into it, or
+    /// out of it into the new data dir.
     #[arg(long = "files-dir")]
     files_dir: Option<PathBuf>,
 }
@@ -486,29 +503,21 @@ fn progress_bar(what: &str) -> impl FnMut(u64, u64) {
 }
 
 fn migrate(args: MigrateArgs) -> Result<(), String> {
-    let data_dir = DataDir {
-        path: args.from_data_dir,
-    };
-    // Checked before the lock, which would create a directory that is not there.
-    let database = data_dir.database_file();
-    if !database.is_file() {
-        return Err(format!("no wootlite database at {}", database.display()));
-    }
-    let _lock = DataDirLock::acquire(&data_dir.path).map_err(|e| e.to_string())?;
-    let source = db::snapshot::open_copy(&database).map_err(|e| e.to_string())?;
-    let mut target = postgres::Client::connect(&args.to_database_url, postgres::NoTls)
-        .map_err(|e| format!("cannot connect to the target database: {e}"))?;
     let started = std::time::Instant::now();
-    let report =
-        db::engine_copy::sqlite_to_postgres(&source, &mut target).map_err(|e| e.to_string())?;
+    let (report, files) = match (args.from_data_dir, args.from_database_url) {
+        (Some(from), _) => {
+            let to = args.to_database_url.ok_or("--to-database-url is needed")?;
+            migrate_into_postgres(from, &to, args.files_dir)?
+        }
+        (None, Some(from)) => {
+            let to = args.to_data_dir.ok_or("--to-data-dir is needed")?;
+            migrate_into_data_dir(&from, to, args.files_dir)?
+        }
+        (None, None) => return Err("--from-data-dir or --from-database-url is needed".into()),
+    };
     for (table, rows) in &report.tables {
         println!("{table:<32} {rows:>12} rows");
     }
-    let files = match args.files_dir {
-        Some(files_dir) => backup::copy_files(&source, &data_dir.files_dir(), &files_dir)
-            .map_err(|e| e.to_string())?,
-        None => 0,
-    };
     println!(
         "copied {} rows in {} tables and {files} attachment files in {:.1}s; every table's rows counted, \
          the count table recounted and {} rows compared value by value",
@@ -518,6 +527,69 @@ fn migrate(args: MigrateArgs) -> Result<(), String> {
         report.sampled
     );
     Ok(())
+}
+
+fn connect_postgres(url: &str, role: &str) -> Result<postgres::Client, String> {
+    postgres::Client::connect(url, postgres::NoTls)
+        .map_err(|e| format!("cannot connect to the {role} database: {e}"))
+}
+
+fn migrate_into_postgres(
+    from: PathBuf,
+    to: &str,
+    files_dir: Option<PathBuf>,
+) -> Result<(db::engine_copy::CopyReport, u64), String> {
+    let data_dir = DataDir { path: from };
+    // Checked before the lock, which would create a directory that is not there.
+    let database = data_dir.database_file();
+    if !database.is_file() {
+        return Err(format!("no wootlite database at {}", database.display()));
+    }
+    let _lock = DataDirLock::acquire(&data_dir.path).map_err(|e| e.to_string())?;
+    let source = db::snapshot::open_copy(&database).map_err(|e| e.to_string())?;
+    let mut target = connect_postgres(to, "target")?;
+    let report =
+        db::engine_copy::sqlite_to_postgres(&source, &mut target).map_err(|e| e.to_string())?;
+    let files = match files_dir {
+        Some(files_dir) => backup::copy_files(&source, &data_dir.files_dir(), &files_dir)
+            .map_err(|e| e.to_string())?,
+        None => 0,
+    };
+    Ok((report, files))
+}
+
+fn migrate_into_data_dir(
+    from: &str,
+    to: PathBuf,
+    files_dir: Option<PathBuf>,
+) -> Result<(db::engine_copy::CopyReport, u64), String> {
+    let data_dir = DataDir { path: to };
+    let database = data_dir.database_file();
+    if database.exists() {
+        return Err(format!(
+            "{} holds a wootlite database already; name a new data dir",
+            database.display()
+        ));
+    }
+    let mut source = connect_postgres(from, "source")?;
+    let _lock = DataDirLock::acquire(&data_dir.path).map_err(|e| e.to_string())?;
+    let db = open(&data_dir)?;
+    let report = db::engine_copy::postgres_to_sqlite(&mut source, &db).map_err(|e| {
+        format!(
+            "{e} (nothing was copied: {} holds an empty database, which may be deleted)",
+            database.display()
+        )
+    })?;
+    db.close().map_err(|e| e.to_string())?;
+    let files = match files_dir {
+        Some(files_dir) => {
+            let copy = db::snapshot::open_copy(&database).map_err(|e| e.to_string())?;
+            backup::copy_files(&copy, &files_dir, &data_dir.files_dir())
+                .map_err(|e| e.to_string())?
+        }
+        None => 0,
+    };
+    Ok((report, files))
 }
 
 fn reindex(data_dir: DataDir) -> Result<(), String> {

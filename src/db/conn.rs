@@ -69,6 +69,16 @@ impl SqlError {
             _ => false,
         }
     }
+
+    /// PostgreSQL aborted the transaction for a conflict with another one: a serialization
+    /// failure or a deadlock. Running the transaction again may succeed.
+    pub fn is_conflict(&self) -> bool {
+        matches!(
+            self,
+            SqlError::Postgres(e) if e.code() == Some(&SqlState::T_R_SERIALIZATION_FAILURE)
+                || e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED)
+        )
+    }
 }
 
 /// `Option` for a statement that may find no row, as rusqlite's extension of the same name.
@@ -367,6 +377,8 @@ impl PgArg<'_> {
 pub struct PgSession {
     client: RefCell<postgres::Client>,
     statements: RefCell<HashMap<String, postgres::Statement>>,
+    /// Whether a statement met a conflict since `take_conflict` last asked.
+    conflicted: std::cell::Cell<bool>,
 }
 
 impl PgSession {
@@ -374,7 +386,27 @@ impl PgSession {
         Self {
             client: RefCell::new(client),
             statements: RefCell::default(),
+            conflicted: std::cell::Cell::new(false),
         }
+    }
+
+    pub fn client_mut(&mut self) -> &mut postgres::Client {
+        self.client.get_mut()
+    }
+
+    /// Whether a statement met a conflict (see `SqlError::is_conflict`) since the last call.
+    pub fn take_conflict(&self) -> bool {
+        self.conflicted.replace(false)
+    }
+
+    fn noted<T>(&self, result: Result<T, postgres::Error>) -> SqlResult<T> {
+        result.map_err(|e| {
+            let e = SqlError::Postgres(e);
+            if e.is_conflict() {
+                self.conflicted.set(true);
+            }
+            e
+        })
     }
 
     pub fn into_client(self) -> postgres::Client {
@@ -385,10 +417,11 @@ impl PgSession {
         if let Some(statement) = self.statements.borrow().get(sql) {
             return Ok(statement.clone());
         }
-        let statement = self
-            .client
-            .borrow_mut()
-            .prepare(&numbered_placeholders(sql))?;
+        let statement = self.noted(
+            self.client
+                .borrow_mut()
+                .prepare(&numbered_placeholders(sql)),
+        )?;
         self.statements
             .borrow_mut()
             .insert(sql.to_string(), statement.clone());
@@ -401,19 +434,19 @@ impl PgSession {
         params: &impl Params,
     ) -> SqlResult<Vec<postgres::Row>> {
         with_pg_args(params, |args| {
-            Ok(self.client.borrow_mut().query(statement, args)?)
+            self.noted(self.client.borrow_mut().query(statement, args))
         })
     }
 
     fn execute(&self, statement: &postgres::Statement, params: &impl Params) -> SqlResult<usize> {
         let changed = with_pg_args(params, |args| {
-            Ok(self.client.borrow_mut().execute(statement, args)?)
+            self.noted(self.client.borrow_mut().execute(statement, args))
         })?;
         Ok(usize::try_from(changed).unwrap_or(usize::MAX))
     }
 
     fn batch(&self, sql: &str) -> SqlResult<()> {
-        Ok(self.client.borrow_mut().batch_execute(sql)?)
+        self.noted(self.client.borrow_mut().batch_execute(sql))
     }
 }
 

@@ -1,7 +1,9 @@
-//! Copying a SQLite database into an empty PostgreSQL one (`wootlite migrate`,
-//! docs/storage.md §11): every table in foreign-key order through binary COPY, in one
-//! transaction, then each identity moved past the largest id copied, then a check of what
-//! arrived.
+//! Copying a SQLite database into an empty PostgreSQL one and back (`wootlite migrate`,
+//! docs/storage.md §11). Into PostgreSQL: every table in foreign-key order through binary COPY,
+//! in one transaction, then each identity moved past the largest id copied, then a check of
+//! what arrived. Back into a new data dir: every table read as a stream and inserted in the
+//! same order, in one transaction, with SQLite's triggers deriving what they derive; then the
+//! same check.
 //!
 //! Table and column names come from the two schemas' own catalogs, never from input, and are
 //! quoted where they become statement text; every value is bound.
@@ -45,6 +47,8 @@ pub enum CopyError {
     NotEmpty(String),
     #[error("the copy does not match its source: {0}")]
     Mismatch(String),
+    #[error("the data dir already holds data: table {0} has rows")]
+    TargetNotEmpty(String),
     #[error("table {table}, column {column}: a blob, which no wootlite column holds")]
     Blob { table: String, column: String },
 }
@@ -120,6 +124,116 @@ pub fn sqlite_to_postgres(
     Ok(report)
 }
 
+/// Tables a new data dir derives itself, by SQLite's triggers, as its rows arrive.
+const DERIVED_BY_SQLITE: &[&str] = &[
+    "conversation_counts",
+    "search_outbox",
+    "conversation_attribute_values",
+    "contact_attribute_values",
+];
+
+/// Copies the PostgreSQL database `source` is connected to into `target`, a new data dir's
+/// database at the same schema version, which must have no rows.
+pub fn postgres_to_sqlite(
+    source: &mut postgres::Client,
+    target: &super::Db,
+) -> Result<CopyReport, CopyError> {
+    let found = super::pg_schema::version(source)?;
+    if found != super::SCHEMA_VERSION {
+        return Err(CopyError::SourceVersion {
+            found,
+            expected: super::SCHEMA_VERSION,
+        });
+    }
+    let mut writer = super::locked(&target.writer);
+    let tables = tables_in_copy_order(&writer)?;
+    for table in &tables {
+        let sql = format!("SELECT EXISTS (SELECT 1 FROM {})", quoted(table));
+        if writer.query_row(&sql, [], |row| row.get::<_, bool>(0))? {
+            return Err(CopyError::TargetNotEmpty(table.clone()));
+        }
+    }
+    let mut report = CopyReport::default();
+    // A read-only snapshot: every table as of one moment, while the nodes go on writing.
+    let mut snapshot = source
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()?;
+    let tx = writer.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    // A table's rows arrive in no particular order, so a row may come before the row of the
+    // same table it refers to: the keys are checked at commit.
+    tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
+    for table in &tables {
+        if DERIVED_BY_SQLITE.contains(&table.as_str()) {
+            continue;
+        }
+        let copied = insert_table(&mut snapshot, &tx, table)?;
+        report.tables.push((table.clone(), copied));
+    }
+    // Its triggers queued every message for a search index that `serve` builds from the
+    // tables anyway; the sequence stays, as the position that index starts from.
+    tx.execute("DELETE FROM search_outbox", [])?;
+    tx.commit()?;
+    for table in &tables {
+        if REBUILT.contains(&table.as_str()) {
+            continue;
+        }
+        let arrived: i64 = writer.query_row(
+            &format!("SELECT COUNT(*) FROM {}", quoted(table)),
+            [],
+            |row| row.get(0),
+        )?;
+        let there = count(&mut snapshot, table)?;
+        if u64::try_from(arrived).ok() != Some(there) {
+            return Err(CopyError::Mismatch(format!(
+                "{table}: {there} rows in the source, {arrived} copied or derived"
+            )));
+        }
+    }
+    compare_counts(&writer, &mut snapshot)?;
+    for table in &tables {
+        if DERIVED_BY_SQLITE.contains(&table.as_str()) {
+            continue;
+        }
+        report.sampled += compare_sample(&writer, &mut snapshot, table)?;
+    }
+    snapshot.commit()?;
+    Ok(report)
+}
+
+/// Streams one PostgreSQL table into the SQLite table of the same name and columns.
+fn insert_table(
+    source: &mut postgres::Transaction<'_>,
+    target: &Connection,
+    table: &str,
+) -> Result<u64, CopyError> {
+    let columns = sqlite_columns(target, table)?;
+    let list = columns
+        .iter()
+        .map(|c| quoted(c))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let placeholders = vec!["?"; columns.len()].join(", ");
+    let mut insert = target.prepare(&format!(
+        "INSERT INTO {} ({list}) VALUES ({placeholders})",
+        quoted(table)
+    ))?;
+    let read = format!("SELECT {list} FROM {}", quoted(table));
+    let mut rows = source.query_raw(read.as_str(), std::iter::empty::<i64>())?;
+    let mut copied = 0u64;
+    while let Some(row) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
+        let values: Vec<Param> = (0..columns.len())
+            .map(|i| read_param(&row, i))
+            .collect::<Result<_, _>>()?;
+        insert.execute(rusqlite::params_from_iter(
+            values.iter().map(super::Bind::arg),
+        ))?;
+        copied += 1;
+    }
+    Ok(copied)
+}
+
 /// Tables in an order where each comes after the tables its foreign keys name.
 fn tables_in_copy_order(source: &Connection) -> Result<Vec<String>, CopyError> {
     let mut names: Vec<String> = Vec::new();
@@ -167,7 +281,7 @@ fn has_rows(target: &mut postgres::Client, table: &str) -> Result<bool, CopyErro
     Ok(target.query_one(sql.as_str(), &[])?.get(0))
 }
 
-fn count(target: &mut postgres::Client, table: &str) -> Result<u64, CopyError> {
+fn count(target: &mut impl postgres::GenericClient, table: &str) -> Result<u64, CopyError> {
     let sql = format!("SELECT COUNT(*) FROM {}", quoted(table));
     let n: i64 = target.query_one(sql.as_str(), &[])?.get(0);
     Ok(u64::try_from(n).unwrap_or(0))
@@ -319,7 +433,10 @@ fn move_identities(tx: &mut postgres::Transaction<'_>) -> Result<(), CopyError> 
 }
 
 /// The count table the target's triggers built against the source's.
-fn compare_counts(source: &Connection, target: &mut postgres::Client) -> Result<(), CopyError> {
+fn compare_counts(
+    source: &Connection,
+    target: &mut impl postgres::GenericClient,
+) -> Result<(), CopyError> {
     let mut stmt = source.prepare(
         "SELECT account_id, status, inbox_id, team_id, assignee_id, n FROM conversation_counts WHERE n > 0",
     )?;
@@ -365,7 +482,7 @@ fn compare_counts(source: &Connection, target: &mut postgres::Client) -> Result<
 /// `SAMPLED_ROWS` spread between them. Returns how many were compared.
 fn compare_sample(
     source: &Connection,
-    target: &mut postgres::Client,
+    target: &mut impl postgres::GenericClient,
     table: &str,
 ) -> Result<u64, CopyError> {
     let columns = sqlite_columns(source, table)?;

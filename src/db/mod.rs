@@ -20,6 +20,7 @@ pub mod engine_copy;
 mod group_commit;
 mod heavy_threads;
 mod param;
+mod pg_db;
 pub mod pg_schema;
 pub mod snapshot;
 mod wal_ceiling;
@@ -29,6 +30,7 @@ pub use conn::{
     PgSession, Row, Rows, SqlError, SqlResult, Stmt,
 };
 pub use param::Param;
+pub use pg_db::PgDb;
 
 use group_commit::GroupWriter;
 use wal_ceiling::WalCeiling;

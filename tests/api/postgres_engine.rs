@@ -301,6 +301,33 @@ fn params_reach_each_column_type_as_that_type() {
     assert!(text_as_number.is_err());
 }
 
+/// A generated data dir of 200 conversations whose first message has a file attached; the
+/// file's folder.
+fn generated_with_attachment() -> (tempfile::TempDir, &'static str) {
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().to_str().unwrap();
+    let generated = run(&["generate", "--data-dir", data_dir, "--conversations", "200"]);
+    assert!(generated.status.success(), "{generated:?}");
+    let folder = "0123456789abcdef0123456789abcdef";
+    rusqlite::Connection::open(data.path().join("wootlite.sqlite3"))
+        .unwrap()
+        .execute(
+            "INSERT INTO attachments (account_id, message_id, file_type, file_name, mime_type, extension,
+                                      file_size, storage_key, created_at)
+             SELECT account_id, id, 0, 'note.txt', 'text/plain', 'txt', 5, ?1, created_at
+               FROM messages ORDER BY id LIMIT 1",
+            [format!("{folder}/note.txt")],
+        )
+        .unwrap();
+    std::fs::create_dir_all(data.path().join("files").join(folder)).unwrap();
+    std::fs::write(
+        data.path().join("files").join(folder).join("note.txt"),
+        "hello",
+    )
+    .unwrap();
+    (data, folder)
+}
+
 fn run(args: &[&str]) -> std::process::Output {
     std::process::Command::new(crate::process::BINARY)
         .args(args)
@@ -317,27 +344,9 @@ fn migrate_copies_a_data_dir_into_an_empty_database_and_refuses_a_filled_one() {
     let Some(database) = TestDatabase::create_or_skip("postgres_engine::migrate") else {
         return;
     };
-    let data = tempfile::tempdir().unwrap();
+    let (data, folder) = generated_with_attachment();
     let data_dir = data.path().to_str().unwrap();
-    let generated = run(&["generate", "--data-dir", data_dir, "--conversations", "200"]);
-    assert!(generated.status.success(), "{generated:?}");
-    let folder = "0123456789abcdef0123456789abcdef";
     let source = rusqlite::Connection::open(data.path().join("wootlite.sqlite3")).unwrap();
-    source
-        .execute(
-            "INSERT INTO attachments (account_id, message_id, file_type, file_name, mime_type, extension,
-                                      file_size, storage_key, created_at)
-             SELECT account_id, id, 0, 'note.txt', 'text/plain', 'txt', 5, ?1, created_at
-               FROM messages ORDER BY id LIMIT 1",
-            [format!("{folder}/note.txt")],
-        )
-        .unwrap();
-    std::fs::create_dir_all(data.path().join("files").join(folder)).unwrap();
-    std::fs::write(
-        data.path().join("files").join(folder).join("note.txt"),
-        "hello",
-    )
-    .unwrap();
     let conversations: i64 = source
         .query_row("SELECT COUNT(*) FROM conversations", [], |row| row.get(0))
         .unwrap();
@@ -516,4 +525,247 @@ fn the_store_runs_on_postgresql_through_the_same_conn() {
         .unwrap()
         .get(0);
     assert_eq!(kept, 1);
+}
+
+/// Every row of every table but the search outbox (which each copy leaves to its search index),
+/// as text, sorted: two data dirs that hold the same data give the same map.
+fn every_row(database: &std::path::Path) -> BTreeMap<String, Vec<String>> {
+    let conn = rusqlite::Connection::open(database).unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'search_outbox'")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    tables
+        .into_iter()
+        .map(|table| {
+            let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+            let width = stmt.column_count();
+            let mut rows: Vec<String> = stmt
+                .query_map([], |row| {
+                    (0..width)
+                        .map(|i| {
+                            row.get::<_, rusqlite::types::Value>(i)
+                                .map(|v| format!("{v:?}"))
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                        .map(|values| values.join(" | "))
+                })
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            rows.sort();
+            (table, rows)
+        })
+        .collect()
+}
+
+/// A generated data dir into PostgreSQL and back into a new data dir: every table's rows come
+/// back as they were (the counts and attribute values derived again by SQLite's triggers), a
+/// row written on PostgreSQL meanwhile comes back with them, the attachment file reaches the new
+/// data dir, and a copy into a data dir that holds a database is refused.
+#[test]
+fn migrate_round_trips_a_generated_data_dir() {
+    let Some(database) = TestDatabase::create_or_skip("postgres_engine::round_trip") else {
+        return;
+    };
+    let (data, folder) = generated_with_attachment();
+    let files = tempfile::tempdir().unwrap();
+    let url = database.url();
+    let there = run(&[
+        "migrate",
+        "--from-data-dir",
+        data.path().to_str().unwrap(),
+        "--to-database-url",
+        &url,
+        "--files-dir",
+        files.path().to_str().unwrap(),
+    ]);
+    assert!(there.status.success(), "{there:?}");
+
+    let back = tempfile::tempdir().unwrap();
+    let back_dir = back.path().join("laptop");
+    let args = [
+        "migrate",
+        "--from-database-url",
+        &url,
+        "--to-data-dir",
+        back_dir.to_str().unwrap(),
+        "--files-dir",
+        files.path().to_str().unwrap(),
+    ];
+    let copied = run(&args);
+    assert!(copied.status.success(), "{copied:?}");
+    let said = String::from_utf8_lossy(&copied.stdout);
+    assert!(said.contains("1 attachment files"), "{said}");
+    assert_eq!(
+        every_row(&data.path().join("wootlite.sqlite3")),
+        every_row(&back_dir.join("wootlite.sqlite3"))
+    );
+    assert_eq!(
+        std::fs::read_to_string(back_dir.join("files").join(folder).join("note.txt")).unwrap(),
+        "hello"
+    );
+
+    // A label written on PostgreSQL comes back in a second copy; the first one's data dir is
+    // refused as a target.
+    database
+        .connect()
+        .batch_execute(
+            "INSERT INTO labels (account_id, title, created_at, updated_at)
+             SELECT id, 'written-on-postgres', 0, 0 FROM accounts ORDER BY id LIMIT 1",
+        )
+        .unwrap();
+    let again = run(&args);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("holds a wootlite database already"),
+        "{again:?}"
+    );
+    let second = back.path().join("second");
+    let copied = run(&[
+        "migrate",
+        "--from-database-url",
+        &url,
+        "--to-data-dir",
+        second.to_str().unwrap(),
+    ]);
+    assert!(copied.status.success(), "{copied:?}");
+    let labels = &every_row(&second.join("wootlite.sqlite3"))["labels"];
+    assert!(
+        labels.iter().any(|row| row.contains("written-on-postgres")),
+        "{labels:?}"
+    );
+}
+
+/// Two nodes, each with its own pool on one database, create conversations in one account at
+/// once: the display ids come out 1..=N without a gap or a repeat, and the count table matches
+/// a recount.
+#[test]
+fn concurrent_creates_on_two_nodes_take_contiguous_display_ids() {
+    use wootlite::db::PgDb;
+    use wootlite::models::Status;
+    use wootlite::store::conversations::{self, NewConversation};
+
+    let Some(database) = TestDatabase::create_or_skip("postgres_engine::display_ids") else {
+        return;
+    };
+    let nodes = [
+        PgDb::open(&database.url(), 4).unwrap(),
+        PgDb::open(&database.url(), 4).unwrap(),
+    ];
+    database
+        .connect()
+        .batch_execute(
+            "INSERT INTO accounts (id, name, created_at, updated_at) VALUES (1, 'Acme', 0, 0);
+             INSERT INTO inboxes (id, account_id, name, hmac_token, identifier, created_at, updated_at)
+                  VALUES (1, 1, 'Web', 'h', 'i', 0, 0);
+             INSERT INTO contacts (id, account_id, name, created_at, updated_at)
+                  VALUES (1, 1, 'Ana', 0, 0);
+             INSERT INTO contact_inboxes (id, contact_id, inbox_id, source_id, pubsub_token, created_at, updated_at)
+                  VALUES (1, 1, 1, 'ana', 'p', 0, 0);",
+        )
+        .unwrap();
+    const PER_THREAD: usize = 25;
+    let threads = 4;
+    let created: Vec<i64> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let node = &nodes[t % 2];
+                scope.spawn(move || {
+                    (0..PER_THREAD)
+                        .map(|n| {
+                            let new = NewConversation {
+                                inbox_id: 1,
+                                contact_id: 1,
+                                contact_inbox_id: 1,
+                                status: if n % 2 == 0 {
+                                    Status::Open
+                                } else {
+                                    Status::Pending
+                                },
+                                assignee_id: None,
+                                team_id: None,
+                                snoozed_until: None,
+                                additional_attributes: Default::default(),
+                                custom_attributes: Default::default(),
+                            };
+                            node.write(|conn| conversations::create(conn, 1, &new, 1_000))
+                                .unwrap()
+                                .display_id
+                        })
+                        .collect::<Vec<i64>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    let mut ids = created;
+    ids.sort_unstable();
+    let expected: Vec<i64> = (1..=(threads * PER_THREAD) as i64).collect();
+    assert_eq!(ids, expected);
+    let mut client = database.connect();
+    let counted: Vec<(i64, i64)> = client
+        .query(
+            "SELECT status::bigint, n::bigint FROM conversation_counts WHERE n > 0 ORDER BY status",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    assert_eq!(counted, vec![(0, 52), (2, 48)]);
+}
+
+/// Two writes that lock two rows in opposite orders deadlock; PostgreSQL aborts one, and the
+/// write runs again and succeeds, so both land.
+#[test]
+fn a_write_aborted_as_a_deadlock_runs_again() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use wootlite::db::PgDb;
+
+    let Some(database) = TestDatabase::create_or_skip("postgres_engine::retry") else {
+        return;
+    };
+    let db = PgDb::open(&database.url(), 2).unwrap();
+    database
+        .connect()
+        .batch_execute(
+            "CREATE TABLE tally (id bigint PRIMARY KEY, n bigint NOT NULL);
+             INSERT INTO tally VALUES (1, 0), (2, 0);",
+        )
+        .unwrap();
+    let tries = AtomicU32::new(0);
+    let both_hold_one = std::sync::Barrier::new(2);
+    std::thread::scope(|scope| {
+        for (first, second) in [(1_i64, 2_i64), (2, 1)] {
+            let (tries, both_hold_one, db) = (&tries, &both_hold_one, &db);
+            scope.spawn(move || {
+                db.write(|conn| {
+                    let this_try = tries.fetch_add(1, Ordering::SeqCst);
+                    conn.execute("UPDATE tally SET n = n + 1 WHERE id = ?1", [first])?;
+                    if this_try < 2 {
+                        both_hold_one.wait();
+                    }
+                    conn.execute("UPDATE tally SET n = n + 1 WHERE id = ?1", [second])?;
+                    Ok(())
+                })
+                .unwrap();
+            });
+        }
+    });
+    assert_eq!(tries.load(Ordering::SeqCst), 3, "one of the two ran again");
+    let tallies: Vec<i64> = database
+        .connect()
+        .query("SELECT n FROM tally ORDER BY id", &[])
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(tallies, vec![2, 2]);
 }

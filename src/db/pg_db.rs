@@ -1,0 +1,154 @@
+//! The database on PostgreSQL (docs/storage.md §5): an r2d2 pool of sessions, each a client
+//! with the statements it has prepared, kept across requests. A write is one READ COMMITTED
+//! transaction, run again when PostgreSQL aborts it as a serialization failure or a deadlock;
+//! a snapshot read is one REPEATABLE READ READ ONLY transaction, so that counts, a page and its
+//! details see one state, as on SQLite.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+use super::conn::{Conn, PgSession};
+use super::{pg_schema, DbError};
+use crate::store::StoreError;
+
+/// Tries of a write that PostgreSQL aborts for a conflict with another transaction.
+const WRITE_TRIES: u32 = 5;
+/// The longest pause before a write's next try; each pause is random up to this, doubled per
+/// try, so that two transactions that met do not meet again in step.
+const RETRY_PAUSE: Duration = Duration::from_millis(8);
+/// How long a request waits for a pooled session.
+const POOL_WAIT: Duration = Duration::from_secs(10);
+
+/// Makes the pool's sessions: r2d2 keeps them, each with its prepared statements.
+struct Sessions {
+    config: postgres::Config,
+}
+
+impl r2d2::ManageConnection for Sessions {
+    type Connection = PgSession;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<PgSession, postgres::Error> {
+        Ok(PgSession::new(self.config.connect(postgres::NoTls)?))
+    }
+
+    fn is_valid(&self, session: &mut PgSession) -> Result<(), postgres::Error> {
+        session.client_mut().simple_query("").map(|_| ())
+    }
+
+    fn has_broken(&self, session: &mut PgSession) -> bool {
+        session.client_mut().is_closed()
+    }
+}
+
+/// The handle on one PostgreSQL database, shared by every request of a node.
+#[derive(Clone)]
+pub struct PgDb {
+    pool: r2d2::Pool<Sessions>,
+}
+
+impl PgDb {
+    /// Connects, brings the schema up to date (once across nodes that start together), and
+    /// builds a pool of `size` sessions.
+    pub fn open(url: &str, size: u32) -> Result<Self, DbError> {
+        let config: postgres::Config = url.parse()?;
+        let pool = r2d2::Pool::builder()
+            .max_size(size)
+            .connection_timeout(POOL_WAIT)
+            .build(Sessions { config })?;
+        pg_schema::migrate(pool.get()?.client_mut())?;
+        Ok(Self { pool })
+    }
+
+    fn session(&self) -> Result<r2d2::PooledConnection<Sessions>, StoreError> {
+        self.pool
+            .get()
+            .map_err(|e| StoreError::Database(format!("PostgreSQL pool: {e}")))
+    }
+
+    /// `work` on a session in autocommit: each statement sees what has committed before it.
+    pub fn read<T>(
+        &self,
+        work: impl FnOnce(&Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let session = self.session()?;
+        work(&Conn::Postgres(&session))
+    }
+
+    /// `work` in one read-only snapshot.
+    pub fn read_snapshot<T>(
+        &self,
+        work: impl FnOnce(&Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let session = self.session()?;
+        let conn = Conn::Postgres(&session);
+        conn.execute_batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+        let result = work(&conn);
+        end(&conn, "ROLLBACK");
+        result
+    }
+
+    /// `work` in one transaction, committed when it returns Ok. A try that PostgreSQL aborts
+    /// for a conflict (serialization failure or deadlock) is rolled back and run again, up to
+    /// `WRITE_TRIES` times; so `work` may run more than once, and must do nothing outside
+    /// the transaction.
+    pub fn write<T>(
+        &self,
+        mut work: impl FnMut(&Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let session = self.session()?;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match write_once(&session, &mut work) {
+                Err(Attempt::Conflict(e)) if tries < WRITE_TRIES => {
+                    log::debug!("a write met another transaction (try {tries}): {e}");
+                    let most = RETRY_PAUSE * 2u32.pow(tries - 1);
+                    let pause = rand::thread_rng().gen_range(Duration::ZERO..=most);
+                    std::thread::sleep(pause);
+                }
+                Err(Attempt::Conflict(e)) => return Err(e),
+                Err(Attempt::Failed(e)) => return Err(e),
+                Ok(value) => return Ok(value),
+            }
+        }
+    }
+}
+
+enum Attempt {
+    /// PostgreSQL aborted the transaction for a conflict: running it again may succeed.
+    Conflict(StoreError),
+    Failed(StoreError),
+}
+
+fn write_once<T>(
+    session: &PgSession,
+    work: &mut impl FnMut(&Conn) -> Result<T, StoreError>,
+) -> Result<T, Attempt> {
+    let conn = Conn::Postgres(session);
+    // The store keeps only the text of the errors it passes on, so the session says whether
+    // one of this try's statements met a conflict.
+    session.take_conflict();
+    conn.execute_batch("BEGIN")
+        .map_err(|e| Attempt::Failed(e.into()))?;
+    let outcome = work(&conn).and_then(|value| {
+        conn.execute_batch("COMMIT")?;
+        Ok(value)
+    });
+    outcome.map_err(|e| {
+        end(&conn, "ROLLBACK");
+        if session.take_conflict() {
+            Attempt::Conflict(e)
+        } else {
+            Attempt::Failed(e)
+        }
+    })
+}
+
+/// Ends a transaction; a failure leaves the session to the pool's check.
+fn end(conn: &Conn, statement: &str) {
+    if let Err(e) = conn.execute_batch(statement) {
+        log::warn!("{statement} failed: {e}");
+    }
+}
