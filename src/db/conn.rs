@@ -819,21 +819,25 @@ impl Column for Vec<u8> {
     }
 }
 
-impl<T: Column> Column for Option<T> {
-    fn from_sqlite(row: &rusqlite::Row, index: usize) -> SqlResult<Self> {
-        if row.get_ref(index)? == ValueRef::Null {
-            return Ok(None);
-        }
-        T::from_sqlite(row, index).map(Some)
-    }
+/// A nullable column: on SQLite the driver's own `Option` read (one look at the value), on
+/// PostgreSQL a NULL check before the value's own read.
+macro_rules! nullable_column {
+    ($($t:ty),*) => {$(
+        impl Column for Option<$t> {
+            fn from_sqlite(row: &rusqlite::Row, index: usize) -> SqlResult<Self> {
+                Ok(row.get(index)?)
+            }
 
-    fn from_postgres(row: &postgres::Row, index: usize) -> SqlResult<Self> {
-        if pg_is_null(row, index)? {
-            return Ok(None);
+            fn from_postgres(row: &postgres::Row, index: usize) -> SqlResult<Self> {
+                if pg_is_null(row, index)? {
+                    return Ok(None);
+                }
+                <$t>::from_postgres(row, index).map(Some)
+            }
         }
-        T::from_postgres(row, index).map(Some)
-    }
+    )*};
 }
+nullable_column!(i64, i32, u32, u16, u8, usize, bool, f64, String, Vec<u8>);
 
 #[cfg(test)]
 mod tests {
