@@ -373,6 +373,9 @@ impl PgArg<'_> {
     }
 }
 
+/// Statements a PostgreSQL session keeps prepared, as many as SQLite's statement cache holds.
+const STATEMENT_CACHE: usize = 256;
+
 /// One PostgreSQL client, in the transaction its owner began, with the statements it prepared.
 pub struct PgSession {
     client: RefCell<postgres::Client>,
@@ -417,6 +420,13 @@ impl PgSession {
         if let Some(statement) = self.statements.borrow().get(sql) {
             return Ok(statement.clone());
         }
+        let mut statements = self.statements.borrow_mut();
+        if statements.len() >= STATEMENT_CACHE {
+            // The filter compiler's statements vary with their payloads: the cache stays
+            // bounded by starting over when it is full.
+            statements.clear();
+        }
+        drop(statements);
         let statement = self.noted(
             self.client
                 .borrow_mut()

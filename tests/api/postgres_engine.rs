@@ -562,6 +562,52 @@ fn every_row(database: &std::path::Path) -> BTreeMap<String, Vec<String>> {
         .collect()
 }
 
+/// `serve` on a data dir that came back from PostgreSQL builds its search index from the
+/// tables: a search for the start of a message finds that message's conversation.
+fn serves_and_finds_a_message(data_dir: &std::path::Path) {
+    let (display_id, content): (i64, String) = rusqlite::Connection::open(data_dir.join("wootlite.sqlite3"))
+        .unwrap()
+        .query_row(
+            "SELECT c.display_id, m.content FROM messages m JOIN conversations c ON c.id = m.conversation_id
+              WHERE c.account_id = 1 AND m.deleted = 0 AND m.message_type IN (0, 1)
+                AND length(m.content) >= 12
+              ORDER BY m.id LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    let made = run(&[
+        "token",
+        "create",
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+        "--user",
+        "1",
+    ]);
+    assert!(made.status.success(), "{made:?}");
+    let token = String::from_utf8_lossy(&made.stdout).trim().to_string();
+    let words: String = content.chars().take(12).collect();
+    let query: String = url::form_urlencoded::byte_serialize(words.as_bytes()).collect();
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let server = crate::process::start(data_dir, None).await;
+        let (status, found) = server
+            .get(
+                &format!("/api/v1/accounts/1/conversations/search?q={query}"),
+                &token,
+            )
+            .await;
+        assert_eq!(status, 200, "{found}");
+        let ids: Vec<i64> = found["payload"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["id"].as_i64())
+            .collect();
+        assert!(ids.contains(&display_id), "{words:?} found {ids:?}");
+        server.stop().await;
+    });
+}
+
 /// A generated data dir into PostgreSQL and back into a new data dir: every table's rows come
 /// back as they were (the counts and attribute values derived again by SQLite's triggers), a
 /// row written on PostgreSQL meanwhile comes back with them, the attachment file reaches the new
@@ -608,6 +654,7 @@ fn migrate_round_trips_a_generated_data_dir() {
         std::fs::read_to_string(back_dir.join("files").join(folder).join("note.txt")).unwrap(),
         "hello"
     );
+    serves_and_finds_a_message(&back_dir);
 
     // A label written on PostgreSQL comes back in a second copy; the first one's data dir is
     // refused as a target.
