@@ -170,6 +170,10 @@ struct GenerateArgs {
     /// Access token given to the administrator, as `serve --bootstrap-token`.
     #[arg(long, env = "WOOTLITE_BOOTSTRAP_TOKEN")]
     bootstrap_token: Option<String>,
+    /// Fill this empty PostgreSQL database (postgres://...) instead of the data dir: the dataset
+    /// is generated into a temporary data dir, then copied and checked as `migrate` does.
+    #[arg(long = "database-url", env = "WOOTLITE_DATABASE_URL")]
+    database_url: Option<String>,
 }
 
 fn parse_time(text: &str) -> Result<i64, String> {
@@ -611,8 +615,34 @@ fn reindex(data_dir: DataDir) -> Result<(), String> {
 }
 
 fn generate(args: GenerateArgs) -> Result<(), String> {
-    let _lock = DataDirLock::acquire(&args.data_dir.path).map_err(|e| e.to_string())?;
-    let db = open(&args.data_dir)?;
+    let Some(url) = args.database_url.clone() else {
+        return generate_into(&args.data_dir, &args, true);
+    };
+    // Connected first, so that a wrong URL is told before minutes of generating.
+    let mut target = connect_postgres(&url, "target")?;
+    let scratch = tempfile::tempdir().map_err(|e| format!("a temporary data dir: {e}"))?;
+    let data_dir = DataDir {
+        path: scratch.path().to_path_buf(),
+    };
+    // Each node builds its own search replica: the scratch data dir needs no index.
+    generate_into(&data_dir, &args, false)?;
+    let started = std::time::Instant::now();
+    let source = db::snapshot::open_copy(&data_dir.database_file()).map_err(|e| e.to_string())?;
+    let report =
+        db::engine_copy::sqlite_to_postgres(&source, &mut target).map_err(|e| e.to_string())?;
+    println!(
+        "copied {} rows into PostgreSQL in {:.1}s; every table's rows counted, the count table \
+         recounted and {} rows compared value by value",
+        report.tables.iter().map(|(_, n)| n).sum::<u64>(),
+        started.elapsed().as_secs_f64(),
+        report.sampled
+    );
+    Ok(())
+}
+
+fn generate_into(data_dir: &DataDir, args: &GenerateArgs, index: bool) -> Result<(), String> {
+    let _lock = DataDirLock::acquire(&data_dir.path).map_err(|e| e.to_string())?;
+    let db = open(data_dir)?;
     let started = std::time::Instant::now();
     let spec = corpus::Spec {
         conversations: args.conversations,
@@ -626,7 +656,7 @@ fn generate(args: GenerateArgs) -> Result<(), String> {
             teams: args.teams,
             labels: args.labels,
         },
-        bootstrap_token: args.bootstrap_token,
+        bootstrap_token: args.bootstrap_token.clone(),
     };
     let made = corpus::generate(&db, &spec, &mut progress_bar("writing conversations"))
         .map_err(|e| e.to_string())?;
@@ -635,19 +665,21 @@ fn generate(args: GenerateArgs) -> Result<(), String> {
         "wrote {} conversations, {} messages and {} contacts in {written:.1}s",
         made.conversations, made.messages, made.contacts
     );
-    let indexed = search::rebuild(
-        &args.data_dir.search_dir(),
-        &db,
-        &mut progress_bar("indexing messages"),
-    )
-    .map_err(|e| e.to_string())?;
+    if index {
+        let indexed = search::rebuild(
+            &data_dir.search_dir(),
+            &db,
+            &mut progress_bar("indexing messages"),
+        )
+        .map_err(|e| e.to_string())?;
+        let total = started.elapsed().as_secs_f64();
+        println!(
+            "indexed {indexed} messages in {:.1}s; {total:.1}s in all",
+            total - written
+        );
+    }
     // The data dir as one file, like after a server's clean stop.
     db.close().map_err(|e| e.to_string())?;
-    let total = started.elapsed().as_secs_f64();
-    println!(
-        "indexed {indexed} messages in {:.1}s; {total:.1}s in all",
-        total - written
-    );
     if let Some(token) = made.token {
         println!("administrator token: {token}");
     }

@@ -816,3 +816,60 @@ fn a_write_aborted_as_a_deadlock_runs_again() {
         .collect();
     assert_eq!(tallies, vec![2, 2]);
 }
+
+/// `generate --database-url` fills an empty database with the dataset `generate --data-dir`
+/// makes from the same seed and end: every table has as many rows, and each status as many
+/// conversations.
+#[test]
+fn generate_fills_an_empty_database_as_it_fills_a_data_dir() {
+    let Some(database) = TestDatabase::create_or_skip("postgres_engine::generate") else {
+        return;
+    };
+    let shape = [
+        "--conversations",
+        "150",
+        "--seed",
+        "3",
+        "--end",
+        "2026-06-01T00:00:00Z",
+    ];
+    let url = database.url();
+    let made = run(&[&["generate", "--database-url", url.as_str()], &shape[..]].concat());
+    assert!(made.status.success(), "{made:?}");
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().to_str().unwrap();
+    let made = run(&[&["generate", "--data-dir", data_dir], &shape[..]].concat());
+    assert!(made.status.success(), "{made:?}");
+
+    let sqlite = rusqlite::Connection::open(data.path().join("wootlite.sqlite3")).unwrap();
+    let mut client = database.connect();
+    let tables: Vec<String> = sqlite
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'search_outbox'")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for table in &tables {
+        let sql = format!("SELECT COUNT(*) FROM \"{table}\"");
+        let here: i64 = sqlite.query_row(&sql, [], |row| row.get(0)).unwrap();
+        let there: i64 = client.query_one(sql.as_str(), &[]).unwrap().get(0);
+        assert_eq!(here, there, "{table}");
+    }
+    let by_status = "SELECT CAST(status AS bigint), CAST(COUNT(*) AS bigint) FROM conversations GROUP BY status ORDER BY status";
+    let here: Vec<(i64, i64)> = sqlite
+        .prepare(by_status)
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let there: Vec<(i64, i64)> = client
+        .query(by_status, &[])
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    assert_eq!(here, there);
+    assert_eq!(here.iter().map(|(_, n)| n).sum::<i64>(), 150);
+}
