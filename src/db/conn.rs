@@ -21,6 +21,52 @@ pub enum Conn<'c> {
     Postgres(&'c PgSession),
 }
 
+/// A statement written once per engine where the two differ (docs/storage.md §3): both texts
+/// sit side by side where the statement is used. Made with `sql!(sqlite: "...", postgres: "...")`.
+#[derive(Clone, Copy, Debug)]
+pub struct Sql {
+    pub sqlite: &'static str,
+    pub postgres: &'static str,
+}
+
+/// A statement's text as each engine takes it: plain text is the same for both.
+pub trait Text {
+    fn text(&self, postgres: bool) -> &str;
+}
+
+impl Text for str {
+    fn text(&self, _: bool) -> &str {
+        self
+    }
+}
+
+impl Text for String {
+    fn text(&self, _: bool) -> &str {
+        self
+    }
+}
+
+impl Text for Sql {
+    fn text(&self, postgres: bool) -> &str {
+        if postgres {
+            self.postgres
+        } else {
+            self.sqlite
+        }
+    }
+}
+
+/// A statement whose text differs per engine: `sql!(sqlite: "...", postgres: "...")`.
+#[macro_export]
+macro_rules! sql {
+    (sqlite: $sqlite:expr, postgres: $postgres:expr $(,)?) => {
+        $crate::db::Sql {
+            sqlite: $sqlite,
+            postgres: $postgres,
+        }
+    };
+}
+
 /// A failed statement, whichever engine ran it.
 #[derive(Debug, thiserror::Error)]
 pub enum SqlError {
@@ -520,8 +566,13 @@ impl<'c> Conn<'c> {
         }
     }
 
+    fn is_postgres(&self) -> bool {
+        matches!(self, Conn::Postgres(_))
+    }
+
     /// A statement from the connection's cache (prepared on first use).
-    pub fn prepare_cached(&self, sql: &str) -> SqlResult<Stmt<'c>> {
+    pub fn prepare_cached(&self, sql: &(impl Text + ?Sized)) -> SqlResult<Stmt<'c>> {
+        let sql = sql.text(self.is_postgres());
         Ok(match *self {
             Conn::Sqlite(conn) => Stmt::Sqlite(conn.prepare_cached(sql)?),
             Conn::Postgres(session) => Stmt::Postgres {
@@ -532,7 +583,8 @@ impl<'c> Conn<'c> {
     }
 
     /// A statement prepared for this call alone (one that is rarely run, or built per call).
-    pub fn prepare(&self, sql: &str) -> SqlResult<Stmt<'c>> {
+    pub fn prepare(&self, sql: &(impl Text + ?Sized)) -> SqlResult<Stmt<'c>> {
+        let sql = sql.text(self.is_postgres());
         Ok(match *self {
             Conn::Sqlite(conn) => Stmt::Uncached(conn.prepare(sql)?),
             Conn::Postgres(session) => Stmt::Postgres {
@@ -542,16 +594,16 @@ impl<'c> Conn<'c> {
         })
     }
 
-    pub fn execute<P: Params>(&self, sql: &str, params: P) -> SqlResult<usize> {
+    pub fn execute<P: Params>(&self, sql: &(impl Text + ?Sized), params: P) -> SqlResult<usize> {
         match *self {
-            Conn::Sqlite(conn) => Ok(conn.execute(sql, sqlite_args(&params))?),
+            Conn::Sqlite(conn) => Ok(conn.execute(sql.text(false), sqlite_args(&params))?),
             Conn::Postgres(_) => self.prepare_cached(sql)?.execute(params),
         }
     }
 
     pub fn query_row<T, P: Params>(
         &self,
-        sql: &str,
+        sql: &(impl Text + ?Sized),
         params: P,
         f: impl FnOnce(&Row) -> SqlResult<T>,
     ) -> SqlResult<T> {

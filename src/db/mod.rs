@@ -27,7 +27,7 @@ mod wal_ceiling;
 
 pub use conn::{
     numbered_placeholders, Arg, Bind, Column, Conn, IdList, MappedRows, OptionalExtension, Params,
-    PgSession, Row, Rows, SqlError, SqlResult, Stmt,
+    PgSession, Row, Rows, Sql, SqlError, SqlResult, Stmt, Text,
 };
 pub use param::Param;
 pub use pg_db::PgDb;

@@ -2,7 +2,7 @@
 //! secrets, and the inbox each one answers (`agent_bot_inboxes`, one active bot per inbox).
 
 use crate::db::{Conn, OptionalExtension, Row};
-use crate::params;
+use crate::{params, sql};
 use serde_json::Value;
 
 use super::{exists, json_object, one_row, tokens, StoreResult};
@@ -209,7 +209,10 @@ pub fn names(
 ) -> StoreResult<std::collections::HashMap<i64, String>> {
     super::map_of(
         conn,
-        "SELECT id, name FROM agent_bots WHERE id IN rarray(?1)",
+        &sql!(
+            sqlite: "SELECT id, name FROM agent_bots WHERE id IN rarray(?1)",
+            postgres: "SELECT id, name FROM agent_bots WHERE id = ANY(?1)",
+        ),
         [super::id_array(bot_ids)],
         |row| Ok((row.get(0)?, row.get(1)?)),
     )

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::db::{Conn, OptionalExtension, Row};
-use crate::params;
+use crate::{params, sql};
 
 use super::{exists, json_object, one_row, StoreError, StoreResult};
 use crate::models::{Agent, Availability, Role};
@@ -77,6 +77,16 @@ pub fn find_many(
     )
 }
 
+/// Users with their role in account `?2`, for a list of ids.
+macro_rules! users_by_id {
+    () => {
+        "SELECT u.id, COALESCE(au.account_id, 0), u.name, u.display_name, u.email, u.avatar_url, u.confirmed,
+                COALESCE(au.role, 0), COALESCE(au.availability, 0), COALESCE(au.auto_offline, 1), u.custom_attributes,
+                u.pubsub_token
+           FROM users u LEFT JOIN account_users au ON au.user_id = u.id AND au.account_id = ?2"
+    };
+}
+
 /// Users by id as seen from `account_id`, keyed by user id (`user` for many).
 pub fn users(
     conn: &Conn,
@@ -85,11 +95,10 @@ pub fn users(
 ) -> StoreResult<HashMap<i64, Agent>> {
     super::map_of(
         conn,
-        "SELECT u.id, COALESCE(au.account_id, 0), u.name, u.display_name, u.email, u.avatar_url, u.confirmed,
-                COALESCE(au.role, 0), COALESCE(au.availability, 0), COALESCE(au.auto_offline, 1), u.custom_attributes,
-                u.pubsub_token
-           FROM users u LEFT JOIN account_users au ON au.user_id = u.id AND au.account_id = ?2
-          WHERE u.id IN rarray(?1)",
+        &sql!(
+            sqlite: concat!(users_by_id!(), " WHERE u.id IN rarray(?1)"),
+            postgres: concat!(users_by_id!(), " WHERE u.id = ANY(?1)"),
+        ),
         params![super::id_array(user_ids), account_id],
         |row| agent_from_row(row).map(|a| (a.id, a)),
     )

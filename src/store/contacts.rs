@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::db::{Conn, OptionalExtension, Row};
-use crate::params;
+use crate::{params, sql};
 use serde_json::{Map, Value};
 
 use super::{json_object, one_row, page_window, StoreError, StoreResult};
@@ -180,7 +180,10 @@ pub fn inbox_sources(
 ) -> StoreResult<HashMap<i64, (String, bool)>> {
     super::map_of(
         conn,
-        "SELECT id, source_id, hmac_verified FROM contact_inboxes WHERE id IN rarray(?1)",
+        &sql!(
+            sqlite: "SELECT id, source_id, hmac_verified FROM contact_inboxes WHERE id IN rarray(?1)",
+            postgres: "SELECT id, source_id, hmac_verified FROM contact_inboxes WHERE id = ANY(?1)",
+        ),
         [super::id_array(ids)],
         |row| Ok((row.get(0)?, (row.get(1)?, row.get(2)?))),
     )

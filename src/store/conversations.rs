@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::db::{Conn, Row};
-use crate::params;
+use crate::{params, sql};
 use serde_json::{Map, Value};
 
 use super::{json_object, one_row, StoreResult};
@@ -313,10 +313,12 @@ pub fn labels_of(
     conn: &Conn,
     ids: impl IntoIterator<Item = i64>,
 ) -> StoreResult<HashMap<i64, Vec<String>>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT conversation_id, title FROM conversation_labels
-          WHERE conversation_id IN rarray(?1) ORDER BY conversation_id, id",
-    )?;
+    let mut stmt = conn.prepare_cached(&sql!(
+        sqlite: "SELECT conversation_id, title FROM conversation_labels
+                  WHERE conversation_id IN rarray(?1) ORDER BY conversation_id, id",
+        postgres: "SELECT conversation_id, title FROM conversation_labels
+                    WHERE conversation_id = ANY(?1) ORDER BY conversation_id, id",
+    ))?;
     let rows = stmt.query_map([super::id_array(ids)], |row| {
         Ok((row.get::<i64>(0)?, row.get::<String>(1)?))
     })?;

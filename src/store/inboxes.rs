@@ -1,7 +1,7 @@
 //! Inboxes (API channels) and which inboxes a user may see.
 
 use crate::db::{Conn, Row};
-use crate::params;
+use crate::{params, sql};
 use serde_json::Value;
 
 use super::{json_object, one_row, StoreError, StoreResult};
@@ -299,7 +299,10 @@ pub fn channel_types(
 ) -> StoreResult<std::collections::HashMap<i64, String>> {
     super::map_of(
         conn,
-        "SELECT id, channel_type FROM inboxes WHERE id IN rarray(?1)",
+        &sql!(
+            sqlite: "SELECT id, channel_type FROM inboxes WHERE id IN rarray(?1)",
+            postgres: "SELECT id, channel_type FROM inboxes WHERE id = ANY(?1)",
+        ),
         [super::id_array(inbox_ids)],
         |row| Ok((row.get(0)?, row.get(1)?)),
     )

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use crate::db::{Conn, Row};
-use crate::params;
+use crate::db::{Conn, Row, Sql};
+use crate::{params, sql};
 use serde_json::Value;
 
 use super::{json_object, one_row, StoreResult};
@@ -89,7 +89,11 @@ fn message_from_row(row: &Row) -> crate::db::SqlResult<Message> {
     })
 }
 
-fn query(conn: &Conn, sql: &str, params: impl crate::db::Params) -> StoreResult<Vec<Message>> {
+fn query(
+    conn: &Conn,
+    sql: &(impl crate::db::Text + ?Sized),
+    params: impl crate::db::Params,
+) -> StoreResult<Vec<Message>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params, message_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -111,12 +115,19 @@ pub fn by_ids(
     conn: &Conn,
     message_ids: impl IntoIterator<Item = i64>,
 ) -> StoreResult<Vec<Message>> {
-    const SQL: &str = concat!(
-        message_columns!(),
-        " FROM rarray(?1) wanted CROSS JOIN messages m ON m.id = wanted.value
-           JOIN conversations c ON c.id = m.conversation_id"
+    const SQL: Sql = sql!(
+        sqlite: concat!(
+            message_columns!(),
+            " FROM rarray(?1) wanted CROSS JOIN messages m ON m.id = wanted.value
+               JOIN conversations c ON c.id = m.conversation_id"
+        ),
+        postgres: concat!(
+            message_columns!(),
+            " FROM messages m JOIN conversations c ON c.id = m.conversation_id
+              WHERE m.id = ANY(?1)"
+        ),
     );
-    query(conn, SQL, [super::id_array(message_ids)])
+    query(conn, &SQL, [super::id_array(message_ids)])
 }
 
 /// A message by its id alone, for callers that start from the row (event payloads).

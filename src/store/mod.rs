@@ -35,7 +35,7 @@ pub mod teams;
 pub mod tokens;
 pub mod webhooks;
 
-use crate::db::{Column, Conn, IdList, OptionalExtension, Params, Row, SqlError, SqlResult};
+use crate::db::{Column, Conn, IdList, OptionalExtension, Params, Row, SqlError, SqlResult, Text};
 use serde_json::{Map, Value};
 
 #[derive(Debug, thiserror::Error)]
@@ -104,14 +104,14 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// A statement through the statement cache: writes are parsed once per connection, not once
 /// per call.
-pub fn execute(conn: &Conn, sql: &str, params: impl Params) -> SqlResult<usize> {
+pub fn execute(conn: &Conn, sql: &(impl Text + ?Sized), params: impl Params) -> SqlResult<usize> {
     conn.prepare_cached(sql)?.execute(params)
 }
 
 /// Runs an INSERT/UPDATE, turning a UNIQUE violation into the given validation error.
 pub fn execute_unique(
     conn: &Conn,
-    sql: &str,
+    sql: &(impl Text + ?Sized),
     params: impl Params,
     on_duplicate: impl FnOnce() -> StoreError,
 ) -> StoreResult<usize> {
@@ -120,7 +120,7 @@ pub fn execute_unique(
 
 /// Runs an INSERT ending in `RETURNING id` and gives the new row's id. Both engines say it so,
 /// where `last_insert_rowid()` is SQLite's alone.
-pub fn insert(conn: &Conn, sql: &str, params: impl Params) -> StoreResult<i64> {
+pub fn insert(conn: &Conn, sql: &(impl Text + ?Sized), params: impl Params) -> StoreResult<i64> {
     Ok(conn
         .prepare_cached(sql)?
         .query_row(params, |row| row.get(0))?)
@@ -129,7 +129,7 @@ pub fn insert(conn: &Conn, sql: &str, params: impl Params) -> StoreResult<i64> {
 /// `insert`, turning a UNIQUE violation into the given validation error.
 pub fn insert_unique(
     conn: &Conn,
-    sql: &str,
+    sql: &(impl Text + ?Sized),
     params: impl Params,
     on_duplicate: impl FnOnce() -> StoreError,
 ) -> StoreResult<i64> {
@@ -163,11 +163,15 @@ pub fn json_array(text: &str) -> Value {
 }
 
 /// Ids of a one-column query.
-pub fn ids(conn: &Conn, sql: &str, params: impl Params) -> StoreResult<Vec<i64>> {
+pub fn ids(conn: &Conn, sql: &(impl Text + ?Sized), params: impl Params) -> StoreResult<Vec<i64>> {
     column(conn, sql, params)
 }
 
-pub fn column<T: Column>(conn: &Conn, sql: &str, params: impl Params) -> StoreResult<Vec<T>> {
+pub fn column<T: Column>(
+    conn: &Conn,
+    sql: &(impl Text + ?Sized),
+    params: impl Params,
+) -> StoreResult<Vec<T>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params, |row| row.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -181,7 +185,7 @@ pub fn id_array(ids: impl IntoIterator<Item = i64>) -> IdList {
 /// The (key, value) rows of `sql` as a map.
 pub fn map_of<K, V>(
     conn: &Conn,
-    sql: &str,
+    sql: &(impl Text + ?Sized),
     params: impl Params,
     row: impl FnMut(&Row) -> SqlResult<(K, V)>,
 ) -> StoreResult<std::collections::HashMap<K, V>>
@@ -194,7 +198,7 @@ where
 }
 
 /// Whether a one-row query finds anything.
-pub fn exists(conn: &Conn, sql: &str, params: impl Params) -> StoreResult<bool> {
+pub fn exists(conn: &Conn, sql: &(impl Text + ?Sized), params: impl Params) -> StoreResult<bool> {
     Ok(conn.prepare_cached(sql)?.exists(params)?)
 }
 
@@ -209,7 +213,11 @@ pub fn one_row(changed: usize) -> StoreResult<()> {
 
 /// Where a target's events go and the secret that signs them, from a query of (url, secret) by
 /// id: None when the row is gone or its URL is blank.
-fn delivery_target(conn: &Conn, sql: &str, id: i64) -> StoreResult<Option<(String, String)>> {
+fn delivery_target(
+    conn: &Conn,
+    sql: &(impl Text + ?Sized),
+    id: i64,
+) -> StoreResult<Option<(String, String)>> {
     let found: Option<(Option<String>, String)> = conn
         .prepare_cached(sql)?
         .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))

@@ -687,6 +687,26 @@ fn migrate_round_trips_a_generated_data_dir() {
     );
 }
 
+/// A conversation to create, with nothing but its inbox, contact and status.
+fn new_conversation(
+    inbox_id: i64,
+    contact_id: i64,
+    contact_inbox_id: i64,
+    status: wootlite::models::Status,
+) -> wootlite::store::conversations::NewConversation {
+    wootlite::store::conversations::NewConversation {
+        inbox_id,
+        contact_id,
+        contact_inbox_id,
+        status,
+        assignee_id: None,
+        team_id: None,
+        snoozed_until: None,
+        additional_attributes: Default::default(),
+        custom_attributes: Default::default(),
+    }
+}
+
 /// Two nodes, each with its own pool on one database, create conversations in one account at
 /// once: the display ids come out 1..=N without a gap or a repeat, and the count table matches
 /// a recount.
@@ -694,7 +714,7 @@ fn migrate_round_trips_a_generated_data_dir() {
 fn concurrent_creates_on_two_nodes_take_contiguous_display_ids() {
     use wootlite::db::PgDb;
     use wootlite::models::Status;
-    use wootlite::store::conversations::{self, NewConversation};
+    use wootlite::store::conversations;
 
     let Some(database) = TestDatabase::create_or_skip("postgres_engine::display_ids") else {
         return;
@@ -724,21 +744,12 @@ fn concurrent_creates_on_two_nodes_take_contiguous_display_ids() {
                 scope.spawn(move || {
                     (0..PER_THREAD)
                         .map(|n| {
-                            let new = NewConversation {
-                                inbox_id: 1,
-                                contact_id: 1,
-                                contact_inbox_id: 1,
-                                status: if n % 2 == 0 {
-                                    Status::Open
-                                } else {
-                                    Status::Pending
-                                },
-                                assignee_id: None,
-                                team_id: None,
-                                snoozed_until: None,
-                                additional_attributes: Default::default(),
-                                custom_attributes: Default::default(),
+                            let status = if n % 2 == 0 {
+                                Status::Open
+                            } else {
+                                Status::Pending
                             };
+                            let new = new_conversation(1, 1, 1, status);
                             node.write(|conn| conversations::create(conn, 1, &new, 1_000))
                                 .unwrap()
                                 .display_id
@@ -872,4 +883,79 @@ fn generate_fills_an_empty_database_as_it_fills_a_data_dir() {
         .collect();
     assert_eq!(here, there);
     assert_eq!(here.iter().map(|(_, n)| n).sum::<i64>(), 150);
+}
+
+/// Store reads of lists of ids, whose texts differ per engine (`rarray` on SQLite, `= ANY` on
+/// PostgreSQL), run on PostgreSQL and leave out ids that are not there.
+#[test]
+fn reads_of_id_lists_run_on_postgresql() {
+    use wootlite::db::PgDb;
+    use wootlite::models::Status;
+    use wootlite::store::conversations;
+    use wootlite::store::{agent_bots, agents, contacts, inboxes, messages};
+
+    let Some(database) = TestDatabase::create_or_skip("postgres_engine::id_lists") else {
+        return;
+    };
+    let db = PgDb::open(&database.url(), 2).unwrap();
+    database
+        .connect()
+        .batch_execute(
+            "INSERT INTO accounts (id, name, created_at, updated_at) VALUES (1, 'Acme', 0, 0);
+             INSERT INTO users (id, name, email, pubsub_token, created_at, updated_at)
+                  VALUES (7, 'Ravi', 'ravi@example.com', 'p7', 0, 0);
+             INSERT INTO account_users (account_id, user_id, role, created_at) VALUES (1, 7, 1, 0);
+             INSERT INTO inboxes (id, account_id, name, hmac_token, identifier, created_at, updated_at)
+                  VALUES (3, 1, 'Web', 'h', 'i', 0, 0);
+             INSERT INTO contacts (id, account_id, name, created_at, updated_at) VALUES (4, 1, 'Ana', 0, 0);
+             INSERT INTO contact_inboxes (id, contact_id, inbox_id, source_id, hmac_verified, pubsub_token, created_at, updated_at)
+                  VALUES (5, 4, 3, 'ana-source', 1, 'p5', 0, 0);
+             INSERT INTO agent_bots (id, account_id, name, access_token, access_token_sha256, secret, created_at, updated_at)
+                  VALUES (6, 1, 'Helper', 't', 'd', 's', 0, 0);",
+        )
+        .unwrap();
+    let new = new_conversation(3, 4, 5, Status::Open);
+    let conversation = db
+        .write(|conn| conversations::create(conn, 1, &new, 1_000))
+        .unwrap();
+    database
+        .connect()
+        .execute(
+            "INSERT INTO conversation_labels (conversation_id, account_id, title)
+             VALUES ($1, 1, 'billing'), ($1, 1, 'vip')",
+            &[&conversation.id],
+        )
+        .unwrap();
+    let message: i64 = database
+        .connect()
+        .query_one(
+            "INSERT INTO messages (account_id, inbox_id, conversation_id, message_type, content, created_at, updated_at)
+             VALUES (1, 3, $1, 0, 'hello', 2000, 2000) RETURNING id",
+            &[&conversation.id],
+        )
+        .unwrap()
+        .get(0);
+
+    db.read(|conn| {
+        let bots = agent_bots::names(conn, [6, 99])?;
+        assert_eq!(
+            bots.into_iter().collect::<Vec<_>>(),
+            vec![(6, "Helper".to_string())]
+        );
+        let users = agents::users(conn, [7, 99], 1)?;
+        assert_eq!(users.len(), 1);
+        assert_eq!(users[&7].name, "Ravi");
+        let sources = contacts::inbox_sources(conn, [5, 99])?;
+        assert_eq!(sources[&5], ("ana-source".to_string(), true));
+        let labels = conversations::labels_of(conn, [conversation.id, 99])?;
+        assert_eq!(labels[&conversation.id], vec!["billing", "vip"]);
+        let channels = inboxes::channel_types(conn, [3, 99])?;
+        assert_eq!(channels[&3], "Channel::Api");
+        let found = messages::by_ids(conn, [message, 999])?;
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].content.as_deref(), Some("hello"));
+        assert_eq!(found[0].conversation_display_id, conversation.display_id);
+        Ok(())
+    })
+    .unwrap();
 }
