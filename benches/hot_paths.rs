@@ -71,7 +71,7 @@ fn fixture() -> Fixture {
 
 /// The endpoint's list work: counts, one page, every conversation's details, the JSON body.
 fn list_page(f: &Fixture, status: Status, page: i64) -> usize {
-    let catalog = f.catalog.view();
+    let (catalog, links) = (f.catalog.view(), &f.links);
     f.db.read_snapshot(|conn| {
         let filter = Filter {
             status: Some(status),
@@ -87,7 +87,7 @@ fn list_page(f: &Fixture, status: Status, page: i64) -> usize {
         )?;
         let payload: Vec<_> = details::conversations(conn, &catalog, rows, ADMIN.user_id())?
             .iter()
-            .map(|d| views::conversation(d, &f.links))
+            .map(|d| views::conversation(d, links))
             .collect();
         let body = views::ListEnvelope {
             data: views::MetaAndPayload {
@@ -140,11 +140,11 @@ fn bench_get(c: &mut Criterion, f: &Fixture) {
         let mut n = 0;
         b.iter(|| {
             let display_id = id(&mut n);
-            let catalog = f.catalog.view();
+            let (catalog, links) = (f.catalog.view(), &f.links);
             f.db.read_snapshot(|conn| {
                 let conversation = conversations::get(conn, 1, display_id)?;
                 let details = details::conversation(conn, &catalog, conversation, ADMIN.user_id())?;
-                Ok(serde_json::to_vec(&views::conversation(&details, &f.links))
+                Ok(serde_json::to_vec(&views::conversation(&details, links))
                     .unwrap()
                     .len())
             })
@@ -261,6 +261,7 @@ fn bench_create(c: &mut Criterion, f: &Fixture) {
             .unwrap();
     let mut group = c.benchmark_group("create_message");
     group.bench_function("wootlite", |b| {
+        let links = &f.links;
         b.iter(|| {
             f.db.write_now(|tx| {
                 let message = NewMessage::text(
@@ -275,7 +276,7 @@ fn bench_create(c: &mut Criterion, f: &Fixture) {
                     Clock::system().now_micros(),
                 )?;
                 let created = details::message(tx, messages::get(tx, probe, id)?)?;
-                Ok(serde_json::to_vec(&views::message(&created, &f.links))
+                Ok(serde_json::to_vec(&views::message(&created, links))
                     .unwrap()
                     .len())
             })

@@ -85,10 +85,10 @@ impl AppState {
     /// A request write whose time is read inside its transaction, on the writer thread: times
     /// then follow the order in which the writer hands out ids, so paging by id and ordering by
     /// time agree even under concurrent writers.
-    pub async fn write_at<T, F>(&self, work: F) -> Result<T, ApiError>
+    pub async fn write_at<T, F>(&self, mut work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&Conn, i64) -> Result<T, StoreError> + Send + 'static,
+        F: FnMut(&Conn, i64) -> Result<T, StoreError> + Send + 'static,
     {
         let clock = self.clock.clone();
         self.db.write(move |tx| work(tx, clock.now_micros())).await
@@ -103,10 +103,14 @@ impl AppState {
     }
 
     /// `write_at` for a change someone makes: its events name them as `performed_by`.
-    pub async fn write_by<T, F>(&self, actor: impl Into<Performer>, work: F) -> Result<T, ApiError>
+    pub async fn write_by<T, F>(
+        &self,
+        actor: impl Into<Performer>,
+        mut work: F,
+    ) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&Conn, i64) -> Result<T, StoreError> + Send + 'static,
+        F: FnMut(&Conn, i64) -> Result<T, StoreError> + Send + 'static,
     {
         let (clock, actor) = (self.clock.clone(), actor.into());
         let recording = self.recording();
@@ -181,18 +185,19 @@ impl Application {
         // Before anything in the data dir is read or written.
         let lock = DataDirLock::acquire(&settings.data_dir.path)?;
         let tasks = Tasks::default();
-        let db = Db::open(
-            &settings.data_dir.database_file(),
-            PoolSizes {
-                // Workers read on their own thread and must never wait for a connection; the
-                // background tasks (indexer, snoozes, mail) read too.
-                read: settings
-                    .read_pool_size
-                    .max(worker_count(settings) as u32 + 4),
-                heavy: heavy_concurrency(settings),
-            },
-        )?;
-        api::files::sweep_incoming(&settings.data_dir.files_dir());
+        let pools = PoolSizes {
+            // Workers read on their own thread and must never wait for a connection; the
+            // background tasks (indexer, snoozes, mail) read too.
+            read: settings
+                .read_pool_size
+                .max(worker_count(settings) as u32 + 4),
+            heavy: heavy_concurrency(settings),
+        };
+        let db = match &settings.database_url {
+            Some(url) => Db::open_postgres(url, pools)?,
+            None => Db::open(&settings.data_dir.database_file(), pools)?,
+        };
+        api::files::sweep_incoming(&settings.files_dir());
         let token = settings.bootstrap_token.as_deref();
         let bootstrap = match &fixtures {
             Some(fixtures) => {
@@ -266,7 +271,7 @@ impl Application {
             mailer: mailer.clone(),
             emails_per_day: settings.emails_per_day,
             clock: clock.clone(),
-            files_dir: settings.data_dir.files_dir(),
+            files_dir: settings.files_dir(),
             public_url: settings.public_url.clone(),
             max_attachment_bytes: settings.max_attachment_bytes,
             max_message_attachments_bytes: settings.max_message_attachments_bytes,

@@ -52,6 +52,17 @@ pub struct Settings {
     #[command(flatten)]
     pub data_dir: DataDir,
 
+    /// A PostgreSQL database (postgres://user@host:port/name) to keep the data in, instead of
+    /// the data dir's SQLite file; several nodes may share it. The data dir then holds only
+    /// what the node can rebuild (its search index).
+    #[arg(long = "database-url", env = "WOOTLITE_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Where attachment files live (by default the data dir's `files`). Nodes that share a
+    /// PostgreSQL database must share this directory too.
+    #[arg(long = "files-dir", env = "WOOTLITE_FILES_DIR")]
+    pub files_dir: Option<PathBuf>,
+
     /// Access token given to the administrator created on first start (random when unset).
     /// On later starts it is added to that administrator if it is not known yet.
     #[arg(long, env = "WOOTLITE_BOOTSTRAP_TOKEN")]
@@ -291,12 +302,21 @@ impl Settings {
         self
     }
 
+    /// Where attachment files live: `--files-dir`, or the data dir's.
+    pub fn files_dir(&self) -> PathBuf {
+        self.files_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.files_dir())
+    }
+
     /// The settings as dev mode's `/__wootlite/info` shows them: every value, but a secret only
     /// as whether it is set.
     pub fn shown(&self) -> serde_json::Value {
         serde_json::json!({
             "bind": self.bind.to_string(),
             "data_dir": self.data_dir.path.display().to_string(),
+            "database_url": self.database_url.as_ref().map(|_| "(set)"),
+            "files_dir": self.files_dir().display().to_string(),
             "bootstrap_token": self.bootstrap_token.as_ref().map(|_| "(set)"),
             "public_url": self.public_url,
             "max_body_bytes": self.max_body_bytes,

@@ -73,6 +73,7 @@ fn bot_config(value: Value) -> Result<Value, ApiError> {
 }
 
 /// Validated input; fields not sent stay as they are.
+#[derive(Clone)]
 struct AgentBotPatch {
     name: Option<String>,
     description: Option<Option<String>>,
@@ -224,7 +225,9 @@ pub async fn update(
     let (account_id, bot_id) = (principal.account_id, path.id);
     let bot = state
         .write_at(move |tx, now| {
-            let fields = patch.over(&agent_bots::get(tx, account_id, bot_id)?);
+            let fields = patch
+                .clone()
+                .over(&agent_bots::get(tx, account_id, bot_id)?);
             agent_bots::update(tx, account_id, bot_id, &fields, now)?;
             agent_bots::get(tx, account_id, bot_id)
         })

@@ -199,7 +199,7 @@ pub async fn create(
     let (account_id, now) = (principal.account_id, state.now());
     let (contact_id, inbox, source_id) = state
         .write_by(principal.actor, move |tx, _| {
-            let contact_id = contacts::create(tx, account_id, change, now)?;
+            let contact_id = contacts::create(tx, account_id, change.clone(), now)?;
             let Some(inbox_id) = inbox_id else {
                 return Ok((contact_id, None, None));
             };
@@ -207,7 +207,9 @@ pub async fn create(
             // contact back with it.
             let inbox = inboxes::get_accessible(tx, &principal, inbox_id)?;
             // API inboxes identify a contact by a random UUID unless the client picks one.
-            let source_id = source_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            let source_id = source_id
+                .clone()
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
             let taken = || StoreError::invalid("source_id", "Source has already been taken");
             contacts::attach_inbox(tx, contact_id, inbox_id, &source_id, now, taken)?;
             Ok((contact_id, Some(inbox), Some(source_id)))
@@ -239,7 +241,7 @@ pub async fn update(
     let (account_id, contact_id, now) = (principal.account_id, path.id, state.now());
     state
         .write_by(principal.actor, move |tx, _| {
-            contacts::update(tx, account_id, contact_id, change, now)
+            contacts::update(tx, account_id, contact_id, change.clone(), now)
         })
         .await?;
     let contact = render_one(&state, account_id, contact_id).await?;

@@ -30,11 +30,11 @@ async fn write_and_reload<T, F>(
     state: &AppState,
     principal: Principal,
     display_id: i64,
-    change: F,
+    mut change: F,
 ) -> Result<(Conversation, T), ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&Conn, &Principal, &Conversation, i64) -> StoreResult<T> + Send + 'static,
+    F: FnMut(&Conn, &Principal, &Conversation, i64) -> StoreResult<T> + Send + 'static,
 {
     state
         .write_by(principal.actor, move |tx, now| {
@@ -282,7 +282,7 @@ pub async fn custom_attributes(
             } else {
                 Map::new()
             };
-            attributes.extend(given);
+            attributes.extend(given.clone());
             conversations::set_custom_attributes(
                 tx,
                 conversation.id,

@@ -104,7 +104,7 @@ pub async fn search(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 pub struct CreateInput {
     inbox_id: Option<FlexId>,
     contact_id: Option<FlexId>,
@@ -198,7 +198,8 @@ pub async fn create(
     let message = input.message.take().map(MessageInput::parse).transpose()?;
     let rendered = state
         .write_by(principal.actor, move |tx, now| {
-            let conversation = open_conversation(tx, &principal, input, status, message, now)?;
+            let conversation =
+                open_conversation(tx, &principal, input.clone(), status, message.clone(), now)?;
             render_written(tx, conversation, principal.user_id(), &links)
         })
         .await?;

@@ -82,6 +82,7 @@ pub struct DefinitionInput {
 }
 
 /// Validated input; fields not sent stay as they are.
+#[derive(Clone)]
 struct DefinitionPatch {
     display_name: Option<String>,
     key: Option<String>,
@@ -269,7 +270,9 @@ pub async fn update(
     let definition = state
         .db
         .write(move |tx| {
-            let fields = patch.over(custom_attributes::get(tx, account_id, id)?);
+            let fields = patch
+                .clone()
+                .over(custom_attributes::get(tx, account_id, id)?);
             custom_attributes::update(tx, account_id, id, &fields, now)?;
             custom_attributes::get(tx, account_id, id)
         })

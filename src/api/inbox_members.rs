@@ -27,7 +27,7 @@ pub struct MembersInput {
 fn inbox_group(
     account_id: i64,
     inbox_id: i64,
-) -> impl FnOnce(&Conn) -> Result<Group, crate::store::StoreError> {
+) -> impl FnMut(&Conn) -> Result<Group, crate::store::StoreError> {
     move |conn| inboxes::get(conn, account_id, inbox_id).map(|_| Group::Inbox(inbox_id))
 }
 

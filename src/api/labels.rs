@@ -27,6 +27,7 @@ pub struct LabelInput {
 }
 
 /// Validated input; fields not sent stay as they are.
+#[derive(Clone)]
 struct LabelPatch {
     title: Option<String>,
     description: Option<Option<String>>,
@@ -148,7 +149,7 @@ pub async fn update(
     let label = state
         .db
         .write(move |tx| {
-            let fields = patch.over(&labels::get(tx, account_id, label_id)?);
+            let fields = patch.clone().over(&labels::get(tx, account_id, label_id)?);
             labels::update(tx, account_id, label_id, &fields, now)?;
             labels::get(tx, account_id, label_id)
         })

@@ -52,7 +52,7 @@ pub async fn apply(
     principal: &Principal,
     user_ids: Vec<i64>,
     change: Change,
-    locate: impl FnOnce(&Conn) -> Result<Group, StoreError> + Send + 'static,
+    mut locate: impl FnMut(&Conn) -> Result<Group, StoreError> + Send + 'static,
 ) -> Result<Option<Applied>, ApiError> {
     let (account_id, now) = (principal.account_id, state.now());
     state

@@ -29,7 +29,7 @@ const CONTENT_TYPES: &[&str] = &[
     "voice_call",
 ];
 
-#[derive(Deserialize, Default, Debug)]
+#[derive(Deserialize, Default, Debug, Clone)]
 pub struct MessageInput {
     pub content: Option<String>,
     pub message_type: Option<NameOrCode>,
@@ -44,6 +44,7 @@ pub struct MessageInput {
 }
 
 /// A validated message and the echo id to hand back on the create response only.
+#[derive(Clone)]
 pub struct ParsedMessage {
     pub message: NewMessage,
     pub echo_id: Option<String>,

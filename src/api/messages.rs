@@ -304,8 +304,9 @@ async fn create_message(
     let created = state
         .write_by(principal.actor, move |tx, now| {
             let conversation = conversations::visible(tx, &principal, display_id)?;
-            let ParsedMessage { message, echo_id } =
-                parsed.sent_by(principal.sender(), conversation.contact_id);
+            let ParsedMessage { message, echo_id } = parsed
+                .clone()
+                .sent_by(principal.sender(), conversation.contact_id);
             let message_id = changes::post_message(tx, &conversation, &message, now)?;
             if let Some(echo_id) = &echo_id {
                 messages::set_echo_id(tx, message_id, echo_id)?;

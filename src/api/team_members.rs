@@ -18,7 +18,7 @@ use crate::views;
 fn team_group(
     principal: &Principal,
     team_id: i64,
-) -> impl FnOnce(&Conn) -> Result<Group, StoreError> {
+) -> impl FnMut(&Conn) -> Result<Group, StoreError> {
     let (account_id, viewer) = (principal.account_id, principal.user_id());
     move |conn| teams::get(conn, account_id, team_id, viewer).map(|_| Group::Team(team_id))
 }

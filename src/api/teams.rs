@@ -22,6 +22,7 @@ pub struct TeamInput {
 }
 
 /// Validated input; fields not sent stay as they are.
+#[derive(Clone)]
 struct TeamPatch {
     name: Option<String>,
     description: Option<Option<String>>,
@@ -130,7 +131,7 @@ pub async fn update(
         .write(move |tx| {
             let (account_id, viewer) = (principal.account_id, principal.user_id());
             let current = teams::get(tx, account_id, team_id, viewer)?;
-            let fields = patch.over(&current);
+            let fields = patch.clone().over(&current);
             teams::update(tx, account_id, team_id, &fields, now)?;
             teams::get(tx, account_id, team_id, viewer)
         })

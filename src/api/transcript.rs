@@ -37,6 +37,7 @@ pub async fn transcript(
             // As Chatwoot: the conversation is looked up before the parameter is checked.
             let conversation = conversations::visible(tx, &principal, display_id)?;
             let email = email
+                .clone()
                 .filter(|e| !e.is_empty())
                 .ok_or_else(|| StoreError::Rejected("email param missing".into()))?;
             if !mail::count_email(tx, principal.account_id, now, limit)? {

@@ -65,6 +65,7 @@ impl WebhookBody {
 }
 
 /// Validated input; fields not sent stay as they are.
+#[derive(Clone)]
 struct WebhookPatch {
     url: Option<String>,
     name: Option<Option<String>>,
@@ -209,7 +210,9 @@ pub async fn update(
     let (account_id, webhook_id) = (principal.account_id, path.id);
     let webhook = state
         .write_at(move |tx, now| {
-            let fields = patch.over(&webhooks::get(tx, account_id, webhook_id)?);
+            let fields = patch
+                .clone()
+                .over(&webhooks::get(tx, account_id, webhook_id)?);
             webhooks::update(tx, account_id, webhook_id, &fields, now)?;
             webhooks::get(tx, account_id, webhook_id)
         })

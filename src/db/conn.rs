@@ -29,6 +29,16 @@ pub struct Sql {
     pub postgres: &'static str,
 }
 
+impl Sql {
+    /// One text both engines take, where a `Sql` is expected beside texts that differ.
+    pub const fn same(text: &'static str) -> Self {
+        Self {
+            sqlite: text,
+            postgres: text,
+        }
+    }
+}
+
 /// A statement's text as each engine takes it: plain text is the same for both.
 pub trait Text {
     fn text(&self, postgres: bool) -> &str;
@@ -72,7 +82,7 @@ macro_rules! sql {
 pub enum SqlError {
     #[error("{0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("{0}")]
+    #[error("{}", postgres_message(.0))]
     Postgres(#[from] postgres::Error),
     #[error("query returned no rows")]
     NoRows,
@@ -83,6 +93,14 @@ pub enum SqlError {
 }
 
 pub type SqlResult<T> = Result<T, SqlError>;
+
+/// The server's own words for a failed statement: the driver's `Display` says only "db error".
+fn postgres_message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({}): {}", db.severity(), db.code().code(), db.message()),
+        None => e.to_string(),
+    }
+}
 
 impl SqlError {
     pub fn is_no_rows(&self) -> bool {
@@ -424,28 +442,51 @@ const STATEMENT_CACHE: usize = 256;
 
 /// One PostgreSQL client, in the transaction its owner began, with the statements it prepared.
 pub struct PgSession {
-    client: RefCell<postgres::Client>,
+    client: RefCell<Option<postgres::Client>>,
     statements: RefCell<HashMap<String, postgres::Statement>>,
     /// Whether a statement met a conflict since `take_conflict` last asked.
     conflicted: std::cell::Cell<bool>,
+    /// How many of its engine's session set-ups (`Db::on_each_writer`) have run on it.
+    set_up: std::cell::Cell<usize>,
 }
 
 impl PgSession {
     pub fn new(client: postgres::Client) -> Self {
         Self {
-            client: RefCell::new(client),
+            client: RefCell::new(Some(client)),
             statements: RefCell::default(),
             conflicted: std::cell::Cell::new(false),
+            set_up: std::cell::Cell::new(0),
         }
     }
 
     pub fn client_mut(&mut self) -> &mut postgres::Client {
-        self.client.get_mut()
+        self.client
+            .get_mut()
+            .as_mut()
+            .expect("a session's client is there until it is dropped")
+    }
+
+    fn client(&self) -> std::cell::RefMut<'_, postgres::Client> {
+        std::cell::RefMut::map(self.client.borrow_mut(), |client| {
+            client
+                .as_mut()
+                .expect("a session's client is there until it is dropped")
+        })
     }
 
     /// Whether a statement met a conflict (see `SqlError::is_conflict`) since the last call.
     pub fn take_conflict(&self) -> bool {
         self.conflicted.replace(false)
+    }
+
+    /// How many set-ups have run on this session; `set_up_to` records more.
+    pub(super) fn set_up(&self) -> usize {
+        self.set_up.get()
+    }
+
+    pub(super) fn set_up_to(&self, count: usize) {
+        self.set_up.set(count);
     }
 
     fn noted<T>(&self, result: Result<T, postgres::Error>) -> SqlResult<T> {
@@ -458,8 +499,11 @@ impl PgSession {
         })
     }
 
-    pub fn into_client(self) -> postgres::Client {
-        self.client.into_inner()
+    pub fn into_client(mut self) -> postgres::Client {
+        self.client
+            .get_mut()
+            .take()
+            .expect("a session's client is there until it is dropped")
     }
 
     fn prepare(&self, sql: &str) -> SqlResult<postgres::Statement> {
@@ -473,11 +517,7 @@ impl PgSession {
             statements.clear();
         }
         drop(statements);
-        let statement = self.noted(
-            self.client
-                .borrow_mut()
-                .prepare(&numbered_placeholders(sql)),
-        )?;
+        let statement = self.noted(self.client().prepare(&numbered_placeholders(sql)))?;
         self.statements
             .borrow_mut()
             .insert(sql.to_string(), statement.clone());
@@ -490,19 +530,32 @@ impl PgSession {
         params: &impl Params,
     ) -> SqlResult<Vec<postgres::Row>> {
         with_pg_args(params, |args| {
-            self.noted(self.client.borrow_mut().query(statement, args))
+            self.noted(self.client().query(statement, args))
         })
     }
 
     fn execute(&self, statement: &postgres::Statement, params: &impl Params) -> SqlResult<usize> {
         let changed = with_pg_args(params, |args| {
-            self.noted(self.client.borrow_mut().execute(statement, args))
+            self.noted(self.client().execute(statement, args))
         })?;
         Ok(usize::try_from(changed).unwrap_or(usize::MAX))
     }
 
     fn batch(&self, sql: &str) -> SqlResult<()> {
-        self.noted(self.client.borrow_mut().batch_execute(sql))
+        self.noted(self.client().batch_execute(sql))
+    }
+}
+
+impl Drop for PgSession {
+    /// The client says goodbye to the server on its own small runtime, which panics on a thread
+    /// that drives another (a request worker dropping the last handle at shutdown); there it
+    /// closes on a thread of its own.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.get_mut().take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                std::thread::spawn(move || drop(client));
+            }
+        }
     }
 }
 
@@ -566,7 +619,7 @@ impl<'c> Conn<'c> {
         }
     }
 
-    fn is_postgres(&self) -> bool {
+    pub fn is_postgres(&self) -> bool {
         matches!(self, Conn::Postgres(_))
     }
 
@@ -611,10 +664,10 @@ impl<'c> Conn<'c> {
     }
 
     /// Statements without parameters, separated by semicolons.
-    pub fn execute_batch(&self, sql: &str) -> SqlResult<()> {
+    pub fn execute_batch(&self, sql: &(impl Text + ?Sized)) -> SqlResult<()> {
         match *self {
-            Conn::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
-            Conn::Postgres(session) => session.batch(sql),
+            Conn::Sqlite(conn) => Ok(conn.execute_batch(sql.text(false))?),
+            Conn::Postgres(session) => session.batch(sql.text(true)),
         }
     }
 }

@@ -93,6 +93,12 @@ impl DirectoryWatch {
         }
     }
 
+    /// Starts a new generation whatever the transaction touched: for writers that run side by
+    /// side (PostgreSQL), where one's flag cannot tell whether another's commit has passed.
+    pub(super) fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }

@@ -145,7 +145,7 @@ pub fn postgres_to_sqlite(
             expected: super::SCHEMA_VERSION,
         });
     }
-    let mut writer = super::locked(&target.writer);
+    let mut writer = target.sqlite_writer()?;
     let tables = tables_in_copy_order(&writer)?;
     for table in &tables {
         let sql = format!("SELECT EXISTS (SELECT 1 FROM {})", quoted(table));

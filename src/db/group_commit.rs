@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use super::wal_ceiling::WalCeiling;
-use super::{locked, WriteHooks};
+use super::{locked, Conn, WriteHooks};
 use crate::store::StoreError;
 
 /// Most writes one transaction takes, so that a long queue still commits often.
@@ -157,7 +157,7 @@ fn run(
             }
         };
         let deliveries: Vec<Delivery> = group.into_iter().map(|job| job(&tx)).collect();
-        let then = hooks.before_commit(&tx);
+        let then = hooks.before_commit(&Conn::Sqlite(&tx));
         let failure = tx.commit().err().map(super::SqlError::from);
         if let (None, Some(then)) = (&failure, then) {
             then();

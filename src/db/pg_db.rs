@@ -4,12 +4,13 @@
 //! a snapshot read is one REPEATABLE READ READ ONLY transaction, so that counts, a page and its
 //! details see one state, as on SQLite.
 
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use rand::Rng;
 
 use super::conn::{Conn, PgSession};
-use super::{pg_schema, DbError};
+use super::{pg_schema, AfterCommit, DbError, SessionSetup, WriteHooks};
 use crate::store::StoreError;
 
 /// Tries of a write that PostgreSQL aborts for a conflict with another transaction.
@@ -17,6 +18,8 @@ const WRITE_TRIES: u32 = 5;
 /// The longest pause before a write's next try; each pause is random up to this, doubled per
 /// try, so that two transactions that met do not meet again in step.
 const RETRY_PAUSE: Duration = Duration::from_millis(8);
+/// Sessions a pool keeps open while idle.
+const MIN_IDLE: u32 = 2;
 /// How long a request waits for a pooled session.
 const POOL_WAIT: Duration = Duration::from_secs(10);
 
@@ -46,19 +49,50 @@ impl r2d2::ManageConnection for Sessions {
 #[derive(Clone)]
 pub struct PgDb {
     pool: r2d2::Pool<Sessions>,
+    hooks: Arc<WriteHooks>,
+    /// What each session runs before its first write (its temporary tables).
+    setups: Arc<RwLock<Vec<SessionSetup>>>,
 }
 
 impl PgDb {
     /// Connects, brings the schema up to date (once across nodes that start together), and
     /// builds a pool of `size` sessions.
     pub fn open(url: &str, size: u32) -> Result<Self, DbError> {
+        off_runtime(|| Self::open_here(url, size))
+    }
+
+    fn open_here(url: &str, size: u32) -> Result<Self, DbError> {
         let config: postgres::Config = url.parse()?;
         let pool = r2d2::Pool::builder()
             .max_size(size)
+            // Sessions are opened as they are needed, so idle nodes hold few of the server's.
+            .min_idle(Some(MIN_IDLE))
             .connection_timeout(POOL_WAIT)
             .build(Sessions { config })?;
         pg_schema::migrate(pool.get()?.client_mut())?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            hooks: Arc::default(),
+            setups: Arc::default(),
+        })
+    }
+
+    pub(super) fn hooks(&self) -> &WriteHooks {
+        &self.hooks
+    }
+
+    /// Runs `setup` on every session before its next write, on those open now and those to come.
+    pub(super) fn on_each_session(&self, setup: SessionSetup) {
+        super::locked_write(&self.setups).push(setup);
+    }
+
+    fn set_up(&self, session: &PgSession) -> Result<(), StoreError> {
+        let setups = self.setups.read().unwrap_or_else(|p| p.into_inner());
+        for setup in &setups[session.set_up().min(setups.len())..] {
+            setup(&Conn::Postgres(session))?;
+        }
+        session.set_up_to(setups.len());
+        Ok(())
     }
 
     fn session(&self) -> Result<r2d2::PooledConnection<Sessions>, StoreError> {
@@ -68,7 +102,14 @@ impl PgDb {
     }
 
     /// `work` on a session in autocommit: each statement sees what has committed before it.
-    pub fn read<T>(
+    pub fn read<T: Send>(
+        &self,
+        work: impl FnOnce(&Conn) -> Result<T, StoreError> + Send,
+    ) -> Result<T, StoreError> {
+        off_runtime(|| self.read_here(work))
+    }
+
+    pub(super) fn read_here<T>(
         &self,
         work: impl FnOnce(&Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -77,7 +118,14 @@ impl PgDb {
     }
 
     /// `work` in one read-only snapshot.
-    pub fn read_snapshot<T>(
+    pub fn read_snapshot<T: Send>(
+        &self,
+        work: impl FnOnce(&Conn) -> Result<T, StoreError> + Send,
+    ) -> Result<T, StoreError> {
+        off_runtime(|| self.read_snapshot_here(work))
+    }
+
+    pub(super) fn read_snapshot_here<T>(
         &self,
         work: impl FnOnce(&Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -93,15 +141,23 @@ impl PgDb {
     /// for a conflict (serialization failure or deadlock) is rolled back and run again, up to
     /// `WRITE_TRIES` times; so `work` may run more than once, and must do nothing outside
     /// the transaction.
-    pub fn write<T>(
+    pub fn write<T: Send>(
+        &self,
+        work: impl FnMut(&Conn) -> Result<T, StoreError> + Send,
+    ) -> Result<T, StoreError> {
+        off_runtime(|| self.write_here(work))
+    }
+
+    pub(super) fn write_here<T>(
         &self,
         mut work: impl FnMut(&Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let session = self.session()?;
+        self.set_up(&session)?;
         let mut tries = 0;
         loop {
             tries += 1;
-            match write_once(&session, &mut work) {
+            match write_once(&session, &self.hooks, &mut work) {
                 Err(Attempt::Conflict(e)) if tries < WRITE_TRIES => {
                     log::debug!("a write met another transaction (try {tries}): {e}");
                     let most = RETRY_PAUSE * 2u32.pow(tries - 1);
@@ -110,10 +166,31 @@ impl PgDb {
                 }
                 Err(Attempt::Conflict(e)) => return Err(e),
                 Err(Attempt::Failed(e)) => return Err(e),
-                Ok(value) => return Ok(value),
+                Ok((value, then)) => {
+                    if let Some(then) = then {
+                        then();
+                    }
+                    self.hooks.directory.changed();
+                    self.hooks.committed();
+                    return Ok(value);
+                }
             }
         }
     }
+}
+
+/// `work` where the PostgreSQL client may block. The client drives a small runtime of its own
+/// and panics on a thread that drives one already (a request worker, or `serve`'s start), so
+/// there the work runs on a thread of its own while the caller waits, as it would for the
+/// database anyway. The request paths call the `_here` forms from blocking threads instead.
+fn off_runtime<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return work();
+    }
+    std::thread::scope(|scope| match scope.spawn(work).join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
 }
 
 enum Attempt {
@@ -124,8 +201,9 @@ enum Attempt {
 
 fn write_once<T>(
     session: &PgSession,
+    hooks: &WriteHooks,
     work: &mut impl FnMut(&Conn) -> Result<T, StoreError>,
-) -> Result<T, Attempt> {
+) -> Result<(T, Option<AfterCommit>), Attempt> {
     let conn = Conn::Postgres(session);
     // The store keeps only the text of the errors it passes on, so the session says whether
     // one of this try's statements met a conflict.
@@ -133,8 +211,10 @@ fn write_once<T>(
     conn.execute_batch("BEGIN")
         .map_err(|e| Attempt::Failed(e.into()))?;
     let outcome = work(&conn).and_then(|value| {
+        hooks.after_write(&conn)?;
+        let then = hooks.before_commit(&conn);
         conn.execute_batch("COMMIT")?;
-        Ok(value)
+        Ok((value, then))
     });
     outcome.map_err(|e| {
         end(&conn, "ROLLBACK");

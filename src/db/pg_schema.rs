@@ -25,6 +25,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0015_snoozed_index_without_status.sql"),
 ];
 
+/// What the running wootlite notes of each change (see the file); applied at every start.
+const CAPTURE: &str = include_str!("../migrations/postgres/capture.sql");
+
 // A step added on one engine only would give version N two meanings.
 const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION);
 
@@ -70,6 +73,9 @@ pub fn migrate(client: &mut postgres::Client) -> Result<i64, DbError> {
         tx.commit()?;
         log::info!("database migrated to schema version {target}");
     }
+    let mut tx = locked(client)?;
+    tx.batch_execute(CAPTURE)?;
+    tx.commit()?;
     Ok(found)
 }
 

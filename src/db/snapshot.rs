@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime};
 use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
 
-use super::{DbError, BUSY_TIMEOUT};
+use super::sqlite_db::BUSY_TIMEOUT;
+use super::DbError;
 
 /// Pauses between tries when SQLite cannot grant the copy its read snapshot yet.
 const BUSY_PAUSE: Duration = Duration::from_millis(25);

@@ -66,7 +66,7 @@ pub fn is_webhook_event(name: &str) -> bool {
 /// with the actor); what is left is recorded here as done by the system. With `live`, the
 /// events are broadcast to its subscribers too (see `realtime::attach`).
 pub fn attach(db: &Db, clock: Clock, recording: Recording) -> Result<(), StoreError> {
-    db.on_writer(event_capture::install)?;
+    db.on_each_writer(event_capture::install)?;
     db.after_each_write(Box::new(move |tx| {
         recording.record(tx, None, clock.now_micros())
     }))

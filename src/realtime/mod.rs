@@ -17,7 +17,7 @@ use hub::{Broadcast, Hub};
 /// committed, on the writer, so subscribers see changes in commit order. Publishing only queues:
 /// it never waits for a socket.
 pub fn attach(db: &Db, hub: Arc<Hub>) -> Result<(), StoreError> {
-    db.on_writer(cable_outbox::install)?;
+    db.on_each_writer(cable_outbox::install)?;
     db.on_commit(Box::new(move |tx| {
         let noted = cable_outbox::take(tx)?;
         if noted.is_empty() {

@@ -249,7 +249,7 @@ pub fn rebuild(
     writer: &mut IndexWriter,
     fields: &Fields,
     db: &Db,
-    progress: &mut dyn FnMut(u64, u64),
+    progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<(i64, u64), SearchError> {
     writer.delete_all_documents()?;
     let (seq, indexed) = db.read_snapshot(|snapshot| {

@@ -196,7 +196,7 @@ pub fn open_for_writing(
 pub fn rebuild(
     dir: &Path,
     db: &Db,
-    progress: &mut dyn FnMut(u64, u64),
+    progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<u64, SearchError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     let mut opened = open_for_writing(dir, db, threads, 256 << 20)?;

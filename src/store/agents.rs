@@ -68,7 +68,10 @@ pub fn find_many(
     account_id: i64,
     user_ids: impl IntoIterator<Item = i64>,
 ) -> StoreResult<HashMap<i64, Agent>> {
-    let sql = format!("{SELECT_AGENT} WHERE au.account_id = ?1 AND au.user_id IN rarray(?2)");
+    let sql = match conn.is_postgres() {
+        true => format!("{SELECT_AGENT} WHERE au.account_id = ?1 AND au.user_id = ANY(?2)"),
+        false => format!("{SELECT_AGENT} WHERE au.account_id = ?1 AND au.user_id IN rarray(?2)"),
+    };
     super::map_of(
         conn,
         &sql,
@@ -161,7 +164,10 @@ pub fn user_exists(conn: &Conn, user_id: i64) -> StoreResult<bool> {
 }
 
 fn user_by_email(conn: &Conn, email: &str) -> StoreResult<Option<i64>> {
-    let mut stmt = conn.prepare_cached("SELECT id FROM users WHERE email = ?1")?;
+    let mut stmt = conn.prepare_cached(&sql!(
+        sqlite: "SELECT id FROM users WHERE email = ?1",
+        postgres: "SELECT id FROM users WHERE lower(email) = lower(?1)",
+    ))?;
     Ok(stmt.query_row([email], |row| row.get(0)).optional()?)
 }
 
@@ -338,7 +344,10 @@ pub fn remove(conn: &Conn, account_id: i64, user_id: i64) -> StoreResult<()> {
 pub fn set_password_hash(conn: &Conn, email: &str, hash: &str, now: i64) -> StoreResult<bool> {
     let changed = super::execute(
         conn,
-        "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE email = ?1",
+        &sql!(
+            sqlite: "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE email = ?1",
+            postgres: "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE lower(email) = lower(?1)",
+        ),
         params![email, hash, now],
     )?;
     Ok(changed == 1)
@@ -346,7 +355,10 @@ pub fn set_password_hash(conn: &Conn, email: &str, hash: &str, now: i64) -> Stor
 
 /// The user with that email and their password hash (None when they have no password).
 pub fn credentials(conn: &Conn, email: &str) -> StoreResult<Option<(i64, Option<String>)>> {
-    let mut stmt = conn.prepare_cached("SELECT id, password_hash FROM users WHERE email = ?1")?;
+    let mut stmt = conn.prepare_cached(&sql!(
+        sqlite: "SELECT id, password_hash FROM users WHERE email = ?1",
+        postgres: "SELECT id, password_hash FROM users WHERE lower(email) = lower(?1)",
+    ))?;
     Ok(stmt
         .query_row([email], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?)

@@ -7,12 +7,20 @@ use crate::db::Conn;
 
 use super::StoreResult;
 
-const INSTALL: &str = "CREATE TEMP TABLE IF NOT EXISTS cable_out (
-    seq     INTEGER PRIMARY KEY,
-    event   TEXT NOT NULL,
-    data    TEXT NOT NULL,
-    streams TEXT NOT NULL
-)";
+const INSTALL: crate::db::Sql = crate::sql!(
+    sqlite: "CREATE TEMP TABLE IF NOT EXISTS cable_out (
+        seq     INTEGER PRIMARY KEY,
+        event   TEXT NOT NULL,
+        data    TEXT NOT NULL,
+        streams TEXT NOT NULL
+    )",
+    postgres: "CREATE TEMP TABLE IF NOT EXISTS cable_out (
+        seq     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        event   text NOT NULL,
+        data    text NOT NULL,
+        streams text NOT NULL
+    )"
+);
 
 /// A noted broadcast: its event, its `data` and its streams, the latter two as JSON text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,14 +32,14 @@ pub struct Noted {
 
 /// Sets up the table on `conn` (the writer); idempotent.
 pub fn install(conn: &Conn) -> StoreResult<()> {
-    conn.execute_batch(INSTALL)?;
+    conn.execute_batch(&INSTALL)?;
     Ok(())
 }
 
 pub fn note(conn: &Conn, event: &str, data: &str, streams: &str) -> StoreResult<()> {
     super::execute(
         conn,
-        "INSERT INTO temp.cable_out (event, data, streams) VALUES (?1, ?2, ?3)",
+        "INSERT INTO cable_out (event, data, streams) VALUES (?1, ?2, ?3)",
         crate::params![event, data, streams],
     )?;
     Ok(())
@@ -40,7 +48,7 @@ pub fn note(conn: &Conn, event: &str, data: &str, streams: &str) -> StoreResult<
 /// Everything noted in this transaction, oldest first, and forgets it.
 pub fn take(conn: &Conn) -> StoreResult<Vec<Noted>> {
     let noted = conn
-        .prepare_cached("SELECT event, data, streams FROM temp.cable_out ORDER BY seq")?
+        .prepare_cached("SELECT event, data, streams FROM cable_out ORDER BY seq")?
         .query_map([], |row| {
             Ok(Noted {
                 event: row.get(0)?,
@@ -50,7 +58,7 @@ pub fn take(conn: &Conn) -> StoreResult<Vec<Noted>> {
         })?
         .collect::<Result<Vec<_>, _>>()?;
     if !noted.is_empty() {
-        super::execute(conn, "DELETE FROM temp.cable_out", [])?;
+        super::execute(conn, "DELETE FROM cable_out", [])?;
     }
     Ok(noted)
 }

@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 
-use crate::db::{Conn, OptionalExtension, Row};
+use super::attribute_values::{self, Owner};
+use crate::db::{Conn, OptionalExtension, Row, Sql};
 use crate::{params, sql};
 use serde_json::{Map, Value};
 
@@ -90,10 +91,14 @@ impl SortKey {
 
 /// The list's ORDER BY: Chatwoot sorts NULLs last both ways; with no `sort` it gives no order,
 /// and we use creation order so pages are stable.
-fn order_clause(sort: Option<(SortKey, bool)>) -> &'static str {
+/// Emails sort case-blind: by the column's NOCASE collation on SQLite, by `lower()` (ASCII, as
+/// NOCASE) on PostgreSQL.
+fn order_clause(sort: Option<(SortKey, bool)>, postgres: bool) -> &'static str {
     use SortKey::*;
     match sort {
         None => "id",
+        Some((Email, false)) if postgres => "email IS NULL, lower(email), id",
+        Some((Email, true)) if postgres => "email IS NULL, lower(email) DESC, id",
         Some((Email, false)) => "email IS NULL, email, id",
         Some((Email, true)) => "email IS NULL, email DESC, id",
         Some((Name, false)) => "name, id",
@@ -125,16 +130,24 @@ pub fn list(
     sort: Option<(SortKey, bool)>,
 ) -> StoreResult<(Vec<Contact>, i64)> {
     let (limit, offset) = page_window(page, CONTACTS_PER_PAGE);
+    let postgres = conn.is_postgres();
+    let extracted = if postgres {
+        "wootlite_jsonb(additional_attributes) ->> 'company_name' AS company,
+         wootlite_jsonb(additional_attributes) ->> 'city' AS city,
+         wootlite_jsonb(additional_attributes) ->> 'country' AS country"
+    } else {
+        "json_extract(additional_attributes, '$.company_name') AS company,
+         json_extract(additional_attributes, '$.city') AS city,
+         json_extract(additional_attributes, '$.country') AS country"
+    };
     let sql = format!(
         "SELECT * FROM (
             SELECT id, account_id, name, email, phone_number, identifier, avatar_url, blocked,
                    additional_attributes, custom_attributes, last_activity_at, created_at,
-                   json_extract(additional_attributes, '$.company_name') AS company,
-                   json_extract(additional_attributes, '$.city') AS city,
-                   json_extract(additional_attributes, '$.country') AS country
-              FROM contacts WHERE {RESOLVED})
+                   {extracted}
+              FROM contacts WHERE {RESOLVED}) AS listed
           ORDER BY {} LIMIT ?2 OFFSET ?3",
-        order_clause(sort)
+        order_clause(sort, postgres)
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let contacts = stmt
@@ -167,7 +180,10 @@ pub fn by_ids(
     conn: &Conn,
     ids: impl IntoIterator<Item = i64>,
 ) -> StoreResult<HashMap<i64, Contact>> {
-    let sql = format!("{SELECT_CONTACT} WHERE id IN rarray(?1)");
+    let sql = match conn.is_postgres() {
+        true => format!("{SELECT_CONTACT} WHERE id = ANY(?1)"),
+        false => format!("{SELECT_CONTACT} WHERE id IN rarray(?1)"),
+    };
     super::map_of(conn, &sql, [super::id_array(ids)], |row| {
         contact_from_row(row).map(|c| (c.id, c))
     })
@@ -220,7 +236,7 @@ pub fn inboxes_of(
 }
 
 /// The writable fields of a contact. On update, `None` leaves a field alone; `Some(None)` clears it.
-#[derive(Default, Debug)]
+#[derive(Default, Debug, Clone)]
 pub struct ContactChange {
     pub name: Option<String>,
     pub email: Option<Option<String>>,
@@ -242,7 +258,7 @@ fn check_unique(
 ) -> StoreResult<()> {
     // One probe per column, each on its own unique index (an OR of the three scans every
     // contact of the account).
-    let taken = |sql: &str, value: &Option<String>| -> StoreResult<Option<bool>> {
+    let taken = |sql: &Sql, value: &Option<String>| -> StoreResult<Option<bool>> {
         match value {
             Some(value) => Ok(Some(super::exists(
                 conn,
@@ -254,15 +270,23 @@ fn check_unique(
     };
     let taken = (
         taken(
-            "SELECT 1 FROM contacts WHERE account_id = ?1 AND email = ?2 AND id != ?3",
+            &sql!(
+                sqlite: "SELECT 1 FROM contacts WHERE account_id = ?1 AND email = ?2 AND id != ?3",
+                postgres: "SELECT 1 FROM contacts
+                            WHERE account_id = ?1 AND lower(email) = lower(?2) AND id != ?3",
+            ),
             &contact.email,
         )?,
         taken(
-            "SELECT 1 FROM contacts WHERE account_id = ?1 AND phone_number = ?2 AND id != ?3",
+            &Sql::same(
+                "SELECT 1 FROM contacts WHERE account_id = ?1 AND phone_number = ?2 AND id != ?3",
+            ),
             &contact.phone_number,
         )?,
         taken(
-            "SELECT 1 FROM contacts WHERE account_id = ?1 AND identifier = ?2 AND id != ?3",
+            &Sql::same(
+                "SELECT 1 FROM contacts WHERE account_id = ?1 AND identifier = ?2 AND id != ?3",
+            ),
             &contact.identifier,
         )?,
     );
@@ -337,7 +361,7 @@ pub fn create(conn: &Conn, account_id: i64, change: ContactChange, now: i64) -> 
     };
     apply(&mut contact, change);
     check_unique(conn, account_id, 0, &contact)?;
-    super::insert(conn,
+    let id = super::insert(conn,
         "INSERT INTO contacts (account_id, name, email, phone_number, identifier, avatar_url, blocked,
                                additional_attributes, custom_attributes, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING id",
@@ -353,7 +377,9 @@ pub fn create(conn: &Conn, account_id: i64, change: ContactChange, now: i64) -> 
             contact.custom_attributes.to_string(),
             now
         ],
-    )
+    )?;
+    attribute_values::replace(conn, Owner::Contact, id, &contact.custom_attributes)?;
+    Ok(id)
 }
 
 pub fn update(
@@ -384,7 +410,8 @@ pub fn update(
             contact.custom_attributes.to_string(),
             now
         ],
-    )?)
+    )?)?;
+    attribute_values::replace(conn, Owner::Contact, contact_id, &contact.custom_attributes)
 }
 
 /// Deletes the contact with its contact inboxes, conversations and their messages (foreign keys

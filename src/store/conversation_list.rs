@@ -240,9 +240,18 @@ impl Counts {
 struct Where {
     fragments: Vec<Cow<'static, str>>,
     values: Vec<Box<dyn Bind>>,
+    /// Whether the clause is for PostgreSQL, where a few fragments differ.
+    postgres: bool,
 }
 
 impl Where {
+    fn for_engine(conn: &Conn) -> Self {
+        Self {
+            postgres: conn.is_postgres(),
+            ..Self::default()
+        }
+    }
+
     fn and(&mut self, fragment: &'static str, values: Vec<Box<dyn Bind>>) {
         self.fragments.push(Cow::Borrowed(fragment));
         self.values.extend(values);
@@ -279,8 +288,8 @@ enum Table {
 }
 
 /// The conditions both tables can answer.
-fn scope(principal: &Principal, filter: &Filter, table: Table) -> Where {
-    let mut w = Where::default();
+fn scope(conn: &Conn, principal: &Principal, filter: &Filter, table: Table) -> Where {
+    let mut w = Where::for_engine(conn);
     let (account, status, inbox, team, assignee, visible) = if table == Table::Conversations {
         (
             "c.account_id = ?",
@@ -322,15 +331,23 @@ fn scope(principal: &Principal, filter: &Filter, table: Table) -> Where {
 }
 
 /// The conditions only the conversations table can answer.
-fn conversation_scope(principal: &Principal, filter: &Filter) -> Where {
-    let mut w = scope(principal, filter, Table::Conversations);
+fn conversation_scope(conn: &Conn, principal: &Principal, filter: &Filter) -> Where {
+    let mut w = scope(conn, principal, filter, Table::Conversations);
     if !filter.labels.is_empty() {
         let labels = serde_json::Value::from(filter.labels.clone()).to_string();
-        w.and(
-            "EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = c.id
-                       AND l.title IN (SELECT value FROM json_each(?)))",
-            vec![Box::new(labels)],
-        );
+        let labelled = match w.postgres {
+            true => {
+                "EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = c.id
+                       AND l.title IN (SELECT value
+                                         FROM jsonb_array_elements_text(CAST(? AS text)::jsonb)
+                                           AS j(value)))"
+            }
+            false => {
+                "EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = c.id
+                       AND l.title IN (SELECT value FROM json_each(?)))"
+            }
+        };
+        w.and(labelled, vec![Box::new(labels)]);
     }
     if let Some(source) = &filter.source_id {
         w.and(
@@ -347,7 +364,7 @@ fn conversation_scope(principal: &Principal, filter: &Filter) -> Where {
             vec![],
         ),
         // wootlite has no @mentions, so no conversation mentions anyone.
-        Some(ConversationType::Mention) => w.and("0", vec![]),
+        Some(ConversationType::Mention) => w.and("FALSE", vec![]),
         // Chatwoot's participants are the agents assigned to or writing in a conversation.
         Some(ConversationType::Participating) => w.and(
             "(c.assignee_id = ? OR EXISTS (SELECT 1 FROM messages pm WHERE pm.conversation_id = c.id
@@ -428,13 +445,16 @@ struct From {
 }
 
 impl From {
-    fn of(filter: &Filter) -> Self {
+    fn of(conn: &Conn, filter: &Filter) -> Self {
         match &filter.text {
             Some(TextMatch::Conversations(ids)) => {
                 From {
                     // SQLite would read each whole row by its rowid; the summary index holds
                     // what counts and order need.
-                    sql: "rarray(?) hit CROSS JOIN conversations c INDEXED BY conversations_summary ON c.id = hit.value",
+                    sql: match conn.is_postgres() {
+                        true => "unnest(CAST(? AS bigint[])) AS hit(value) JOIN conversations c ON c.id = hit.value",
+                        false => "rarray(?) hit CROSS JOIN conversations c INDEXED BY conversations_summary ON c.id = hit.value",
+                    },
                     ids: Some(IdList::new(ids.iter().copied())),
                 }
             }
@@ -455,9 +475,9 @@ impl From {
 }
 
 pub fn counts(conn: &Conn, principal: &Principal, filter: &Filter) -> StoreResult<Counts> {
-    let from = From::of(filter);
+    let from = From::of(conn, filter);
     let (sql, w) = if filter.countable_from_table() {
-        let w = scope(principal, filter, Table::Counts);
+        let w = scope(conn, principal, filter, Table::Counts);
         let sql = format!(
             "SELECT COALESCE(SUM(n), 0),
                     COALESCE(SUM(CASE WHEN assignee_id = ? THEN n END), 0),
@@ -467,10 +487,13 @@ pub fn counts(conn: &Conn, principal: &Principal, filter: &Filter) -> StoreResul
         );
         (sql, w)
     } else {
-        let w = conversation_scope(principal, filter);
+        let w = conversation_scope(conn, principal, filter);
+        let tallies = match w.postgres {
+            true => "COUNT(*) FILTER (WHERE c.assignee_id = ?), COUNT(*) FILTER (WHERE c.assignee_id IS NULL)",
+            false => "COALESCE(SUM(c.assignee_id = ?), 0), COALESCE(SUM(c.assignee_id IS NULL), 0)",
+        };
         let sql = format!(
-            "SELECT COUNT(*), COALESCE(SUM(c.assignee_id = ?), 0), COALESCE(SUM(c.assignee_id IS NULL), 0)
-               FROM {} WHERE {}",
+            "SELECT COUNT(*), {tallies} FROM {} WHERE {}",
             from.sql,
             w.sql()
         );
@@ -503,7 +526,7 @@ pub fn page(
     page: i64,
     per_page: i64,
 ) -> StoreResult<Vec<Conversation>> {
-    let mut w = conversation_scope(principal, filter);
+    let mut w = conversation_scope(conn, principal, filter);
     match tab {
         AssigneeTab::Me => w.and("c.assignee_id = ?", vec![Box::new(principal.user_id())]),
         AssigneeTab::Unassigned => w.and("c.assignee_id IS NULL", vec![]),
@@ -511,7 +534,7 @@ pub fn page(
         AssigneeTab::All => {}
     }
     let (limit, offset) = page_window(page, per_page);
-    let from = From::of(filter);
+    let from = From::of(conn, filter);
     // The window is found on ids alone, so that skipping to a deep page walks an index rather
     // than reading every skipped row; only the page's rows are read whole.
     let sql = format!(
@@ -551,8 +574,8 @@ pub fn counts_and_page(
         let rows = page(conn, principal, filter, tab, sort, number, per_page)?;
         return Ok((counts, rows));
     }
-    let w = conversation_scope(principal, filter);
-    let from = From::of(filter);
+    let w = conversation_scope(conn, principal, filter);
+    let from = From::of(conn, filter);
     // Unordered: the page is picked here, keeping only the rows up to its end, instead of
     // SQLite sorting every match.
     let sql = format!(

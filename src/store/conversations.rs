@@ -7,6 +7,7 @@ use crate::db::{Conn, Row};
 use crate::{params, sql};
 use serde_json::{Map, Value};
 
+use super::attribute_values::{self, Owner};
 use super::{json_object, one_row, StoreResult};
 use crate::models::{Principal, Priority, Status};
 
@@ -177,6 +178,8 @@ pub fn create(
             now
         ],
     )?;
+    let attributes = Value::Object(new.custom_attributes.clone());
+    attribute_values::replace(conn, Owner::Conversation, id, &attributes)?;
     get_by_id(conn, id)
 }
 
@@ -256,7 +259,8 @@ pub fn set_custom_attributes(
         conn,
         "UPDATE conversations SET custom_attributes = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, attributes.to_string(), now],
-    )?)
+    )?)?;
+    attribute_values::replace(conn, Owner::Conversation, id, attributes)
 }
 
 /// Chatwoot writes last-seen times with `update_columns`: `updated_at` is left alone.

@@ -74,7 +74,7 @@ pub fn list(
     account_id: i64,
     model: Option<AttributeModel>,
 ) -> StoreResult<Vec<Definition>> {
-    let sql = format!("{SELECT_DEFINITION} WHERE account_id = ?1 AND (?2 IS NULL OR attribute_model = ?2) ORDER BY id");
+    let sql = format!("{SELECT_DEFINITION} WHERE account_id = ?1 AND (CAST(?2 AS integer) IS NULL OR attribute_model = ?2) ORDER BY id");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(
         params![account_id, model.map(AttributeModel::code)],

@@ -3,7 +3,7 @@
 //! Temporary triggers on the writer connection note every insert and every update of the rows
 //! events are about (conversations, their labels, messages, contacts, inboxes; activity
 //! messages and a contact reading a conversation only for live updates) in a temporary
-//! table, with the columns an event reports before and after. The write path reads and empties
+//! table (on PostgreSQL, permanent triggers write into each session's temporary table), with the columns an event reports before and after. The write path reads and empties
 //! that table before its transaction commits (`take`), so every path that writes through the
 //! writer (requests, background tasks, commands) has its changes seen, and a write that is
 //! rolled back leaves nothing behind. Nothing of this reaches the database file.
@@ -158,6 +158,16 @@ macro_rules! language {
     };
 }
 
+/// On PostgreSQL the triggers are permanent (src/migrations/postgres/capture.sql) and write
+/// into this session's table.
+const INSTALL_POSTGRES: &str = "CREATE TEMP TABLE IF NOT EXISTS event_changes (
+    seq        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind       text   NOT NULL,
+    subject_id bigint NOT NULL,
+    before     text,
+    after      text
+)";
+
 const INSTALL: &str = concat!(
     "CREATE TEMP TABLE IF NOT EXISTS event_changes (
         seq        INTEGER PRIMARY KEY,
@@ -269,9 +279,9 @@ const INSTALL: &str = concat!(
     END;"
 );
 
-/// Sets up the noting on `conn` (the writer); idempotent.
+/// Sets up the noting on `conn` (a writing connection); idempotent.
 pub fn install(conn: &Conn) -> StoreResult<()> {
-    conn.execute_batch(INSTALL)?;
+    conn.execute_batch(&crate::sql!(sqlite: INSTALL, postgres: INSTALL_POSTGRES))?;
     Ok(())
 }
 
@@ -279,7 +289,7 @@ pub fn install(conn: &Conn) -> StoreResult<()> {
 pub fn note(conn: &Conn, kind: &str, subject_id: i64, detail: &Value) -> StoreResult<()> {
     super::execute(
         conn,
-        "INSERT INTO temp.event_changes (kind, subject_id, after) VALUES (?1, ?2, ?3)",
+        "INSERT INTO event_changes (kind, subject_id, after) VALUES (?1, ?2, ?3)",
         crate::params![kind, subject_id, detail.to_string()],
     )?;
     Ok(())
@@ -291,9 +301,8 @@ fn parsed(text: Option<String>) -> Option<Value> {
 
 /// The changes noted so far in this transaction, oldest first, and forgets them.
 pub fn take(conn: &Conn) -> StoreResult<Vec<Change>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT kind, subject_id, before, after FROM temp.event_changes ORDER BY seq",
-    )?;
+    let mut stmt = conn
+        .prepare_cached("SELECT kind, subject_id, before, after FROM event_changes ORDER BY seq")?;
     let changes = stmt
         .query_map([], |row| {
             Ok(Change {
@@ -305,7 +314,7 @@ pub fn take(conn: &Conn) -> StoreResult<Vec<Change>> {
         })?
         .collect::<Result<Vec<_>, _>>()?;
     if !changes.is_empty() {
-        super::execute(conn, "DELETE FROM temp.event_changes", [])?;
+        super::execute(conn, "DELETE FROM event_changes", [])?;
     }
     Ok(changes)
 }

@@ -107,15 +107,15 @@ fn latest_chat_message_id(conn: &Conn, conversation_id: i64) -> StoreResult<Opti
             "SELECT id FROM (
                 SELECT * FROM (SELECT id, created_at FROM messages
                                 WHERE conversation_id = ?1 AND message_type = 0 AND private = 0
-                                ORDER BY created_at DESC, id DESC LIMIT 1)
+                                ORDER BY created_at DESC, id DESC LIMIT 1) AS incoming
                 UNION ALL
                 SELECT * FROM (SELECT id, created_at FROM messages
                                 WHERE conversation_id = ?1 AND message_type = 1 AND private = 0
-                                ORDER BY created_at DESC, id DESC LIMIT 1)
+                                ORDER BY created_at DESC, id DESC LIMIT 1) AS outgoing
                 UNION ALL
                 SELECT * FROM (SELECT id, created_at FROM messages
                                 WHERE conversation_id = ?1 AND message_type = 3 AND private = 0
-                                ORDER BY created_at DESC, id DESC LIMIT 1))
+                                ORDER BY created_at DESC, id DESC LIMIT 1) AS template) AS newest
               ORDER BY created_at DESC, id DESC LIMIT 1",
         )?
         .query_row([conversation_id], |row| row.get(0))

@@ -1,7 +1,7 @@
 //! The event outbox: events written with the change that caused them, one delivery row per
 //! target, and what each delivery attempt leaves behind (see the version 11 migration).
 
-use crate::db::{Conn, OptionalExtension};
+use crate::db::{Conn, OptionalExtension, Sql};
 use crate::params;
 
 use super::StoreResult;
@@ -107,7 +107,9 @@ pub fn insert_delivery(
 /// entry is the next: SQLite left to choose scanned every pending delivery instead, once the
 /// table's statistics had been taken while it was empty, and each delivery then cost as much as
 /// the whole backlog.
-const PROMOTE_NEXT: &str = "
+/// PostgreSQL plans by its own statistics, which it keeps up to date.
+const PROMOTE_NEXT: Sql = crate::sql!(
+    sqlite: "
 UPDATE event_deliveries SET next_attempt_at = ?2
  WHERE id = (SELECT n.id
                FROM event_deliveries f
@@ -115,11 +117,21 @@ UPDATE event_deliveries SET next_attempt_at = ?2
               WHERE f.id = ?1 AND n.state = 0 AND n.target_kind = f.target_kind
                 AND n.target_id = f.target_id AND n.ordering_key = f.ordering_key
               ORDER BY n.id LIMIT 1)
-   AND next_attempt_at = ?3";
+   AND next_attempt_at = ?3",
+    postgres: "
+UPDATE event_deliveries SET next_attempt_at = ?2
+ WHERE id = (SELECT n.id
+               FROM event_deliveries f
+              CROSS JOIN event_deliveries n
+              WHERE f.id = ?1 AND n.state = 0 AND n.target_kind = f.target_kind
+                AND n.target_id = f.target_id AND n.ordering_key = f.ordering_key
+              ORDER BY n.id LIMIT 1)
+   AND next_attempt_at = ?3",
+);
 
 /// Makes the next delivery in the finished one's line due now.
 fn promote_next(conn: &Conn, finished_id: i64, now: i64) -> StoreResult<()> {
-    super::execute(conn, PROMOTE_NEXT, params![finished_id, now, WAITING])?;
+    super::execute(conn, &PROMOTE_NEXT, params![finished_id, now, WAITING])?;
     Ok(())
 }
 
@@ -415,7 +427,8 @@ mod tests {
         .unwrap();
         let plan = db
             .write_now(|tx| {
-                let mut stmt = tx.prepare(&format!("EXPLAIN QUERY PLAN {PROMOTE_NEXT}"))?;
+                let mut stmt =
+                    tx.prepare(&format!("EXPLAIN QUERY PLAN {}", PROMOTE_NEXT.sqlite))?;
                 let rows = stmt.query_map(params![0, 0, 0], |row| row.get::<String>(3))?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?.join("; "))
             })

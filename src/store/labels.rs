@@ -80,8 +80,14 @@ pub fn update(
     )?;
     if old_title != label.title {
         // A conversation already tagged with the new title keeps one tag, not two.
-        super::execute(conn,
-            "UPDATE OR IGNORE conversation_labels SET title = ?3 WHERE account_id = ?1 AND title = ?2",
+        // Rows whose conversation has the new title already are left for the delete below.
+        super::execute(
+            conn,
+            "UPDATE conversation_labels SET title = ?3
+              WHERE account_id = ?1 AND title = ?2
+                AND NOT EXISTS (SELECT 1 FROM conversation_labels o
+                                 WHERE o.conversation_id = conversation_labels.conversation_id
+                                   AND o.title = ?3)",
             params![account_id, old_title, label.title],
         )?;
         super::execute(

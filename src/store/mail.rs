@@ -61,7 +61,7 @@ pub fn count_email(
     }
     conn.prepare_cached(
         "INSERT INTO email_counts (account_id, day, sent) VALUES (?1, ?2, 1)
-         ON CONFLICT (account_id, day) DO UPDATE SET sent = sent + 1",
+         ON CONFLICT (account_id, day) DO UPDATE SET sent = email_counts.sent + 1",
     )?
     .execute(params![account_id, day])?;
     Ok(true)
@@ -118,7 +118,7 @@ pub fn attempt_failed(
     conn.prepare_cached(
         "UPDATE mail_outbox SET attempts = attempts + 1, last_error = ?2,
                 next_attempt_at = COALESCE(?3, next_attempt_at),
-                failed_at = CASE WHEN ?3 IS NULL THEN ?4 END
+                failed_at = CASE WHEN ?3 IS NULL THEN CAST(?4 AS bigint) END
           WHERE id = ?1",
     )?
     .execute(params![id, error, retry_at, now])?;

@@ -55,7 +55,8 @@ pub const SELECT_MESSAGE: &str = concat!(
 /// `messages_by_conversation_type` alone, which holds a type's messages in (created_at, id)
 /// order: one step down it for the newest time, one for the messages at that time, with nothing
 /// sorted and no message row read, whatever the length of the conversation.
-pub(super) const LATEST_OF: &str = "
+pub(super) const LATEST_OF: Sql = sql!(
+    sqlite: "
 SELECT m.conversation_id, m.message_type, m.created_at, m.id
   FROM rarray(?1) page
  CROSS JOIN (VALUES (0), (1), (2), (3)) kind
@@ -63,7 +64,17 @@ SELECT m.conversation_id, m.message_type, m.created_at, m.id
  WHERE m.conversation_id = page.value AND m.message_type = kind.column1
    AND m.created_at = (SELECT created_at FROM messages INDEXED BY messages_by_conversation_type
                         WHERE conversation_id = page.value AND message_type = kind.column1
-                        ORDER BY created_at DESC LIMIT 1)";
+                        ORDER BY created_at DESC LIMIT 1)",
+    postgres: "
+SELECT m.conversation_id, m.message_type, m.created_at, m.id
+  FROM unnest(CAST(?1 AS bigint[])) AS page(value)
+ CROSS JOIN (VALUES (0), (1), (2), (3)) AS kind(column1)
+ CROSS JOIN messages m
+ WHERE m.conversation_id = page.value AND m.message_type = kind.column1
+   AND m.created_at = (SELECT created_at FROM messages
+                        WHERE conversation_id = page.value AND message_type = kind.column1
+                        ORDER BY created_at DESC LIMIT 1)",
+);
 
 fn message_from_row(row: &Row) -> crate::db::SqlResult<Message> {
     Ok(Message {
@@ -158,7 +169,7 @@ pub fn latest_of(
     // one: the conversation's order is time, then id.
     type Newest = Option<(i64, i64)>;
     let mut picked: HashMap<i64, (Newest, Newest)> = HashMap::new();
-    let mut stmt = conn.prepare_cached(LATEST_OF)?;
+    let mut stmt = conn.prepare_cached(&LATEST_OF)?;
     let mut rows = stmt.query([super::id_array(conversation_ids)])?;
     while let Some(row) = rows.next()? {
         let (conversation, kind): (i64, i64) = (row.get(0)?, row.get(1)?);
@@ -215,8 +226,9 @@ pub fn unread_count(
     Ok(conn
         .prepare_cached(
             "SELECT COUNT(*) FROM (SELECT 1 FROM messages
-              WHERE conversation_id = ?1 AND message_type = 0 AND (?2 IS NULL OR created_at > ?2)
-              LIMIT 10)",
+              WHERE conversation_id = ?1 AND message_type = 0
+                AND (CAST(?2 AS bigint) IS NULL OR created_at > ?2)
+              LIMIT 10) AS unread",
         )?
         .query_row(params![conversation_id, agent_last_seen_at], |row| {
             row.get(0)
@@ -231,12 +243,20 @@ pub fn unread_counts(
 ) -> StoreResult<HashMap<i64, i64>> {
     super::map_of(
         conn,
-        "SELECT c.id,
+        &sql!(
+            sqlite: "SELECT c.id,
                 (SELECT COUNT(*) FROM (SELECT 1 FROM messages m
                   WHERE m.conversation_id = c.id AND m.message_type = 0
                     AND (c.agent_last_seen_at IS NULL OR m.created_at > c.agent_last_seen_at)
-                  LIMIT 10))
+                  LIMIT 10) AS unread)
            FROM conversations c WHERE c.id IN rarray(?1)",
+            postgres: "SELECT c.id,
+                (SELECT COUNT(*) FROM (SELECT 1 FROM messages m
+                  WHERE m.conversation_id = c.id AND m.message_type = 0
+                    AND (c.agent_last_seen_at IS NULL OR m.created_at > c.agent_last_seen_at)
+                  LIMIT 10) AS unread)
+           FROM conversations c WHERE c.id = ANY(?1)",
+        ),
         [super::id_array(conversation_ids)],
         |row| Ok((row.get(0)?, row.get(1)?)),
     )
@@ -299,6 +319,7 @@ pub fn page(
     Ok(messages)
 }
 
+#[derive(Clone)]
 pub struct NewMessage {
     pub message_type: MessageType,
     pub content: Option<String>,
@@ -382,12 +403,23 @@ pub fn set_status(
     now: i64,
 ) -> StoreResult<()> {
     let external_error = external_error.filter(|_| status == MessageStatus::Failed);
-    one_row(super::execute(conn,
-        "UPDATE messages
+    // jsonb keeps its keys sorted, not in the order they were written.
+    one_row(super::execute(
+        conn,
+        &sql!(
+            sqlite: "UPDATE messages
             SET status = ?2, updated_at = ?4,
                 content_attributes = CASE WHEN ?3 IS NULL THEN json_remove(content_attributes, '$.external_error')
                                           ELSE json_set(content_attributes, '$.external_error', ?3) END
           WHERE id = ?1",
+            postgres: "UPDATE messages
+            SET status = ?2, updated_at = ?4,
+                content_attributes = CASE WHEN CAST(?3 AS text) IS NULL
+                                          THEN (content_attributes::jsonb - 'external_error')::text
+                                          ELSE jsonb_set(content_attributes::jsonb, '{external_error}',
+                                                         to_jsonb(CAST(?3 AS text)))::text END
+          WHERE id = ?1",
+        ),
         params![message_id, status.code(), external_error, now],
     )?)
 }
@@ -476,7 +508,10 @@ pub fn attachments_of_many(
     conn: &Conn,
     message_ids: impl IntoIterator<Item = i64>,
 ) -> StoreResult<HashMap<i64, Vec<Attachment>>> {
-    let sql = format!("{SELECT_ATTACHMENT} WHERE a.message_id IN rarray(?1) ORDER BY a.id");
+    let sql = match conn.is_postgres() {
+        true => format!("{SELECT_ATTACHMENT} WHERE a.message_id = ANY(?1) ORDER BY a.id"),
+        false => format!("{SELECT_ATTACHMENT} WHERE a.message_id IN rarray(?1) ORDER BY a.id"),
+    };
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([super::id_array(message_ids)], attachment_from_row)?;
     let mut out: HashMap<i64, Vec<Attachment>> = HashMap::new();

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod agent_bots;
 pub mod agents;
+pub mod attribute_values;
 pub mod bulk;
 pub mod cable_outbox;
 pub mod catalog;
@@ -234,8 +235,13 @@ pub fn page_window(page: i64, per_page: i64) -> (i64, i64) {
     (per_page, (page - 1).saturating_mul(per_page))
 }
 
-/// The schema step the database is at (`PRAGMA user_version`).
+/// The schema step the database is at (`PRAGMA user_version`, or PostgreSQL's version row).
 pub fn schema_version(conn: &Conn) -> StoreResult<i64> {
+    if conn.is_postgres() {
+        return Ok(conn
+            .prepare_cached("SELECT version FROM wootlite_schema")?
+            .query_row([], |row| row.get(0))?);
+    }
     Ok(conn
         .sqlite("the schema version pragma")?
         .pragma_query_value(None, "user_version", |row| row.get(0))?)

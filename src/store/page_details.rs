@@ -542,15 +542,15 @@ mod tests {
     fn latest_messages_are_read_from_the_messages_index() {
         let dir = tempfile::tempdir().unwrap();
         let db = varied_db(dir.path());
-        let plan_of = |sql: &str, param: &dyn crate::db::Bind| {
-            db.read_snapshot(|conn| {
-                let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
-                let rows = stmt.query_map([param], |row| row.get::<String>(3))?;
+        let plan = db
+            .read_snapshot(|conn| {
+                let sql = format!("EXPLAIN QUERY PLAN {}", messages::LATEST_OF.sqlite);
+                let mut stmt = conn.prepare(&sql)?;
+                let ids = super::super::id_array([1, 2, 3]);
+                let rows = stmt.query_map([&ids], |row| row.get::<String>(3))?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?.join("\n"))
             })
-            .unwrap()
-        };
-        let plan = plan_of(messages::LATEST_OF, &super::super::id_array([1, 2, 3]));
+            .unwrap();
         assert!(
             plan.contains(
                 "USING COVERING INDEX messages_by_conversation_type (conversation_id=? AND message_type=?)"

@@ -3,8 +3,9 @@
 //! the source id are the only credentials, so every lookup is scoped by the one before it and a
 //! miss anywhere is the same NotFound.
 
-use crate::db::{Conn, OptionalExtension, Row};
+use crate::db::{Conn, OptionalExtension, Row, Sql};
 use crate::params;
+use crate::sql;
 use serde_json::Value;
 
 use super::conversations::{self, conversation_from_row, Conversation, SELECT_CONVERSATION};
@@ -84,22 +85,25 @@ pub fn matching_contact(
 ) -> StoreResult<Option<i64>> {
     let probes = [
         (
-            "SELECT id FROM contacts WHERE account_id = ?1 AND identifier = ?2",
+            Sql::same("SELECT id FROM contacts WHERE account_id = ?1 AND identifier = ?2"),
             identifier,
         ),
         (
-            "SELECT id FROM contacts WHERE account_id = ?1 AND email = ?2",
+            sql!(
+                sqlite: "SELECT id FROM contacts WHERE account_id = ?1 AND email = ?2",
+                postgres: "SELECT id FROM contacts WHERE account_id = ?1 AND lower(email) = lower(?2)",
+            ),
             email,
         ),
         (
-            "SELECT id FROM contacts WHERE account_id = ?1 AND phone_number = ?2",
+            Sql::same("SELECT id FROM contacts WHERE account_id = ?1 AND phone_number = ?2"),
             phone_number,
         ),
     ];
     for (sql, value) in probes {
         let Some(value) = value else { continue };
         let found = conn
-            .prepare_cached(sql)?
+            .prepare_cached(&sql)?
             .query_row(params![account_id, value], |row| row.get(0))
             .optional()?;
         if found.is_some() {
@@ -220,10 +224,17 @@ pub fn set_submitted_values(
 ) -> StoreResult<()> {
     one_row(super::execute(
         conn,
-        "UPDATE messages
+        &sql!(
+            sqlite: "UPDATE messages
             SET content_attributes = json_set(content_attributes, '$.submitted_values', json(?2)),
                 updated_at = ?3
           WHERE id = ?1",
+            postgres: "UPDATE messages
+            SET content_attributes = jsonb_set(content_attributes::jsonb, '{submitted_values}',
+                                               CAST(?2 AS text)::jsonb)::text,
+                updated_at = ?3
+          WHERE id = ?1",
+        ),
         params![message_id, values.to_string(), now],
     )?)
 }

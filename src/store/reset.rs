@@ -3,13 +3,14 @@
 //! exception: it keeps counting, and the deletions it is told of take the old messages out of
 //! the index, so a search after the reset waits for exactly that and finds only what is new.
 
-use crate::db::Conn;
+use crate::db::{Conn, Sql};
 
 use super::StoreResult;
 
 /// Children before parents, so that no statement leans on a cascade.
-const WIPE: &str = "
-    DELETE FROM event_deliveries;
+macro_rules! wipe_rows {
+    () => {
+        "    DELETE FROM event_deliveries;
     DELETE FROM outbound_events;
     DELETE FROM mail_outbox;
     DELETE FROM email_counts;
@@ -38,14 +39,36 @@ const WIPE: &str = "
     DELETE FROM account_users;
     DELETE FROM users;
     DELETE FROM accounts;
-    DELETE FROM sqlite_sequence WHERE name <> 'search_outbox';
-";
+"
+    };
+}
+
+/// Then ids start again: SQLite's tables count on from the largest id left (none), but for
+/// those with AUTOINCREMENT; PostgreSQL's identities are restarted one by one.
+const WIPE: Sql = crate::sql!(
+    sqlite: concat!(wipe_rows!(), "DELETE FROM sqlite_sequence WHERE name <> 'search_outbox';"),
+    postgres: concat!(
+        wipe_rows!(),
+        "DO $$
+         DECLARE identity record;
+         BEGIN
+             FOR identity IN SELECT table_name, column_name FROM information_schema.columns
+                              WHERE table_schema = current_schema() AND is_identity = 'YES'
+                                AND table_name <> 'search_outbox'
+             LOOP
+                 EXECUTE format('ALTER TABLE %I ALTER COLUMN %I RESTART',
+                                identity.table_name, identity.column_name);
+             END LOOP;
+         END
+         $$;"
+    ),
+);
 
 /// The tables `WIPE` leaves as they are.
 pub const KEPT: [&str; 1] = ["search_outbox"];
 
 pub fn wipe(conn: &Conn) -> StoreResult<()> {
-    conn.execute_batch(WIPE)?;
+    conn.execute_batch(&WIPE)?;
     Ok(())
 }
 
@@ -69,7 +92,7 @@ mod tests {
             })
             .unwrap();
         for table in tables {
-            let named = WIPE.contains(&format!("DELETE FROM {table};"));
+            let named = WIPE.sqlite.contains(&format!("DELETE FROM {table};"));
             assert!(
                 named || KEPT.contains(&table.as_str()),
                 "{table} is not emptied by a reset"

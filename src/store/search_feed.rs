@@ -5,7 +5,7 @@
 //! A message is searchable when it is incoming or outgoing (private notes included), has
 //! content, and is not deleted.
 
-use crate::db::{Conn, OptionalExtension};
+use crate::db::{Conn, OptionalExtension, Text};
 
 use super::conversation_list::Summary;
 use super::StoreResult;
@@ -35,13 +35,16 @@ fn searchable_from_row(row: &crate::db::Row) -> crate::db::SqlResult<SearchableM
     })
 }
 
-/// The newest outbox sequence number ever written (0 before the first): everything committed so
-/// far is at or below it.
+/// The newest outbox sequence number written (0 before the first): everything committed so far
+/// is at or below it. PostgreSQL's sequence also counts numbers taken by transactions still
+/// open or rolled back, which no indexer could ever reach, so there it is the newest row that
+/// this snapshot sees (rows are pruned only once applied).
 pub fn latest_seq(conn: &Conn) -> StoreResult<i64> {
     Ok(conn
-        .prepare_cached(
-            "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'search_outbox'), 0)",
-        )?
+        .prepare_cached(&crate::sql!(
+            sqlite: "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'search_outbox'), 0)",
+            postgres: "SELECT COALESCE(MAX(seq), 0) FROM search_outbox",
+        ))?
         .query_row([], |row| row.get(0))?)
 }
 
@@ -68,9 +71,21 @@ pub fn pending(conn: &Conn, after: i64, limit: i64) -> StoreResult<Vec<(i64, Cha
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-const SELECT_SUMMARY: &str = "SELECT id, account_id, status, inbox_id, team_id, assignee_id,
-        last_activity_at, created_at, priority, waiting_since
-   FROM conversations INDEXED BY conversations_summary";
+macro_rules! select_summary {
+    ($from:literal) => {
+        concat!(
+            "SELECT id, account_id, status, inbox_id, team_id, assignee_id,
+                    last_activity_at, created_at, priority, waiting_since FROM ",
+            $from
+        )
+    };
+}
+
+/// SQLite reads the summary index rather than whole rows; PostgreSQL picks by its statistics.
+const SELECT_SUMMARY: crate::db::Sql = crate::sql!(
+    sqlite: select_summary!("conversations INDEXED BY conversations_summary"),
+    postgres: select_summary!("conversations"),
+);
 
 fn summary_from_row(row: &crate::db::Row) -> crate::db::SqlResult<Summary> {
     Ok(Summary {
@@ -97,7 +112,10 @@ pub fn conversation_of_message(conn: &Conn, message_id: i64) -> StoreResult<Opti
 
 /// The current summaries of these conversations; a conversation that is gone has none.
 pub fn summaries(conn: &Conn, ids: &[i64]) -> StoreResult<Vec<Summary>> {
-    let sql = format!("{SELECT_SUMMARY} WHERE id IN rarray(?1)");
+    let sql = match conn.is_postgres() {
+        true => format!("{} WHERE id = ANY(?1)", SELECT_SUMMARY.postgres),
+        false => format!("{} WHERE id IN rarray(?1)", SELECT_SUMMARY.sqlite),
+    };
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([super::id_array(ids.iter().copied())], summary_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -108,7 +126,7 @@ pub fn for_each_summary(
     conn: &Conn,
     mut each: impl FnMut(Summary) -> StoreResult<()>,
 ) -> StoreResult<()> {
-    let sql = format!("{SELECT_SUMMARY} ORDER BY id");
+    let sql = format!("{} ORDER BY id", SELECT_SUMMARY.text(conn.is_postgres()));
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {

@@ -53,7 +53,10 @@ pub fn get_many(
     team_ids: impl IntoIterator<Item = i64>,
     viewer: Option<i64>,
 ) -> StoreResult<HashMap<i64, Team>> {
-    let sql = format!("{SELECT_TEAM} WHERE t.account_id = ?1 AND t.id IN rarray(?3)");
+    let sql = match conn.is_postgres() {
+        true => format!("{SELECT_TEAM} WHERE t.account_id = ?1 AND t.id = ANY(?3)"),
+        false => format!("{SELECT_TEAM} WHERE t.account_id = ?1 AND t.id IN rarray(?3)"),
+    };
     super::map_of(
         conn,
         &sql,

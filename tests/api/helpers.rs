@@ -1,5 +1,6 @@
 //! One real server per test: built from settings on 127.0.0.1:0 with a fresh temp data dir, and
-//! talked to over HTTP.
+//! talked to over HTTP. In the `api_postgres` test binary each server keeps its data in a
+//! PostgreSQL database of its own instead (see tests/api_postgres.rs).
 
 use std::path::{Path, PathBuf};
 
@@ -28,7 +29,7 @@ pub struct TestApp {
     pub search: std::sync::Arc<wootlite::search::SearchIndex>,
     /// The server's database, for tests that occupy its heavy reads' turns.
     pub db: wootlite::db::Db,
-    dir: TempDir,
+    home: Home,
     handle: actix_web::dev::ServerHandle,
     running: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -39,7 +40,35 @@ pub async fn spawn_app() -> TestApp {
 
 /// A server whose time is `clock` (a manual clock moves only when the test says).
 pub async fn spawn_app_with(clock: Clock) -> TestApp {
-    start_in(tempfile::tempdir().expect("temp dir"), clock, |_| {})
+    start_in(Home::new(), clock, |_| {})
+}
+
+/// Where a test server keeps its data: its data dir, and on PostgreSQL its database.
+struct Home {
+    dir: TempDir,
+    database: Option<crate::test_database::TestDatabase>,
+}
+
+impl Home {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+            database: on_postgres().then(postgres_or_skip_all),
+        }
+    }
+}
+
+/// Whether this test binary runs the suite on PostgreSQL.
+pub fn on_postgres() -> bool {
+    env!("CARGO_CRATE_NAME") == "api_postgres"
+}
+
+/// A database for one server. Without a server to create it on, the whole binary is skipped:
+/// it says so once and ends, passing, before any test has run against the wrong engine (or
+/// fails, where skips are not allowed).
+fn postgres_or_skip_all() -> crate::test_database::TestDatabase {
+    crate::test_database::TestDatabase::create_or_skip("the integration suite on PostgreSQL")
+        .unwrap_or_else(|| std::process::exit(0))
 }
 
 /// `fixture` written as JSON to `dir/name`.
@@ -64,15 +93,19 @@ pub async fn serve_fixture(fixture: &Value) -> (TestApp, TempDir) {
 
 /// A server with settings changed by `configure`.
 pub async fn spawn_configured(clock: Clock, configure: impl FnOnce(&mut Settings)) -> TestApp {
-    start_in(tempfile::tempdir().expect("temp dir"), clock, configure)
+    start_in(Home::new(), clock, configure)
 }
 
-fn start_in(dir: TempDir, clock: Clock, configure: impl FnOnce(&mut Settings)) -> TestApp {
+fn start_in(home: Home, clock: Clock, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    // The server's own log, shown with a failing test's output when RUST_LOG asks for it.
+    let _ = env_logger::builder().is_test(true).try_init();
     let mut settings = Settings {
         bind: "127.0.0.1:0".parse().unwrap(),
         data_dir: DataDir {
-            path: dir.path().to_path_buf(),
+            path: home.dir.path().to_path_buf(),
         },
+        database_url: home.database.as_ref().map(|d| d.url()),
+        files_dir: None,
         bootstrap_token: Some(ADMIN_TOKEN.to_string()),
         fixtures: None,
         demo: false,
@@ -116,10 +149,10 @@ fn start_in(dir: TempDir, clock: Clock, configure: impl FnOnce(&mut Settings)) -
     TestApp {
         address,
         client: reqwest::Client::new(),
-        data_dir: dir.path().to_path_buf(),
+        data_dir: home.dir.path().to_path_buf(),
         search,
         db,
-        dir,
+        home,
         handle,
         running,
     }
@@ -155,7 +188,7 @@ impl TestApp {
             .await
             .expect("server task")
             .expect("server stopped cleanly");
-        start_in(self.dir, clock, configure)
+        start_in(self.home, clock, configure)
     }
 }
 
@@ -245,8 +278,14 @@ impl TestApp {
     }
 
     /// The server's database, opened beside it (for store-level checks and direct setup).
+    /// A handle of the test's own on the server's database, as a command would open it: its
+    /// writes record no events.
     pub fn db(&self) -> Db {
-        Db::open(&self.data_dir.join("wootlite.sqlite3"), PoolSizes::SMALL).expect("open db")
+        match &self.home.database {
+            Some(database) => Db::open_postgres(&database.url(), PoolSizes::SMALL),
+            None => Db::open(&self.data_dir.join("wootlite.sqlite3"), PoolSizes::SMALL),
+        }
+        .expect("open db")
     }
 
     /// A second account with its own administrator, inbox and token (as `account create` makes).

@@ -55,6 +55,7 @@ mod slow_bodies;
 mod smtp_sink;
 mod snooze;
 mod teams;
+mod test_database;
 mod tools;
 mod transcript;
 mod uploads;

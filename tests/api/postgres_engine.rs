@@ -7,59 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rand::{Rng, SeedableRng};
 use wootlite::db::{pg_schema, Db, Param, PoolSizes, SCHEMA_VERSION};
 
-use crate::tools::ready_or_skip;
-
-pub const DATABASE_URL_VAR: &str = "WOOTLITE_TEST_DATABASE_URL";
-
-/// A database of its own on the test server, dropped with this value.
-pub struct TestDatabase {
-    server: String,
-    name: String,
-}
-
-impl TestDatabase {
-    /// None (with a notice) when no server is given and skipping is allowed.
-    pub fn create_or_skip(test: &str) -> Option<Self> {
-        let server = std::env::var(DATABASE_URL_VAR).ok();
-        let notice = format!("set {DATABASE_URL_VAR} to a PostgreSQL server's URL (.ci/run does)");
-        if !ready_or_skip(test, server.is_some(), &notice) {
-            return None;
-        }
-        let server = server?;
-        let name = format!("wootlite_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = postgres::Client::connect(&server, postgres::NoTls)
-            .unwrap_or_else(|e| panic!("{DATABASE_URL_VAR}: {e}"));
-        // The name is ours (letters and digits), not input: an identifier cannot be bound.
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
-        Some(Self { server, name })
-    }
-
-    /// The URL of this database on the test server.
-    pub fn url(&self) -> String {
-        let mut url = url::Url::parse(&self.server).expect("a postgres:// URL");
-        url.set_path(&self.name);
-        url.to_string()
-    }
-
-    pub fn connect(&self) -> postgres::Client {
-        let mut config: postgres::Config = self.server.parse().unwrap();
-        config.dbname(&self.name);
-        config.connect(postgres::NoTls).unwrap()
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = postgres::Client::connect(&self.server, postgres::NoTls) {
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
-}
+use crate::test_database::TestDatabase;
 
 /// Columns PostgreSQL has that SQLite does not, or lacks that SQLite has, by design
 /// (docs/storage.md): typed attribute values, and the transaction id of each change followed.

@@ -121,7 +121,8 @@ pub async fn create(
         .write_at(move |tx, now| {
             let inbox = public::inbox(tx, &identifier)?;
             let verified = identity.verify(&inbox)?;
-            let entry = public::create_contact(tx, &inbox, &source_id, change, verified, now)?;
+            let entry =
+                public::create_contact(tx, &inbox, &source_id, change.clone(), verified, now)?;
             super::record_by_contact(tx, entry.contact_id, &recording, now)?;
             with_contact(tx, entry.id)
         })
@@ -202,7 +203,7 @@ pub async fn update(
             if proves_identity(tx, &inbox, &entry, &identity)? {
                 public::set_hmac_verified(tx, entry.id, now)?;
             }
-            contacts::update(tx, inbox.account_id, entry.contact_id, change, now)?;
+            contacts::update(tx, inbox.account_id, entry.contact_id, change.clone(), now)?;
             super::record_by_contact(tx, entry.contact_id, &recording, now)?;
             with_contact(tx, entry.id)
         })

@@ -94,7 +94,7 @@ pub async fn create(
                         team_id: None,
                         snoozed_until: None,
                         additional_attributes: Map::new(),
-                        custom_attributes,
+                        custom_attributes: custom_attributes.clone(),
                     };
                     conversations::create(tx, inbox.account_id, &new, now)?
                 }

@@ -74,11 +74,11 @@ fn record_by_contact(
 async fn write_in_conversation<T, F>(
     state: &AppState,
     path: ConversationPath,
-    work: F,
+    mut work: F,
 ) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&Conn, &ContactInbox, Conversation, i64) -> StoreResult<T> + Send + 'static,
+    F: FnMut(&Conn, &ContactInbox, Conversation, i64) -> StoreResult<T> + Send + 'static,
 {
     let recording = state.recording();
     state

@@ -1,0 +1,201 @@
+-- Change capture for events (the twin of the temporary triggers in src/store/event_capture.rs).
+-- PostgreSQL has no temporary triggers, so these triggers are permanent and write into the
+-- session's own temporary table `event_changes`, which each writing session of a node creates
+-- before its first write. A session without that table (psql, `migrate`, `generate`) notes
+-- nothing. Rows of a rolled-back transaction or savepoint vanish with it.
+--
+-- What is noted belongs to the running wootlite rather than to the data, as it does on SQLite,
+-- so this file is applied again at every start instead of being a numbered step.
+
+-- A text column's JSON, or NULL where it is not JSON (SQLite's `json_valid` guard).
+CREATE OR REPLACE FUNCTION wootlite_jsonb(value text) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN value::jsonb;
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION wootlite_capturing() RETURNS boolean
+LANGUAGE sql STABLE AS $$ SELECT to_regclass('pg_temp.event_changes') IS NOT NULL $$;
+
+-- The columns an event reports before and after a change, one function per table.
+CREATE OR REPLACE FUNCTION wootlite_conversation_columns(c conversations) RETURNS json
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT json_build_object('status', c.status, 'priority', c.priority,
+        'assignee_id', c.assignee_id, 'team_id', c.team_id, 'snoozed_until', c.snoozed_until,
+        'custom_attributes', c.custom_attributes, 'waiting_since', c.waiting_since,
+        'first_reply_created_at', c.first_reply_created_at,
+        'additional_attributes', c.additional_attributes, 'updated_at', c.updated_at)
+$$;
+
+CREATE OR REPLACE FUNCTION wootlite_message_columns(m messages) RETURNS json
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT json_build_object('content', m.content, 'status', m.status,
+        'content_attributes', m.content_attributes, 'private', m.private,
+        'updated_at', m.updated_at)
+$$;
+
+CREATE OR REPLACE FUNCTION wootlite_contact_columns(c contacts) RETURNS json
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT json_build_object('name', c.name, 'email', c.email, 'phone_number', c.phone_number,
+        'identifier', c.identifier, 'blocked', c.blocked,
+        'additional_attributes', c.additional_attributes,
+        'custom_attributes', c.custom_attributes, 'updated_at', c.updated_at)
+$$;
+
+CREATE OR REPLACE FUNCTION wootlite_capture_conversation() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT wootlite_capturing() THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO pg_temp.event_changes (kind, subject_id) VALUES ('conversation_created', NEW.id);
+        RETURN NULL;
+    END IF;
+    IF OLD.status IS DISTINCT FROM NEW.status OR OLD.priority IS DISTINCT FROM NEW.priority
+       OR OLD.assignee_id IS DISTINCT FROM NEW.assignee_id
+       OR OLD.team_id IS DISTINCT FROM NEW.team_id
+       OR OLD.snoozed_until IS DISTINCT FROM NEW.snoozed_until
+       OR OLD.custom_attributes IS DISTINCT FROM NEW.custom_attributes
+       OR OLD.waiting_since IS DISTINCT FROM NEW.waiting_since
+       OR OLD.first_reply_created_at IS DISTINCT FROM NEW.first_reply_created_at
+       OR (wootlite_jsonb(OLD.additional_attributes) -> 'conversation_language')
+          IS DISTINCT FROM (wootlite_jsonb(NEW.additional_attributes) -> 'conversation_language')
+    THEN
+        INSERT INTO pg_temp.event_changes (kind, subject_id, before, after)
+        VALUES ('conversation_updated', NEW.id, wootlite_conversation_columns(OLD)::text,
+            wootlite_conversation_columns(NEW)::text);
+    END IF;
+    IF OLD.contact_last_seen_at IS DISTINCT FROM NEW.contact_last_seen_at THEN
+        INSERT INTO pg_temp.event_changes (kind, subject_id) VALUES ('conversation_read', NEW.id);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE OR REPLACE TRIGGER wootlite_capture_conversation
+AFTER INSERT OR UPDATE ON conversations
+FOR EACH ROW EXECUTE FUNCTION wootlite_capture_conversation();
+
+CREATE OR REPLACE FUNCTION wootlite_capture_label() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT wootlite_capturing() THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO pg_temp.event_changes (kind, subject_id, after)
+        VALUES ('label_added', NEW.conversation_id, to_json(NEW.title)::text);
+    ELSE
+        INSERT INTO pg_temp.event_changes (kind, subject_id, before)
+        VALUES ('label_removed', OLD.conversation_id, to_json(OLD.title)::text);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE OR REPLACE TRIGGER wootlite_capture_label
+AFTER INSERT OR DELETE ON conversation_labels
+FOR EACH ROW EXECUTE FUNCTION wootlite_capture_label();
+
+CREATE OR REPLACE FUNCTION wootlite_capture_message() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT wootlite_capturing() THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.message_type = 2 THEN
+            INSERT INTO pg_temp.event_changes (kind, subject_id) VALUES ('activity_created', NEW.id);
+        ELSE
+            INSERT INTO pg_temp.event_changes (kind, subject_id) VALUES ('message_created', NEW.id);
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF NEW.message_type IN (0, 1, 3) AND (OLD.content IS DISTINCT FROM NEW.content
+       OR OLD.status IS DISTINCT FROM NEW.status
+       OR OLD.content_attributes IS DISTINCT FROM NEW.content_attributes
+       OR OLD.deleted IS DISTINCT FROM NEW.deleted OR OLD.private IS DISTINCT FROM NEW.private
+       OR OLD.content_type IS DISTINCT FROM NEW.content_type
+       OR OLD.additional_attributes IS DISTINCT FROM NEW.additional_attributes)
+    THEN
+        INSERT INTO pg_temp.event_changes (kind, subject_id, before, after)
+        VALUES ('message_updated', NEW.id, wootlite_message_columns(OLD)::text,
+            wootlite_message_columns(NEW)::text);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE OR REPLACE TRIGGER wootlite_capture_message
+AFTER INSERT OR UPDATE ON messages
+FOR EACH ROW EXECUTE FUNCTION wootlite_capture_message();
+
+CREATE OR REPLACE FUNCTION wootlite_capture_contact() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT wootlite_capturing() THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO pg_temp.event_changes (kind, subject_id) VALUES ('contact_created', NEW.id);
+        RETURN NULL;
+    END IF;
+    IF OLD.name IS DISTINCT FROM NEW.name OR OLD.email IS DISTINCT FROM NEW.email
+       OR OLD.phone_number IS DISTINCT FROM NEW.phone_number
+       OR OLD.identifier IS DISTINCT FROM NEW.identifier
+       OR OLD.blocked IS DISTINCT FROM NEW.blocked
+       OR OLD.additional_attributes IS DISTINCT FROM NEW.additional_attributes
+       OR OLD.custom_attributes IS DISTINCT FROM NEW.custom_attributes
+    THEN
+        INSERT INTO pg_temp.event_changes (kind, subject_id, before, after)
+        VALUES ('contact_updated', NEW.id, wootlite_contact_columns(OLD)::text,
+            wootlite_contact_columns(NEW)::text);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE OR REPLACE TRIGGER wootlite_capture_contact
+AFTER INSERT OR UPDATE ON contacts
+FOR EACH ROW EXECUTE FUNCTION wootlite_capture_contact();
+
+CREATE OR REPLACE FUNCTION wootlite_inbox_columns(inbox inboxes) RETURNS json
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT json_build_object('name', inbox.name, 'greeting_enabled', inbox.greeting_enabled,
+        'greeting_message', inbox.greeting_message,
+        'enable_email_collect', inbox.enable_email_collect,
+        'csat_survey_enabled', inbox.csat_survey_enabled,
+        'enable_auto_assignment', inbox.enable_auto_assignment,
+        'working_hours_enabled', inbox.working_hours_enabled,
+        'out_of_office_message', inbox.out_of_office_message, 'timezone', inbox.timezone,
+        'allow_messages_after_resolved', inbox.allow_messages_after_resolved,
+        'lock_to_single_conversation', inbox.lock_to_single_conversation,
+        'business_name', inbox.business_name, 'webhook_url', inbox.webhook_url,
+        'updated_at', inbox.updated_at)
+$$;
+
+CREATE OR REPLACE FUNCTION wootlite_capture_inbox() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT wootlite_capturing() THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO pg_temp.event_changes (kind, subject_id) VALUES ('inbox_created', NEW.id);
+    ELSIF wootlite_inbox_columns(OLD)::jsonb IS DISTINCT FROM wootlite_inbox_columns(NEW)::jsonb
+    THEN
+        INSERT INTO pg_temp.event_changes (kind, subject_id, before, after)
+        VALUES ('inbox_updated', NEW.id, wootlite_inbox_columns(OLD)::text,
+            wootlite_inbox_columns(NEW)::text);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE OR REPLACE TRIGGER wootlite_capture_inbox
+AFTER INSERT OR UPDATE ON inboxes
+FOR EACH ROW EXECUTE FUNCTION wootlite_capture_inbox();
