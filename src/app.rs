@@ -193,7 +193,7 @@ impl Application {
                 .max(worker_count(settings) as u32 + 4),
             heavy: heavy_concurrency(settings),
         };
-        let db = match &settings.database_url {
+        let db = match &settings.database.url {
             Some(url) => Db::open_postgres(url, pools)?,
             None => Db::open(&settings.data_dir.database_file(), pools)?,
         };

@@ -42,6 +42,16 @@ impl DataDir {
     }
 }
 
+/// The PostgreSQL database a server keeps its data in, for the commands that change that data
+/// beside it (as `serve --database-url`); without it, the data dir's SQLite file.
+#[derive(Args, Debug, Clone, Default)]
+pub struct DatabaseUrl {
+    /// The PostgreSQL database (postgres://...) the server runs on, instead of the data dir's
+    /// SQLite file.
+    #[arg(long = "database-url", env = "WOOTLITE_DATABASE_URL")]
+    pub url: Option<String>,
+}
+
 /// Everything `serve` needs.
 #[derive(Args, Debug, Clone)]
 pub struct Settings {
@@ -55,8 +65,8 @@ pub struct Settings {
     /// A PostgreSQL database (postgres://user@host:port/name) to keep the data in, instead of
     /// the data dir's SQLite file; several nodes may share it. The data dir then holds only
     /// what the node can rebuild (its search index).
-    #[arg(long = "database-url", env = "WOOTLITE_DATABASE_URL")]
-    pub database_url: Option<String>,
+    #[command(flatten)]
+    pub database: DatabaseUrl,
 
     /// Where attachment files live (by default the data dir's `files`). Nodes that share a
     /// PostgreSQL database must share this directory too.
@@ -315,7 +325,7 @@ impl Settings {
         serde_json::json!({
             "bind": self.bind.to_string(),
             "data_dir": self.data_dir.path.display().to_string(),
-            "database_url": self.database_url.as_ref().map(|_| "(set)"),
+            "database_url": self.database.url.as_ref().map(|_| "(set)"),
             "files_dir": self.files_dir().display().to_string(),
             "bootstrap_token": self.bootstrap_token.as_ref().map(|_| "(set)"),
             "public_url": self.public_url,

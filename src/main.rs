@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 
 use wootlite::app::Application;
 use wootlite::clock::Clock;
-use wootlite::config::{DataDir, Settings};
+use wootlite::config::{DataDir, DatabaseUrl, Settings};
 use wootlite::db::{self, Db, PoolSizes};
 use wootlite::dir_lock::DataDirLock;
 use wootlite::provision::{self, Bootstrap, NewAccount};
@@ -106,6 +106,8 @@ enum FixturesCommand {
 struct ExportArgs {
     #[command(flatten)]
     data_dir: DataDir,
+    #[command(flatten)]
+    database: DatabaseUrl,
     /// Write to this file instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
@@ -192,6 +194,8 @@ enum TokenCommand {
 struct TokenCreate {
     #[command(flatten)]
     data_dir: DataDir,
+    #[command(flatten)]
+    database: DatabaseUrl,
     /// The user's id.
     #[arg(long)]
     user: i64,
@@ -208,6 +212,8 @@ enum UserCommand {
 struct UserPassword {
     #[command(flatten)]
     data_dir: DataDir,
+    #[command(flatten)]
+    database: DatabaseUrl,
     /// The user's email.
     #[arg(long)]
     email: String,
@@ -227,6 +233,8 @@ enum AccountCommand {
 struct AccountCreate {
     #[command(flatten)]
     data_dir: DataDir,
+    #[command(flatten)]
+    database: DatabaseUrl,
     /// The account's name.
     #[arg(long)]
     name: String,
@@ -383,10 +391,18 @@ fn open(data_dir: &DataDir) -> Result<Db, String> {
     Db::open(&data_dir.database_file(), PoolSizes::SMALL).map_err(|e| e.to_string())
 }
 
-/// `open` for a command that changes what events announce: its changes are recorded as events
-/// like the server's, and the server delivers them.
-fn open_for_changes(data_dir: &DataDir) -> Result<Db, String> {
-    let db = open(data_dir)?;
+/// The database a server runs on: PostgreSQL's with `--database-url`, else the data dir's.
+fn open_served(data_dir: &DataDir, database: &DatabaseUrl) -> Result<Db, String> {
+    match &database.url {
+        Some(url) => Db::open_postgres(url, PoolSizes::SMALL).map_err(|e| e.to_string()),
+        None => open(data_dir),
+    }
+}
+
+/// `open_served` for a command that changes what events announce: its changes are recorded as
+/// events like the server's, and the server delivers them.
+fn open_for_changes(data_dir: &DataDir, database: &DatabaseUrl) -> Result<Db, String> {
+    let db = open_served(data_dir, database)?;
     let links = Links {
         base_url: std::env::var("WOOTLITE_PUBLIC_URL")
             .unwrap_or_else(|_| "http://127.0.0.1:3000".into()),
@@ -397,7 +413,7 @@ fn open_for_changes(data_dir: &DataDir) -> Result<Db, String> {
 }
 
 fn export_fixtures(args: ExportArgs) -> Result<(), String> {
-    let db = open(&args.data_dir)?;
+    let db = open_served(&args.data_dir, &args.database)?;
     let exported = fixtures::export_with_tokens(&db, &args.tokens).map_err(|e| e.to_string())?;
     let mut text = serde_json::to_string_pretty(&exported).map_err(|e| e.to_string())?;
     text.push('\n');
@@ -413,7 +429,7 @@ fn export_fixtures(args: ExportArgs) -> Result<(), String> {
 }
 
 fn create_token(args: TokenCreate) -> Result<(), String> {
-    let db = open(&args.data_dir)?;
+    let db = open_served(&args.data_dir, &args.database)?;
     let now = Clock::system().now_micros();
     let token = tokens::generate();
     db.write_now(|tx| {
@@ -436,7 +452,7 @@ fn set_password(args: UserPassword) -> Result<(), String> {
         None => read_password_line()?,
     };
     passwords::check_strength(&password)?;
-    let db = open(&args.data_dir)?;
+    let db = open_served(&args.data_dir, &args.database)?;
     let email = args.email.trim().to_string();
     // Slow by design: hashed before the write, so the writer is held only for the update.
     let hash = passwords::hash(&password)?;
@@ -461,7 +477,7 @@ fn read_password_line() -> Result<String, String> {
 }
 
 fn create_account(args: AccountCreate) -> Result<(), String> {
-    let db = open_for_changes(&args.data_dir)?;
+    let db = open_for_changes(&args.data_dir, &args.database)?;
     let email = args.admin_email.trim().to_lowercase();
     if !wootlite::api::validate::is_email(&email) {
         return Err(format!("'{}' is not an email address", args.admin_email));

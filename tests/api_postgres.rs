@@ -25,8 +25,16 @@ mod test_database;
 #[path = "api/tools.rs"]
 mod tools;
 
+#[path = "api/agent_bots.rs"]
+mod agent_bots;
 #[path = "api/agents.rs"]
 mod agents;
+#[path = "api/auth.rs"]
+mod auth;
+#[path = "api/bad_input.rs"]
+mod bad_input;
+#[path = "api/cable.rs"]
+mod cable;
 #[path = "api/cable_broadcasts.rs"]
 mod cable_broadcasts;
 #[path = "api/contacts.rs"]
@@ -35,25 +43,43 @@ mod contacts;
 mod conversation_actions;
 #[path = "api/conversation_list.rs"]
 mod conversation_list;
+#[path = "api/conversations.rs"]
+mod conversations;
+#[path = "api/counts.rs"]
+mod counts;
 #[path = "api/custom_attributes.rs"]
 mod custom_attributes;
+#[path = "api/dev_mode.rs"]
+mod dev_mode;
+#[path = "api/events.rs"]
+mod events;
 #[path = "api/inboxes.rs"]
 mod inboxes;
 #[path = "api/invitations.rs"]
 mod invitations;
 #[path = "api/labels.rs"]
 mod labels;
+#[path = "api/message_paging.rs"]
+mod message_paging;
 #[path = "api/messages.rs"]
 mod messages;
 #[path = "api/passwords.rs"]
 mod passwords;
+#[path = "api/public_api.rs"]
+mod public_api;
 #[path = "api/search.rs"]
 mod search;
 #[path = "api/sessions.rs"]
 mod sessions;
+#[path = "api/signin.rs"]
+mod signin;
 #[path = "api/snooze.rs"]
 mod snooze;
 #[path = "api/teams.rs"]
 mod teams;
 #[path = "api/transcript.rs"]
 mod transcript;
+#[path = "api/uploads.rs"]
+mod uploads;
+#[path = "api/webhooks.rs"]
+mod webhooks;

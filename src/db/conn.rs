@@ -134,6 +134,17 @@ impl SqlError {
         }
     }
 
+    /// Text the database cannot hold: PostgreSQL's text has no U+0000 (SQLite's has).
+    pub fn is_unstorable_text(&self) -> bool {
+        match self {
+            SqlError::Postgres(e) => {
+                e.code() == Some(&SqlState::CHARACTER_NOT_IN_REPERTOIRE)
+                    || e.code() == Some(&SqlState::UNTRANSLATABLE_CHARACTER)
+            }
+            _ => false,
+        }
+    }
+
     /// PostgreSQL aborted the transaction for a conflict with another one: a serialization
     /// failure or a deadlock. Running the transaction again may succeed.
     pub fn is_conflict(&self) -> bool {

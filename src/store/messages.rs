@@ -362,6 +362,26 @@ pub fn set_echo_id(conn: &Conn, message_id: i64, echo_id: &str) -> StoreResult<(
     )?)
 }
 
+/// On PostgreSQL, writers into one conversation queue on its row from here to their commit,
+/// so its messages take ids, and its events their places in line, in commit order; and a
+/// message is never older than the one before it, so ids and times agree as they do behind
+/// SQLite's single writer (docs/storage.md §5). SQLite needs neither.
+fn in_conversation_order(conn: &Conn, conversation_id: i64, now: i64) -> StoreResult<i64> {
+    if !conn.is_postgres() {
+        return Ok(now);
+    }
+    // The lock first: the time is read by a statement of its own, whose snapshot (READ
+    // COMMITTED) is taken once the writers before have committed.
+    conn.prepare_cached("SELECT id FROM conversations WHERE id = ?1 FOR UPDATE")?
+        .exists([conversation_id])?;
+    Ok(conn
+        .prepare_cached(
+            "SELECT GREATEST(?2, COALESCE(MAX(created_at), ?2)) FROM messages
+              WHERE conversation_id = ?1",
+        )?
+        .query_row(params![conversation_id, now], |row| row.get(0))?)
+}
+
 pub fn insert(
     conn: &Conn,
     account_id: i64,
@@ -370,6 +390,7 @@ pub fn insert(
     new: &NewMessage,
     now: i64,
 ) -> StoreResult<i64> {
+    let now = in_conversation_order(conn, conversation_id, now)?;
     super::insert(conn,
         "INSERT INTO messages (account_id, inbox_id, conversation_id, message_type, content, private, content_type,
                                content_attributes, source_id, sender_type, sender_id, additional_attributes,

@@ -82,6 +82,8 @@ impl StoreError {
             Self::NotFound
         } else if error.is_disk_full() {
             Self::Full(error.to_string())
+        } else if error.is_unstorable_text() {
+            Self::Rejected("Text may not contain the NUL character (\\u0000)".into())
         } else {
             Self::Database(error.to_string())
         }

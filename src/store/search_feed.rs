@@ -143,9 +143,13 @@ pub fn count_pending(conn: &Conn, after: i64) -> StoreResult<i64> {
 }
 
 /// Forgets the outbox rows the index has committed.
+/// PostgreSQL keeps the row at `up_to`, since `latest_seq` reads the newest row there.
 pub fn prune(conn: &Conn, up_to: i64) -> StoreResult<usize> {
     Ok(conn
-        .prepare_cached("DELETE FROM search_outbox WHERE seq <= ?1")?
+        .prepare_cached(&crate::sql!(
+            sqlite: "DELETE FROM search_outbox WHERE seq <= ?1",
+            postgres: "DELETE FROM search_outbox WHERE seq < ?1",
+        ))?
         .execute([up_to])?)
 }
 

@@ -480,14 +480,14 @@ async fn a_bot_token_posts_messages_as_the_bot_and_works_the_conversation() {
         message["sender"],
         json!({ "id": bot_id, "name": "Triage Bot", "avatar_url": "", "type": "agent_bot" })
     );
-    let (sender_type, sender_id): (String, i64) = app
-        .sqlite()
-        .query_row(
+    let message_id = message["id"].as_i64().unwrap();
+    let (sender_type, sender_id): (String, i64) = app.read(|c| {
+        c.query_row(
             "SELECT sender_type, sender_id FROM messages WHERE id = ?1",
-            [message["id"].as_i64().unwrap()],
+            [message_id],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
-        .unwrap();
+    });
     assert_eq!((sender_type.as_str(), sender_id), ("AgentBot", bot_id));
     // The conversation and the message list show the bot as the sender too.
     let shown = app.send(Method::GET, &base, &token, None).await.expect(200);
@@ -752,14 +752,13 @@ async fn a_failed_bot_delivery_opens_a_pending_conversation_with_chatwoots_activ
     let pending = app.create_conversation(json!({})).await;
     let display_id = pending["id"].as_i64().unwrap();
     assert_eq!(pending["status"], "pending");
-    let id: i64 = app
-        .sqlite()
-        .query_row(
+    let id: i64 = app.read(|c| {
+        c.query_row(
             "SELECT id FROM conversations WHERE account_id = 1 AND display_id = ?1",
             [display_id],
             |row| row.get(0),
         )
-        .unwrap();
+    });
 
     let db = app.db();
     let opened = db

@@ -70,14 +70,13 @@ async fn an_agent_and_a_contact_are_confirmed_with_their_own_tokens_and_others_r
         );
     }
 
-    let contact_token: String = app
-        .sqlite()
-        .query_row(
+    let contact_token: String = app.read(|c| {
+        c.query_row(
             "SELECT pubsub_token FROM contact_inboxes WHERE source_id = 'visitor-source'",
             [],
             |r| r.get(0),
         )
-        .unwrap();
+    });
     let contact = json!({"channel": "RoomChannel", "pubsub_token": contact_token}).to_string();
     assert_eq!(
         subscribe(&mut socket, &contact).await["type"],

@@ -469,10 +469,7 @@ async fn deleting_removes_the_conversation_its_messages_and_files() {
             .as_u16(),
         404
     );
-    let left: i64 = app
-        .sqlite()
-        .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
-        .unwrap();
+    let left: i64 = app.read(|c| c.query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0)));
     assert_eq!(left, 0);
     let files_left = crate::helpers::stored_files(&app.data_dir);
     assert!(files_left.is_empty(), "{files_left:?}");

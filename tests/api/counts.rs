@@ -19,25 +19,29 @@ fn recount(
     me: i64,
     only_inboxes_of: Option<i64>,
 ) -> (i64, i64, i64) {
-    app.sqlite()
-        .query_row(
-            "SELECT COUNT(*), COALESCE(SUM(assignee_id = ?4), 0), COALESCE(SUM(assignee_id IS NULL), 0)
+    // Written for both engines: no sums of comparisons, parameters typed where only compared
+    // with NULL.
+    app.read(|c| {
+        c.query_row(
+            "SELECT COUNT(*), COUNT(CASE WHEN assignee_id = ?4 THEN 1 END),
+                    COUNT(CASE WHEN assignee_id IS NULL THEN 1 END)
                FROM conversations
-              WHERE account_id = 1 AND (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR inbox_id = ?2)
-                AND (?3 IS NULL OR team_id = ?3)
-                AND (?5 IS NULL OR inbox_id IN (SELECT inbox_id FROM inbox_members WHERE user_id = ?5))",
-            rusqlite::params![status, inbox, team, me, only_inboxes_of],
+              WHERE account_id = 1
+                AND (CAST(?1 AS integer) IS NULL OR status = ?1)
+                AND (CAST(?2 AS bigint) IS NULL OR inbox_id = ?2)
+                AND (CAST(?3 AS bigint) IS NULL OR team_id = ?3)
+                AND (CAST(?5 AS bigint) IS NULL
+                     OR inbox_id IN (SELECT inbox_id FROM inbox_members WHERE user_id = ?5))",
+            wootlite::params![status, inbox, team, me, only_inboxes_of],
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
         )
-        .unwrap()
+    })
 }
 
 /// The count table must hold exactly the grouped COUNT(*), row for row.
 fn assert_table_exact(app: &TestApp) {
-    let db = app.sqlite();
     let grouped = |sql: &str| -> Vec<(i64, i64, i64, i64, i64, i64)> {
-        let mut stmt = db.prepare(sql).unwrap();
-        stmt.query_map([], |r| {
+        app.rows(sql, |r| {
             Ok((
                 r.get(0)?,
                 r.get(1)?,
@@ -47,9 +51,6 @@ fn assert_table_exact(app: &TestApp) {
                 r.get(5)?,
             ))
         })
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
     };
     let expected = grouped(
         "SELECT account_id, status, inbox_id, COALESCE(team_id, 0), COALESCE(assignee_id, 0), COUNT(*)
@@ -168,16 +169,10 @@ async fn counts_equal_count_star_after_random_operations() {
             app.delete("/api/v1/accounts/1/teams/2").await;
             app.delete(&format!("/api/v1/accounts/1/agents/{other_agent}"))
                 .await;
-            let existing: Vec<i64> = {
-                let db = app.sqlite();
-                let mut stmt = db
-                    .prepare("SELECT display_id FROM conversations WHERE account_id = 1")
-                    .unwrap();
-                stmt.query_map([], |r| r.get(0))
-                    .unwrap()
-                    .collect::<Result<_, _>>()
-                    .unwrap()
-            };
+            let existing: Vec<i64> = app.rows(
+                "SELECT display_id FROM conversations WHERE account_id = 1",
+                |r| r.get(0),
+            );
             alive.retain(|id| existing.contains(id));
         }
         if round % 20 == 19 {

@@ -304,21 +304,11 @@ async fn a_webhook_receives_only_what_it_subscribes_to() {
     assert_eq!(got[1].json()["content"], "two");
     assert_eq!(got[1].json()["private"], true);
     receiver.wait_for("/conversations", 1).await;
-    let rows: Vec<(i64, String)> = {
-        let db = app.sqlite();
-        let mut stmt = db
-            .prepare(
-                "SELECT d.target_id, e.name FROM event_deliveries d
-                   JOIN outbound_events e ON e.id = d.event_id WHERE d.target_kind = 0",
-            )
-            .unwrap();
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        rows
-    };
+    let rows: Vec<(i64, String)> = app.rows(
+        "SELECT d.target_id, e.name FROM event_deliveries d
+           JOIN outbound_events e ON e.id = d.event_id WHERE d.target_kind = 0",
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    );
     let messages_id = messages["id"].as_i64().unwrap();
     let conversations_id = conversations["id"].as_i64().unwrap();
     assert_eq!(rows.len(), 3, "{rows:?}");
@@ -373,15 +363,14 @@ async fn an_api_inbox_webhook_url_receives_its_conversation_message_and_typing_e
         assert_signed(received, &secret);
     }
     // Contacts are no business of the inbox's URL.
-    let rows: i64 = app
-        .sqlite()
-        .query_row(
+    let rows: i64 = app.read(|c| {
+        c.query_row(
             "SELECT COUNT(*) FROM event_deliveries d JOIN outbound_events e ON e.id = d.event_id
               WHERE e.name LIKE 'contact_%'",
             [],
             |r| r.get(0),
         )
-        .unwrap();
+    });
     assert_eq!(rows, 0);
 }
 
@@ -420,18 +409,10 @@ async fn events_of_one_conversation_arrive_in_order_under_concurrent_writes() {
 }
 
 fn delivery_rows(app: &TestApp) -> Vec<(i64, i64, Option<i64>, Option<String>)> {
-    let db = app.sqlite();
-    let mut stmt = db
-        .prepare(
-            "SELECT state, attempts, last_status, last_error FROM event_deliveries ORDER BY id",
-        )
-        .unwrap();
-    let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    rows
+    app.rows(
+        "SELECT state, attempts, last_status, last_error FROM event_deliveries ORDER BY id",
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
 }
 
 #[tokio::test]
@@ -824,15 +805,14 @@ async fn a_webhook_that_names_an_inbox_hears_only_that_inboxs_conversations() {
     .await;
     app.create_conversation(json!({})).await;
     receiver.wait_for("/everywhere", 1).await;
-    let scoped: i64 = app
-        .sqlite()
-        .query_row(
+    let scoped: i64 = app.read(|c| {
+        c.query_row(
             "SELECT COUNT(*) FROM event_deliveries d JOIN webhooks w ON w.id = d.target_id
               WHERE d.target_kind = 0 AND w.inbox_id IS NOT NULL",
             [],
             |r| r.get(0),
         )
-        .unwrap();
+    });
     assert_eq!(
         scoped, 0,
         "inbox 1's conversation reached the other inbox's webhook"

@@ -104,7 +104,9 @@ fn start_in(home: Home, clock: Clock, configure: impl FnOnce(&mut Settings)) -> 
         data_dir: DataDir {
             path: home.dir.path().to_path_buf(),
         },
-        database_url: home.database.as_ref().map(|d| d.url()),
+        database: wootlite::config::DatabaseUrl {
+            url: home.database.as_ref().map(|d| d.url()),
+        },
         files_dir: None,
         bootstrap_token: Some(ADMIN_TOKEN.to_string()),
         fixtures: None,
@@ -430,6 +432,31 @@ impl TestApp {
             .filter(|m| m["message_type"] == 2)
             .map(|m| m["content"].as_str().unwrap().to_string())
             .collect()
+    }
+
+    /// The server's PostgreSQL database, when it runs on one.
+    pub fn database_url(&self) -> Option<String> {
+        self.home.database.as_ref().map(|d| d.url())
+    }
+
+    /// `work` on the server's own database handle, outside any transaction: for reading what
+    /// the API reports from the tables, on either engine.
+    pub fn read<T: Send>(
+        &self,
+        work: impl FnOnce(&wootlite::db::Conn) -> wootlite::db::SqlResult<T> + Send,
+    ) -> T {
+        self.db
+            .read_now(|conn| Ok(work(conn)?))
+            .expect("a read of the server's database")
+    }
+
+    /// Every row of `sql` (without parameters), mapped by `each`; see `read`.
+    pub fn rows<T: Send>(
+        &self,
+        sql: &str,
+        each: impl FnMut(&wootlite::db::Row) -> wootlite::db::SqlResult<T> + Send,
+    ) -> Vec<T> {
+        self.read(|conn| conn.prepare(sql)?.query_map([], each)?.collect())
     }
 
     /// A read-only connection to the server's database, for recomputing what the API reports.

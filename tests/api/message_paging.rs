@@ -100,15 +100,13 @@ async fn paging_walks_every_message_once_under_concurrent_writers() {
     assert_eq!(written.len(), WRITERS * MESSAGES_PER_WRITER);
 
     let out_of_order: i64 = app
-        .sqlite()
-        .query_row(
+        .read(|c| c.query_row(
             "SELECT COUNT(*) FROM messages a JOIN messages b
                ON a.conversation_id = b.conversation_id AND a.id < b.id AND a.created_at > b.created_at
              WHERE a.conversation_id = (SELECT conversation_id FROM messages WHERE id = ?1)",
             [written.first().copied().unwrap()],
             |row| row.get(0),
-        )
-        .unwrap();
+        ));
     assert_eq!(out_of_order, 0, "pairs whose ids and times disagree");
 
     assert_each_once(

@@ -142,6 +142,23 @@ impl Server {
     }
 }
 
+/// The command `args` on a test server's data, wherever it keeps it (its data dir, or its
+/// PostgreSQL database).
+pub fn command_for(app: &crate::helpers::TestApp, args: &[&str]) -> Command {
+    let mut command = Command::new(BINARY);
+    command.args(args).arg("--data-dir").arg(&app.data_dir);
+    if let Some(url) = app.database_url() {
+        command.arg("--database-url").arg(url);
+    }
+    command.env("RUST_LOG", "warn");
+    command
+}
+
+/// `run` on a test server's data (see `command_for`).
+pub async fn run_for(app: &crate::helpers::TestApp, args: &[&str]) -> std::process::Output {
+    command_for(app, args).output().await.expect("runs")
+}
+
 pub async fn run(args: &[&str], data_dir: &Path) -> std::process::Output {
     Command::new(BINARY)
         .args(args)

@@ -219,14 +219,13 @@ async fn identity_hashes_must_match_and_verify_the_contact_inbox() {
     .await
     .expect(200);
     let source = created["source_id"].as_str().unwrap().to_string();
-    let verified: bool = app
-        .sqlite()
-        .query_row(
+    let verified: bool = app.read(|c| {
+        c.query_row(
             "SELECT hmac_verified FROM contact_inboxes WHERE source_id = ?1",
             [&source],
             |row| row.get(0),
         )
-        .unwrap();
+    });
     assert!(verified);
     let contact = app
         .get(&format!("/api/v1/accounts/1/contacts/{}", created["id"]))

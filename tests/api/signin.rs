@@ -8,19 +8,18 @@ use std::process::Stdio;
 use reqwest::Client;
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
-use tokio::process::Command;
 
 use crate::helpers::{spawn_app, TestApp, ADMIN_TOKEN};
-use crate::process::{run, BINARY};
+use crate::process::{command_for, run_for};
 
 const ADMIN_EMAIL: &str = "admin@wootlite.local";
 const PASSWORD: &str = "correct horse battery";
 const INVALID: &str = "Invalid login credentials. Please try again.";
 
 async fn set_password(app: &TestApp, email: &str, password: &str) -> std::process::Output {
-    run(
+    run_for(
+        app,
         &["user", "password", "--email", email, "--password", password],
-        &app.data_dir,
     )
     .await
 }
@@ -222,10 +221,7 @@ async fn user_password_reads_standard_input_and_refuses_short_passwords_and_unkn
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no user with email nobody@x.test"));
 
-    let mut child = Command::new(BINARY)
-        .args(["user", "password", "--email", ADMIN_EMAIL, "--data-dir"])
-        .arg(&app.data_dir)
-        .env("RUST_LOG", "warn")
+    let mut child = command_for(&app, &["user", "password", "--email", ADMIN_EMAIL])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

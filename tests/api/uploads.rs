@@ -178,9 +178,7 @@ async fn send_form(app: &TestApp, form: Form) -> Reply {
 }
 
 fn attachment_rows(app: &TestApp) -> i64 {
-    app.sqlite()
-        .query_row("SELECT COUNT(*) FROM attachments", [], |r| r.get(0))
-        .unwrap()
+    app.read(|c| c.query_row("SELECT COUNT(*) FROM attachments", [], |r| r.get(0)))
 }
 
 /// A ten-byte upload to conversation 1.

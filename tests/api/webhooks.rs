@@ -12,9 +12,7 @@ async fn create_webhook(app: &TestApp, body: Value) -> Value {
 }
 
 fn webhook_rows(app: &TestApp) -> i64 {
-    app.sqlite()
-        .query_row("SELECT COUNT(*) FROM webhooks", [], |row| row.get(0))
-        .unwrap()
+    app.read(|c| c.query_row("SELECT COUNT(*) FROM webhooks", [], |row| row.get(0)))
 }
 
 #[tokio::test]
@@ -183,14 +181,14 @@ async fn a_url_is_unique_within_an_account_but_not_across_accounts() {
     assert_eq!(invalid_attributes(&again), vec!["url"]);
 
     // Moving another webhook onto the URL is refused the same way.
-    create_webhook(
+    let other = create_webhook(
         &app,
         json!({ "url": "https://example.com/other", "subscriptions": ["message_created"] }),
     )
     .await;
     let moved = app
         .patch(
-            &format!("{WEBHOOKS}/2"),
+            &format!("{WEBHOOKS}/{}", other["id"]),
             json!({ "url": "https://example.com/same" }),
         )
         .await
@@ -479,19 +477,16 @@ async fn deleting_the_account_leaves_no_webhook_row() {
     .await;
     // There is no API to delete an account: delete it in the database, with foreign keys on as
     // the server has them.
-    let conn = rusqlite::Connection::open(app.data_dir.join("wootlite.sqlite3")).unwrap();
-    conn.busy_timeout(std::time::Duration::from_secs(5))
+    app.db()
+        .write_now(|tx| Ok(tx.execute("DELETE FROM accounts WHERE id = ?1", [second.account_id])?))
         .unwrap();
-    conn.pragma_update(None, "foreign_keys", "ON").unwrap();
-    conn.execute("DELETE FROM accounts WHERE id = ?1", [second.account_id])
-        .unwrap();
-    let left: i64 = conn
-        .query_row(
+    let left: i64 = app.read(|c| {
+        c.query_row(
             "SELECT COUNT(*) FROM webhooks WHERE account_id = ?1",
             [second.account_id],
             |row| row.get(0),
         )
-        .unwrap();
+    });
     assert_eq!(left, 0);
     assert_eq!(webhook_rows(&app), 1);
 }
