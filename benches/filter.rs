@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use serde_json::json;
 
-use wootlite::filter::{compile, parse};
+use wootlite::filter::{compile, parse, Dialect};
 use wootlite::models::{AttributeDisplayType, AttributeModel};
 use wootlite::store::custom_attributes::Definition;
 
@@ -50,7 +50,7 @@ fn compile_payloads(c: &mut Criterion) {
         group.bench_function(*name, |b| {
             b.iter(|| {
                 let conditions = parse(black_box(payload), &definitions).unwrap();
-                compile(&conditions, today)
+                compile(&conditions, today, Dialect::Sqlite)
             })
         });
     }

@@ -46,7 +46,7 @@ fn main() {
         for run in 0..=runs {
             let started = Instant::now();
             let conditions = parse(&payload, &definitions).expect("valid payload");
-            let filter = as_list_filter(&conditions, today);
+            let filter = as_list_filter(&conditions, today, wootlite::filter::Dialect::Sqlite);
             matched = counts_and_first_page(&db, &filter);
             if run > 0 {
                 samples.push(started.elapsed());

@@ -34,7 +34,7 @@ use wootlite::api::as_list_filter;
 use wootlite::clock::Clock;
 use wootlite::corpus;
 use wootlite::db::Db;
-use wootlite::filter::{compile, parse};
+use wootlite::filter::{compile, parse, Dialect};
 use wootlite::models::{MessageType, Status};
 use wootlite::store::catalog::{Catalog, CatalogView};
 use wootlite::store::conversation_list::{self, AssigneeTab, Filter, Sort, TextMatch};
@@ -167,7 +167,13 @@ fn bench_filters(c: &mut Criterion, f: &Fixture) {
         let text = payload.to_string();
         let mut group = c.benchmark_group(format!("filter_compile/{name}"));
         group.bench_function("wootlite", |b| {
-            b.iter(|| compile(&parse(&payload, &definitions).unwrap(), today))
+            b.iter(|| {
+                compile(
+                    &parse(&payload, &definitions).unwrap(),
+                    today,
+                    Dialect::Sqlite,
+                )
+            })
         });
         group.bench_function("raw", |b| {
             b.iter(|| serde_json::from_str::<Value>(&text).unwrap())
@@ -175,7 +181,7 @@ fn bench_filters(c: &mut Criterion, f: &Fixture) {
         group.finish();
         // As the endpoint chooses: the list's own filters where they say it all.
         let conditions = parse(&payload, &definitions).unwrap();
-        let filter = as_list_filter(&conditions, today);
+        let filter = as_list_filter(&conditions, today, Dialect::Sqlite);
         let mut group = c.benchmark_group(format!("filter_execute/{name}"));
         group.bench_function("wootlite", |b| {
             b.iter(|| counts_and_first_page(&f.db, &filter))
@@ -183,7 +189,7 @@ fn bench_filters(c: &mut Criterion, f: &Fixture) {
         if filter.condition.is_none() {
             // The compiled statement the same payload would otherwise run.
             let compiled = Filter {
-                condition: Some(Arc::new(compile(&conditions, today))),
+                condition: Some(Arc::new(compile(&conditions, today, Dialect::Sqlite))),
                 ..Filter::default()
             };
             group.bench_function("compiled", |b| {

@@ -53,6 +53,8 @@ mod custom_attributes;
 mod dev_mode;
 #[path = "api/events.rs"]
 mod events;
+#[path = "api/filter.rs"]
+mod filter;
 #[path = "api/inboxes.rs"]
 mod inboxes;
 #[path = "api/invitations.rs"]
@@ -79,6 +81,8 @@ mod snooze;
 mod teams;
 #[path = "api/transcript.rs"]
 mod transcript;
+#[path = "api/two_nodes.rs"]
+mod two_nodes;
 #[path = "api/uploads.rs"]
 mod uploads;
 #[path = "api/webhooks.rs"]

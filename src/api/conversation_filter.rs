@@ -33,9 +33,22 @@ fn list_parameter(body: &Value, req: &HttpRequest, name: &str) -> Option<String>
     pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
+/// The SQL the filter compiles to: that of the engine the server runs on.
+fn dialect_of(db: &crate::db::Db) -> filter::Dialect {
+    if db.is_postgres() {
+        filter::Dialect::Postgres
+    } else {
+        filter::Dialect::Sqlite
+    }
+}
+
 /// The list's own filters when the payload says no more than they can, else the compiled
 /// statement.
-pub fn as_list_filter(conditions: &[filter::Condition], today: chrono::NaiveDate) -> Filter {
+pub fn as_list_filter(
+    conditions: &[filter::Condition],
+    today: chrono::NaiveDate,
+    dialect: filter::Dialect,
+) -> Filter {
     match filter::list_shape(conditions) {
         Some(shape) => Filter {
             status: shape.status,
@@ -46,17 +59,21 @@ pub fn as_list_filter(conditions: &[filter::Condition], today: chrono::NaiveDate
         },
         None => Filter {
             status: None,
-            condition: Some(Arc::new(filter::compile(conditions, today))),
-            by_values: by_values(conditions, today),
+            condition: Some(Arc::new(filter::compile(conditions, today, dialect))),
+            by_values: by_values(conditions, today, dialect),
             ..Filter::default()
         },
     }
 }
 
 /// The payload as list filters and an attribute condition the values' indexes answer alone.
-fn by_values(conditions: &[filter::Condition], today: chrono::NaiveDate) -> Option<Arc<ByValues>> {
+fn by_values(
+    conditions: &[filter::Condition],
+    today: chrono::NaiveDate,
+    dialect: filter::Dialect,
+) -> Option<Arc<ByValues>> {
     let (shape, other) = filter::values_shape(conditions)?;
-    let selection = filter::values_selection(other, today)?;
+    let selection = filter::values_selection(other, today, dialect)?;
     Some(Arc::new(ByValues {
         listed: Filter {
             status: shape.status,
@@ -104,7 +121,7 @@ pub async fn filter(
         .unwrap_or_default()
         .date_naive();
     let query = ListQuery {
-        filter: as_list_filter(&conditions, today),
+        filter: as_list_filter(&conditions, today, dialect_of(&state.db)),
         tab: AssigneeTab::All,
         sort,
         page,
@@ -193,7 +210,7 @@ mod tests {
                 last["query_operator"] = serde_json::Value::Null;
             }
             let conditions = filter::parse(&json!({ "payload": payload }), &definitions).unwrap();
-            let shaped = as_list_filter(&conditions, today);
+            let shaped = as_list_filter(&conditions, today, filter::Dialect::Sqlite);
             let by_values = shaped.by_values.clone().expect("said by the values");
             let principal = &ADMIN_AND_AGENT[round % 2];
             let sort = Sort::parse(
@@ -278,11 +295,15 @@ mod tests {
                 last["query_operator"] = serde_json::Value::Null;
             }
             let conditions = filter::parse(&json!({ "payload": payload }), &[]).unwrap();
-            let shaped = as_list_filter(&conditions, today);
+            let shaped = as_list_filter(&conditions, today, filter::Dialect::Sqlite);
             assert!(shaped.condition.is_none(), "round {round}: {payload:?}");
             let compiled = Filter {
                 status: None,
-                condition: Some(Arc::new(filter::compile(&conditions, today))),
+                condition: Some(Arc::new(filter::compile(
+                    &conditions,
+                    today,
+                    filter::Dialect::Sqlite,
+                ))),
                 ..Filter::default()
             };
             let principal = &ADMIN_AND_AGENT[round % 2];

@@ -15,7 +15,7 @@ mod reference_tests;
 
 pub use list_shape::{list_shape, values_shape, ListShape};
 pub use parse::parse;
-pub use sql::{compile, values_selection, Compiled};
+pub use sql::{compile, values_selection, Compiled, Dialect};
 
 use crate::models::AttributeModel;
 

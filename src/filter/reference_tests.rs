@@ -561,7 +561,7 @@ fn random_filters_select_what_the_reference_rules_select() {
             continue;
         };
         accepted += 1;
-        let compiled = compile(&conditions, today());
+        let compiled = compile(&conditions, today(), super::Dialect::Sqlite);
         for value in payload["payload"]
             .as_array()
             .unwrap()

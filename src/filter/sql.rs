@@ -1,7 +1,8 @@
 //! Validated conditions -> one SQL condition on `conversations c`. The text is assembled only
 //! from the static pieces below (the columns and JSON paths of the standard keys included), so
 //! one payload shape is always the same statement; every value, custom attribute key included,
-//! is bound.
+//! is bound. Each engine has its pieces (`Dialect`): PostgreSQL reads bound lists with
+//! `jsonb_array_elements_text` and typed attribute values (docs/storage.md §10).
 
 use chrono::{Duration, NaiveDate};
 
@@ -17,16 +18,87 @@ pub struct Compiled {
     pub params: Vec<Param>,
 }
 
+/// Which engine's SQL a filter compiles to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Dialect {
+    #[default]
+    Sqlite,
+    Postgres,
+}
+
 #[derive(Default)]
 struct Sql {
     text: String,
     params: Vec<Param>,
+    dialect: Dialect,
+}
+
+/// What the elements of a bound list are compared as, on PostgreSQL (SQLite compares by
+/// value whatever the type).
+#[derive(Clone, Copy)]
+enum Element {
+    Integer,
+    Text,
+    Real,
+    Date,
+}
+
+/// A bound JSON list's elements as PostgreSQL rows of one type.
+macro_rules! pg_list {
+    ($op:literal, $element:literal) => {
+        concat!(
+            " ",
+            $op,
+            " (SELECT ",
+            $element,
+            " FROM jsonb_array_elements_text(CAST(? AS text)::jsonb) AS j(value))"
+        )
+    };
 }
 
 impl Sql {
+    fn new(dialect: Dialect) -> Self {
+        Self {
+            dialect,
+            ..Self::default()
+        }
+    }
+
+    fn postgres(&self) -> bool {
+        self.dialect == Dialect::Postgres
+    }
+
     fn push(&mut self, piece: &'static str) -> &mut Self {
         self.text.push_str(piece);
         self
+    }
+
+    /// This engine's piece of the two.
+    fn pick(&mut self, sqlite: &'static str, postgres: &'static str) -> &mut Self {
+        self.push(if self.postgres() { postgres } else { sqlite })
+    }
+
+    /// ` IN (list)` or ` NOT IN (list)`, the list bound as one parameter.
+    fn list(&mut self, negated: bool, element: Element, values: &[Value]) -> &mut Self {
+        let piece = match (self.dialect, negated, element) {
+            (Dialect::Sqlite, false, _) => IN_LIST,
+            (Dialect::Sqlite, true, _) => NOT_IN_LIST,
+            (Dialect::Postgres, false, Element::Integer) => pg_list!("IN", "CAST(value AS bigint)"),
+            (Dialect::Postgres, true, Element::Integer) => {
+                pg_list!("NOT IN", "CAST(value AS bigint)")
+            }
+            (Dialect::Postgres, false, Element::Text) => pg_list!("IN", "value"),
+            (Dialect::Postgres, true, Element::Text) => pg_list!("NOT IN", "value"),
+            (Dialect::Postgres, false, Element::Real) => {
+                pg_list!("IN", "CAST(value AS double precision)")
+            }
+            (Dialect::Postgres, true, Element::Real) => {
+                pg_list!("NOT IN", "CAST(value AS double precision)")
+            }
+            (Dialect::Postgres, false, Element::Date) => pg_list!("IN", "CAST(value AS date)"),
+            (Dialect::Postgres, true, Element::Date) => pg_list!("NOT IN", "CAST(value AS date)"),
+        };
+        self.push(piece).bind_list(values)
     }
 
     fn bind(&mut self, value: Param) -> &mut Self {
@@ -34,7 +106,8 @@ impl Sql {
         self
     }
 
-    /// Binds the values as one JSON array, read back with `json_each(?)`.
+    /// Binds the values as one JSON array, read back with `json_each(?)` (SQLite) or
+    /// `jsonb_array_elements_text` (PostgreSQL).
     fn bind_list(&mut self, values: &[Value]) -> &mut Self {
         let list: Vec<serde_json::Value> = values.iter().map(json_of).collect();
         self.bind(Param::Text(serde_json::Value::from(list).to_string()))
@@ -65,11 +138,11 @@ fn day_start(day: NaiveDate) -> i64 {
 
 /// The conditions joined as Chatwoot joins them: each one's operator links it to the next,
 /// without parentheses, so AND binds tighter than OR. `today` resolves `days_before`.
-pub fn compile(conditions: &[Condition], today: NaiveDate) -> Compiled {
-    let mut sql = Sql::default();
+pub fn compile(conditions: &[Condition], today: NaiveDate, dialect: Dialect) -> Compiled {
+    let mut sql = Sql::new(dialect);
     sql.push("(");
     if conditions.is_empty() {
-        sql.push("1");
+        sql.pick("1", "TRUE");
     }
     let anchored = anchored_groups(conditions);
     for (n, condition) in conditions.iter().enumerate() {
@@ -144,27 +217,38 @@ fn one(sql: &mut Sql, condition: &Condition, today: NaiveDate, anchored: bool) {
             Source::Id(column) => in_list(sql, column, condition.operator, values),
             Source::DisplayId => match condition.operator {
                 Contains => {
-                    sql.push("EXISTS (SELECT 1 FROM json_each(?) v WHERE instr(CAST(c.display_id AS TEXT), v.value) > 0)")
-                        .bind_list(values);
+                    sql.pick(
+                        "EXISTS (SELECT 1 FROM json_each(?) v WHERE instr(CAST(c.display_id AS TEXT), v.value) > 0)",
+                        "EXISTS (SELECT 1 FROM jsonb_array_elements_text(CAST(? AS text)::jsonb) AS v(value) WHERE strpos(CAST(c.display_id AS text), v.value) > 0)",
+                    )
+                    .bind_list(values);
                 }
                 DoesNotContain => {
-                    sql.push("NOT EXISTS (SELECT 1 FROM json_each(?) v WHERE instr(CAST(c.display_id AS TEXT), v.value) > 0)")
-                        .bind_list(values);
+                    sql.pick(
+                        "NOT EXISTS (SELECT 1 FROM json_each(?) v WHERE instr(CAST(c.display_id AS TEXT), v.value) > 0)",
+                        "NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(CAST(? AS text)::jsonb) AS v(value) WHERE strpos(CAST(c.display_id AS text), v.value) > 0)",
+                    )
+                    .bind_list(values);
                 }
                 operator => in_list(sql, "c.display_id", operator, values),
             },
-            Source::Labels => {
-                let fragment = match condition.operator {
-                    EqualTo => "EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = c.id AND l.title IN (SELECT value FROM json_each(?)))",
-                    NotEqualTo => "NOT EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = c.id AND l.title IN (SELECT value FROM json_each(?)))",
-                    IsPresent => "EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = c.id)",
-                    _ => "NOT EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = c.id)",
-                };
-                sql.push(fragment);
-                if matches!(condition.operator, EqualTo | NotEqualTo) {
-                    sql.bind_list(values);
+            Source::Labels => match condition.operator {
+                EqualTo | NotEqualTo => {
+                    sql.push(if condition.operator == EqualTo {
+                        "EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = c.id AND l.title"
+                    } else {
+                        "NOT EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = c.id AND l.title"
+                    })
+                    .list(false, Element::Text, values)
+                    .push(")");
                 }
-            }
+                IsPresent => {
+                    sql.push("EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = c.id)");
+                }
+                _ => {
+                    sql.push("NOT EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = c.id)");
+                }
+            },
             Source::Additional(path) => additional(sql, path, condition.operator, values),
             Source::Date(column) => {
                 sql.push(column);
@@ -201,7 +285,11 @@ fn one(sql: &mut Sql, condition: &Condition, today: NaiveDate, anchored: bool) {
 /// The ids of the conversations whose own custom attribute meets `condition`, from the values
 /// table's indexes alone; None for any other condition (another target, a contact's attribute,
 /// or an operator that a missing attribute also meets).
-pub fn values_selection(condition: &Condition, today: NaiveDate) -> Option<Compiled> {
+pub fn values_selection(
+    condition: &Condition,
+    today: NaiveDate,
+    dialect: Dialect,
+) -> Option<Compiled> {
     use Operator::*;
     let Target::Custom { key, model, kind } = &condition.target else {
         return None;
@@ -218,7 +306,7 @@ pub fn values_selection(condition: &Condition, today: NaiveDate) -> Option<Compi
         model: *model,
         kind: *kind,
     };
-    let mut sql = Sql::default();
+    let mut sql = Sql::new(dialect);
     custom(
         &mut sql,
         &attribute,
@@ -242,8 +330,8 @@ fn in_list(sql: &mut Sql, column: &'static str, operator: Operator, values: &[Va
     match (operator, values) {
         (Operator::EqualTo, [one]) => sql.push(" = ?").bind(sql_value(Some(one))),
         (Operator::NotEqualTo, [one]) => sql.push(" <> ?").bind(sql_value(Some(one))),
-        (Operator::EqualTo, _) => sql.push(IN_LIST).bind_list(values),
-        (Operator::NotEqualTo, _) => sql.push(NOT_IN_LIST).bind_list(values),
+        (Operator::EqualTo, _) => sql.list(false, Element::Integer, values),
+        (Operator::NotEqualTo, _) => sql.list(true, Element::Integer, values),
         (Operator::IsPresent, _) => sql.push(" IS NOT NULL"),
         _ => sql.push(" IS NULL"),
     };
@@ -251,34 +339,44 @@ fn in_list(sql: &mut Sql, column: &'static str, operator: Operator, values: &[Va
 
 /// A key of `additional_attributes`: equality is case-sensitive, contains is not; NULL rows
 /// never match a negative operator.
+///
+/// On PostgreSQL the key is read with `->>` (text, where SQLite's `json_extract` keeps a
+/// number a number), which the expression indexes of its schema match; and contains folds with
+/// the database's `lower()`, as Chatwoot's own query does, where SQLite folds with Rust's rule.
 fn additional(sql: &mut Sql, path: &'static str, operator: Operator, values: &[Value]) {
+    // "$.key" -> "key"
+    let key = path.strip_prefix("$.").unwrap_or(path);
     let expr = |sql: &mut Sql| {
-        sql.push("json_extract(c.additional_attributes, '")
-            .push(path)
-            .push("')");
+        if sql.postgres() {
+            sql.push("(c.additional_attributes::jsonb ->> '")
+                .push(key)
+                .push("')");
+        } else {
+            sql.push("json_extract(c.additional_attributes, '")
+                .push(path)
+                .push("')");
+        }
     };
     match operator {
         Operator::EqualTo | Operator::NotEqualTo => {
             expr(sql);
-            sql.push(if operator == Operator::EqualTo {
-                IN_LIST
-            } else {
-                NOT_IN_LIST
-            })
-            .bind_list(values);
+            sql.list(operator == Operator::NotEqualTo, Element::Text, values);
         }
         Operator::Contains | Operator::DoesNotContain => {
             if operator == Operator::DoesNotContain {
                 expr(sql);
                 sql.push(" IS NOT NULL AND NOT ");
             }
-            sql.push("EXISTS (SELECT 1 FROM json_each(?) v WHERE instr(fold(");
+            sql.pick(
+                "EXISTS (SELECT 1 FROM json_each(?) v WHERE instr(fold(",
+                "EXISTS (SELECT 1 FROM jsonb_array_elements_text(CAST(? AS text)::jsonb) AS v(value) WHERE strpos(lower(",
+            );
             sql.bind_list(&folded(values));
             expr(sql);
             sql.push("), v.value) > 0)");
         }
         _ => {
-            sql.push("0");
+            sql.pick("0", "FALSE");
         }
     }
 }
@@ -337,6 +435,10 @@ fn per_row(sql: &mut Sql, attribute: &Attribute, part: Part) {
     }
     };
     let key = || Param::Text(attribute.key.to_string());
+    if sql.postgres() {
+        sql.push(pg_per_row(attribute.model, part)).bind(key());
+        return;
+    }
     match part {
         Part::Number => {
             sql.push("(CASE WHEN ")
@@ -359,15 +461,58 @@ fn per_row(sql: &mut Sql, attribute: &Attribute, part: Part) {
     }
 }
 
+/// `per_row` on PostgreSQL, whose values table keeps typed columns: `number_value` only for
+/// numbers, and the value itself only to tell a set value (NULL for an absent key or JSON
+/// null, as SQLite's `value`). One bound key each.
+fn pg_per_row(model: AttributeModel, part: Part) -> &'static str {
+    use AttributeModel::*;
+    match (model, part) {
+        (Conversation, Part::Value) => "(SELECT NULLIF(v.type, 'null') FROM conversation_attribute_values v WHERE v.conversation_id = c.id AND v.key = ?)",
+        (Conversation, Part::Type) => "(SELECT v.type FROM conversation_attribute_values v WHERE v.conversation_id = c.id AND v.key = ?)",
+        (Conversation, Part::Folded) => "(SELECT v.folded FROM conversation_attribute_values v WHERE v.conversation_id = c.id AND v.key = ?)",
+        (Conversation, Part::Number) => "(SELECT v.number_value FROM conversation_attribute_values v WHERE v.conversation_id = c.id AND v.key = ?)",
+        (Conversation, Part::Date) => "wootlite_date((SELECT v.text_value FROM conversation_attribute_values v WHERE v.conversation_id = c.id AND v.key = ?))",
+        (Contact, Part::Value) => "(SELECT NULLIF(v.type, 'null') FROM contact_attribute_values v WHERE v.contact_id = c.contact_id AND v.key = ?)",
+        (Contact, Part::Type) => "(SELECT v.type FROM contact_attribute_values v WHERE v.contact_id = c.contact_id AND v.key = ?)",
+        (Contact, Part::Folded) => "(SELECT v.folded FROM contact_attribute_values v WHERE v.contact_id = c.contact_id AND v.key = ?)",
+        (Contact, Part::Number) => "(SELECT v.number_value FROM contact_attribute_values v WHERE v.contact_id = c.contact_id AND v.key = ?)",
+        (Contact, Part::Date) => "wootlite_date((SELECT v.text_value FROM contact_attribute_values v WHERE v.contact_id = c.contact_id AND v.key = ?))",
+    }
+}
+
 /// The same part, on the values table's row `v` of a `Lookup::Index` selection.
 fn on_index_row(sql: &mut Sql, part: Part) {
-    sql.push(match part {
-        Part::Value => "v.value",
-        Part::Type => "v.type",
-        Part::Folded => "v.folded",
-        Part::Number => "v.type IN ('integer', 'real') AND v.value",
-        Part::Date => "date(v.value)",
-    });
+    match part {
+        Part::Value => sql.pick("v.value", "NULLIF(v.type, 'null')"),
+        Part::Type => sql.push("v.type"),
+        Part::Folded => sql.push("v.folded"),
+        Part::Number => sql.pick(
+            "v.type IN ('integer', 'real') AND v.value",
+            "v.number_value",
+        ),
+        Part::Date => sql.pick("date(v.value)", "wootlite_date(v.text_value)"),
+    };
+}
+
+/// How a kind's compared values are listed on PostgreSQL.
+fn element_of(kind: CustomKind) -> Element {
+    match kind {
+        CustomKind::Text | CustomKind::Boolean => Element::Text,
+        CustomKind::Number => Element::Real,
+        CustomKind::Date => Element::Date,
+    }
+}
+
+/// ` > ?` and its relatives; PostgreSQL takes a day as text cast to a date, since the driver
+/// binds text only as text.
+fn compare(sql: &mut Sql, operator: &'static str, kind: CustomKind, value: Param) {
+    sql.push(operator);
+    if sql.postgres() && kind == CustomKind::Date {
+        sql.push("CAST(? AS text)::date");
+    } else {
+        sql.push("?");
+    }
+    sql.bind(value);
 }
 
 /// The part of the attribute that conditions on its kind compare.
@@ -428,29 +573,29 @@ fn custom(
                 }
                 (CustomKind::Text, EqualTo) | (_, EqualTo) => {
                     part(sql, compared_part);
-                    sql.push(IN_LIST).bind_list(&compared);
+                    sql.list(false, element_of(attribute.kind), &compared);
                 }
                 (CustomKind::Text, _) => {
-                    sql.push("instr(");
+                    sql.pick("instr(", "strpos(");
                     part(sql, Part::Folded);
                     sql.push(", ?) > 0").bind(first);
                 }
                 (CustomKind::Boolean, _) => {
                     part(sql, Part::Type);
-                    sql.push(IN_LIST).bind_list(&compared);
+                    sql.list(false, Element::Text, &compared);
                 }
-                (_, IsGreaterThan) => {
+                (kind, IsGreaterThan) => {
                     part(sql, compared_part);
-                    sql.push(" > ?").bind(first);
+                    compare(sql, " > ", kind, first);
                 }
-                (_, IsLessThan) => {
+                (kind, IsLessThan) => {
                     part(sql, compared_part);
-                    sql.push(" < ?").bind(first);
+                    compare(sql, " < ", kind, first);
                 }
                 (CustomKind::Date, _) => {
                     part(sql, Part::Date);
-                    sql.push(" < ?")
-                        .bind(sql_value(Some(&Value::Day(days_ago(values, today)))));
+                    let day = sql_value(Some(&Value::Day(days_ago(values, today))));
+                    compare(sql, " < ", CustomKind::Date, day);
                 }
                 (CustomKind::Number, _) => {
                     part(sql, Part::Number);
@@ -469,17 +614,18 @@ fn custom(
         NotEqualTo => {
             sql.push("(");
             per_row(sql, attribute, compared_part(attribute.kind));
-            sql.push(NOT_IN_LIST).bind_list(&compared).push(" OR ");
+            sql.list(true, element_of(attribute.kind), &compared)
+                .push(" OR ");
             per_row(sql, attribute, Part::Value);
             sql.push(" IS NULL)");
         }
         DoesNotContain => {
-            sql.push("instr(");
+            sql.pick("instr(", "strpos(");
             per_row(sql, attribute, Part::Folded);
             sql.push(", ?) = 0").bind(first);
         }
         Unknown => {
-            sql.push("0");
+            sql.pick("0", "FALSE");
         }
     }
 }
@@ -569,7 +715,10 @@ mod tests {
                 parse(&payload(false), &definitions),
                 parse(&payload(true), &definitions),
             ) {
-                (Ok(plain), Ok(hostile)) => (compile(&plain, today), compile(&hostile, today)),
+                (Ok(plain), Ok(hostile)) => (
+                    compile(&plain, today, Dialect::Sqlite),
+                    compile(&hostile, today, Dialect::Sqlite),
+                ),
                 // Refused (e.g. contains on a number): refused whatever the values.
                 (Err(_), _) => continue,
                 (Ok(_), Err(e)) => panic!("{key} {operator}: hostile values refused: {e}"),
@@ -601,14 +750,21 @@ mod tests {
             { "attribute_key": "assignee_id", "filter_operator": "is_present", "query_operator": "and" },
             { "attribute_key": "labels", "filter_operator": "is_not_present" },
         ]});
-        let compiled = compile(&parse(&payload, &[]).unwrap(), NaiveDate::default());
+        let compiled = compile(
+            &parse(&payload, &[]).unwrap(),
+            NaiveDate::default(),
+            Dialect::Sqlite,
+        );
         assert_eq!(
             compiled.sql,
             "((c.status = ?) OR (c.assignee_id IS NOT NULL) AND \
              (NOT EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = c.id)))"
         );
         assert_eq!(compiled.params, vec![Param::Integer(0)]);
-        assert_eq!(compile(&[], NaiveDate::default()).sql, "(1)");
+        assert_eq!(
+            compile(&[], NaiveDate::default(), Dialect::Sqlite).sql,
+            "(1)"
+        );
     }
 
     /// A custom attribute condition reads each row's value where its AND group also names one
@@ -621,6 +777,7 @@ mod tests {
             compile(
                 &parse(&payload, &definitions).unwrap(),
                 NaiveDate::default(),
+                Dialect::Sqlite,
             )
             .sql
         };

@@ -75,7 +75,9 @@ pub fn insert_event(conn: &Conn, event: &NewEvent, now: i64) -> StoreResult<i64>
 const WAITING: i64 = i64::MAX;
 
 /// Queues a delivery: due now when it heads its target's line for `ordering_key`, waiting
-/// otherwise.
+/// otherwise. On PostgreSQL, where writers run side by side, the line is locked for the rest
+/// of the transaction (as `finish` locks it), so that a delivery never waits behind one that
+/// finished without seeing it.
 pub fn insert_delivery(
     conn: &Conn,
     event_id: i64,
@@ -85,6 +87,14 @@ pub fn insert_delivery(
     now: i64,
 ) -> StoreResult<()> {
     let (kind, target_id) = (target.0.code(), target.1);
+    if conn.is_postgres() {
+        super::execute(
+            conn,
+            "SELECT pg_advisory_xact_lock(hashtextextended(
+                 concat_ws(':', CAST(?1 AS bigint), CAST(?2 AS bigint), CAST(?3 AS text)), 0))",
+            params![kind, target_id, ordering_key],
+        )?;
+    }
     let behind_another = super::exists(
         conn,
         "SELECT 1 FROM event_deliveries
@@ -280,6 +290,15 @@ pub fn given_up(conn: &Conn, id: i64, outcome: &Outcome, now: i64) -> StoreResul
 }
 
 fn finish(conn: &Conn, id: i64, state: i64, outcome: &Outcome, now: i64) -> StoreResult<()> {
+    if conn.is_postgres() {
+        super::execute(
+            conn,
+            "SELECT pg_advisory_xact_lock(hashtextextended(
+                 concat_ws(':', target_kind, target_id, ordering_key), 0))
+               FROM event_deliveries WHERE id = ?1",
+            [id],
+        )?;
+    }
     super::execute(
         conn,
         "UPDATE event_deliveries

@@ -44,23 +44,18 @@ macro_rules! wipe_rows {
 }
 
 /// Then ids start again: SQLite's tables count on from the largest id left (none), but for
-/// those with AUTOINCREMENT; PostgreSQL's identities are restarted one by one.
+/// those with AUTOINCREMENT; PostgreSQL's identities are set back one by one, through their
+/// sequences rather than `ALTER TABLE`, whose exclusive locks would meet the readers of a
+/// server that goes on answering. A sequence is set outside the transaction, so this is the
+/// last statement.
 const WIPE: Sql = crate::sql!(
     sqlite: concat!(wipe_rows!(), "DELETE FROM sqlite_sequence WHERE name <> 'search_outbox';"),
     postgres: concat!(
         wipe_rows!(),
-        "DO $$
-         DECLARE identity record;
-         BEGIN
-             FOR identity IN SELECT table_name, column_name FROM information_schema.columns
-                              WHERE table_schema = current_schema() AND is_identity = 'YES'
-                                AND table_name <> 'search_outbox'
-             LOOP
-                 EXECUTE format('ALTER TABLE %I ALTER COLUMN %I RESTART',
-                                identity.table_name, identity.column_name);
-             END LOOP;
-         END
-         $$;"
+        "SELECT setval(pg_get_serial_sequence(format('%I', table_name), column_name), 1, false)
+           FROM information_schema.columns
+          WHERE table_schema = current_schema() AND is_identity = 'YES'
+            AND table_name <> 'search_outbox';"
     ),
 );
 

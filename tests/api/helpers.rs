@@ -46,14 +46,15 @@ pub async fn spawn_app_with(clock: Clock) -> TestApp {
 /// Where a test server keeps its data: its data dir, and on PostgreSQL its database.
 struct Home {
     dir: TempDir,
-    database: Option<crate::test_database::TestDatabase>,
+    /// Shared by the nodes of one database (`TestApp::another_node`), dropped with the last.
+    database: Option<std::sync::Arc<crate::test_database::TestDatabase>>,
 }
 
 impl Home {
     fn new() -> Self {
         Self {
             dir: tempfile::tempdir().expect("temp dir"),
-            database: on_postgres().then(postgres_or_skip_all),
+            database: on_postgres().then(|| std::sync::Arc::new(postgres_or_skip_all())),
         }
     }
 }
@@ -432,6 +433,22 @@ impl TestApp {
             .filter(|m| m["message_type"] == 2)
             .map(|m| m["content"].as_str().unwrap().to_string())
             .collect()
+    }
+
+    /// A second server on this one's PostgreSQL database, with a data dir of its own: another
+    /// node behind the same load balancer.
+    #[allow(dead_code)] // SQLite has one node: only the PostgreSQL binary's tests use it.
+    pub async fn another_node(&self) -> TestApp {
+        let database = self
+            .home
+            .database
+            .clone()
+            .expect("another node shares a PostgreSQL database");
+        let home = Home {
+            dir: tempfile::tempdir().expect("temp dir"),
+            database: Some(database),
+        };
+        start_in(home, Clock::system(), |_| {})
     }
 
     /// The server's PostgreSQL database, when it runs on one.

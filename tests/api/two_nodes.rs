@@ -1,0 +1,93 @@
+//! Two servers on one PostgreSQL database, as two nodes behind a load balancer: what one node
+//! writes, the other answers at once. Only in the PostgreSQL test binary.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, TestApp};
+
+const CONVERSATIONS: &str = "/api/v1/accounts/1/conversations";
+
+async fn open_list(app: &TestApp) -> Value {
+    app.get(&format!("{CONVERSATIONS}?status=open"))
+        .await
+        .expect(200)
+}
+
+#[tokio::test]
+async fn a_conversation_written_on_one_node_is_listed_counted_and_found_on_the_other() {
+    let first = spawn_app().await;
+    let second = first.another_node().await;
+    assert_eq!(open_list(&second).await["data"]["meta"]["all_count"], 0);
+
+    let created = first.create_conversation(json!({})).await;
+    let id = created["id"].as_i64().unwrap();
+    first
+        .message(id, json!({ "content": "the quarterly invoice is wrong" }))
+        .await;
+
+    let listed = open_list(&second).await;
+    assert_eq!(listed["data"]["meta"]["all_count"], 1);
+    assert_eq!(listed["data"]["meta"]["unassigned_count"], 1);
+    assert_eq!(listed["data"]["payload"][0]["id"], id);
+    let meta = second
+        .get(&format!("{CONVERSATIONS}/meta"))
+        .await
+        .expect(200);
+    assert_eq!(meta["meta"]["all_count"], 1);
+    // The second node's index has not seen the message yet, or has: either way it is found.
+    let found = second
+        .get(&format!("{CONVERSATIONS}/search?q=quarterly"))
+        .await
+        .expect(200);
+    assert_eq!(found["meta"]["all_count"], 1, "{found}");
+    assert_eq!(found["payload"][0]["id"], id);
+
+    // A change on the second node shows on the first.
+    second
+        .post(
+            &format!("{CONVERSATIONS}/{id}/toggle_status"),
+            json!({ "status": "resolved" }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(open_list(&first).await["data"]["meta"]["all_count"], 0);
+    assert_eq!(first.conversation(id).await["status"], "resolved");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creates_on_both_nodes_take_contiguous_display_ids() {
+    let first = spawn_app().await;
+    let second = first.another_node().await;
+    let contact = first.create_contact("Customer", "shared-source").await;
+    let create = |app: &TestApp| {
+        let (client, url) = (
+            app.client.clone(),
+            format!("{}{CONVERSATIONS}", app.address),
+        );
+        async move {
+            let mut ids = Vec::new();
+            for _ in 0..25 {
+                let reply = client
+                    .post(&url)
+                    .header("api_access_token", crate::helpers::ADMIN_TOKEN)
+                    .json(&json!({ "source_id": "shared-source", "contact_id": contact }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(reply.status(), 200);
+                let body: Value = reply.json().await.unwrap();
+                ids.push(body["id"].as_i64().unwrap());
+            }
+            ids
+        }
+    };
+    let (mut ids, more) = tokio::join!(create(&first), create(&second));
+    ids.extend(more);
+    ids.sort_unstable();
+    assert_eq!(ids, (1..=50).collect::<Vec<i64>>());
+    let listed = first
+        .get(&format!("{CONVERSATIONS}?status=open"))
+        .await
+        .expect(200);
+    assert_eq!(listed["data"]["meta"]["all_count"], 50);
+}
