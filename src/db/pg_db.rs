@@ -52,6 +52,56 @@ pub struct PgDb {
     hooks: Arc<WriteHooks>,
     /// What each session runs before its first write (its temporary tables).
     setups: Arc<RwLock<Vec<SessionSetup>>>,
+    /// Stops the directory watch when the last handle goes.
+    _watching: Arc<DirectoryWatching>,
+}
+
+/// How often a node looks whether another node changed the directory.
+const DIRECTORY_POLL: Duration = Duration::from_millis(100);
+
+/// Set when the last handle of a node's database goes: its directory watch then ends.
+#[derive(Default)]
+struct DirectoryWatching {
+    stopped: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for DirectoryWatching {
+    fn drop(&mut self) {
+        self.stopped
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Starts a new directory generation on this node whenever the database's directory version
+/// (src/migrations/postgres/capture.sql) moves: a change written by another node, or by a
+/// command, reaches this node's caches within `DIRECTORY_POLL`. Its own writes start one at
+/// once.
+fn watch_directory(
+    pool: r2d2::Pool<Sessions>,
+    hooks: Arc<WriteHooks>,
+    stopped: Arc<std::sync::atomic::AtomicBool>,
+) -> std::io::Result<()> {
+    let read = move |pool: &r2d2::Pool<Sessions>| -> Option<i64> {
+        let session = pool.get().ok()?;
+        Conn::Postgres(&session)
+            .prepare_cached("SELECT version FROM wootlite_directory_version")
+            .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)))
+            .ok()
+    };
+    let mut seen = read(&pool);
+    std::thread::Builder::new()
+        .name("directory-watch".into())
+        .spawn(move || {
+            while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(DIRECTORY_POLL);
+                let now = read(&pool);
+                if now.is_some() && now != seen {
+                    hooks.directory.changed();
+                    seen = now;
+                }
+            }
+        })?;
+    Ok(())
 }
 
 impl PgDb {
@@ -70,10 +120,19 @@ impl PgDb {
             .connection_timeout(POOL_WAIT)
             .build(Sessions { config })?;
         pg_schema::migrate(pool.get()?.client_mut())?;
+        let hooks = Arc::new(WriteHooks::default());
+        let watching = Arc::new(DirectoryWatching::default());
+        watch_directory(
+            pool.clone(),
+            Arc::clone(&hooks),
+            Arc::clone(&watching.stopped),
+        )
+        .map_err(DbError::Thread)?;
         Ok(Self {
             pool,
-            hooks: Arc::default(),
+            hooks,
             setups: Arc::default(),
+            _watching: watching,
         })
     }
 

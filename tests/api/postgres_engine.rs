@@ -37,11 +37,14 @@ fn sqlite_columns() -> BTreeMap<String, BTreeSet<String>> {
     group(pairs)
 }
 
+/// PostgreSQL's tables but the engine's own bookkeeping (its schema version, and the directory
+/// version that SQLite's one writer keeps in memory).
 fn postgres_columns(client: &mut postgres::Client) -> BTreeMap<String, BTreeSet<String>> {
     let pairs = client
         .query(
             "SELECT table_name::text, column_name::text FROM information_schema.columns
-              WHERE table_schema = 'public' AND table_name <> 'wootlite_schema'",
+              WHERE table_schema = 'public'
+                AND table_name NOT IN ('wootlite_schema', 'wootlite_directory_version')",
             &[],
         )
         .unwrap()

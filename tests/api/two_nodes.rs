@@ -91,3 +91,28 @@ async fn concurrent_creates_on_both_nodes_take_contiguous_display_ids() {
         .expect(200);
     assert_eq!(listed["data"]["meta"]["all_count"], 50);
 }
+
+#[tokio::test]
+async fn an_agent_removed_through_one_node_is_refused_by_the_other() {
+    let first = spawn_app().await;
+    let second = first.another_node().await;
+    let (id, token) = first.create_agent("Carol", "carol@example.com").await;
+    // The second node has served the token, and keeps what it learnt of it.
+    assert_eq!(second.agents_as(1, &token).await.status, 200);
+    assert_eq!(second.agents_as(1, &token).await.status, 200);
+
+    first
+        .delete(&format!("/api/v1/accounts/1/agents/{id}"))
+        .await
+        .expect(200);
+    let refused = crate::helpers::eventually(
+        "the second node to refuse the removed agent",
+        std::time::Duration::from_secs(5),
+        || async {
+            let status = second.agents_as(1, &token).await.status;
+            (status != 200).then_some(status)
+        },
+    )
+    .await;
+    assert_eq!(refused, 401);
+}

@@ -199,3 +199,43 @@ $$;
 CREATE OR REPLACE TRIGGER wootlite_capture_inbox
 AFTER INSERT OR UPDATE ON inboxes
 FOR EACH ROW EXECUTE FUNCTION wootlite_capture_inbox();
+
+-- The directory's version (see src/db/directory.rs): every statement that changes who may call
+-- or what an account is made of moves it, in its own transaction, and each node compares it
+-- with the one it last saw, so that a token revoked through one node stops working on all.
+-- SQLite's one writer learns the same from temporary triggers.
+CREATE TABLE IF NOT EXISTS wootlite_directory_version (
+    one     boolean PRIMARY KEY DEFAULT TRUE CHECK (one),
+    version bigint  NOT NULL
+);
+INSERT INTO wootlite_directory_version (version) VALUES (0) ON CONFLICT (one) DO NOTHING;
+
+CREATE OR REPLACE FUNCTION wootlite_directory_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE wootlite_directory_version SET version = version + 1;
+    RETURN NULL;
+END;
+$$;
+
+DO $$
+DECLARE
+    watched text;
+BEGIN
+    FOREACH watched IN ARRAY ARRAY['users', 'account_users', 'access_tokens', 'agent_bots',
+        'agent_bot_inboxes', 'inboxes', 'inbox_members', 'teams', 'team_members', 'labels',
+        'custom_attribute_definitions']
+    LOOP
+        EXECUTE format('CREATE OR REPLACE TRIGGER wootlite_directory_%s
+                        AFTER INSERT OR UPDATE OR DELETE ON %I
+                        FOR EACH STATEMENT EXECUTE FUNCTION wootlite_directory_changed()',
+                       watched, watched);
+    END LOOP;
+END;
+$$;
+
+-- `accounts` but for its display id counter, which every new conversation moves.
+CREATE OR REPLACE TRIGGER wootlite_directory_accounts
+AFTER INSERT OR DELETE OR UPDATE OF id, name, locale, domain, support_email, created_at, updated_at
+ON accounts
+FOR EACH STATEMENT EXECUTE FUNCTION wootlite_directory_changed();
