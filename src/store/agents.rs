@@ -68,10 +68,10 @@ pub fn find_many(
     account_id: i64,
     user_ids: impl IntoIterator<Item = i64>,
 ) -> StoreResult<HashMap<i64, Agent>> {
-    let sql = match conn.is_postgres() {
-        true => format!("{SELECT_AGENT} WHERE au.account_id = ?1 AND au.user_id = ANY(?2)"),
-        false => format!("{SELECT_AGENT} WHERE au.account_id = ?1 AND au.user_id IN rarray(?2)"),
-    };
+    let sql = format!(
+        "{SELECT_AGENT} WHERE au.account_id = ?1 AND {}",
+        super::among_ids(conn, "au.user_id", 2)
+    );
     super::map_of(
         conn,
         &sql,

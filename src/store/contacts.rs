@@ -180,10 +180,7 @@ pub fn by_ids(
     conn: &Conn,
     ids: impl IntoIterator<Item = i64>,
 ) -> StoreResult<HashMap<i64, Contact>> {
-    let sql = match conn.is_postgres() {
-        true => format!("{SELECT_CONTACT} WHERE id = ANY(?1)"),
-        false => format!("{SELECT_CONTACT} WHERE id IN rarray(?1)"),
-    };
+    let sql = format!("{SELECT_CONTACT} WHERE {}", super::among_ids(conn, "id", 1));
     super::map_of(conn, &sql, [super::id_array(ids)], |row| {
         contact_from_row(row).map(|c| (c.id, c))
     })

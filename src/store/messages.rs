@@ -529,10 +529,10 @@ pub fn attachments_of_many(
     conn: &Conn,
     message_ids: impl IntoIterator<Item = i64>,
 ) -> StoreResult<HashMap<i64, Vec<Attachment>>> {
-    let sql = match conn.is_postgres() {
-        true => format!("{SELECT_ATTACHMENT} WHERE a.message_id = ANY(?1) ORDER BY a.id"),
-        false => format!("{SELECT_ATTACHMENT} WHERE a.message_id IN rarray(?1) ORDER BY a.id"),
-    };
+    let sql = format!(
+        "{SELECT_ATTACHMENT} WHERE {} ORDER BY a.id",
+        super::among_ids(conn, "a.message_id", 1)
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([super::id_array(message_ids)], attachment_from_row)?;
     let mut out: HashMap<i64, Vec<Attachment>> = HashMap::new();

@@ -165,6 +165,16 @@ pub fn json_array(text: &str) -> Value {
     }
 }
 
+/// The condition that `column` is among the ids bound at parameter `n` (an `IdList`): SQLite
+/// reads the list as a table (`rarray`), PostgreSQL as an array.
+pub fn among_ids(conn: &Conn, column: &'static str, n: u8) -> String {
+    if conn.is_postgres() {
+        format!("{column} = ANY(?{n})")
+    } else {
+        format!("{column} IN rarray(?{n})")
+    }
+}
+
 /// Ids of a one-column query.
 pub fn ids(conn: &Conn, sql: &(impl Text + ?Sized), params: impl Params) -> StoreResult<Vec<i64>> {
     column(conn, sql, params)

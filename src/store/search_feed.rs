@@ -112,10 +112,11 @@ pub fn conversation_of_message(conn: &Conn, message_id: i64) -> StoreResult<Opti
 
 /// The current summaries of these conversations; a conversation that is gone has none.
 pub fn summaries(conn: &Conn, ids: &[i64]) -> StoreResult<Vec<Summary>> {
-    let sql = match conn.is_postgres() {
-        true => format!("{} WHERE id = ANY(?1)", SELECT_SUMMARY.postgres),
-        false => format!("{} WHERE id IN rarray(?1)", SELECT_SUMMARY.sqlite),
-    };
+    let sql = format!(
+        "{} WHERE {}",
+        SELECT_SUMMARY.text(conn.is_postgres()),
+        super::among_ids(conn, "id", 1)
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([super::id_array(ids.iter().copied())], summary_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -53,10 +53,10 @@ pub fn get_many(
     team_ids: impl IntoIterator<Item = i64>,
     viewer: Option<i64>,
 ) -> StoreResult<HashMap<i64, Team>> {
-    let sql = match conn.is_postgres() {
-        true => format!("{SELECT_TEAM} WHERE t.account_id = ?1 AND t.id = ANY(?3)"),
-        false => format!("{SELECT_TEAM} WHERE t.account_id = ?1 AND t.id IN rarray(?3)"),
-    };
+    let sql = format!(
+        "{SELECT_TEAM} WHERE t.account_id = ?1 AND {}",
+        super::among_ids(conn, "t.id", 3)
+    );
     super::map_of(
         conn,
         &sql,
