@@ -198,6 +198,7 @@ impl Application {
             None => Db::open(&settings.data_dir.database_file(), pools)?,
         };
         api::files::sweep_incoming(&settings.files_dir());
+        let claim_lease = settings.claim_lease().map_err(StartError::Settings)?;
         let token = settings.bootstrap_token.as_deref();
         let bootstrap = match &fixtures {
             Some(fixtures) => {
@@ -256,6 +257,7 @@ impl Application {
             retry_window: std::time::Duration::from_secs(settings.webhook_retry_window_secs),
             retention: std::time::Duration::from_secs(settings.event_retention_secs),
             journal: dev.as_ref().map(|d| Arc::clone(&d.webhooks)),
+            claim_lease,
         };
         let metrics = settings
             .metrics
@@ -439,6 +441,7 @@ impl Application {
             ..
         } = self;
         let indexer = search.spawn_indexer(&tasks);
+        let mail_claim_lease = sender_settings.claim_lease;
         let background = [
             tasks.spawn("wal-checkpointer", {
                 let db = db.clone();
@@ -472,6 +475,7 @@ impl Application {
                         clock.clone(),
                         mailer.clone(),
                         mail_dir.clone(),
+                        mail_claim_lease,
                         beat,
                     )
                 }

@@ -233,6 +233,17 @@ pub struct Settings {
     )]
     pub webhook_timeout_secs: u64,
 
+    /// Where several nodes share a PostgreSQL database: how long, in seconds, a node's claim on
+    /// a webhook delivery or a mail lasts before another node may take it (the first node
+    /// having died mid-attempt). Longer than --webhook-timeout-secs; by default 25 seconds
+    /// longer.
+    #[arg(
+        long,
+        env = "WOOTLITE_CLAIM_LEASE_SECS",
+        value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(2..=86_400)
+    )]
+    pub claim_lease_secs: Option<u64>,
+
     /// Webhook targets allowed despite the SSRF guard, which otherwise lets deliveries reach
     /// public addresses only. Each rule is a host name (exact, case-insensitive; the host is
     /// then not checked at all) or an address or CIDR (e.g. 10.0.0.0/8, fd00::/8, 127.0.0.1).
@@ -351,12 +362,29 @@ impl Settings {
             "cors_origins": self.cors_origins,
             "event_retention_secs": self.event_retention_secs,
             "webhook_timeout_secs": self.webhook_timeout_secs,
+            "claim_lease_secs": self.claim_lease_secs,
             "webhook_allow": self.webhook_allow,
             "webhook_allow_private": self.webhook_allow_private,
             "dev": self.dev,
             "ready_file": self.ready_file.as_ref().map(|p| p.display().to_string()),
             "web_dir": self.web_dir.as_ref().map(|p| p.display().to_string()),
         })
+    }
+
+    /// How long a claim on background work lasts, where nodes share a PostgreSQL database
+    /// (None on SQLite, whose one node claims nothing). A claim must outlive an attempt.
+    pub fn claim_lease(&self) -> Result<Option<Duration>, String> {
+        if self.database.url.is_none() {
+            return Ok(None);
+        }
+        let timeout = self.webhook_timeout_secs;
+        let lease = self.claim_lease_secs.unwrap_or(timeout + 25);
+        if lease <= timeout {
+            return Err(format!(
+                "--claim-lease-secs ({lease}) must be longer than --webhook-timeout-secs ({timeout})"
+            ));
+        }
+        Ok(Some(Duration::from_secs(lease)))
     }
 
     /// What the webhook transport is built from; fails on a bad `webhook_allow` rule.
@@ -436,5 +464,23 @@ mod tests {
         settings.webhook_allow = vec!["*.example.com".into()];
         let error = settings.transport_settings().unwrap_err();
         assert_eq!(error.rule, "*.example.com");
+    }
+
+    #[test]
+    fn a_claim_lease_is_kept_on_postgresql_only_and_outlives_an_attempt() {
+        let url = ["--database-url", "postgres://db.internal/wootlite"];
+        assert_eq!(parse(&[]).unwrap().claim_lease(), Ok(None));
+        let lease = |extra: &[&str]| parse(&[&url[..], extra].concat()).unwrap().claim_lease();
+        assert_eq!(lease(&[]), Ok(Some(Duration::from_secs(30))));
+        assert_eq!(
+            lease(&["--webhook-timeout-secs", "60"]),
+            Ok(Some(Duration::from_secs(85)))
+        );
+        assert_eq!(
+            lease(&["--claim-lease-secs", "9", "--webhook-timeout-secs", "8"]),
+            Ok(Some(Duration::from_secs(9)))
+        );
+        let refused = lease(&["--claim-lease-secs", "5"]).unwrap_err();
+        assert!(refused.contains("--claim-lease-secs (5)"), "{refused}");
     }
 }

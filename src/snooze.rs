@@ -16,6 +16,10 @@ use crate::store::conversations;
 use crate::supervisor::Beat;
 
 const LONGEST_SLEEP: Duration = Duration::from_secs(3600);
+/// Where nodes share the database, a snooze written on another node does not signal this one:
+/// each looks at least this often, so that the conversation wakes even when its writer has
+/// gone. Reopening is one conditional update, so nodes that look at once reopen it once.
+const LONGEST_SLEEP_SHARED: Duration = Duration::from_secs(5);
 
 /// Tells the waker that snoozes changed; cheap, and a signal sent while it works is kept.
 #[derive(Clone, Default)]
@@ -31,6 +35,11 @@ impl SnoozeSignal {
 /// or until a pass fails (its supervisor starts it again).
 pub async fn run(db: Db, clock: Clock, signal: SnoozeSignal, beat: Beat) -> Result<(), String> {
     let mut timer = Timer::new(clock);
+    let longest_sleep = if db.is_postgres() {
+        LONGEST_SLEEP_SHARED
+    } else {
+        LONGEST_SLEEP
+    };
     loop {
         let now = timer.now_micros();
         let pass = db
@@ -46,7 +55,7 @@ pub async fn run(db: Db, clock: Clock, signal: SnoozeSignal, beat: Beat) -> Resu
             log::info!("reopened {reopened} snoozed conversation(s)");
         }
         timer
-            .wait(timer.until(next, LONGEST_SLEEP), &signal.0)
+            .wait(timer.until(next, longest_sleep), &signal.0)
             .await;
     }
 }

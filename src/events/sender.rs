@@ -44,6 +44,9 @@ pub struct SenderSettings {
     pub retention: Duration,
     /// Where every attempt is told in full (dev mode's `/__wootlite/webhooks`).
     pub journal: Option<Arc<Journal<AttemptRecord>>>,
+    /// Set where several nodes share the outbox (PostgreSQL): a due delivery is claimed for
+    /// this long before its attempt, and falls due again if the node dies holding it.
+    pub claim_lease: Option<Duration>,
 }
 
 /// One delivery attempt as dev mode's journal shows it.
@@ -148,7 +151,12 @@ async fn start_due(
         .read(move |conn| event_outbox::due(conn, now, limit))
         .await
         .map_err(|e| format!("reading the event outbox failed: {e}"))?;
-    for delivery in due.into_iter().filter(|d| !busy.contains(&d.id)).take(free) {
+    let candidates: Vec<DueDelivery> = due
+        .into_iter()
+        .filter(|d| !busy.contains(&d.id))
+        .take(free)
+        .collect();
+    for delivery in claimed(shared, candidates).await? {
         let Ok(slot) = Arc::clone(slots).try_acquire_owned() else {
             break;
         };
@@ -163,6 +171,38 @@ async fn start_due(
         });
     }
     Ok(())
+}
+
+/// The candidates this node may attempt: all of them on one node; on several, those it
+/// claimed before another node did.
+async fn claimed(
+    shared: &Shared,
+    candidates: Vec<DueDelivery>,
+) -> Result<Vec<DueDelivery>, String> {
+    let Some(lease) = shared.settings.claim_lease else {
+        return Ok(candidates);
+    };
+    if candidates.is_empty() {
+        return Ok(candidates);
+    }
+    let ids: Vec<i64> = candidates.iter().map(|d| d.id).collect();
+    let now = shared.clock.now_micros();
+    let lease_until = now.saturating_add(micros(lease));
+    let got: HashSet<i64> = shared
+        .db
+        .write(move |tx| event_outbox::claim(tx, &ids, now, lease_until))
+        .await
+        .map_err(|e| format!("claiming deliveries failed: {e}"))?
+        .into_iter()
+        .collect();
+    Ok(candidates
+        .into_iter()
+        .filter(|d| got.contains(&d.id))
+        .collect())
+}
+
+fn micros(duration: Duration) -> i64 {
+    duration.as_micros().min(i64::MAX as u128) as i64
 }
 
 /// How long to sleep when nothing else wakes the sender: until the next delivery falls due,
@@ -181,7 +221,7 @@ async fn until_next(shared: &Shared) -> Result<Duration, String> {
 }
 
 async fn prune(shared: &Shared) -> Result<(), String> {
-    let retention = shared.settings.retention.as_micros().min(i64::MAX as u128) as i64;
+    let retention = micros(shared.settings.retention);
     let before = shared.clock.now_micros().saturating_sub(retention);
     shared
         .db
@@ -212,7 +252,7 @@ fn judge(delivery: &DueDelivery, attempt: &Attempt, now: i64, window: Duration) 
         Outcome::Retry => {
             let failed = delivery.attempts + 1;
             let wait = retry::delay(failed, attempt.retry_after, rand::random::<f64>());
-            let at = now.saturating_add(wait.as_micros().min(i64::MAX as u128) as i64);
+            let at = now.saturating_add(micros(wait));
             if retry::within_window(delivery.created_at, at, window) {
                 Verdict::RetryAt(at)
             } else {

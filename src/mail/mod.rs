@@ -24,6 +24,8 @@ use crate::supervisor::Beat;
 pub const MAX_ATTEMPTS: i64 = 8;
 const LONGEST_SLEEP: Duration = Duration::from_secs(60);
 const BATCH: i64 = 50;
+/// Longest one SMTP command may take.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
@@ -86,6 +88,7 @@ impl Mailer {
             Some(url) => Transport::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| MailError::SmtpUrl(e.to_string()))?
+                    .timeout(Some(SMTP_TIMEOUT))
                     .build(),
             ),
             None => Transport::Files(AsyncFileTransport::new(files_dir)),
@@ -154,8 +157,6 @@ fn backoff_micros(failed_attempts: i64) -> i64 {
     seconds * 1_000_000
 }
 
-/// Delivers due mails, then sleeps until the next is due, a mail is queued, or a manual clock
-/// moves; runs until aborted.
 /// Delivers what is due, then sleeps until the next due time or a new mail; runs until
 /// aborted, or until the outbox cannot be read or written (its supervisor starts it again).
 pub async fn run(
@@ -163,9 +164,12 @@ pub async fn run(
     clock: Clock,
     mailer: Mailer,
     files_dir: std::path::PathBuf,
+    claim_lease: Option<Duration>,
     beat: Beat,
 ) -> Result<(), String> {
     let mut timer = Timer::new(clock);
+    // A claim outlives the slowest attempt, so that no other node sends the mail meanwhile.
+    let claim_lease = claim_lease.map(|lease| lease.max(SMTP_TIMEOUT * 2));
     loop {
         let now = timer.now_micros();
         let due = db
@@ -173,6 +177,11 @@ pub async fn run(
             .await
             .map_err(|e| format!("reading the mail outbox failed: {e}"))?;
         for mail in due {
+            if let Some(lease) = claim_lease {
+                if !claim(&db, mail.id, timer.now_micros(), lease).await? {
+                    continue;
+                }
+            }
             let outcome = mailer.deliver(&mail, &files_dir).await;
             let now = timer.now_micros();
             let id = mail.id;
@@ -202,6 +211,14 @@ pub async fn run(
         let sleep = timer.until(next, LONGEST_SLEEP);
         timer.wait(sleep, &mailer.queued).await;
     }
+}
+
+/// Whether this node got mail `id` for `lease` (several nodes share the outbox).
+async fn claim(db: &Db, id: i64, now: i64, lease: Duration) -> Result<bool, String> {
+    let lease_until = now.saturating_add(lease.as_micros().min(i64::MAX as u128) as i64);
+    db.write(move |tx| mail::claim(tx, id, now, lease_until))
+        .await
+        .map_err(|e| format!("claiming mail {id} failed: {e}"))
 }
 
 #[cfg(test)]

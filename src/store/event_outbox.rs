@@ -253,6 +253,20 @@ pub fn due(conn: &Conn, now: i64, limit: i64) -> StoreResult<Vec<DueDelivery>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Claims the deliveries among `ids` that are still due at `now` for this node until
+/// `lease_until`, and returns the ones it got (PostgreSQL, where nodes share the outbox).
+/// The update re-reads each row after any concurrent claim has committed, so a delivery goes
+/// to one node; one whose node dies mid-attempt falls due again when its lease runs out.
+pub fn claim(conn: &Conn, ids: &[i64], now: i64, lease_until: i64) -> StoreResult<Vec<i64>> {
+    super::ids(
+        conn,
+        "UPDATE event_deliveries SET next_attempt_at = ?3
+          WHERE id = ANY(?1) AND state = 0 AND next_attempt_at <= ?2
+          RETURNING id",
+        params![super::id_array(ids.iter().copied()), now, lease_until],
+    )
+}
+
 /// When the next pending delivery falls due, if any.
 pub fn next_due_at(conn: &Conn) -> StoreResult<Option<i64>> {
     Ok(conn
@@ -331,6 +345,9 @@ pub fn backlog(conn: &Conn) -> StoreResult<(i64, Option<i64>)> {
 /// Forgets up to `limit` finished deliveries older than `before`, then the events left with no
 /// delivery; returns how many deliveries went.
 pub fn prune(conn: &Conn, before: i64, limit: i64) -> StoreResult<usize> {
+    if !super::claims::turn_for(conn, super::claims::Chore::PruneEvents)? {
+        return Ok(0);
+    }
     let gone = super::execute(
         conn,
         "DELETE FROM event_deliveries WHERE id IN (

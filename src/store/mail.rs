@@ -86,6 +86,18 @@ pub fn due(conn: &Conn, now: i64, limit: i64) -> StoreResult<Vec<Mail>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Claims mail `id` if it is still due at `now`, for this node until `lease_until`
+/// (PostgreSQL, where nodes share the outbox); false when another node has it.
+pub fn claim(conn: &Conn, id: i64, now: i64, lease_until: i64) -> StoreResult<bool> {
+    let claimed = super::execute(
+        conn,
+        "UPDATE mail_outbox SET next_attempt_at = ?3
+          WHERE id = ?1 AND failed_at IS NULL AND next_attempt_at <= ?2",
+        params![id, now, lease_until],
+    )?;
+    Ok(claimed == 1)
+}
+
 /// When the next pending mail is due, if any.
 pub fn next_due(conn: &Conn) -> StoreResult<Option<i64>> {
     Ok(conn

@@ -10,6 +10,7 @@ pub mod bulk;
 pub mod cable_outbox;
 pub mod catalog;
 pub mod changes;
+pub mod claims;
 pub mod contacts;
 pub mod conversation_list;
 pub mod conversations;

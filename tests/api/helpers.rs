@@ -59,6 +59,22 @@ impl Home {
     }
 }
 
+/// A PostgreSQL database of its own for a test that starts its nodes itself.
+#[allow(dead_code)] // Only the PostgreSQL binary's tests start nodes on a database.
+pub fn postgres_database() -> std::sync::Arc<crate::test_database::TestDatabase> {
+    std::sync::Arc::new(postgres_or_skip_all())
+}
+
+/// A server on `database`, with a data dir of its own: one node among others there.
+#[allow(dead_code)] // Only the PostgreSQL binary's tests start nodes on a database.
+pub async fn spawn_node(database: std::sync::Arc<crate::test_database::TestDatabase>) -> TestApp {
+    let home = Home {
+        dir: tempfile::tempdir().expect("temp dir"),
+        database: Some(database),
+    };
+    start_in(home, Clock::system(), |_| {})
+}
+
 /// Whether this test binary runs the suite on PostgreSQL.
 pub fn on_postgres() -> bool {
     env!("CARGO_CRATE_NAME") == "api_postgres"
@@ -138,6 +154,7 @@ fn start_in(home: Home, clock: Clock, configure: impl FnOnce(&mut Settings)) -> 
         webhook_retry_window_secs: 24 * 3600,
         event_retention_secs: 7 * 24 * 3600,
         webhook_timeout_secs: 5,
+        claim_lease_secs: None,
         webhook_allow: Vec::new(),
         // Test receivers listen on 127.0.0.1.
         webhook_allow_private: true,
@@ -444,11 +461,7 @@ impl TestApp {
             .database
             .clone()
             .expect("another node shares a PostgreSQL database");
-        let home = Home {
-            dir: tempfile::tempdir().expect("temp dir"),
-            database: Some(database),
-        };
-        start_in(home, Clock::system(), |_| {})
+        spawn_node(database).await
     }
 
     /// The server's PostgreSQL database, when it runs on one.

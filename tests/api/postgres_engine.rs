@@ -910,3 +910,142 @@ fn reads_of_id_lists_run_on_postgresql() {
     })
     .unwrap();
 }
+
+/// Two nodes claiming the same due deliveries and mails at once: each goes to exactly one of
+/// them, neither takes it again while the claim lasts, and either may once it has run out.
+/// Only one node at a time gets the turn to prune the event outbox.
+#[test]
+fn due_work_is_claimed_by_one_node_until_its_lease_runs_out() {
+    use wootlite::db::PgDb;
+    use wootlite::store::event_outbox::{self, NewEvent, TargetKind};
+    use wootlite::store::{claims, mail};
+
+    let Some(database) = TestDatabase::create_or_skip("postgres_engine::claims") else {
+        return;
+    };
+    let nodes = [
+        PgDb::open(&database.url(), 2).unwrap(),
+        PgDb::open(&database.url(), 2).unwrap(),
+    ];
+    database
+        .connect()
+        .batch_execute(
+            "INSERT INTO accounts (id, name, created_at, updated_at) VALUES (1, 'Acme', 0, 0)",
+        )
+        .unwrap();
+    let (deliveries, mails): (Vec<i64>, Vec<i64>) = nodes[0]
+        .write(|tx| {
+            let mut deliveries = Vec::new();
+            let mut mails = Vec::new();
+            for n in 0..20 {
+                let event = NewEvent {
+                    account_id: 1,
+                    name: "message_created",
+                    payload: "{}",
+                    message_id: None,
+                    conversation_id: None,
+                };
+                let event_id = event_outbox::insert_event(tx, &event, 10)?;
+                let key = format!("conversation:{n}");
+                event_outbox::insert_delivery(
+                    tx,
+                    event_id,
+                    (TargetKind::Webhook, 1),
+                    &key,
+                    "d",
+                    10,
+                )?;
+                deliveries.push(event_id);
+                let new = mail::NewMail {
+                    account_id: 1,
+                    recipient: "a@example.com",
+                    subject: "s",
+                    text_body: "t",
+                    html_body: "h",
+                };
+                mails.push(mail::enqueue(tx, &new, 10)?);
+            }
+            Ok((deliveries, mails))
+        })
+        .unwrap();
+    let due: Vec<i64> = nodes[0]
+        .read(|conn| {
+            Ok(event_outbox::due(conn, 100, 100)?
+                .iter()
+                .map(|d| d.id)
+                .collect())
+        })
+        .unwrap();
+    assert_eq!(due.len(), deliveries.len());
+
+    let start = std::sync::Barrier::new(2);
+    let taken: Vec<(Vec<i64>, Vec<i64>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = nodes
+            .iter()
+            .map(|node| {
+                let (start, due, mails) = (&start, &due, &mails);
+                scope.spawn(move || {
+                    start.wait();
+                    let deliveries = node
+                        .write(|tx| event_outbox::claim(tx, due, 100, 1_000))
+                        .unwrap();
+                    let mails = mails
+                        .iter()
+                        .copied()
+                        .filter(|&id| node.write(|tx| mail::claim(tx, id, 100, 1_000)).unwrap())
+                        .collect();
+                    (deliveries, mails)
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let mut all_deliveries: Vec<i64> = taken.iter().flat_map(|t| t.0.clone()).collect();
+    all_deliveries.sort_unstable();
+    assert_eq!(all_deliveries, due, "each delivery claimed exactly once");
+    let mut all_mails: Vec<i64> = taken.iter().flat_map(|t| t.1.clone()).collect();
+    all_mails.sort_unstable();
+    assert_eq!(all_mails, mails, "each mail claimed exactly once");
+
+    // While the claims last, nothing is due; once they have run out, all of it is again.
+    let due_during = nodes[1]
+        .read(|conn| Ok(event_outbox::due(conn, 999, 100)?.len()))
+        .unwrap();
+    assert_eq!(due_during, 0);
+    let again = nodes[1]
+        .write(|tx| event_outbox::claim(tx, &due, 999, 2_000))
+        .unwrap();
+    assert!(again.is_empty());
+    let after = nodes[1]
+        .write(|tx| event_outbox::claim(tx, &due, 1_000, 2_000))
+        .unwrap();
+    assert_eq!(after.len(), due.len());
+    assert!(nodes[1]
+        .write(|tx| mail::claim(tx, mails[0], 1_000, 2_000))
+        .unwrap());
+
+    let holding = std::sync::Barrier::new(2);
+    let turns: Vec<bool> = std::thread::scope(|scope| {
+        let holder = scope.spawn(|| {
+            nodes[0]
+                .write(|tx| {
+                    let got = claims::turn_for(tx, claims::Chore::PruneEvents)?;
+                    holding.wait();
+                    holding.wait();
+                    Ok(got)
+                })
+                .unwrap()
+        });
+        holding.wait();
+        let other = nodes[1]
+            .write(|tx| claims::turn_for(tx, claims::Chore::PruneEvents))
+            .unwrap();
+        holding.wait();
+        vec![holder.join().unwrap(), other]
+    });
+    assert_eq!(turns, vec![true, false]);
+    let later = nodes[1]
+        .write(|tx| claims::turn_for(tx, claims::Chore::PruneEvents))
+        .unwrap();
+    assert!(later, "the turn is free again after the holder's commit");
+}

@@ -116,3 +116,84 @@ async fn an_agent_removed_through_one_node_is_refused_by_the_other() {
     .await;
     assert_eq!(refused, 401);
 }
+
+/// A node that dies mid-attempt leaves its delivery to the others: none of them sends it while
+/// the first node's claim lasts, and one sends it, with the same delivery id, once the claim
+/// has run out.
+#[tokio::test]
+async fn a_delivery_held_by_a_killed_node_is_sent_once_by_another_after_its_claim() {
+    use crate::helpers::ADMIN_TOKEN;
+    use crate::receiver::{Answer, Receiver};
+
+    let database = crate::helpers::postgres_database();
+    let url = database.url();
+    let lease_secs = 15;
+    let flags = [
+        "--database-url",
+        url.as_str(),
+        "--webhook-allow-private",
+        "--claim-lease-secs",
+        &lease_secs.to_string(),
+        "--webhook-timeout-secs",
+        "12",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let first = crate::process::try_start_with(dir.path(), Some(ADMIN_TOKEN), &flags, None)
+        .await
+        .expect("the first node starts");
+    let receiver = Receiver::start().await;
+    receiver.answer_next(&[Answer::Hang]);
+    first
+        .ok(
+            reqwest::Method::POST,
+            "/api/v1/accounts/1/webhooks",
+            ADMIN_TOKEN,
+            Some(json!({"url": receiver.url("/held"), "subscriptions": ["message_created"]})),
+        )
+        .await;
+    let id = first.create_conversation(ADMIN_TOKEN, "held-source").await;
+    first
+        .ok(
+            reqwest::Method::POST,
+            &format!("{CONVERSATIONS}/{id}/messages"),
+            ADMIN_TOKEN,
+            Some(json!({"content": "held by the first node"})),
+        )
+        .await;
+    let held = receiver.wait_for("/held", 1).await;
+    let claimed_at = std::time::Instant::now();
+
+    // The second node finds the delivery claimed and leaves it alone.
+    let second = crate::helpers::spawn_node(database).await;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert!(
+        claimed_at.elapsed().as_secs() < lease_secs - 2,
+        "the check ran within the first node's claim"
+    );
+    assert_eq!(receiver.at("/held").len(), 1, "sent again during the claim");
+
+    first.kill().await;
+    let both = receiver.wait_for("/held", 2).await;
+    assert!(
+        claimed_at.elapsed().as_secs() >= lease_secs - 1,
+        "sent again before the claim ran out"
+    );
+    assert_eq!(
+        both[1].header("x-chatwoot-delivery"),
+        held[0].header("x-chatwoot-delivery")
+    );
+    assert_eq!(both[1].json()["content"], "held by the first node");
+    let recorded = crate::helpers::eventually(
+        "the second node to record the delivery",
+        std::time::Duration::from_secs(10),
+        || async {
+            let rows = second.rows("SELECT state, attempts FROM event_deliveries", |row| {
+                Ok((row.get::<i64>(0)?, row.get::<i64>(1)?))
+            });
+            (rows.first().is_some_and(|r| r.0 != 0)).then_some(rows)
+        },
+    )
+    .await;
+    // Delivered, by one attempt on record: the killed node's never finished.
+    assert_eq!(recorded, vec![(1, 1)]);
+}
