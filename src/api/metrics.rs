@@ -28,12 +28,16 @@ async fn snapshot(state: &AppState) -> Result<Snapshot, ApiError> {
     // Taken before the newest change is read, so the lag is never negative; -1 (nothing
     // visible yet) counts as 0, as `/health` does.
     let visible = state.search.visible_seq().max(0);
+    let position = state
+        .search
+        .visible_position()
+        .unwrap_or(search_feed::Position::Seq(0));
     let (written, search_backlog, mail_backlog) = state
         .db
         .read(move |conn| {
             Ok((
                 search_feed::latest_seq(conn)?,
-                search_feed::count_pending(conn, visible)?,
+                search_feed::count_unapplied(conn, &position)?,
                 mail::count_pending(conn)?,
             ))
         })

@@ -2,9 +2,9 @@
 //! its watermark, and only then makes it visible and prunes the outbox behind it.
 
 use crate::db::Conn;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tantivy::indexer::{LogMergePolicy, MergePolicy};
 use tantivy::{IndexReader, IndexWriter, Term};
@@ -13,7 +13,7 @@ use super::fields::{document, id_value, Fields};
 use super::{Fault, SearchError, SearchIndex, Summaries, Watermark};
 use crate::db::Db;
 use crate::store::conversation_list::Summary;
-use crate::store::search_feed::{self, Change, SearchableMessage};
+use crate::store::search_feed::{self, Change, Position, SearchableMessage};
 use crate::store::StoreError;
 use crate::supervisor::Beat;
 
@@ -34,8 +34,8 @@ pub struct Indexer<'a> {
     pub reader: IndexReader,
     pub fields: Fields,
     pub db: Db,
-    /// The last outbox row in the index; None until the index is rebuilt.
-    pub applied: Option<i64>,
+    /// How much of the outbox the index holds; None until the index is rebuilt.
+    pub applied: Option<Position>,
     pub serving: &'a SearchIndex,
     pub signals: &'a Receiver<Signal>,
     pub beat: &'a Beat,
@@ -44,6 +44,10 @@ pub struct Indexer<'a> {
     /// Whether this run has loaded the conversation summaries. Until it has, searches do not
     /// use them: a previous run's copy may have missed changes this run has applied.
     pub summaries_loaded: bool,
+    /// Where nodes share the outbox: the horizons seen, to prune below once old enough.
+    pub horizons: SharedPruning,
+    /// When this run last committed the index.
+    pub committed_at: Instant,
 }
 
 impl Indexer<'_> {
@@ -89,9 +93,12 @@ impl Indexer<'_> {
             Some(Fault::Panic) => panic!("injected indexer fault"),
             None => {}
         }
-        match self.applied {
+        match self.applied.clone() {
             None => self.rebuild()?,
             Some(after) => self.catch_up(after)?,
+        }
+        if self.db.is_postgres() {
+            self.prune_shared();
         }
         // After the first publish, so that searches need not wait for it: until then they
         // read the database.
@@ -104,13 +111,14 @@ impl Indexer<'_> {
     fn rebuild(&mut self) -> Result<(), SearchError> {
         log::info!("rebuilding the search index from the database");
         let started = std::time::Instant::now();
-        let (seq, indexed) = rebuild(&mut self.writer, &self.fields, &self.db, &mut |_, _| {})?;
+        let (position, indexed) =
+            rebuild(&mut self.writer, &self.fields, &self.db, &mut |_, _| {})?;
         log::info!(
             "search index rebuilt: {indexed} messages in {:.1}s",
             started.elapsed().as_secs_f64()
         );
-        self.publish(seq)?;
-        self.prune(seq);
+        self.publish(&position)?;
+        self.prune(&position);
         merge_now(&mut self.writer)
     }
 
@@ -124,32 +132,39 @@ impl Indexer<'_> {
         Ok(())
     }
 
-    fn catch_up(&mut self, mut after: i64) -> Result<(), SearchError> {
+    fn catch_up(&mut self, mut after: Position) -> Result<(), SearchError> {
         loop {
-            let batch = self.db.read_now(|conn| read_batch(conn, after))?;
+            let batch = self.db.read_now(|conn| read_batch(conn, &after))?;
             let Some(Batch {
-                last,
+                next,
                 messages: changed,
                 conversations,
             }) = batch
             else {
-                // Nothing new: still publish, so the first catch-up of a run is announced.
-                if !self.installed || self.serving.visible_seq() != after {
-                    self.publish(after)?;
+                log::warn!("the search outbox was pruned past this index; rebuilding it");
+                return self.rebuild();
+            };
+            if changed.is_empty() && conversations.is_empty() {
+                // Nothing new: still publish, so the first catch-up of a run is announced
+                // (and a newer snapshot seen, where positions are snapshots).
+                if !self.installed || self.serving.visible_position().as_ref() != Some(&next) {
+                    self.record_quiet_progress(&next)?;
+                    self.publish(&next)?;
                 }
                 return Ok(());
-            };
+            }
             self.serving.update_summaries(conversations);
             self.apply(&changed)?;
-            commit(&mut self.writer, last)?;
-            self.publish(last)?;
-            self.prune(last);
+            commit(&mut self.writer, &next)?;
+            self.committed_at = Instant::now();
+            self.publish(&next)?;
+            self.prune(&next);
             merge_now(&mut self.writer)?;
             // Under steady writes a catch-up may never run dry; each committed batch is
             // progress, and `/health` must not call an indexer that keeps up stalled.
             self.serving.passed();
             self.beat.ok();
-            after = last;
+            after = next;
         }
     }
 
@@ -165,39 +180,103 @@ impl Indexer<'_> {
         Ok(())
     }
 
+    /// Where a position moves without rows (a newer snapshot), commits it now and then, so
+    /// that a node restarted after a quiet spell resumes from a position the outbox still
+    /// holds rows after, rather than rebuilding.
+    fn record_quiet_progress(&mut self, position: &Position) -> Result<(), SearchError> {
+        if matches!(position, Position::Snapshot { .. })
+            && self.committed_at.elapsed() >= SHARED_PRUNE_EVERY
+        {
+            commit(&mut self.writer, position)?;
+            self.committed_at = Instant::now();
+        }
+        Ok(())
+    }
+
     /// Makes committed work visible to searches, and says how far it goes.
-    fn publish(&mut self, seq: i64) -> Result<(), SearchError> {
+    fn publish(&mut self, position: &Position) -> Result<(), SearchError> {
         self.reader.reload()?;
-        self.applied = Some(seq);
+        self.applied = Some(position.clone());
         // Until its first publish a run's index may be empty (being rebuilt): searches keep
         // the previous reader, which still matches the position they were told.
-        self.serving.install(&self.reader, seq);
+        self.serving.install(&self.reader, position);
         self.installed = true;
         Ok(())
     }
 
-    /// The index has committed everything up to `seq`; the outbox can forget it.
-    fn prune(&self, seq: i64) {
-        if let Err(e) = self.db.write_now(|tx| search_feed::prune(tx, seq)) {
+    /// The index has committed everything up to `position`; where it is the outbox's only
+    /// follower, the outbox can forget that.
+    fn prune(&self, position: &Position) {
+        if matches!(position, Position::Snapshot { .. }) {
+            return;
+        }
+        if let Err(e) = self.db.write_now(|tx| search_feed::prune(tx, position)) {
             log::warn!("search outbox prune failed (retried after the next batch): {e}");
         }
+    }
+
+    /// Where nodes share the outbox, rows are kept for `SHARED_RETENTION` whatever each node
+    /// has applied, and a node that has fallen further behind rebuilds its index.
+    fn prune_shared(&mut self) {
+        if let Err(e) = self.horizons.step(&self.db) {
+            log::warn!("search outbox prune failed (tried again later): {e}");
+        }
+    }
+}
+
+/// How long the outbox keeps a row where nodes share it: far longer than a node that is up
+/// takes to apply it (every 100 ms), so only a node away longer rebuilds its index.
+const SHARED_RETENTION: Duration = Duration::from_secs(10 * 60);
+/// How often a node notes the horizon and prunes.
+const SHARED_PRUNE_EVERY: Duration = Duration::from_secs(30);
+
+/// The horizons (`search_feed::horizon_now`) a node has seen, oldest first, and when: rows of
+/// transactions below one seen `SHARED_RETENTION` ago can go.
+#[derive(Default)]
+pub struct SharedPruning {
+    seen: VecDeque<(Instant, String)>,
+}
+
+impl SharedPruning {
+    fn step(&mut self, db: &Db) -> Result<(), StoreError> {
+        let now = Instant::now();
+        if self
+            .seen
+            .back()
+            .is_some_and(|(at, _)| now.duration_since(*at) < SHARED_PRUNE_EVERY)
+        {
+            return Ok(());
+        }
+        self.seen
+            .push_back((now, db.read_now(search_feed::horizon_now)?));
+        let mut old_enough = None;
+        while let Some((at, _)) = self.seen.front() {
+            if now.duration_since(*at) < SHARED_RETENTION {
+                break;
+            }
+            old_enough = self.seen.pop_front().map(|(_, horizon)| horizon);
+        }
+        if let Some(horizon) = old_enough {
+            let gone = db.write_now(|tx| search_feed::prune_shared(tx, &horizon))?;
+            log::debug!("pruned {gone} search outbox rows");
+        }
+        Ok(())
     }
 }
 
 /// The outbox rows after a position, read as the database holds them now.
 struct Batch {
-    /// The last outbox row read.
-    last: i64,
+    /// Where the index stands once it has applied them.
+    next: Position,
     /// Each message changed, with what the index should hold for it.
     messages: Vec<(i64, Option<SearchableMessage>)>,
     /// Each conversation changed, with its summary (None once it is gone).
     conversations: Vec<(i64, Option<Summary>)>,
 }
 
-/// The next rows after `after`, or None when there are none.
-fn read_batch(conn: &Conn, after: i64) -> Result<Option<Batch>, StoreError> {
-    let pending = search_feed::pending(conn, after, BATCH)?;
-    let Some(&(last, _)) = pending.last() else {
+/// The next rows after `after` (perhaps none), or None when they have been pruned.
+fn read_batch(conn: &Conn, after: &Position) -> Result<Option<Batch>, StoreError> {
+    let Some((pending, next)) = search_feed::next_rows(conn, after, BATCH)? else {
         return Ok(None);
     };
     let mut message_ids = BTreeSet::new();
@@ -219,7 +298,7 @@ fn read_batch(conn: &Conn, after: i64) -> Result<Option<Batch>, StoreError> {
         .collect();
     let conversations = ids.iter().map(|id| (*id, found.get(id).copied())).collect();
     Ok(Some(Batch {
-        last,
+        next,
         messages,
         conversations,
     }))
@@ -236,24 +315,24 @@ pub(super) fn merge_now(writer: &mut IndexWriter) -> Result<(), SearchError> {
     Ok(())
 }
 
-fn commit(writer: &mut IndexWriter, seq: i64) -> Result<(), SearchError> {
+fn commit(writer: &mut IndexWriter, position: &Position) -> Result<(), SearchError> {
     let mut prepared = writer.prepare_commit()?;
-    prepared.set_payload(&Watermark::payload(seq));
+    prepared.set_payload(&Watermark::payload(position));
     prepared.commit()?;
     Ok(())
 }
 
 /// Replaces the index's content with every searchable message, read in one snapshot together
-/// with the outbox position it corresponds to. Returns `(seq, messages indexed)`.
+/// with the outbox position it corresponds to. Returns `(position, messages indexed)`.
 pub fn rebuild(
     writer: &mut IndexWriter,
     fields: &Fields,
     db: &Db,
     progress: &mut (dyn FnMut(u64, u64) + Send),
-) -> Result<(i64, u64), SearchError> {
+) -> Result<(Position, u64), SearchError> {
     writer.delete_all_documents()?;
-    let (seq, indexed) = db.read_snapshot(|snapshot| {
-        let seq = search_feed::latest_seq(snapshot)?;
+    let (position, indexed) = db.read_snapshot(|snapshot| {
+        let position = search_feed::position_now(snapshot)?;
         let total = search_feed::count_searchable(snapshot)?.max(0) as u64;
         let mut indexed = 0u64;
         progress(0, total);
@@ -267,8 +346,8 @@ pub fn rebuild(
             }
             Ok(())
         })?;
-        Ok((seq, indexed))
+        Ok((position, indexed))
     })?;
-    commit(writer, seq)?;
-    Ok((seq, indexed))
+    commit(writer, &position)?;
+    Ok((position, indexed))
 }

@@ -28,7 +28,8 @@ use tokio::sync::watch;
 
 use crate::db::{locked, Db};
 use crate::store::conversation_list::Summary;
-use crate::store::{search_feed, StoreError};
+use crate::store::search_feed::{self, Position};
+use crate::store::StoreError;
 use crate::supervisor::{self, Beat, Tasks};
 use fields::{Fields, FORMAT};
 pub use query::{ConversationHits, NewestMatch};
@@ -67,8 +68,11 @@ pub enum SearchError {
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Watermark {
     format: u32,
-    /// Every outbox row up to this one is in the index.
+    /// Every outbox row up to this one is in the index (SQLite).
     seq: i64,
+    /// Every outbox row visible in this snapshot is (PostgreSQL; `seq` is then its mark).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    snapshot: Option<String>,
 }
 
 impl Watermark {
@@ -79,8 +83,28 @@ impl Watermark {
             .filter(|w| w.format == FORMAT)
     }
 
-    fn payload(seq: i64) -> String {
-        serde_json::json!({ "format": FORMAT, "seq": seq }).to_string()
+    /// What the commit records of `position`: a pass under way is not recorded, and is read
+    /// again after a restart (applying a row twice leaves the index as once).
+    fn payload(position: &Position) -> String {
+        let watermark = Watermark {
+            format: FORMAT,
+            seq: position.mark(),
+            snapshot: match position {
+                Position::Seq(_) => None,
+                Position::Snapshot { applied, .. } => Some(applied.clone()),
+            },
+        };
+        serde_json::to_string(&watermark).unwrap_or_default()
+    }
+
+    fn position(self) -> Position {
+        match self.snapshot {
+            Some(applied) => Position::Snapshot {
+                applied,
+                partly: None,
+            },
+            None => Position::Seq(self.seq),
+        }
     }
 }
 
@@ -89,8 +113,8 @@ pub struct OpenedIndex {
     index: Index,
     writer: IndexWriter,
     fields: Fields,
-    /// The outbox row to resume after, or None when the index must be rebuilt first.
-    resume_after: Option<i64>,
+    /// Where to resume following the outbox, or None when the index must be rebuilt first.
+    resume_after: Option<Position>,
 }
 
 fn directory_error(path: &Path) -> impl FnOnce(std::io::Error) -> SearchError + '_ {
@@ -142,7 +166,13 @@ fn open_existing(dir: &Path) -> Option<(Index, Watermark)> {
 
 /// Whether the index can catch up from the outbox: the rows after its watermark must still be
 /// there, and the database must not be older than the index.
-fn can_resume(db: &Db, after: i64) -> Result<bool, SearchError> {
+fn can_resume(db: &Db, at: &Position) -> Result<bool, SearchError> {
+    let after = match at {
+        Position::Seq(after) => *after,
+        Position::Snapshot { .. } => {
+            return Ok(db.read_now(|conn| search_feed::can_follow_from(conn, at))?)
+        }
+    };
     Ok(db.read_now(|conn| {
         let latest = search_feed::latest_seq(conn)?;
         let oldest = search_feed::oldest_pending(conn)?;
@@ -163,8 +193,9 @@ pub fn open_for_writing(
     threads: usize,
     memory: usize,
 ) -> Result<OpenedIndex, SearchError> {
-    let (index, resume_after) = match open_existing(dir) {
-        Some((index, watermark)) if can_resume(db, watermark.seq)? => (index, Some(watermark.seq)),
+    let opened = open_existing(dir).map(|(index, watermark)| (index, watermark.position()));
+    let (index, resume_after) = match opened {
+        Some((index, at)) if can_resume(db, &at)? => (index, Some(at)),
         Some((index, _)) => {
             log::warn!(
                 "search index is not where the database's outbox can resume it; rebuilding it"
@@ -200,10 +231,10 @@ pub fn rebuild(
 ) -> Result<u64, SearchError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     let mut opened = open_for_writing(dir, db, threads, 256 << 20)?;
-    let (seq, indexed) = indexer::rebuild(&mut opened.writer, &opened.fields, db, progress)?;
+    let (position, indexed) = indexer::rebuild(&mut opened.writer, &opened.fields, db, progress)?;
     indexer::merge_now(&mut opened.writer)?;
     opened.writer.wait_merging_threads()?;
-    db.write_now(|tx| search_feed::prune(tx, seq))?;
+    db.write_now(|tx| search_feed::prune(tx, &position))?;
     Ok(indexed)
 }
 
@@ -230,9 +261,12 @@ pub struct SearchIndex {
     fields: Fields,
     /// Replaced when a reopened or rebuilt index is first published.
     reader: RwLock<IndexReader>,
-    /// The newest outbox row visible to searches; -1 until the first catch-up is done.
+    /// The mark of the outbox position visible to searches (`Position::mark`); -1 until the
+    /// first catch-up is done.
     visible: watch::Receiver<i64>,
     publish: watch::Sender<i64>,
+    /// That position itself.
+    position: RwLock<Option<Position>>,
     signals: Mutex<mpsc::Sender<indexer::Signal>>,
     /// Taken by the running indexer for the length of its run.
     inbox: Mutex<mpsc::Receiver<indexer::Signal>>,
@@ -263,6 +297,7 @@ impl SearchIndex {
             reader: RwLock::new(reader),
             visible,
             publish,
+            position: RwLock::new(None),
             signals: Mutex::new(signals),
             inbox: Mutex::new(inbox),
             opened: Mutex::new(Some(opened)),
@@ -297,6 +332,8 @@ impl SearchIndex {
             beat,
             installed: false,
             summaries_loaded: false,
+            horizons: indexer::SharedPruning::default(),
+            committed_at: Instant::now(),
         };
         worker.run()
     }
@@ -313,10 +350,11 @@ impl SearchIndex {
         })
     }
 
-    /// Makes `reader` the one searches use, and `seq` the position they see.
-    fn install(&self, reader: &IndexReader, seq: i64) {
+    /// Makes `reader` the one searches use, and `position` the one they see.
+    fn install(&self, reader: &IndexReader, position: &Position) {
         *self.reader.write().unwrap_or_else(|p| p.into_inner()) = reader.clone();
-        self.publish.send_replace(seq);
+        *self.position.write().unwrap_or_else(|p| p.into_inner()) = Some(position.clone());
+        self.publish.send_replace(position.mark());
     }
 
     fn passed(&self) {
@@ -359,9 +397,17 @@ impl SearchIndex {
         matches!(reached, Ok(Ok(_)))
     }
 
-    /// The newest outbox row visible to searches (-1 before the first catch-up).
+    /// The mark of the outbox position visible to searches (-1 before the first catch-up).
     pub fn visible_seq(&self) -> i64 {
         *self.visible.borrow()
+    }
+
+    /// The outbox position visible to searches (None before the first catch-up).
+    pub fn visible_position(&self) -> Option<Position> {
+        self.position
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// How long ago the indexer last finished a pass (it passes every ~100 ms while up).
@@ -405,11 +451,10 @@ impl SearchIndex {
     pub fn changed_summaries(&self, conn: &Conn) -> Result<Option<ChangedSummaries>, SearchError> {
         // This read begins the snapshot, before the index's position is taken.
         search_feed::latest_seq(conn)?;
-        let indexed = self.visible_seq();
-        if indexed < 0 {
+        let Some(indexed) = self.visible_position() else {
             return Ok(None);
-        }
-        unindexed::changed_summaries(conn, indexed)
+        };
+        unindexed::changed_summaries(conn, &indexed)
     }
 
     /// Whether a search for `needle` reads few enough of the index to run as a plain read,
@@ -432,10 +477,9 @@ impl SearchIndex {
     ) -> Result<Current, SearchError> {
         // This read begins the snapshot, before the index's position is taken.
         let written = search_feed::latest_seq(conn)?;
-        let indexed = self.visible_seq();
-        if indexed < 0 {
+        let Some(indexed) = self.visible_position() else {
             return Ok(Current::Behind(written));
-        }
+        };
         // Installed no earlier than `indexed` was published.
         let searcher = self.searcher();
         let hits = self.find_in(&searcher, account_id, needle)?;
@@ -445,7 +489,7 @@ impl SearchIndex {
             &searcher,
             &self.fields,
             account_id,
-            indexed,
+            &indexed,
             &needle,
             hits,
         )?;

@@ -13,7 +13,7 @@ use super::query::{self, ConversationHits};
 use super::text::Needle;
 use super::{SearchError, Summaries};
 use crate::store::conversation_list::Summary;
-use crate::store::search_feed::{self, Change};
+use crate::store::search_feed::{self, Change, Position};
 
 /// Changes past the index a search reads from the database at most. Past that the index is far
 /// behind (rebuilding, or under a burst of writes) and the search waits for it instead.
@@ -55,12 +55,11 @@ impl ChangedSummaries {
 /// must have begun before `indexed` was read). None past `READ_UP_TO` changes.
 pub fn changed_summaries(
     conn: &Conn,
-    indexed: i64,
+    indexed: &Position,
 ) -> Result<Option<ChangedSummaries>, SearchError> {
-    let changes = search_feed::pending(conn, indexed, READ_UP_TO + 1)?;
-    if changes.len() as i64 > READ_UP_TO {
+    let Some(changes) = unapplied(conn, indexed)? else {
         return Ok(None);
-    }
+    };
     let changed: BTreeSet<i64> = changes
         .into_iter()
         .filter_map(|(_, change)| match change {
@@ -69,6 +68,13 @@ pub fn changed_summaries(
         })
         .collect();
     Ok(Some(ChangedSummaries::read(conn, &changed)?))
+}
+
+/// The changes `conn`'s snapshot holds that the index at `indexed` lacks; None past
+/// `READ_UP_TO` of them, or when some were pruned before the index took them in.
+fn unapplied(conn: &Conn, indexed: &Position) -> Result<Option<Vec<(i64, Change)>>, SearchError> {
+    let changes = search_feed::unapplied(conn, indexed, READ_UP_TO + 1)?;
+    Ok(changes.filter(|changes| changes.len() as i64 <= READ_UP_TO))
 }
 
 /// A search's matching conversations as of its snapshot.
@@ -99,14 +105,13 @@ pub fn bring_up_to_date(
     searcher: &Searcher,
     fields: &Fields,
     account_id: i64,
-    indexed: i64,
+    indexed: &Position,
     needle: &Needle,
     mut hits: ConversationHits,
 ) -> Result<Option<CurrentHits>, SearchError> {
-    let changes = search_feed::pending(conn, indexed, READ_UP_TO + 1)?;
-    if changes.len() as i64 > READ_UP_TO {
+    let Some(changes) = unapplied(conn, indexed)? else {
         return Ok(None);
-    }
+    };
     let mut changed = BTreeSet::new();
     let mut to_read_whole = BTreeSet::new();
     let mut gone_messages = Vec::new();
@@ -187,7 +192,7 @@ mod tests {
                     &searcher,
                     &fields,
                     1,
-                    indexed,
+                    &Position::Seq(indexed),
                     &needle,
                     ConversationHits::none(),
                 )

@@ -10,6 +10,7 @@ use super::StoreResult;
 #[derive(Clone, Copy, Debug)]
 pub enum Chore {
     PruneEvents,
+    PruneSearchFeed,
 }
 
 impl Chore {
@@ -18,6 +19,7 @@ impl Chore {
         const BASE: i64 = 0x776f_6f74_0000;
         BASE + match self {
             Self::PruneEvents => 1,
+            Self::PruneSearchFeed => 2,
         }
     }
 }

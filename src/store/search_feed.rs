@@ -35,18 +35,240 @@ fn searchable_from_row(row: &crate::db::Row) -> crate::db::SqlResult<SearchableM
     })
 }
 
-/// The newest outbox sequence number written (0 before the first): everything committed so far
-/// is at or below it. PostgreSQL's sequence also counts numbers taken by transactions still
-/// open or rolled back, which no indexer could ever reach, so there it is the newest row that
-/// this snapshot sees (rows are pruned only once applied).
+/// A mark of what is written so far, as `conn`'s snapshot sees it, to wait for: a follower
+/// whose `Position::mark` has reached it has applied everything this snapshot holds.
+/// - SQLite: the newest outbox sequence number written (0 before the first), since rows commit
+///   in sequence order behind its one writer.
+/// - PostgreSQL: the snapshot's `xmax`. A follower's mark is the `xmin` of the snapshot it has
+///   applied; once that is at or past this `xmax`, every transaction this snapshot could see
+///   had ended before the follower's snapshot was taken.
 pub fn latest_seq(conn: &Conn) -> StoreResult<i64> {
     Ok(conn
         .prepare_cached(&crate::sql!(
             sqlite: "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'search_outbox'), 0)",
-            postgres: "SELECT COALESCE(MAX(seq), 0) FROM search_outbox",
+            postgres: "SELECT CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS text) AS bigint)",
         ))?
         .query_row([], |row| row.get(0))?)
 }
+
+/// How much of the outbox a follower (a node's search replica) has applied.
+///
+/// On SQLite rows commit in sequence order, so a number says it. On PostgreSQL a sequence
+/// number is taken before commit, and a lower one can become visible after a higher one has
+/// been read; there the position is a snapshot: every row visible in it has been applied
+/// (docs/storage.md §6).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Position {
+    /// Every row up to this sequence number.
+    Seq(i64),
+    Snapshot {
+        /// Every row visible in this snapshot (`pg_snapshot` text).
+        applied: String,
+        /// A pass under way: of the rows visible in this later snapshot and not in `applied`,
+        /// those up to this sequence number.
+        partly: Option<(String, i64)>,
+    },
+}
+
+impl Position {
+    /// What `latest_seq` is compared with: the sequence number, or the `xmin` of the snapshot
+    /// fully applied.
+    pub fn mark(&self) -> i64 {
+        match self {
+            Self::Seq(seq) => *seq,
+            Self::Snapshot { applied, .. } => applied
+                .split(':')
+                .next()
+                .and_then(|xmin| xmin.parse().ok())
+                .unwrap_or(0),
+        }
+    }
+}
+
+/// Where a follower stands that has read everything `conn`'s snapshot holds (a rebuild reads
+/// every message in one snapshot and starts from here).
+pub fn position_now(conn: &Conn) -> StoreResult<Position> {
+    if !conn.is_postgres() {
+        return Ok(Position::Seq(latest_seq(conn)?));
+    }
+    let applied = conn
+        .prepare_cached("SELECT CAST(pg_current_snapshot() AS text)")?
+        .query_row([], |row| row.get(0))?;
+    Ok(Position::Snapshot {
+        applied,
+        partly: None,
+    })
+}
+
+/// The next rows a follower at `at` applies, oldest first, and where it stands once it has
+/// applied them; None when the rows it needs have been pruned (it rebuilds).
+pub fn next_rows(
+    conn: &Conn,
+    at: &Position,
+    limit: i64,
+) -> StoreResult<Option<(Changes, Position)>> {
+    let (applied, partly) = match at {
+        Position::Seq(after) => {
+            let rows = pending(conn, *after, limit)?;
+            let last = rows.last().map_or(*after, |row| row.0);
+            return Ok(Some((rows, Position::Seq(last))));
+        }
+        Position::Snapshot { applied, partly } => (applied, partly),
+    };
+    if pruned_past(conn, applied)? {
+        return Ok(None);
+    }
+    // A new pass reads what became visible since the snapshot applied; one under way goes on
+    // with the snapshot it began with.
+    let (reading, after) = match partly {
+        Some((reading, after)) => (reading.clone(), *after),
+        None => (current_snapshot(conn)?, 0),
+    };
+    let rows = changes(
+        conn,
+        "SELECT seq, message_id, conversation_id FROM search_outbox
+          WHERE xact_id >= pg_snapshot_xmin(CAST(CAST(?1 AS text) AS pg_snapshot))
+            AND NOT pg_visible_in_snapshot(xact_id, CAST(CAST(?1 AS text) AS pg_snapshot))
+            AND pg_visible_in_snapshot(xact_id, CAST(CAST(?2 AS text) AS pg_snapshot))
+            AND seq > ?3
+          ORDER BY seq LIMIT ?4",
+        crate::params![applied, reading, after, limit],
+    )?;
+    let next = match rows.last() {
+        Some(&(last, _)) if rows.len() as i64 == limit => Position::Snapshot {
+            applied: applied.clone(),
+            partly: Some((reading, last)),
+        },
+        _ => Position::Snapshot {
+            applied: reading,
+            partly: None,
+        },
+    };
+    Ok(Some((rows, next)))
+}
+
+/// Rows `conn`'s snapshot holds that a follower at `at` has not applied, oldest first; None
+/// when some of them have been pruned.
+pub fn unapplied(conn: &Conn, at: &Position, limit: i64) -> StoreResult<Option<Changes>> {
+    let (applied, partly) = match at {
+        Position::Seq(after) => return Ok(Some(pending(conn, *after, limit)?)),
+        Position::Snapshot { applied, partly } => (applied, partly),
+    };
+    if pruned_past(conn, applied)? {
+        return Ok(None);
+    }
+    let (reading, after) = partly.clone().unzip();
+    Ok(Some(changes(
+        conn,
+        UNAPPLIED,
+        crate::params![applied, reading, after, limit],
+    )?))
+}
+
+/// Rows not visible in snapshot `?1`, nor visible in `?2` with a sequence number up to `?3`.
+/// Any row whose transaction is older than `?1`'s `xmin` is visible in it, once committed.
+macro_rules! unapplied_where {
+    () => {
+        "xact_id >= pg_snapshot_xmin(CAST(CAST(?1 AS text) AS pg_snapshot))
+    AND NOT pg_visible_in_snapshot(xact_id, CAST(CAST(?1 AS text) AS pg_snapshot))
+    AND NOT COALESCE(pg_visible_in_snapshot(xact_id, CAST(CAST(?2 AS text) AS pg_snapshot)) AND seq <= ?3, FALSE)"
+    };
+}
+
+const UNAPPLIED: &str = concat!(
+    "SELECT seq, message_id, conversation_id FROM search_outbox WHERE ",
+    unapplied_where!(),
+    " ORDER BY seq LIMIT ?4"
+);
+
+/// How many rows `conn`'s snapshot holds that a follower at `at` has not applied.
+pub fn count_unapplied(conn: &Conn, at: &Position) -> StoreResult<i64> {
+    let (applied, partly) = match at {
+        Position::Seq(after) => return count_pending(conn, *after),
+        Position::Snapshot { applied, partly } => (applied, partly),
+    };
+    let (reading, after) = partly.clone().unzip();
+    Ok(conn
+        .prepare_cached(concat!(
+            "SELECT COUNT(*) FROM search_outbox WHERE ",
+            unapplied_where!()
+        ))?
+        .query_row(crate::params![applied, reading, after], |row| row.get(0))?)
+}
+
+fn current_snapshot(conn: &Conn) -> StoreResult<String> {
+    Ok(conn
+        .prepare_cached("SELECT CAST(pg_current_snapshot() AS text)")?
+        .query_row([], |row| row.get(0))?)
+}
+
+/// Whether rows a follower that applied snapshot `applied` still needs have been pruned.
+fn pruned_past(conn: &Conn, applied: &str) -> StoreResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT xact_id > pg_snapshot_xmin(CAST(CAST(?1 AS text) AS pg_snapshot)) FROM wootlite_search_floor",
+        )?
+        .query_row([applied], |row| row.get(0))?)
+}
+
+/// Whether a follower at `at` can go on from there: the rows after it are all still there.
+/// Only a snapshot position is checked here; a sequence number is checked by the caller
+/// against `oldest_pending`.
+pub fn can_follow_from(conn: &Conn, at: &Position) -> StoreResult<bool> {
+    match at {
+        Position::Seq(_) => Ok(true),
+        Position::Snapshot { applied, .. } => Ok(!pruned_past(conn, applied)?),
+    }
+}
+
+/// The current transaction-id horizon (`xmin` of a snapshot taken now), as text, to prune
+/// below later (`prune_shared`).
+pub fn horizon_now(conn: &Conn) -> StoreResult<String> {
+    Ok(conn
+        .prepare_cached("SELECT CAST(pg_snapshot_xmin(pg_current_snapshot()) AS text)")?
+        .query_row([], |row| row.get(0))?)
+}
+
+/// PostgreSQL: forgets the rows of transactions below `horizon` (an earlier `horizon_now`)
+/// and raises the floor to it, where nodes share the outbox and each follows it at its own
+/// pace. One node at a time does it; returns how many rows went.
+pub fn prune_shared(conn: &Conn, horizon: &str) -> StoreResult<usize> {
+    if !super::claims::turn_for(conn, super::claims::Chore::PruneSearchFeed)? {
+        return Ok(0);
+    }
+    let gone = super::execute(
+        conn,
+        "DELETE FROM search_outbox WHERE xact_id < CAST(CAST(?1 AS text) AS xid8)",
+        [horizon],
+    )?;
+    super::execute(
+        conn,
+        "UPDATE wootlite_search_floor SET xact_id = CAST(CAST(?1 AS text) AS xid8) WHERE xact_id < CAST(CAST(?1 AS text) AS xid8)",
+        [horizon],
+    )?;
+    Ok(gone)
+}
+
+fn changes(
+    conn: &Conn,
+    sql: &str,
+    params: impl crate::db::Params,
+) -> StoreResult<Vec<(i64, Change)>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, change_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn change_from_row(row: &crate::db::Row) -> crate::db::SqlResult<(i64, Change)> {
+    let change = match row.get::<Option<i64>>(2)? {
+        Some(conversation) => Change::Conversation(conversation),
+        None => Change::Message(row.get(1)?),
+    };
+    Ok((row.get(0)?, change))
+}
+
+/// Outbox rows, oldest first: `(seq, change)`.
+pub type Changes = Vec<(i64, Change)>;
 
 /// What an outbox row says changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,19 +278,13 @@ pub enum Change {
     Conversation(i64),
 }
 
-/// Outbox rows after `after`, oldest first: `(seq, change)`.
+/// Outbox rows after `after`, oldest first: `(seq, change)`. (SQLite's order; see `Position`.)
 pub fn pending(conn: &Conn, after: i64, limit: i64) -> StoreResult<Vec<(i64, Change)>> {
-    let mut stmt = conn.prepare_cached(
+    changes(
+        conn,
         "SELECT seq, message_id, conversation_id FROM search_outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    )?;
-    let rows = stmt.query_map([after, limit], |row| {
-        let change = match row.get::<Option<i64>>(2)? {
-            Some(conversation) => Change::Conversation(conversation),
-            None => Change::Message(row.get(1)?),
-        };
-        Ok((row.get(0)?, change))
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        [after, limit],
+    )
 }
 
 macro_rules! select_summary {
@@ -143,15 +359,15 @@ pub fn count_pending(conn: &Conn, after: i64) -> StoreResult<i64> {
         .query_row([after], |row| row.get(0))?)
 }
 
-/// Forgets the outbox rows the index has committed.
-/// PostgreSQL keeps the row at `up_to`, since `latest_seq` reads the newest row there.
-pub fn prune(conn: &Conn, up_to: i64) -> StoreResult<usize> {
-    Ok(conn
-        .prepare_cached(&crate::sql!(
-            sqlite: "DELETE FROM search_outbox WHERE seq <= ?1",
-            postgres: "DELETE FROM search_outbox WHERE seq < ?1",
-        ))?
-        .execute([up_to])?)
+/// Forgets the outbox rows a follower at `applied` has committed, where it is the only one
+/// (SQLite). Where nodes share the outbox, rows go by age instead (`prune_shared`).
+pub fn prune(conn: &Conn, applied: &Position) -> StoreResult<usize> {
+    match applied {
+        Position::Seq(up_to) => Ok(conn
+            .prepare_cached("DELETE FROM search_outbox WHERE seq <= ?1")?
+            .execute([*up_to])?),
+        Position::Snapshot { .. } => Ok(0),
+    }
 }
 
 /// The message as the index should hold it, or None when it is gone or not searchable.

@@ -37,14 +37,16 @@ fn sqlite_columns() -> BTreeMap<String, BTreeSet<String>> {
     group(pairs)
 }
 
-/// PostgreSQL's tables but the engine's own bookkeeping (its schema version, and the directory
-/// version that SQLite's one writer keeps in memory).
+/// PostgreSQL's tables but the engine's own bookkeeping (its schema version, the directory
+/// version that SQLite's one writer keeps in memory, and how far the shared search outbox has
+/// been pruned).
 fn postgres_columns(client: &mut postgres::Client) -> BTreeMap<String, BTreeSet<String>> {
     let pairs = client
         .query(
             "SELECT table_name::text, column_name::text FROM information_schema.columns
               WHERE table_schema = 'public'
-                AND table_name NOT IN ('wootlite_schema', 'wootlite_directory_version')",
+                AND table_name NOT IN ('wootlite_schema', 'wootlite_directory_version',
+                                       'wootlite_search_floor')",
             &[],
         )
         .unwrap()
@@ -1048,4 +1050,118 @@ fn due_work_is_claimed_by_one_node_until_its_lease_runs_out() {
         .write(|tx| claims::turn_for(tx, claims::Chore::PruneEvents))
         .unwrap();
     assert!(later, "the turn is free again after the holder's commit");
+}
+
+/// The search outbox followed by snapshot: a pass applies what became visible since the last,
+/// in parts when there is more than a batch, and a follower whose rows were pruned before it
+/// took them in is told so (it rebuilds its index).
+#[test]
+fn the_search_outbox_is_followed_by_snapshot_and_pruned_by_horizon() {
+    use wootlite::db::PgDb;
+    use wootlite::store::search_feed::{self, Change, Position};
+
+    let Some(database) = TestDatabase::create_or_skip("postgres_engine::search_feed") else {
+        return;
+    };
+    let db = PgDb::open(&database.url(), 2).unwrap();
+    let add = |ids: &[i64]| {
+        let mut client = database.connect();
+        for id in ids {
+            client
+                .execute("INSERT INTO search_outbox (message_id) VALUES ($1)", &[id])
+                .unwrap();
+        }
+    };
+    let messages = |rows: &[(i64, Change)]| -> Vec<i64> {
+        rows.iter()
+            .map(|(_, change)| match change {
+                Change::Message(id) => *id,
+                Change::Conversation(id) => -id,
+            })
+            .collect()
+    };
+    add(&[1, 2]);
+    let start = db.read(search_feed::position_now).unwrap();
+    assert_eq!(
+        db.read(|c| search_feed::unapplied(c, &start, 10)).unwrap(),
+        Some(vec![])
+    );
+    add(&[3, 4, 5]);
+    let unapplied = db
+        .read(|c| search_feed::unapplied(c, &start, 10))
+        .unwrap()
+        .unwrap();
+    assert_eq!(messages(&unapplied), vec![3, 4, 5]);
+
+    // Two rows per batch: the pass goes on with the snapshot it began with.
+    let (rows, partly) = db
+        .read(|c| search_feed::next_rows(c, &start, 2))
+        .unwrap()
+        .unwrap();
+    assert_eq!(messages(&rows), vec![3, 4]);
+    assert!(matches!(
+        &partly,
+        Position::Snapshot {
+            partly: Some(_),
+            ..
+        }
+    ));
+    add(&[6]);
+    let left = db
+        .read(|c| search_feed::unapplied(c, &partly, 10))
+        .unwrap()
+        .unwrap();
+    assert_eq!(messages(&left), vec![5, 6]);
+    let (rows, done) = db
+        .read(|c| search_feed::next_rows(c, &partly, 2))
+        .unwrap()
+        .unwrap();
+    assert_eq!(messages(&rows), vec![5]);
+    assert!(matches!(&done, Position::Snapshot { partly: None, .. }));
+    let (rows, caught_up) = db
+        .read(|c| search_feed::next_rows(c, &done, 2))
+        .unwrap()
+        .unwrap();
+    assert_eq!(messages(&rows), vec![6]);
+    assert!(caught_up.mark() >= done.mark());
+    let written = db.read(search_feed::latest_seq).unwrap();
+    assert!(caught_up.mark() <= written);
+
+    // Pruned below a horizon taken now: the follower that had applied only `start` has lost
+    // rows, the one that caught up has not.
+    // Transactions are numbered across the cluster, so one open in another test's database
+    // holds the horizon back for a moment.
+    let started = std::time::Instant::now();
+    let horizon = loop {
+        let horizon = db.read(search_feed::horizon_now).unwrap();
+        if horizon.parse::<i64>().unwrap() >= written {
+            break horizon;
+        }
+        assert!(started.elapsed().as_secs() < 30, "the horizon never passed");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let gone = db
+        .write(|tx| search_feed::prune_shared(tx, &horizon))
+        .unwrap();
+    assert_eq!(gone, 6);
+    assert!(!db
+        .read(|c| search_feed::can_follow_from(c, &start))
+        .unwrap());
+    assert_eq!(
+        db.read(|c| search_feed::next_rows(c, &start, 10)).unwrap(),
+        None
+    );
+    assert_eq!(
+        db.read(|c| search_feed::unapplied(c, &start, 10)).unwrap(),
+        None
+    );
+    assert!(db
+        .read(|c| search_feed::can_follow_from(c, &caught_up))
+        .unwrap());
+    add(&[7]);
+    let (rows, _) = db
+        .read(|c| search_feed::next_rows(c, &caught_up, 10))
+        .unwrap()
+        .unwrap();
+    assert_eq!(messages(&rows), vec![7]);
 }

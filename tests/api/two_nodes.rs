@@ -197,3 +197,70 @@ async fn a_delivery_held_by_a_killed_node_is_sent_once_by_another_after_its_clai
     // Delivered, by one attempt on record: the killed node's never finished.
     assert_eq!(recorded, vec![(1, 1)]);
 }
+
+/// PostgreSQL hands out the outbox's sequence numbers before commit, so a change can commit
+/// after a later-numbered one has been indexed. The index follows commits, not numbers: the
+/// earlier-numbered change is found once it commits.
+#[tokio::test]
+async fn a_change_committed_after_a_later_numbered_one_is_indexed_and_found() {
+    let app = spawn_app().await;
+    let id = app.create_conversation(json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    // Another conversation for the later-numbered message, whose row the first one's open
+    // transaction does not hold.
+    let other = app.create_conversation(json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let (conversation, inbox) = app.rows(
+        &format!("SELECT id, inbox_id FROM conversations WHERE display_id = {id}"),
+        |row| Ok((row.get::<i64>(0)?, row.get::<i64>(1)?)),
+    )[0];
+    let url = app.database_url().expect("on PostgreSQL");
+
+    // A transaction takes its outbox number first and commits last.
+    let (inserted_tx, inserted) = std::sync::mpsc::channel();
+    let (commit_tx, commit) = std::sync::mpsc::channel::<()>();
+    let late = std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let mut tx = client.transaction().unwrap();
+        tx.execute(
+            "INSERT INTO messages (account_id, inbox_id, conversation_id, message_type, content, created_at, updated_at)
+             VALUES (1, $1, $2, 0, 'a zebra crossing', 1, 1)",
+            &[&inbox, &conversation],
+        )
+        .unwrap();
+        inserted_tx.send(()).unwrap();
+        commit.recv().unwrap();
+        tx.commit().unwrap();
+    });
+    inserted.recv().unwrap();
+
+    let documents = app.search.document_count();
+    app.message(other, json!({ "content": "a giraffe neck" }))
+        .await;
+    crate::helpers::eventually(
+        "the index to take in the later-numbered message",
+        std::time::Duration::from_secs(10),
+        || async { (app.search.document_count() > documents).then_some(()) },
+    )
+    .await;
+    commit_tx.send(()).unwrap();
+    late.join().unwrap();
+
+    let found = crate::helpers::eventually(
+        "the earlier-numbered message to be found",
+        std::time::Duration::from_secs(10),
+        || async {
+            let found = app
+                .get(&format!("{CONVERSATIONS}/search?q=zebra"))
+                .await
+                .expect(200);
+            (found["meta"]["all_count"] == 1).then_some(found)
+        },
+    )
+    .await;
+    assert_eq!(found["payload"][0]["id"], id);
+    app.index_caught_up().await;
+    assert_eq!(app.search.document_count(), documents + 2);
+}

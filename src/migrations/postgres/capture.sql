@@ -239,3 +239,12 @@ CREATE OR REPLACE TRIGGER wootlite_directory_accounts
 AFTER INSERT OR DELETE OR UPDATE OF id, name, locale, domain, support_email, created_at, updated_at
 ON accounts
 FOR EACH STATEMENT EXECUTE FUNCTION wootlite_directory_changed();
+
+-- How far the search outbox has been pruned (see src/store/search_feed.rs): rows whose
+-- transaction id is below it are gone. A node whose search replica has applied less than that
+-- rebuilds it.
+CREATE TABLE IF NOT EXISTS wootlite_search_floor (
+    one     boolean PRIMARY KEY DEFAULT TRUE CHECK (one),
+    xact_id xid8    NOT NULL
+);
+INSERT INTO wootlite_search_floor (xact_id) VALUES ('0') ON CONFLICT (one) DO NOTHING;
