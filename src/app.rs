@@ -172,6 +172,7 @@ pub struct Application {
     transport: Arc<Transport>,
     sender_settings: SenderSettings,
     hub: Arc<Hub>,
+    publishing: realtime::Publishing,
 }
 
 impl Application {
@@ -240,7 +241,7 @@ impl Application {
             live: Some(Arc::clone(&hub)),
         };
         events::attach(&db, clock.clone(), recording)?;
-        realtime::attach(&db, Arc::clone(&hub))?;
+        let publishing = realtime::attach(&db, Arc::clone(&hub))?;
         let transport = Arc::new(Transport::new(settings.transport_settings()?)?);
         let dev = settings.dev.then(|| {
             Arc::new(api::dev::DevTools {
@@ -368,6 +369,7 @@ impl Application {
             transport,
             sender_settings,
             hub,
+            publishing,
         })
     }
 
@@ -438,9 +440,25 @@ impl Application {
             wal_target_bytes,
             transport,
             sender_settings,
+            hub,
+            publishing,
             ..
         } = self;
         let indexer = search.spawn_indexer(&tasks);
+        let shared_feed = match publishing {
+            realtime::Publishing::Direct => None,
+            realtime::Publishing::Shared(written) => Some(tasks.spawn("cable-feed", {
+                let db = db.clone();
+                move |beat| {
+                    realtime::follow_shared_feed(
+                        db.clone(),
+                        Arc::clone(&hub),
+                        Arc::clone(&written),
+                        beat,
+                    )
+                }
+            })),
+        };
         let mail_claim_lease = sender_settings.claim_lease;
         let background = [
             tasks.spawn("wal-checkpointer", {
@@ -491,6 +509,7 @@ impl Application {
         {
             log::warn!("the search indexer did not stop in time");
         }
+        let background: Vec<_> = background.into_iter().chain(shared_feed).collect();
         for task in &background {
             task.abort();
         }

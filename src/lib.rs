@@ -13,6 +13,7 @@ pub mod db;
 pub mod dir_lock;
 pub mod error;
 pub mod events;
+pub mod feed_pruning;
 pub mod filter;
 pub mod fixtures;
 pub mod journal;

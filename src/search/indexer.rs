@@ -2,7 +2,7 @@
 //! its watermark, and only then makes it visible and prunes the outbox behind it.
 
 use crate::db::Conn;
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,9 @@ use tantivy::{IndexReader, IndexWriter, Term};
 use super::fields::{document, id_value, Fields};
 use super::{Fault, SearchError, SearchIndex, Summaries, Watermark};
 use crate::db::Db;
+use crate::feed_pruning::SharedPruning;
 use crate::store::conversation_list::Summary;
+use crate::store::feed_follow;
 use crate::store::search_feed::{self, Change, Position, SearchableMessage};
 use crate::store::StoreError;
 use crate::supervisor::Beat;
@@ -22,6 +24,8 @@ use crate::supervisor::Beat;
 const POLL: Duration = Duration::from_millis(100);
 /// Outbox rows applied per commit at most.
 const BATCH: i64 = 5_000;
+/// How often a quiet index records a newer snapshot position.
+const QUIET_COMMIT_EVERY: Duration = Duration::from_secs(30);
 
 pub enum Signal {
     /// A search is waiting: apply what is pending now.
@@ -185,7 +189,7 @@ impl Indexer<'_> {
     /// holds rows after, rather than rebuilding.
     fn record_quiet_progress(&mut self, position: &Position) -> Result<(), SearchError> {
         if matches!(position, Position::Snapshot { .. })
-            && self.committed_at.elapsed() >= SHARED_PRUNE_EVERY
+            && self.committed_at.elapsed() >= QUIET_COMMIT_EVERY
         {
             commit(&mut self.writer, position)?;
             self.committed_at = Instant::now();
@@ -218,7 +222,23 @@ impl Indexer<'_> {
     /// Where nodes share the outbox, rows are kept for `SHARED_RETENTION` whatever each node
     /// has applied, and a node that has fallen further behind rebuilds its index.
     fn prune_shared(&mut self) {
-        if let Err(e) = self.horizons.step(&self.db) {
+        let now = Instant::now();
+        if !self.horizons.wants_horizon(now) {
+            return;
+        }
+        let pruned = self
+            .db
+            .read_now(feed_follow::horizon_now)
+            .and_then(
+                |horizon| match self.horizons.noted(now, horizon, SHARED_RETENTION) {
+                    Some(below) => self
+                        .db
+                        .write_now(|tx| search_feed::prune_shared(tx, &below))
+                        .map(|_| ()),
+                    None => Ok(()),
+                },
+            );
+        if let Err(e) = pruned {
             log::warn!("search outbox prune failed (tried again later): {e}");
         }
     }
@@ -227,42 +247,6 @@ impl Indexer<'_> {
 /// How long the outbox keeps a row where nodes share it: far longer than a node that is up
 /// takes to apply it (every 100 ms), so only a node away longer rebuilds its index.
 const SHARED_RETENTION: Duration = Duration::from_secs(10 * 60);
-/// How often a node notes the horizon and prunes.
-const SHARED_PRUNE_EVERY: Duration = Duration::from_secs(30);
-
-/// The horizons (`search_feed::horizon_now`) a node has seen, oldest first, and when: rows of
-/// transactions below one seen `SHARED_RETENTION` ago can go.
-#[derive(Default)]
-pub struct SharedPruning {
-    seen: VecDeque<(Instant, String)>,
-}
-
-impl SharedPruning {
-    fn step(&mut self, db: &Db) -> Result<(), StoreError> {
-        let now = Instant::now();
-        if self
-            .seen
-            .back()
-            .is_some_and(|(at, _)| now.duration_since(*at) < SHARED_PRUNE_EVERY)
-        {
-            return Ok(());
-        }
-        self.seen
-            .push_back((now, db.read_now(search_feed::horizon_now)?));
-        let mut old_enough = None;
-        while let Some((at, _)) = self.seen.front() {
-            if now.duration_since(*at) < SHARED_RETENTION {
-                break;
-            }
-            old_enough = self.seen.pop_front().map(|(_, horizon)| horizon);
-        }
-        if let Some(horizon) = old_enough {
-            let gone = db.write_now(|tx| search_feed::prune_shared(tx, &horizon))?;
-            log::debug!("pruned {gone} search outbox rows");
-        }
-        Ok(())
-    }
-}
 
 /// The outbox rows after a position, read as the database holds them now.
 struct Batch {

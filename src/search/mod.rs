@@ -332,7 +332,7 @@ impl SearchIndex {
             beat,
             installed: false,
             summaries_loaded: false,
-            horizons: indexer::SharedPruning::default(),
+            horizons: Default::default(),
             committed_at: Instant::now(),
         };
         worker.run()

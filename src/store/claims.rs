@@ -11,6 +11,7 @@ use super::StoreResult;
 pub enum Chore {
     PruneEvents,
     PruneSearchFeed,
+    PruneCableFeed,
 }
 
 impl Chore {
@@ -20,6 +21,7 @@ impl Chore {
         BASE + match self {
             Self::PruneEvents => 1,
             Self::PruneSearchFeed => 2,
+            Self::PruneCableFeed => 3,
         }
     }
 }

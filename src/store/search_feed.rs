@@ -51,39 +51,8 @@ pub fn latest_seq(conn: &Conn) -> StoreResult<i64> {
         .query_row([], |row| row.get(0))?)
 }
 
-/// How much of the outbox a follower (a node's search replica) has applied.
-///
-/// On SQLite rows commit in sequence order, so a number says it. On PostgreSQL a sequence
-/// number is taken before commit, and a lower one can become visible after a higher one has
-/// been read; there the position is a snapshot: every row visible in it has been applied
-/// (docs/storage.md §6).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Position {
-    /// Every row up to this sequence number.
-    Seq(i64),
-    Snapshot {
-        /// Every row visible in this snapshot (`pg_snapshot` text).
-        applied: String,
-        /// A pass under way: of the rows visible in this later snapshot and not in `applied`,
-        /// those up to this sequence number.
-        partly: Option<(String, i64)>,
-    },
-}
-
-impl Position {
-    /// What `latest_seq` is compared with: the sequence number, or the `xmin` of the snapshot
-    /// fully applied.
-    pub fn mark(&self) -> i64 {
-        match self {
-            Self::Seq(seq) => *seq,
-            Self::Snapshot { applied, .. } => applied
-                .split(':')
-                .next()
-                .and_then(|xmin| xmin.parse().ok())
-                .unwrap_or(0),
-        }
-    }
-}
+use super::feed_follow;
+pub use super::feed_follow::Position;
 
 /// Where a follower stands that has read everything `conn`'s snapshot holds (a rebuild reads
 /// every message in one snapshot and starts from here).
@@ -91,9 +60,7 @@ pub fn position_now(conn: &Conn) -> StoreResult<Position> {
     if !conn.is_postgres() {
         return Ok(Position::Seq(latest_seq(conn)?));
     }
-    let applied = conn
-        .prepare_cached("SELECT CAST(pg_current_snapshot() AS text)")?
-        .query_row([], |row| row.get(0))?;
+    let applied = feed_follow::current_snapshot(conn)?;
     Ok(Position::Snapshot {
         applied,
         partly: None,
@@ -106,7 +73,7 @@ pub fn next_rows(
     conn: &Conn,
     at: &Position,
     limit: i64,
-) -> StoreResult<Option<(Changes, Position)>> {
+) -> StoreResult<Option<feed_follow::Pass<Change>>> {
     let (applied, partly) = match at {
         Position::Seq(after) => {
             let rows = pending(conn, *after, limit)?;
@@ -115,36 +82,7 @@ pub fn next_rows(
         }
         Position::Snapshot { applied, partly } => (applied, partly),
     };
-    if pruned_past(conn, applied)? {
-        return Ok(None);
-    }
-    // A new pass reads what became visible since the snapshot applied; one under way goes on
-    // with the snapshot it began with.
-    let (reading, after) = match partly {
-        Some((reading, after)) => (reading.clone(), *after),
-        None => (current_snapshot(conn)?, 0),
-    };
-    let rows = changes(
-        conn,
-        "SELECT seq, message_id, conversation_id FROM search_outbox
-          WHERE xact_id >= pg_snapshot_xmin(CAST(CAST(?1 AS text) AS pg_snapshot))
-            AND NOT pg_visible_in_snapshot(xact_id, CAST(CAST(?1 AS text) AS pg_snapshot))
-            AND pg_visible_in_snapshot(xact_id, CAST(CAST(?2 AS text) AS pg_snapshot))
-            AND seq > ?3
-          ORDER BY seq LIMIT ?4",
-        crate::params![applied, reading, after, limit],
-    )?;
-    let next = match rows.last() {
-        Some(&(last, _)) if rows.len() as i64 == limit => Position::Snapshot {
-            applied: applied.clone(),
-            partly: Some((reading, last)),
-        },
-        _ => Position::Snapshot {
-            applied: reading,
-            partly: None,
-        },
-    };
-    Ok(Some((rows, next)))
+    FEED.pass(conn, (applied, partly), limit, change_from_row)
 }
 
 /// Rows `conn`'s snapshot holds that a follower at `at` has not applied, oldest first; None
@@ -154,7 +92,7 @@ pub fn unapplied(conn: &Conn, at: &Position, limit: i64) -> StoreResult<Option<C
         Position::Seq(after) => return Ok(Some(pending(conn, *after, limit)?)),
         Position::Snapshot { applied, partly } => (applied, partly),
     };
-    if pruned_past(conn, applied)? {
+    if FEED.pruned_past(conn, applied)? {
         return Ok(None);
     }
     let (reading, after) = partly.clone().unzip();
@@ -196,20 +134,16 @@ pub fn count_unapplied(conn: &Conn, at: &Position) -> StoreResult<i64> {
         .query_row(crate::params![applied, reading, after], |row| row.get(0))?)
 }
 
-fn current_snapshot(conn: &Conn) -> StoreResult<String> {
-    Ok(conn
-        .prepare_cached("SELECT CAST(pg_current_snapshot() AS text)")?
-        .query_row([], |row| row.get(0))?)
-}
-
-/// Whether rows a follower that applied snapshot `applied` still needs have been pruned.
-fn pruned_past(conn: &Conn, applied: &str) -> StoreResult<bool> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT xact_id > pg_snapshot_xmin(CAST(CAST(?1 AS text) AS pg_snapshot)) FROM wootlite_search_floor",
-        )?
-        .query_row([applied], |row| row.get(0))?)
-}
+/// The outbox as nodes share it (PostgreSQL).
+const FEED: feed_follow::Feed = feed_follow::Feed {
+    pass: crate::feed_pass_sql!("message_id, conversation_id", "search_outbox"),
+    chore: super::claims::Chore::PruneSearchFeed,
+    delete_below: "DELETE FROM search_outbox WHERE xact_id < CAST(CAST(?1 AS text) AS xid8)",
+    raise_floor: "UPDATE wootlite_search_floor SET xact_id = CAST(CAST(?1 AS text) AS xid8)
+                   WHERE xact_id < CAST(CAST(?1 AS text) AS xid8)",
+    pruned_past: "SELECT xact_id > pg_snapshot_xmin(CAST(CAST(?1 AS text) AS pg_snapshot))
+                    FROM wootlite_search_floor",
+};
 
 /// Whether a follower at `at` can go on from there: the rows after it are all still there.
 /// Only a snapshot position is checked here; a sequence number is checked by the caller
@@ -217,36 +151,15 @@ fn pruned_past(conn: &Conn, applied: &str) -> StoreResult<bool> {
 pub fn can_follow_from(conn: &Conn, at: &Position) -> StoreResult<bool> {
     match at {
         Position::Seq(_) => Ok(true),
-        Position::Snapshot { applied, .. } => Ok(!pruned_past(conn, applied)?),
+        Position::Snapshot { applied, .. } => Ok(!FEED.pruned_past(conn, applied)?),
     }
-}
-
-/// The current transaction-id horizon (`xmin` of a snapshot taken now), as text, to prune
-/// below later (`prune_shared`).
-pub fn horizon_now(conn: &Conn) -> StoreResult<String> {
-    Ok(conn
-        .prepare_cached("SELECT CAST(pg_snapshot_xmin(pg_current_snapshot()) AS text)")?
-        .query_row([], |row| row.get(0))?)
 }
 
 /// PostgreSQL: forgets the rows of transactions below `horizon` (an earlier `horizon_now`)
 /// and raises the floor to it, where nodes share the outbox and each follows it at its own
 /// pace. One node at a time does it; returns how many rows went.
 pub fn prune_shared(conn: &Conn, horizon: &str) -> StoreResult<usize> {
-    if !super::claims::turn_for(conn, super::claims::Chore::PruneSearchFeed)? {
-        return Ok(0);
-    }
-    let gone = super::execute(
-        conn,
-        "DELETE FROM search_outbox WHERE xact_id < CAST(CAST(?1 AS text) AS xid8)",
-        [horizon],
-    )?;
-    super::execute(
-        conn,
-        "UPDATE wootlite_search_floor SET xact_id = CAST(CAST(?1 AS text) AS xid8) WHERE xact_id < CAST(CAST(?1 AS text) AS xid8)",
-        [horizon],
-    )?;
-    Ok(gone)
+    FEED.prune_below(conn, horizon)
 }
 
 fn changes(

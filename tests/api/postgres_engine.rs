@@ -38,15 +38,16 @@ fn sqlite_columns() -> BTreeMap<String, BTreeSet<String>> {
 }
 
 /// PostgreSQL's tables but the engine's own bookkeeping (its schema version, the directory
-/// version that SQLite's one writer keeps in memory, and how far the shared search outbox has
-/// been pruned).
+/// version that SQLite's one writer keeps in memory, how far the shared search outbox has
+/// been pruned, and the `/cable` feed that SQLite's one node hands over in memory).
 fn postgres_columns(client: &mut postgres::Client) -> BTreeMap<String, BTreeSet<String>> {
     let pairs = client
         .query(
             "SELECT table_name::text, column_name::text FROM information_schema.columns
               WHERE table_schema = 'public'
                 AND table_name NOT IN ('wootlite_schema', 'wootlite_directory_version',
-                                       'wootlite_search_floor')",
+                                       'wootlite_search_floor', 'wootlite_cable_feed',
+                                       'wootlite_cable_floor')",
             &[],
         )
         .unwrap()
@@ -1133,7 +1134,7 @@ fn the_search_outbox_is_followed_by_snapshot_and_pruned_by_horizon() {
     // holds the horizon back for a moment.
     let started = std::time::Instant::now();
     let horizon = loop {
-        let horizon = db.read(search_feed::horizon_now).unwrap();
+        let horizon = db.read(wootlite::store::feed_follow::horizon_now).unwrap();
         if horizon.parse::<i64>().unwrap() >= written {
             break horizon;
         }

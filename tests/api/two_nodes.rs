@@ -264,3 +264,50 @@ async fn a_change_committed_after_a_later_numbered_one_is_indexed_and_found() {
     app.index_caught_up().await;
     assert_eq!(app.search.document_count(), documents + 2);
 }
+
+/// `/cable` subscribers on every node hear every change, whichever node wrote it, in one
+/// order.
+#[tokio::test]
+async fn cable_subscribers_on_both_nodes_hear_changes_written_on_either() {
+    use crate::cable_client::Subscriber;
+    use crate::helpers::ADMIN_TOKEN;
+
+    let first = spawn_app().await;
+    let second = first.another_node().await;
+    let mut on_first = Subscriber::agent(&first, ADMIN_TOKEN, 1).await;
+    let mut on_second = Subscriber::agent(&second, ADMIN_TOKEN, 1).await;
+
+    let id = first.create_conversation(json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    for n in 0..5 {
+        first
+            .message(id, json!({ "content": format!("from the first node {n}") }))
+            .await;
+    }
+    second
+        .message(id, json!({ "content": "from the second node" }))
+        .await;
+    let last = |event: &str, data: &Value| {
+        event == "message.created" && data["content"] == "from the second node"
+    };
+    let heard_first = on_first.until(last).await;
+    let heard_second = on_second.until(last).await;
+    let created = |heard: &[(String, Value)]| -> Vec<String> {
+        heard
+            .iter()
+            .filter(|(event, _)| event == "message.created")
+            .map(|(_, data)| data["content"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut expected: Vec<String> = (0..5).map(|n| format!("from the first node {n}")).collect();
+    expected.push("from the second node".into());
+    assert_eq!(created(&heard_first), expected);
+    assert_eq!(
+        heard_first, heard_second,
+        "both nodes' subscribers hear one order"
+    );
+    assert!(heard_first
+        .iter()
+        .any(|(event, data)| event == "conversation.created" && data["id"] == id));
+}

@@ -248,3 +248,21 @@ CREATE TABLE IF NOT EXISTS wootlite_search_floor (
     xact_id xid8    NOT NULL
 );
 INSERT INTO wootlite_search_floor (xact_id) VALUES ('0') ON CONFLICT (one) DO NOTHING;
+
+-- `/cable` broadcasts across nodes (see src/store/cable_feed.rs): each write transaction adds
+-- what it noted for subscribers just before it commits, and every node follows the table by
+-- snapshot and publishes what it reads to its own sockets. Rows are kept for minutes; the floor
+-- says how far they have been pruned.
+CREATE TABLE IF NOT EXISTS wootlite_cable_feed (
+    seq     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    xact_id xid8   NOT NULL DEFAULT pg_current_xact_id(),
+    event   text   NOT NULL,
+    data    text   NOT NULL,
+    streams text   NOT NULL
+);
+CREATE INDEX IF NOT EXISTS wootlite_cable_feed_by_xact ON wootlite_cable_feed (xact_id);
+CREATE TABLE IF NOT EXISTS wootlite_cable_floor (
+    one     boolean PRIMARY KEY DEFAULT TRUE CHECK (one),
+    xact_id xid8    NOT NULL
+);
+INSERT INTO wootlite_cable_floor (xact_id) VALUES ('0') ON CONFLICT (one) DO NOTHING;
