@@ -173,6 +173,8 @@ pub struct Application {
     sender_settings: SenderSettings,
     hub: Arc<Hub>,
     publishing: realtime::Publishing,
+    /// Dev mode's state, where nodes share a PostgreSQL database and its dev state with it.
+    shared_dev: Option<web::Data<AppState>>,
 }
 
 impl Application {
@@ -219,7 +221,7 @@ impl Application {
         }
         let search = Arc::new(SearchIndex::start(&settings.data_dir.search_dir(), &db)?);
         let snoozes = SnoozeSignal::default();
-        let mail_dir = settings.data_dir.mail_dir();
+        let mail_dir = settings.mail_dir();
         let mailer = Mailer::new(settings.smtp_url.as_deref(), &settings.mail_from, &mail_dir)?;
         let listener = TcpListener::bind(settings.bind).map_err(|source| StartError::Bind {
             addr: settings.bind.to_string(),
@@ -251,6 +253,7 @@ impl Application {
                 mail_dir: mail_dir.clone(),
                 bootstrap_token: settings.bootstrap_token.clone(),
                 fixtures: fixtures.clone().map(Arc::new),
+                shared: Default::default(),
             })
         });
         let sender_settings = SenderSettings {
@@ -292,6 +295,7 @@ impl Application {
             principals: crate::auth::Principals::new(db.directory()),
             catalog: crate::store::catalog::Catalog::new(db.directory()),
         });
+        let shared_dev = (settings.dev && db.is_postgres()).then(|| state.clone());
         let public_rate_limit =
             web::Data::new(PublicRateLimit::per_minute(settings.public_rate_limit));
         let sign_in_limit = web::Data::new(api::sign_in_limit::SignInLimit::default());
@@ -370,6 +374,7 @@ impl Application {
             sender_settings,
             hub,
             publishing,
+            shared_dev,
         })
     }
 
@@ -442,6 +447,7 @@ impl Application {
             sender_settings,
             hub,
             publishing,
+            shared_dev,
             ..
         } = self;
         let indexer = search.spawn_indexer(&tasks);
@@ -459,6 +465,11 @@ impl Application {
                 }
             })),
         };
+        let dev_follower = shared_dev.map(|state| {
+            tasks.spawn("dev-state", move |beat| {
+                api::dev::shared::follow(state.clone(), beat)
+            })
+        });
         let mail_claim_lease = sender_settings.claim_lease;
         let background = [
             tasks.spawn("wal-checkpointer", {
@@ -509,7 +520,11 @@ impl Application {
         {
             log::warn!("the search indexer did not stop in time");
         }
-        let background: Vec<_> = background.into_iter().chain(shared_feed).collect();
+        let background: Vec<_> = background
+            .into_iter()
+            .chain(shared_feed)
+            .chain(dev_follower)
+            .collect();
         for task in &background {
             task.abort();
         }

@@ -62,6 +62,14 @@ impl Manual {
         self.moved.send_modify(|n| *n += 1);
     }
 
+    /// Takes a setting made elsewhere: `at` is the frozen time or the offset, as `setting`.
+    fn adopt(&self, at: i64, frozen: bool) {
+        let _one_at_a_time = self.moving.lock().unwrap_or_else(|e| e.into_inner());
+        self.at.store(at, Ordering::SeqCst);
+        self.frozen.store(frozen, Ordering::SeqCst);
+        self.moved.send_modify(|n| *n += 1);
+    }
+
     fn freeze(&self, frozen: bool) {
         let _one_at_a_time = self.moving.lock().unwrap_or_else(|e| e.into_inner());
         if self.frozen.load(Ordering::SeqCst) == frozen {
@@ -120,6 +128,24 @@ impl Clock {
     pub fn freeze(&self, frozen: bool) {
         if let Some(manual) = &self.manual {
             manual.freeze(frozen);
+        }
+    }
+
+    /// An adjustable clock's setting, for other nodes to take (`adopt`): the frozen time, or the
+    /// offset from the system clock, and whether it is frozen. None for a system clock.
+    pub fn setting(&self) -> Option<(i64, bool)> {
+        let manual = self.manual.as_ref()?;
+        let _one_at_a_time = manual.moving.lock().unwrap_or_else(|e| e.into_inner());
+        Some((
+            manual.at.load(Ordering::SeqCst),
+            manual.frozen.load(Ordering::SeqCst),
+        ))
+    }
+
+    /// Takes the setting another node's adjustable clock had (`setting`); timers look again.
+    pub fn adopt(&self, at: i64, frozen: bool) {
+        if let Some(manual) = &self.manual {
+            manual.adopt(at, frozen);
         }
     }
 

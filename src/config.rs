@@ -330,6 +330,16 @@ impl Settings {
             .unwrap_or_else(|| self.data_dir.files_dir())
     }
 
+    /// Where mail goes as `.eml` files when no SMTP server is set (dev mode's catcher): the
+    /// data dir's, or on PostgreSQL under the files dir that all nodes share, since any node
+    /// may send a mail and any may be asked to list it.
+    pub fn mail_dir(&self) -> PathBuf {
+        match self.database.url {
+            Some(_) => self.files_dir().join("mail"),
+            None => self.data_dir.mail_dir(),
+        }
+    }
+
     /// The settings as dev mode's `/__wootlite/info` shows them: every value, but a secret only
     /// as whether it is set.
     pub fn shown(&self) -> serde_json::Value {

@@ -17,6 +17,7 @@ pub mod conversation_list;
 pub mod conversations;
 pub mod custom_attributes;
 pub mod details;
+pub mod dev_state;
 pub mod event_capture;
 pub mod event_data;
 pub mod event_outbox;

@@ -464,6 +464,33 @@ impl TestApp {
         spawn_node(database).await
     }
 
+    /// `another_node` with its own clock and settings changed by `configure`.
+    #[allow(dead_code)] // SQLite has one node: only the PostgreSQL binary's tests use it.
+    pub async fn another_node_configured(
+        &self,
+        clock: Clock,
+        configure: impl FnOnce(&mut Settings),
+    ) -> TestApp {
+        let home = Home {
+            dir: tempfile::tempdir().expect("temp dir"),
+            database: self.home.database.clone(),
+        };
+        assert!(
+            home.database.is_some(),
+            "another node shares a PostgreSQL database"
+        );
+        start_in(home, clock, configure)
+    }
+
+    /// Where the server writes mail as `.eml` files without SMTP: its data dir's `mail/`, or
+    /// on PostgreSQL under the files dir that nodes share.
+    pub fn mail_dir(&self) -> PathBuf {
+        match self.home.database {
+            Some(_) => self.data_dir.join("files").join("mail"),
+            None => self.data_dir.join("mail"),
+        }
+    }
+
     /// The server's PostgreSQL database, when it runs on one.
     pub fn database_url(&self) -> Option<String> {
         self.home.database.as_ref().map(|d| d.url())

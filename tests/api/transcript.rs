@@ -98,7 +98,7 @@ async fn without_smtp_the_mail_is_written_as_an_eml_file() {
     transcript(&app, id, json!({ "email": "customer@example.com" }))
         .await
         .expect(200);
-    let dir = app.data_dir.join("mail");
+    let dir = app.mail_dir();
     let mut file = None;
     for _ in 0..200 {
         file = std::fs::read_dir(&dir)

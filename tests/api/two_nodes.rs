@@ -311,3 +311,73 @@ async fn cable_subscribers_on_both_nodes_hear_changes_written_on_either() {
         .iter()
         .any(|(event, data)| event == "conversation.created" && data["id"] == id));
 }
+
+/// Dev mode on two nodes: the clock set through one is the other's within moments, and a
+/// reset through one empties what the other keeps beside the database (its request journal)
+/// and tells its sockets to come back.
+#[tokio::test]
+async fn the_dev_clock_and_a_reset_made_through_one_node_reach_the_other() {
+    use crate::helpers::spawn_configured;
+    use wootlite::clock::Clock;
+
+    let dev = |settings: &mut wootlite::config::Settings| settings.dev = true;
+    let first = spawn_configured(Clock::adjustable(), dev).await;
+    let second = first
+        .another_node_configured(Clock::adjustable(), dev)
+        .await;
+
+    let set = json!({"set": "2030-01-01T00:00:00Z", "frozen": true});
+    first.post("/__wootlite/clock", set).await.expect(200);
+    let shared = json!({"now": 1_893_456_000, "frozen": true});
+    crate::helpers::eventually(
+        "the second node to take the clock",
+        std::time::Duration::from_secs(5),
+        || async {
+            let now = second.get("/__wootlite/clock").await.expect(200);
+            (now == shared).then_some(())
+        },
+    )
+    .await;
+    let conversation = second.create_conversation(json!({})).await;
+    assert_eq!(conversation["created_at"], 1_893_456_000);
+
+    let mut socket = crate::cable_client::open(&second).await;
+    assert_eq!(
+        crate::cable_client::next(&mut socket).await["type"],
+        "welcome"
+    );
+    second
+        .post(
+            &format!("{CONVERSATIONS}/{}/messages", conversation["id"]),
+            json!({"content": "an okapi"}),
+        )
+        .await
+        .expect(200);
+    let mentions_okapi = |journal: &Value| {
+        journal
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|entry| entry["body"].as_str().unwrap_or("").contains("okapi"))
+    };
+    assert!(mentions_okapi(
+        &second.get("/__wootlite/requests").await.expect(200)
+    ));
+
+    first.post("/__wootlite/reset", json!({})).await.expect(200);
+    crate::helpers::eventually(
+        "the second node to forget its journal",
+        std::time::Duration::from_secs(5),
+        || async {
+            let journal = second.get("/__wootlite/requests").await.expect(200);
+            (!mentions_okapi(&journal)).then_some(())
+        },
+    )
+    .await;
+    let goodbye = crate::cable_client::next(&mut socket).await;
+    assert_eq!(goodbye["reason"], "server_restart", "{goodbye}");
+    let running = second.get("/__wootlite/clock").await.expect(200);
+    assert_eq!(running["frozen"], false, "the reset's clock reached it too");
+    let fresh = second.create_conversation(json!({})).await;
+    assert_eq!(fresh["id"], 1, "ids start at 1 again on every node");
+}

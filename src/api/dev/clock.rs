@@ -76,5 +76,8 @@ pub async fn change(state: web::Data<AppState>, _: DevAdmin, body: JsonBody<Chan
     }
     // Timers waiting on the clock see its move themselves; the snooze waker looks again too.
     state.snoozes.snoozes_changed();
+    if state.db.is_postgres() {
+        super::shared::share_clock(&state, super::tools(&state)?).await?;
+    }
     Ok(HttpResponse::Ok().json(now(clock)))
 }

@@ -9,6 +9,7 @@ pub(super) mod info;
 pub(super) mod mails;
 pub mod request_journal;
 pub(super) mod reset;
+pub mod shared;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -38,6 +39,8 @@ pub struct DevTools {
     pub bootstrap_token: Option<String>,
     /// What a reset loads: the fixtures the server was started with, if any.
     pub fixtures: Option<Arc<crate::fixtures::Fixtures>>,
+    /// What this node has followed of the clock and resets that nodes share (PostgreSQL).
+    pub shared: shared::Seen,
 }
 
 /// An administrator of some account, calling in dev mode.

@@ -7,12 +7,12 @@
 
 use actix_web::{web, HttpResponse};
 
-use super::{tools, DevAdmin};
+use super::{shared, tools, DevAdmin, DevTools};
 use crate::api::openapi::schemas as doc;
 use crate::api::ApiResult;
 use crate::app::AppState;
 use crate::provision;
-use crate::store::{event_capture, reset};
+use crate::store::{dev_state, event_capture, reset};
 use crate::views;
 
 #[utoipa::path(post, path = "/__wootlite/reset",
@@ -40,18 +40,33 @@ pub async fn reset(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
             };
             // The fresh state is where everyone starts, not news: no events, no broadcasts.
             event_capture::take(tx)?;
-            Ok(fresh)
+            let resets = tx
+                .is_postgres()
+                .then(|| dev_state::note_reset(tx))
+                .transpose()?;
+            Ok((fresh, resets))
         })
         .await?;
-    for dir in [&state.files_dir, &tools.mail_dir] {
-        empty(dir).await;
+    let (fresh, resets) = fresh;
+    empty(&state.files_dir).await;
+    forget_beside_the_database(&state, tools).await;
+    if let Some(count) = resets {
+        // Other nodes forget theirs when they see the count move; this one has.
+        tools.shared.resets(count);
+        shared::share_clock(&state, tools).await?;
     }
+    Ok(HttpResponse::Ok().json(fresh))
+}
+
+/// What a node keeps beside the database, emptied after a reset: caught mail, journals,
+/// presence, and the live sockets, which are told to come back.
+pub(super) async fn forget_beside_the_database(state: &AppState, tools: &DevTools) {
+    empty(&tools.mail_dir).await;
     tools.requests.clear();
     tools.webhooks.clear();
     state.presence.clear();
     state.hub.release_all();
     state.snoozes.snoozes_changed();
-    Ok(HttpResponse::Ok().json(fresh))
 }
 
 /// Removes what a directory holds, keeping the directory.

@@ -266,3 +266,15 @@ CREATE TABLE IF NOT EXISTS wootlite_cable_floor (
     xact_id xid8    NOT NULL
 );
 INSERT INTO wootlite_cable_floor (xact_id) VALUES ('0') ON CONFLICT (one) DO NOTHING;
+
+-- Dev mode across nodes (see src/api/dev/shared.rs): the clock's setting (the frozen time, or
+-- the offset from the system clock) with a version moved by each change, and a count of resets.
+-- Every node in dev mode reads the row every 100 ms and follows it.
+CREATE TABLE IF NOT EXISTS wootlite_dev_state (
+    one           boolean PRIMARY KEY DEFAULT TRUE CHECK (one),
+    clock_version bigint  NOT NULL DEFAULT 0,
+    clock_at      bigint  NOT NULL DEFAULT 0,
+    clock_frozen  bigint  NOT NULL DEFAULT 0,
+    resets        bigint  NOT NULL DEFAULT 0
+);
+INSERT INTO wootlite_dev_state (one) VALUES (TRUE) ON CONFLICT (one) DO NOTHING;
