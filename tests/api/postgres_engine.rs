@@ -37,17 +37,15 @@ fn sqlite_columns() -> BTreeMap<String, BTreeSet<String>> {
     group(pairs)
 }
 
-/// PostgreSQL's tables but the engine's own bookkeeping (its schema version, the directory
-/// version that SQLite's one writer keeps in memory, how far the shared search outbox has
-/// been pruned, and the `/cable` feed that SQLite's one node hands over in memory).
+/// PostgreSQL's tables but the engine's own bookkeeping, all named `wootlite_...`: its schema
+/// version, and what nodes share that SQLite's one node keeps in memory (the directory version,
+/// the `/cable` feed, dev mode's state, how far the shared feeds have been pruned).
 fn postgres_columns(client: &mut postgres::Client) -> BTreeMap<String, BTreeSet<String>> {
     let pairs = client
         .query(
             "SELECT table_name::text, column_name::text FROM information_schema.columns
               WHERE table_schema = 'public'
-                AND table_name NOT IN ('wootlite_schema', 'wootlite_directory_version',
-                                       'wootlite_search_floor', 'wootlite_cable_feed',
-                                       'wootlite_cable_floor')",
+                AND table_name NOT LIKE 'wootlite\\_%'",
             &[],
         )
         .unwrap()
