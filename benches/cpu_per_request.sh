@@ -5,10 +5,12 @@
 #
 #   benches/cpu_per_request.sh BEFORE_BINARY AFTER_BINARY
 #
-# Each round starts a fresh server per build, warms it with random gets, then times random gets
-# and first pages of the open list with oha, reading the server's CPU (user + system, from
-# /proc/PID/stat) around each. Rounds alternate which build goes first. Prints one line per run
-# and the medians, and writes them to target/cpu-per-request/results.tsv.
+# Each round starts a fresh server per build, waits until it has settled (loading the search
+# index's copy of the summaries would otherwise land in a timed run), warms it with random gets,
+# then times random gets and first pages of the open list with oha, reading the server's CPU
+# (user + system, from /proc/PID/stat) around each. Rounds alternate which build goes first.
+# Prints one line per run and the medians, and writes them to target/cpu-per-request/results.tsv.
+# For differences of a few percent, benches/instructions_per_request.sh counts instead.
 #
 # Settings (environment):
 #   WOOTLITE_CPU_ROUNDS          rounds, each running both builds     (default 4)
@@ -18,11 +20,9 @@
 #   WOOTLITE_LOAD_PORT           port the servers listen on            (default 3999)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib/servers.sh
 
-if [ $# -ne 2 ]; then
-    echo "usage: $0 BEFORE_BINARY AFTER_BINARY" >&2
-    exit 2
-fi
+expect_two_builds "$0" $#
 builds=("$1" "$2")
 names=(before after)
 rounds=${WOOTLITE_CPU_ROUNDS:-4}
@@ -33,44 +33,23 @@ port=${WOOTLITE_LOAD_PORT:-3999}
 base="http://127.0.0.1:$port"
 api="$base/api/v1/accounts/1/conversations"
 out=target/cpu-per-request
-oha=target/tools/bin/oha
 
-oha_version=1.16.0
-if ! "$oha" --version 2>/dev/null | grep -q "$oha_version"; then
-    cargo install oha --locked --version "$oha_version" --root target/tools
-fi
-dataset=target/bench-data/dataset-$conversations-seed1
-if [ ! -e "$dataset/generated" ]; then
-    echo "no dataset at $dataset: run benches/load.sh once to generate it" >&2
-    exit 1
-fi
+install_oha
+find_dataset "$conversations"
 work=target/bench-data/cpu-work
 rm -rf "$work"
 cp -r "$dataset" "$work"
 token=$("${builds[1]}" token create --data-dir "$work" --user 1)
-# Ids drawn from the upper nine tenths of the range, all of one length (as load.sh does).
-id_regex="[1-9][0-9]{$(( ${#conversations} - 2 ))}"
-
-server_pid=
-stop_server() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=
-    fi
-}
-trap stop_server EXIT
-
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
+id_regex=$(id_regex_for "$conversations")
 
 # µs of server CPU per request for N requests of oha's remaining arguments.
 cpu_per_request() {
     local n=$1
     shift
     local before ticks
-    before=$(cpu_ticks)
+    before=$(cpu_ticks "$server_pid")
     "$oha" -n "$n" -c 4 --no-tui -H "api_access_token: $token" "$@" > /dev/null
-    ticks=$(( $(cpu_ticks) - before ))
+    ticks=$(( $(cpu_ticks "$server_pid") - before ))
     echo $(( ticks * 1000000 / $(getconf CLK_TCK) / n ))
 }
 
@@ -80,18 +59,14 @@ for round in $(seq 1 "$rounds"); do
     order=(0 1)
     [ $(( round % 2 )) -eq 0 ] && order=(1 0)
     for i in "${order[@]}"; do
-        RUST_LOG=warn "${builds[$i]}" serve --data-dir "$work" --bind "127.0.0.1:$port" \
-            > "$out/server.log" 2>&1 &
-        server_pid=$!
-        until curl -sf "$base/health" > /dev/null; do
-            kill -0 "$server_pid" 2>/dev/null || { cat "$out/server.log" >&2; exit 1; }
-            sleep 0.01
-        done
+        start_server "$base" "$out/server.log" env RUST_LOG=warn \
+            "${builds[$i]}" serve --data-dir "$work" --bind "127.0.0.1:$port"
+        wait_until_settled "$server_pid"
         "$oha" -n 3000 -c 4 --no-tui --rand-regex-url -H "api_access_token: $token" \
             "$api/$id_regex" > /dev/null
         get=$(cpu_per_request "$gets" --rand-regex-url "$api/$id_regex")
         list=$(cpu_per_request "$lists" "$api?status=open&page=1")
-        stop_server
+        stop_servers
         printf '%s\t%s\t%s\t%s\n' "$round" "${names[$i]}" "$get" "$list" | tee -a "$out/results.tsv"
     done
 done

@@ -27,6 +27,7 @@
 #                                (default 10; 0 measures a server that has just started)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib/servers.sh
 
 conversations=${WOOTLITE_LOAD_CONVERSATIONS:-1000000}
 seconds=${WOOTLITE_LOAD_SECONDS:-8}
@@ -37,11 +38,7 @@ server=${WOOTLITE_LOAD_SERVER:-target/release/wootlite}
 base="http://127.0.0.1:$port"
 api="$base/api/v1/accounts/1/conversations"
 
-oha_version=1.16.0
-oha=target/tools/bin/oha
-if ! "$oha" --version 2>/dev/null | grep -q "$oha_version"; then
-    cargo install oha --locked --version "$oha_version" --root target/tools
-fi
+install_oha
 cargo build --release
 cargo bench --bench load_probe --no-run
 probe() { cargo bench --quiet --bench load_probe -- "$@"; }
@@ -65,34 +62,15 @@ token=$("$server" token create --data-dir "$work" --user 1)
 echo "raw baselines (in process, no server)"
 probe baseline --data-dir "$work" --out "$out/baseline.json"
 
-server_pid=
-stop_server() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=
-    fi
-}
-trap stop_server EXIT
-
 # Start-up: from launching the process to its first answer.
 started=$(date +%s%N)
 # The attached webhooks' receivers listen on loopback, which only this setting lets them use.
-RUST_LOG=warn WOOTLITE_WEBHOOK_ALLOW_PRIVATE=1 "$server" serve --data-dir "$work" --bind "127.0.0.1:$port" \
-    > "$out/server.log" 2>&1 &
-server_pid=$!
-until curl -sf "$base/health" > /dev/null; do
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-        echo "the server did not start:" >&2
-        cat "$out/server.log" >&2
-        exit 1
-    fi
-    sleep 0.005
-done
+start_server "$base" "$out/server.log" env RUST_LOG=warn WOOTLITE_WEBHOOK_ALLOW_PRIVATE=1 \
+    "$server" serve --data-dir "$work" --bind "127.0.0.1:$port"
 echo "$(( ($(date +%s%N) - started) / 1000000 ))" > "$out/startup-ms"
+wait_until_settled "$server_pid"
 
-# Server CPU time in clock ticks (user + system) and resident anonymous memory in kB.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
+# Resident anonymous memory in kB.
 rss_anon_kb() { awk '/^RssAnon:/ { print $2 }' "/proc/$server_pid/status"; }
 
 # run NAME CONCURRENCY OHA-ARGS...: one timed run, with the server's CPU and memory around it.
@@ -101,27 +79,15 @@ run() {
     shift 2
     local file="$out/runs/$name-c$c"
     local before
-    before=$(cpu_ticks)
+    before=$(cpu_ticks "$server_pid")
     "$oha" -z "${seconds}s" -c "$c" --no-tui --output-format json -o "$file.json" \
         -H "api_access_token: $token" "$@"
-    echo "{\"cpu_ticks\": $(( $(cpu_ticks) - before )), \"rss_anon_kb\": $(rss_anon_kb)}" \
+    echo "{\"cpu_ticks\": $(( $(cpu_ticks "$server_pid") - before )), \"rss_anon_kb\": $(rss_anon_kb)}" \
         > "$file.server.json"
     echo "  $name c=$c done"
 }
 
-# Ids drawn from the generated range, all of the same length: 100000-999999 for 1M.
-id_regex=$(python3 - "$conversations" <<'EOF'
-import sys
-n = sys.argv[1]
-first, rest = int(n[0]), len(n) - 1
-if first > 1:
-    print("[1-%d][0-9]{%d}" % (first - 1, rest))
-elif rest > 1:
-    print("[1-9][0-9]{%d}" % (rest - 1))
-else:
-    print("[1-9]")
-EOF
-)
+id_regex=$(id_regex_for "$conversations")
 
 filter_body() {
     python3 - "$1" <<'EOF'
@@ -157,20 +123,13 @@ EOF
 
 scenario() {
     local name=$1 c=$2
+    if scenario_request "$name" "$api" "$id_regex"; then
+        run "$name" "$c" "${request[@]}"
+        return
+    fi
     case $name in
-        list_open_p1) run "$name" "$c" "$api?status=open&assignee_type=all&page=1" ;;
-        list_resolved_p400) run "$name" "$c" "$api?status=resolved&assignee_type=all&page=400" ;;
-        get) run "$name" "$c" --rand-regex-url "$api/$id_regex" ;;
-        meta) run "$name" "$c" "$api/meta?status=open" ;;
         filter_a | filter_b | filter_c | filter_d | filter_e)
             run "$name" "$c" -m POST -T application/json -d "$(filter_body "${name#filter_}")" "$api/filter" ;;
-        search_rare) run "$name" "$c" "$api/search?q=quokkaberry" ;;
-        search_common) run "$name" "$c" "$api/search?q=refund" ;;
-        search_two_chars) run "$name" "$c" "$api/search?q=ka" ;;
-        create_message)
-            run "$name" "$c" --rand-regex-url -m POST -T application/json \
-                -d '{"content":"Thanks, the refund is on its way.","message_type":"outgoing"}' \
-                "$api/$id_regex/messages" ;;
         create_message_attached)
             # The same writes with webhooks and live subscribers receiving what they cause.
             local ready="$out/listeners-ready" stop="$out/listeners-stop"
@@ -183,14 +142,10 @@ scenario() {
                 kill -0 "$listeners_pid" 2>/dev/null || { echo "the listeners did not start" >&2; exit 1; }
                 sleep 0.1
             done
-            run "$name" "$c" --rand-regex-url -m POST -T application/json \
-                -d '{"content":"Thanks, the refund is on its way.","message_type":"outgoing"}' \
-                "$api/$id_regex/messages"
+            scenario_request create_message "$api" "$id_regex"
+            run "$name" "$c" "${request[@]}"
             touch "$stop"
             wait "$listeners_pid" ;;
-        toggle_status)
-            run "$name" "$c" --rand-regex-url -m POST -T application/json -d '{}' \
-                "$api/$id_regex/toggle_status" ;;
     esac
 }
 
@@ -232,7 +187,7 @@ for _ in range(5000):
 EOF
     writers=$(( c / 4 > 0 ? c / 4 : 1 ))
     readers=$(( c - writers > 0 ? c - writers : 1 ))
-    before=$(cpu_ticks)
+    before=$(cpu_ticks "$server_pid")
     "$oha" -z "${seconds}s" -c "$writers" --no-tui --output-format json -o "$out/runs/mixed_writes-c$c.json" \
         -H "api_access_token: $token" --rand-regex-url -m POST -T application/json \
         -d '{"content":"A mixed-load reply.","message_type":"outgoing"}' "$api/$id_regex/messages" &
@@ -240,7 +195,7 @@ EOF
     "$oha" -z "${seconds}s" -c "$readers" --no-tui --output-format json -o "$out/runs/mixed_reads-c$c.json" \
         -H "api_access_token: $token" --urls-from-file "$out/mixed-urls.txt"
     wait "$writer_pid"
-    echo "{\"cpu_ticks\": $(( $(cpu_ticks) - before )), \"rss_anon_kb\": $(rss_anon_kb), \"parts\": [\"mixed_reads\", \"mixed_writes\"]}" \
+    echo "{\"cpu_ticks\": $(( $(cpu_ticks "$server_pid") - before )), \"rss_anon_kb\": $(rss_anon_kb), \"parts\": [\"mixed_reads\", \"mixed_writes\"]}" \
         > "$out/runs/mixed-c$c.server.json"
     echo "  mixed c=$c done"
 done
@@ -263,7 +218,7 @@ if [ "$extras" != 0 ]; then
 fi
 rss_anon_kb > "$out/rss-anon-kb-final"
 
-stop_server
+stop_servers
 du -sb "$work/wootlite.sqlite3" | cut -f1 > "$out/db-bytes"
 du -sb "$work/search" | cut -f1 > "$out/index-bytes"
 cp "$dataset/generate-seconds" "$out/" 2>/dev/null || true
