@@ -51,6 +51,8 @@ mod counts;
 mod custom_attributes;
 #[path = "api/dev_mode.rs"]
 mod dev_mode;
+#[path = "api/event_payloads.rs"]
+mod event_payloads;
 #[path = "api/events.rs"]
 mod events;
 #[path = "api/filter.rs"]

@@ -32,12 +32,14 @@ fn row_id(conn: &Conn, display_id: i64) -> i64 {
     )
 }
 
-/// A read-write connection beside the server's, for the states the API cannot make yet.
-fn writable(app: &TestApp) -> rusqlite::Connection {
-    let conn = rusqlite::Connection::open(app.data_dir.join("wootlite.sqlite3")).unwrap();
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .unwrap();
-    conn
+/// Runs `check` on the server's database, on either engine.
+fn with_conn<T: Send>(app: &TestApp, check: impl FnOnce(&Conn) -> T + Send) -> T {
+    app.read(|conn| Ok(check(conn)))
+}
+
+/// Makes a state the API cannot make yet: one statement on one row, beside the server.
+fn write_row(app: &TestApp, sql: &'static str, id: i64) {
+    app.db().write_now(|tx| Ok(tx.execute(sql, [id])?)).unwrap();
 }
 
 /// Every object key anywhere in `value`.
@@ -172,116 +174,116 @@ async fn busy_conversation(app: &TestApp) -> Busy {
 async fn the_conversation_payload_has_chatwoots_fields_and_mixed_time_formats() {
     let app = spawn_app().await;
     let busy = busy_conversation(&app).await;
-    let raw = app.sqlite();
-    let conn = Conn::Sqlite(&raw);
-    let id = row_id(&conn, busy.display_id);
-    assert_ne!(
-        id, busy.display_id,
-        "the test needs row and display ids apart"
-    );
-    let payload = payloads::webhook_of(&conn, &links(&app), Subject::Conversation(id)).unwrap();
-
-    assert_eq!(payload["id"], busy.display_id);
-    assert!(payload.get("event").is_none());
-    assert!(payload.get("changed_attributes").is_none());
-    assert_eq!(payload["inbox_id"], 1);
-    assert_eq!(payload["status"], "snoozed");
-    assert_eq!(payload["priority"], "high");
-    assert_eq!(payload["labels"], json!(["billing", "vip"]));
-    assert_eq!(payload["can_reply"], true);
-    assert_eq!(payload["channel"], "Channel::Api");
-    assert!(payload["additional_attributes"].is_object());
-    assert!(payload["custom_attributes"].is_object());
-    assert_eq!(
-        payload["unread_count"], 1,
-        "one incoming message, never seen"
-    );
-
-    // Epoch seconds, a float updated_at, ISO strings for the snooze and the first reply.
-    let (created, updated, activity, first_reply): (i64, i64, i64, i64) = conn
-        .query_row(
-            "SELECT created_at, updated_at, last_activity_at, first_reply_created_at
-               FROM conversations WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .unwrap();
-    assert_eq!(payload["created_at"], created / 1_000_000);
-    assert!(payload["created_at"].is_i64());
-    assert_eq!(payload["last_activity_at"], activity / 1_000_000);
-    assert_eq!(payload["timestamp"], payload["last_activity_at"]);
-    for key in [
-        "agent_last_seen_at",
-        "contact_last_seen_at",
-        "waiting_since",
-    ] {
-        assert_eq!(
-            payload[key], 0,
-            "{key} is unset, and Chatwoot's nil.to_i is 0"
+    with_conn(&app, |conn| {
+        let id = row_id(conn, busy.display_id);
+        assert_ne!(
+            id, busy.display_id,
+            "the test needs row and display ids apart"
         );
-    }
-    assert!(payload["updated_at"].is_f64(), "{}", payload["updated_at"]);
-    let seconds = payload["updated_at"].as_f64().unwrap();
-    assert!((seconds - updated as f64 / 1e6).abs() < 1e-5);
-    assert_eq!(payload["snoozed_until"], "2100-01-01T00:00:00.000Z");
-    assert_iso_millis(&payload["first_reply_created_at"], first_reply);
+        let payload = payloads::webhook_of(conn, &links(&app), Subject::Conversation(id)).unwrap();
 
-    // The contact inbox record, less its pubsub token.
-    let contact_inbox = &payload["contact_inbox"];
-    assert_eq!(
-        keys_of(contact_inbox),
-        vec![
-            "contact_id",
-            "created_at",
-            "hmac_verified",
-            "id",
-            "inbox_id",
-            "source_id",
-            "updated_at"
-        ]
-    );
-    assert_eq!(contact_inbox["contact_id"], busy.contact_id);
-    assert_eq!(contact_inbox["inbox_id"], 1);
-    assert!(contact_inbox["source_id"]
-        .as_str()
-        .unwrap()
-        .starts_with("src-"));
-    assert_eq!(contact_inbox["hmac_verified"], false);
-    assert!(contact_inbox["created_at"].is_string());
+        assert_eq!(payload["id"], busy.display_id);
+        assert!(payload.get("event").is_none());
+        assert!(payload.get("changed_attributes").is_none());
+        assert_eq!(payload["inbox_id"], 1);
+        assert_eq!(payload["status"], "snoozed");
+        assert_eq!(payload["priority"], "high");
+        assert_eq!(payload["labels"], json!(["billing", "vip"]));
+        assert_eq!(payload["can_reply"], true);
+        assert_eq!(payload["channel"], "Channel::Api");
+        assert!(payload["additional_attributes"].is_object());
+        assert!(payload["custom_attributes"].is_object());
+        assert_eq!(
+            payload["unread_count"], 1,
+            "one incoming message, never seen"
+        );
 
-    let meta = &payload["meta"];
-    assert_eq!(meta["sender"]["id"], busy.contact_id);
-    assert_eq!(meta["sender"]["type"], "contact");
-    assert_eq!(meta["assignee"]["id"], busy.agent_id);
-    assert_eq!(meta["assignee"]["name"], "Ravi");
-    assert_eq!(meta["assignee"]["type"], "user");
-    assert_eq!(meta["assignee_type"], "User");
-    assert_eq!(meta["team"], json!({ "id": busy.team_id, "name": "tier2" }));
-    assert_eq!(meta["hmac_verified"], false);
+        // Epoch seconds, a float updated_at, ISO strings for the snooze and the first reply.
+        let (created, updated, activity, first_reply): (i64, i64, i64, i64) = conn
+            .query_row(
+                "SELECT created_at, updated_at, last_activity_at, first_reply_created_at
+               FROM conversations WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(payload["created_at"], created / 1_000_000);
+        assert!(payload["created_at"].is_i64());
+        assert_eq!(payload["last_activity_at"], activity / 1_000_000);
+        assert_eq!(payload["timestamp"], payload["last_activity_at"]);
+        for key in [
+            "agent_last_seen_at",
+            "contact_last_seen_at",
+            "waiting_since",
+        ] {
+            assert_eq!(
+                payload[key], 0,
+                "{key} is unset, and Chatwoot's nil.to_i is 0"
+            );
+        }
+        assert!(payload["updated_at"].is_f64(), "{}", payload["updated_at"]);
+        let seconds = payload["updated_at"].as_f64().unwrap();
+        assert!((seconds - updated as f64 / 1e6).abs() < 1e-5);
+        assert_eq!(payload["snoozed_until"], "2100-01-01T00:00:00.000Z");
+        assert_iso_millis(&payload["first_reply_created_at"], first_reply);
 
-    // The newest public message: the reply, not the later private note or the snooze activity.
-    let messages = payload["messages"].as_array().unwrap();
-    assert_eq!(messages.len(), 1);
-    let last = &messages[0];
-    assert_eq!(last["id"], busy.reply_id);
-    assert_eq!(last["message_type"], 1);
-    assert!(last["message_type"].is_i64());
-    assert!(last["created_at"].is_i64());
-    assert!(last["updated_at"].is_string());
-    assert_eq!(last["private"], false);
-    assert_eq!(last["status"], "sent");
-    assert_eq!(last["conversation_id"], busy.display_id);
-    assert_eq!(last["sender"]["type"], "user");
-    assert_eq!(
-        last["conversation"]["contact_inbox"]["source_id"],
-        contact_inbox["source_id"]
-    );
+        // The contact inbox record, less its pubsub token.
+        let contact_inbox = &payload["contact_inbox"];
+        assert_eq!(
+            keys_of(contact_inbox),
+            vec![
+                "contact_id",
+                "created_at",
+                "hmac_verified",
+                "id",
+                "inbox_id",
+                "source_id",
+                "updated_at"
+            ]
+        );
+        assert_eq!(contact_inbox["contact_id"], busy.contact_id);
+        assert_eq!(contact_inbox["inbox_id"], 1);
+        assert!(contact_inbox["source_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("src-"));
+        assert_eq!(contact_inbox["hmac_verified"], false);
+        assert!(contact_inbox["created_at"].is_string());
 
-    let account_name: String = one(&conn, "SELECT name FROM accounts WHERE id = ?1", 1);
-    assert_eq!(payload["account"], json!({ "id": 1, "name": account_name }));
-    let mut keys = Vec::new();
-    all_keys(&payload, &mut keys);
-    assert!(!keys.iter().any(|k| k == "pubsub_token"), "{keys:?}");
+        let meta = &payload["meta"];
+        assert_eq!(meta["sender"]["id"], busy.contact_id);
+        assert_eq!(meta["sender"]["type"], "contact");
+        assert_eq!(meta["assignee"]["id"], busy.agent_id);
+        assert_eq!(meta["assignee"]["name"], "Ravi");
+        assert_eq!(meta["assignee"]["type"], "user");
+        assert_eq!(meta["assignee_type"], "User");
+        assert_eq!(meta["team"], json!({ "id": busy.team_id, "name": "tier2" }));
+        assert_eq!(meta["hmac_verified"], false);
+
+        // The newest public message: the reply, not the later private note or the snooze activity.
+        let messages = payload["messages"].as_array().unwrap();
+        assert_eq!(messages.len(), 1);
+        let last = &messages[0];
+        assert_eq!(last["id"], busy.reply_id);
+        assert_eq!(last["message_type"], 1);
+        assert!(last["message_type"].is_i64());
+        assert!(last["created_at"].is_i64());
+        assert!(last["updated_at"].is_string());
+        assert_eq!(last["private"], false);
+        assert_eq!(last["status"], "sent");
+        assert_eq!(last["conversation_id"], busy.display_id);
+        assert_eq!(last["sender"]["type"], "user");
+        assert_eq!(
+            last["conversation"]["contact_inbox"]["source_id"],
+            contact_inbox["source_id"]
+        );
+
+        let account_name: String = one(conn, "SELECT name FROM accounts WHERE id = ?1", 1);
+        assert_eq!(payload["account"], json!({ "id": 1, "name": account_name }));
+        let mut keys = Vec::new();
+        all_keys(&payload, &mut keys);
+        assert!(!keys.iter().any(|k| k == "pubsub_token"), "{keys:?}");
+    });
 }
 
 #[tokio::test]
@@ -289,83 +291,84 @@ async fn a_private_note_payload_is_the_note_while_its_conversation_shows_the_lat
 {
     let app = spawn_app().await;
     let busy = busy_conversation(&app).await;
-    let raw = app.sqlite();
-    let conn = Conn::Sqlite(&raw);
-    let payload =
-        payloads::webhook_of(&conn, &links(&app), Subject::Message(busy.note_id)).unwrap();
+    with_conn(&app, |conn| {
+        let payload =
+            payloads::webhook_of(conn, &links(&app), Subject::Message(busy.note_id)).unwrap();
 
-    assert_eq!(payload["id"], busy.note_id);
-    assert!(payload.get("event").is_none());
-    assert_eq!(payload["content"], "internal");
-    assert_eq!(payload["private"], true);
-    assert_eq!(payload["message_type"], "outgoing");
-    assert_eq!(payload["content_type"], "text");
-    assert!(payload["content_attributes"].is_object());
-    assert!(payload["additional_attributes"].is_object());
-    assert_eq!(payload["source_id"], Value::Null);
-    assert_eq!(payload["status"], "sent");
-    assert!(payload.get("echo_id").is_none());
-    assert!(
-        payload.get("attachments").is_none(),
-        "only present when there are any"
-    );
-    let created: i64 = one(
-        &conn,
-        "SELECT created_at FROM messages WHERE id = ?1",
-        busy.note_id,
-    );
-    assert_iso_millis(&payload["created_at"], created);
+        assert_eq!(payload["id"], busy.note_id);
+        assert!(payload.get("event").is_none());
+        assert_eq!(payload["content"], "internal");
+        assert_eq!(payload["private"], true);
+        assert_eq!(payload["message_type"], "outgoing");
+        assert_eq!(payload["content_type"], "text");
+        assert!(payload["content_attributes"].is_object());
+        assert!(payload["additional_attributes"].is_object());
+        assert_eq!(payload["source_id"], Value::Null);
+        assert_eq!(payload["status"], "sent");
+        assert!(payload.get("echo_id").is_none());
+        assert!(
+            payload.get("attachments").is_none(),
+            "only present when there are any"
+        );
+        let created: i64 = one(
+            conn,
+            "SELECT created_at FROM messages WHERE id = ?1",
+            busy.note_id,
+        );
+        assert_iso_millis(&payload["created_at"], created);
 
-    let (name, email): (String, String) = conn
-        .query_row("SELECT name, email FROM users WHERE id = 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap();
-    assert_eq!(
-        payload["sender"],
-        json!({ "id": 1, "name": name, "email": email, "type": "user" })
-    );
-    let inbox_name: String = one(&conn, "SELECT name FROM inboxes WHERE id = ?1", 1);
-    assert_eq!(payload["inbox"], json!({ "id": 1, "name": inbox_name }));
-    let account_name: String = one(&conn, "SELECT name FROM accounts WHERE id = ?1", 1);
-    assert_eq!(payload["account"], json!({ "id": 1, "name": account_name }));
+        let (name, email): (String, String) = conn
+            .query_row("SELECT name, email FROM users WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(
+            payload["sender"],
+            json!({ "id": 1, "name": name, "email": email, "type": "user" })
+        );
+        let inbox_name: String = one(conn, "SELECT name FROM inboxes WHERE id = ?1", 1);
+        assert_eq!(payload["inbox"], json!({ "id": 1, "name": inbox_name }));
+        let account_name: String = one(conn, "SELECT name FROM accounts WHERE id = ?1", 1);
+        assert_eq!(payload["account"], json!({ "id": 1, "name": account_name }));
 
-    let conversation = &payload["conversation"];
-    assert_eq!(conversation["id"], busy.display_id);
-    assert_eq!(conversation["account"]["id"], 1);
-    assert_eq!(conversation["messages"][0]["id"], busy.reply_id);
-    assert_eq!(conversation["messages"][0]["message_type"], 1);
+        let conversation = &payload["conversation"];
+        assert_eq!(conversation["id"], busy.display_id);
+        assert_eq!(conversation["account"]["id"], 1);
+        assert_eq!(conversation["messages"][0]["id"], busy.reply_id);
+        assert_eq!(conversation["messages"][0]["message_type"], 1);
 
-    // The reply's own payload nests itself as the latest message.
-    let reply = payloads::webhook_of(&conn, &links(&app), Subject::Message(busy.reply_id)).unwrap();
-    assert_eq!(reply["private"], false);
-    assert_eq!(reply["conversation"]["messages"][0]["id"], busy.reply_id);
-    assert_eq!(
-        reply["conversation"]["messages"][0]["content"],
-        reply["content"]
-    );
+        // The reply's own payload nests itself as the latest message.
+        let reply =
+            payloads::webhook_of(conn, &links(&app), Subject::Message(busy.reply_id)).unwrap();
+        assert_eq!(reply["private"], false);
+        assert_eq!(reply["conversation"]["messages"][0]["id"], busy.reply_id);
+        assert_eq!(
+            reply["conversation"]["messages"][0]["content"],
+            reply["content"]
+        );
+    });
 }
 
 #[tokio::test]
 async fn an_incoming_message_payload_has_the_contact_as_sender() {
     let app = spawn_app().await;
     let busy = busy_conversation(&app).await;
-    let raw = app.sqlite();
-    let conn = Conn::Sqlite(&raw);
-    let payload =
-        payloads::webhook_of(&conn, &links(&app), Subject::Message(busy.incoming_id)).unwrap();
-    assert_eq!(payload["message_type"], "incoming");
-    assert_eq!(payload["private"], false);
-    let sender = &payload["sender"];
-    assert_eq!(sender["id"], busy.contact_id);
-    assert_eq!(sender["name"], "Customer");
-    assert_eq!(sender["account"]["id"], 1);
-    assert_eq!(sender["avatar"], "");
-    assert!(
-        sender.get("type").is_none(),
-        "the contact's webhook_data has no type"
-    );
-    assert_eq!(payload["conversation"]["messages"][0]["id"], busy.reply_id);
+    with_conn(&app, |conn| {
+        let payload =
+            payloads::webhook_of(conn, &links(&app), Subject::Message(busy.incoming_id)).unwrap();
+        assert_eq!(payload["message_type"], "incoming");
+        assert_eq!(payload["private"], false);
+        let sender = &payload["sender"];
+        assert_eq!(sender["id"], busy.contact_id);
+        assert_eq!(sender["name"], "Customer");
+        assert_eq!(sender["account"]["id"], 1);
+        assert_eq!(sender["avatar"], "");
+        assert!(
+            sender.get("type").is_none(),
+            "the contact's webhook_data has no type"
+        );
+        assert_eq!(payload["conversation"]["messages"][0]["id"], busy.reply_id);
+    });
 }
 
 async fn post_with_file(app: &TestApp, display_id: i64) -> Value {
@@ -398,11 +401,9 @@ async fn a_message_payload_carries_attachments_status_and_echo_id() {
     let message = post_with_file(&app, display_id).await;
     let message_id = message["id"].as_i64().unwrap();
 
-    let payload = payloads::webhook_of(
-        &Conn::Sqlite(&app.sqlite()),
-        &links(&app),
-        Subject::Message(message_id),
-    )
+    let payload = with_conn(&app, |conn| {
+        payloads::webhook_of(conn, &links(&app), Subject::Message(message_id))
+    })
     .unwrap();
     let attachments = payload["attachments"].as_array().unwrap();
     assert_eq!(attachments.len(), 1);
@@ -427,17 +428,14 @@ async fn a_message_payload_carries_attachments_status_and_echo_id() {
     )
     .await
     .expect(200);
-    writable(&app)
-        .execute(
-            "UPDATE messages SET echo_id = 'client-7' WHERE id = ?1",
-            [message_id],
-        )
-        .unwrap();
-    let payload = payloads::webhook_of(
-        &Conn::Sqlite(&app.sqlite()),
-        &links(&app),
-        Subject::Message(message_id),
-    )
+    write_row(
+        &app,
+        "UPDATE messages SET echo_id = 'client-7' WHERE id = ?1",
+        message_id,
+    );
+    let payload = with_conn(&app, |conn| {
+        payloads::webhook_of(conn, &links(&app), Subject::Message(message_id))
+    })
     .unwrap();
     assert_eq!(payload["status"], "failed");
     assert_eq!(payload["content_attributes"]["external_error"], "bounced");
@@ -451,17 +449,14 @@ async fn a_message_from_an_agent_bot_that_cannot_be_found_has_a_null_sender() {
     let display_id = conversation["id"].as_i64().unwrap();
     let message = app.message(display_id, json!({ "content": "beep" })).await;
     let message_id = message["id"].as_i64().unwrap();
-    writable(&app)
-        .execute(
-            "UPDATE messages SET sender_type = 'AgentBot', sender_id = 987654 WHERE id = ?1",
-            [message_id],
-        )
-        .unwrap();
-    let payload = payloads::webhook_of(
-        &Conn::Sqlite(&app.sqlite()),
-        &links(&app),
-        Subject::Message(message_id),
-    )
+    write_row(
+        &app,
+        "UPDATE messages SET sender_type = 'AgentBot', sender_id = 987654 WHERE id = ?1",
+        message_id,
+    );
+    let payload = with_conn(&app, |conn| {
+        payloads::webhook_of(conn, &links(&app), Subject::Message(message_id))
+    })
     .unwrap();
     assert_eq!(payload["sender"], Value::Null);
     assert_eq!(payload["message_type"], "outgoing");
@@ -487,37 +482,37 @@ async fn the_contact_payload_is_its_webhook_data_with_the_account_and_no_type() 
         .await
         .expect(200);
     let id = contact["payload"]["contact"]["id"].as_i64().unwrap();
-    let raw = app.sqlite();
-    let conn = Conn::Sqlite(&raw);
-    let payload = payloads::webhook_of(&conn, &links(&app), Subject::Contact(id)).unwrap();
-    assert_eq!(
-        keys_of(&payload),
-        vec![
-            "account",
-            "additional_attributes",
-            "avatar",
-            "blocked",
-            "custom_attributes",
-            "email",
-            "id",
-            "identifier",
-            "name",
-            "phone_number",
-            "thumbnail"
-        ]
-    );
-    let account_name: String = one(&conn, "SELECT name FROM accounts WHERE id = ?1", 1);
-    assert_eq!(payload["account"], json!({ "id": 1, "name": account_name }));
-    assert_eq!(payload["id"], id);
-    assert_eq!(payload["name"], "Ada");
-    assert_eq!(payload["email"], "ada@example.com");
-    assert_eq!(payload["phone_number"], "+15550100");
-    assert_eq!(payload["identifier"], "ada-1");
-    assert_eq!(payload["custom_attributes"], json!({ "plan": "pro" }));
-    assert_eq!(payload["additional_attributes"]["city"], "London");
-    assert_eq!(payload["avatar"], "");
-    assert_eq!(payload["thumbnail"], "");
-    assert_eq!(payload["blocked"], false);
+    with_conn(&app, |conn| {
+        let payload = payloads::webhook_of(conn, &links(&app), Subject::Contact(id)).unwrap();
+        assert_eq!(
+            keys_of(&payload),
+            vec![
+                "account",
+                "additional_attributes",
+                "avatar",
+                "blocked",
+                "custom_attributes",
+                "email",
+                "id",
+                "identifier",
+                "name",
+                "phone_number",
+                "thumbnail"
+            ]
+        );
+        let account_name: String = one(conn, "SELECT name FROM accounts WHERE id = ?1", 1);
+        assert_eq!(payload["account"], json!({ "id": 1, "name": account_name }));
+        assert_eq!(payload["id"], id);
+        assert_eq!(payload["name"], "Ada");
+        assert_eq!(payload["email"], "ada@example.com");
+        assert_eq!(payload["phone_number"], "+15550100");
+        assert_eq!(payload["identifier"], "ada-1");
+        assert_eq!(payload["custom_attributes"], json!({ "plan": "pro" }));
+        assert_eq!(payload["additional_attributes"]["city"], "London");
+        assert_eq!(payload["avatar"], "");
+        assert_eq!(payload["thumbnail"], "");
+        assert_eq!(payload["blocked"], false);
+    });
 }
 
 #[tokio::test]
@@ -531,98 +526,98 @@ async fn the_inbox_payload_has_its_settings_and_channel_but_no_secret() {
         .await
         .expect(200);
     let id = inbox["id"].as_i64().unwrap();
-    let raw = app.sqlite();
-    let conn = Conn::Sqlite(&raw);
-    let payload = payloads::webhook_of(&conn, &links(&app), Subject::Inbox(id)).unwrap();
+    with_conn(&app, |conn| {
+        let payload = payloads::webhook_of(conn, &links(&app), Subject::Inbox(id)).unwrap();
 
-    assert_eq!(payload["id"], id);
-    assert_eq!(payload["name"], "Support");
-    assert_eq!(payload["sender_name_type"], "friendly");
-    assert_eq!(payload["timezone"], "UTC");
-    assert_eq!(payload["enable_auto_assignment"], true);
-    assert!(payload["auto_assignment_config"].is_object());
-    assert_eq!(payload["working_hours"].as_array().unwrap().len(), 7);
-    let created: i64 = one(&conn, "SELECT created_at FROM inboxes WHERE id = ?1", id);
-    assert_iso_millis(&payload["created_at"], created);
-    assert!(payload["updated_at"].is_string());
-    let channel = &payload["channel"];
-    assert_eq!(channel["webhook_url"], "https://example.com/hook");
-    assert_eq!(channel["identifier"], inbox["inbox_identifier"]);
-    assert_eq!(channel["hmac_mandatory"], false);
-    let account_name: String = one(&conn, "SELECT name FROM accounts WHERE id = ?1", 1);
-    assert_eq!(payload["account"], json!({ "id": 1, "name": account_name }));
+        assert_eq!(payload["id"], id);
+        assert_eq!(payload["name"], "Support");
+        assert_eq!(payload["sender_name_type"], "friendly");
+        assert_eq!(payload["timezone"], "UTC");
+        assert_eq!(payload["enable_auto_assignment"], true);
+        assert!(payload["auto_assignment_config"].is_object());
+        assert_eq!(payload["working_hours"].as_array().unwrap().len(), 7);
+        let created: i64 = one(conn, "SELECT created_at FROM inboxes WHERE id = ?1", id);
+        assert_iso_millis(&payload["created_at"], created);
+        assert!(payload["updated_at"].is_string());
+        let channel = &payload["channel"];
+        assert_eq!(channel["webhook_url"], "https://example.com/hook");
+        assert_eq!(channel["identifier"], inbox["inbox_identifier"]);
+        assert_eq!(channel["hmac_mandatory"], false);
+        let account_name: String = one(conn, "SELECT name FROM accounts WHERE id = ?1", 1);
+        assert_eq!(payload["account"], json!({ "id": 1, "name": account_name }));
 
-    let mut keys = Vec::new();
-    all_keys(&payload, &mut keys);
-    for secret in ["secret", "hmac_token", "pubsub_token"] {
-        assert!(!keys.iter().any(|k| k == secret), "{secret} in {payload}");
-    }
-    let hmac_token: String = one(&conn, "SELECT hmac_token FROM inboxes WHERE id = ?1", id);
-    assert!(!payload.to_string().contains(&hmac_token));
+        let mut keys = Vec::new();
+        all_keys(&payload, &mut keys);
+        for secret in ["secret", "hmac_token", "pubsub_token"] {
+            assert!(!keys.iter().any(|k| k == secret), "{secret} in {payload}");
+        }
+        let hmac_token: String = one(conn, "SELECT hmac_token FROM inboxes WHERE id = ?1", id);
+        assert!(!payload.to_string().contains(&hmac_token));
+    });
 }
 
 #[tokio::test]
 async fn typing_payloads_name_the_actor_by_kind() {
     let app = spawn_app().await;
     let busy = busy_conversation(&app).await;
-    let raw = app.sqlite();
-    let conn = Conn::Sqlite(&raw);
-    let id = row_id(&conn, busy.display_id);
-    let links = links(&app);
-    let data = wootlite::store::event_data::conversation(&conn, id, None).unwrap();
+    with_conn(&app, |conn| {
+        let id = row_id(conn, busy.display_id);
+        let links = links(&app);
+        let data = wootlite::store::event_data::conversation(conn, id, None).unwrap();
 
-    let agent =
-        payloads::typing(&conn, &links, &data, TypingUser::Agent(busy.agent_id), true).unwrap();
-    assert_eq!(keys_of(&agent), vec!["conversation", "is_private", "user"]);
-    assert_eq!(
-        agent["user"],
-        json!({ "id": busy.agent_id, "name": "Ravi", "email": "ravi@example.com", "type": "user" })
-    );
-    assert_eq!(agent["is_private"], true);
-    assert_eq!(agent["conversation"]["id"], busy.display_id);
-    assert_eq!(agent["conversation"]["messages"][0]["id"], busy.reply_id);
+        let agent =
+            payloads::typing(conn, &links, &data, TypingUser::Agent(busy.agent_id), true).unwrap();
+        assert_eq!(keys_of(&agent), vec!["conversation", "is_private", "user"]);
+        assert_eq!(
+            agent["user"],
+            json!({ "id": busy.agent_id, "name": "Ravi", "email": "ravi@example.com", "type": "user" })
+        );
+        assert_eq!(agent["is_private"], true);
+        assert_eq!(agent["conversation"]["id"], busy.display_id);
+        assert_eq!(agent["conversation"]["messages"][0]["id"], busy.reply_id);
 
-    let admin = payloads::typing(&conn, &links, &data, TypingUser::Agent(1), false).unwrap();
-    assert_eq!(admin["user"]["id"], 1);
-    assert_eq!(admin["user"]["type"], "user");
-    assert_eq!(admin["is_private"], false);
+        let admin = payloads::typing(conn, &links, &data, TypingUser::Agent(1), false).unwrap();
+        assert_eq!(admin["user"]["id"], 1);
+        assert_eq!(admin["user"]["type"], "user");
+        assert_eq!(admin["is_private"], false);
 
-    let contact = payloads::typing(
-        &conn,
-        &links,
-        &data,
-        TypingUser::Contact(busy.contact_id),
-        false,
-    )
-    .unwrap();
-    assert_eq!(contact["user"]["id"], busy.contact_id);
-    assert_eq!(contact["user"]["account"]["id"], 1);
-    assert!(contact["user"].get("type").is_none());
+        let contact = payloads::typing(
+            conn,
+            &links,
+            &data,
+            TypingUser::Contact(busy.contact_id),
+            false,
+        )
+        .unwrap();
+        assert_eq!(contact["user"]["id"], busy.contact_id);
+        assert_eq!(contact["user"]["account"]["id"], 1);
+        assert!(contact["user"].get("type").is_none());
 
-    let bot = payloads::typing(&conn, &links, &data, TypingUser::Bot(987654), false).unwrap();
-    assert_eq!(bot["user"], Value::Null);
+        let bot = payloads::typing(conn, &links, &data, TypingUser::Bot(987654), false).unwrap();
+        assert_eq!(bot["user"], Value::Null);
+    });
 }
 
 #[tokio::test]
 async fn a_missing_row_is_not_found() {
     let app = spawn_app().await;
-    let raw = app.sqlite();
-    let conn = Conn::Sqlite(&raw);
-    let links = links(&app);
-    assert!(matches!(
-        payloads::webhook_of(&conn, &links, Subject::Conversation(999)),
-        Err(wootlite::store::StoreError::NotFound)
-    ));
-    assert!(matches!(
-        payloads::webhook_of(&conn, &links, Subject::Message(999)),
-        Err(wootlite::store::StoreError::NotFound)
-    ));
-    assert!(matches!(
-        payloads::webhook_of(&conn, &links, Subject::Contact(999)),
-        Err(wootlite::store::StoreError::NotFound)
-    ));
-    assert!(matches!(
-        payloads::webhook_of(&conn, &links, Subject::Inbox(999)),
-        Err(wootlite::store::StoreError::NotFound)
-    ));
+    with_conn(&app, |conn| {
+        let links = links(&app);
+        assert!(matches!(
+            payloads::webhook_of(conn, &links, Subject::Conversation(999)),
+            Err(wootlite::store::StoreError::NotFound)
+        ));
+        assert!(matches!(
+            payloads::webhook_of(conn, &links, Subject::Message(999)),
+            Err(wootlite::store::StoreError::NotFound)
+        ));
+        assert!(matches!(
+            payloads::webhook_of(conn, &links, Subject::Contact(999)),
+            Err(wootlite::store::StoreError::NotFound)
+        ));
+        assert!(matches!(
+            payloads::webhook_of(conn, &links, Subject::Inbox(999)),
+            Err(wootlite::store::StoreError::NotFound)
+        ));
+    });
 }

@@ -515,15 +515,6 @@ impl TestApp {
     ) -> Vec<T> {
         self.read(|conn| conn.prepare(sql)?.query_map([], each)?.collect())
     }
-
-    /// A read-only connection to the server's database, for recomputing what the API reports.
-    pub fn sqlite(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open_with_flags(
-            self.data_dir.join("wootlite.sqlite3"),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .expect("open database")
-    }
 }
 
 /// Polls `probe` every 20 ms until it gives a value, for up to `limit`; panics naming `what`.
