@@ -57,10 +57,17 @@ ids=$(id_regex_for "$conversations")
 
 # A node answers searches once its search replica holds what the database holds: built from the
 # database at a node's first start (minutes for 10M messages), and kept in its data dir.
+# Gives up after an hour, or as soon as the node has exited.
 wait_for_search() {
+    local url=$1 pid=$2 waited=0
     until curl -sf -o /dev/null -H "api_access_token: $token" \
-        "$1/api/v1/accounts/1/conversations/search?q=quokkaberry"; do
+        "$url/api/v1/accounts/1/conversations/search?q=quokkaberry"; do
+        if ! kill -0 "$pid" 2>/dev/null || [ "$waited" -ge 3600 ]; then
+            echo "the node at $url never answered a search" >&2
+            exit 1
+        fi
         sleep 1
+        waited=$(( waited + 1 ))
     done
 }
 clk_tck=$(getconf CLK_TCK)
@@ -92,7 +99,7 @@ start_nodes() {
             done ;;
     esac
     for i in "${!node_pids[@]}"; do
-        wait_for_search "${nodes[$i]}"
+        wait_for_search "${nodes[$i]}" "${node_pids[$i]}"
         wait_until_settled "${node_pids[$i]}"
     done
 }
