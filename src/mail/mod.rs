@@ -7,12 +7,12 @@ pub mod invitation;
 pub mod password;
 pub mod transcript;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::Notify;
 
 use crate::clock::{Clock, Timer};
@@ -38,7 +38,7 @@ pub enum MailError {
 #[derive(Clone)]
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    Files(AsyncFileTransport<Tokio1Executor>),
+    Files(PathBuf),
 }
 
 /// A mail ready to queue: its subject and its body as text and as HTML.
@@ -91,7 +91,7 @@ impl Mailer {
                     .timeout(Some(SMTP_TIMEOUT))
                     .build(),
             ),
-            None => Transport::Files(AsyncFileTransport::new(files_dir)),
+            None => Transport::Files(files_dir.to_path_buf()),
         };
         Ok(Self {
             transport,
@@ -122,7 +122,7 @@ impl Mailer {
     }
 
     /// Delivers one mail. `Err((message, retry))`: whether trying again could help.
-    async fn deliver(&self, mail: &Mail, files_dir: &Path) -> Result<(), (String, bool)> {
+    async fn deliver(&self, mail: &Mail) -> Result<(), (String, bool)> {
         let message = self.message(mail).map_err(|e| (e, false))?;
         match &self.transport {
             Transport::Smtp(smtp) => smtp
@@ -130,23 +130,34 @@ impl Mailer {
                 .await
                 .map(|_| ())
                 .map_err(|e| (e.to_string(), !e.is_permanent())),
-            Transport::Files(files) => {
-                tokio::fs::create_dir_all(files_dir)
+            Transport::Files(dir) => {
+                let path = write_eml(dir, &message.formatted())
                     .await
                     .map_err(|e| (e.to_string(), true))?;
-                let id = files
-                    .send(message)
-                    .await
-                    .map_err(|e| (e.to_string(), true))?;
-                log::info!(
-                    "mail to {} written to {}",
-                    mail.recipient,
-                    files_dir.join(format!("{id}.eml")).display()
-                );
+                log::info!("mail to {} written to {}", mail.recipient, path.display());
                 Ok(())
             }
         }
     }
+}
+
+/// Writes one mail as `{uuid}.eml`. It is written under a hidden temporary name first and then
+/// renamed, so whoever reads the folder (the dev mail catcher, a test, a person) never sees half
+/// a mail.
+async fn write_eml(dir: &Path, raw: &[u8]) -> std::io::Result<PathBuf> {
+    tokio::fs::create_dir_all(dir).await?;
+    let id = uuid::Uuid::new_v4();
+    let partial = dir.join(format!(".{id}.eml.part"));
+    let path = dir.join(format!("{id}.eml"));
+    let written = match tokio::fs::write(&partial, raw).await {
+        Ok(()) => tokio::fs::rename(&partial, &path).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = written {
+        let _ = tokio::fs::remove_file(&partial).await;
+        return Err(e);
+    }
+    Ok(path)
 }
 
 /// Backoff before attempt `n + 1` after `n` failed ones: 2, 4, 8 ... seconds, at most an hour.
@@ -163,7 +174,6 @@ pub async fn run(
     db: Db,
     clock: Clock,
     mailer: Mailer,
-    files_dir: std::path::PathBuf,
     claim_lease: Option<Duration>,
     beat: Beat,
 ) -> Result<(), String> {
@@ -182,7 +192,7 @@ pub async fn run(
                     continue;
                 }
             }
-            let outcome = mailer.deliver(&mail, &files_dir).await;
+            let outcome = mailer.deliver(&mail).await;
             let now = timer.now_micros();
             let id = mail.id;
             let recorded = match outcome {
@@ -231,6 +241,21 @@ mod tests {
         assert_eq!(&seconds[..4], &[2, 4, 8, 16]);
         assert_eq!(seconds[11], 3600);
         assert_eq!(seconds[12], 3600);
+    }
+
+    #[tokio::test]
+    async fn a_mail_file_appears_whole_under_its_final_name_and_nothing_else_is_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("mail");
+        let raw = b"Subject: hi\r\n\r\nbody\r\n".repeat(1000);
+        let path = write_eml(&folder, &raw).await.unwrap();
+        assert_eq!(path.extension().unwrap(), "eml");
+        assert_eq!(std::fs::read(&path).unwrap(), raw);
+        let names: Vec<_> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![path.file_name().unwrap().to_owned()]);
     }
 
     #[test]
