@@ -289,7 +289,7 @@ impl Application {
             metrics: metrics.clone(),
             event_links,
             hub: Arc::clone(&hub),
-            presence: Arc::default(),
+            presence: Arc::new(realtime::presence::Presence::for_database(&db)),
             dev: dev.clone(),
             principals: crate::auth::Principals::new(db.directory()),
             catalog: crate::store::catalog::Catalog::new(db.directory()),

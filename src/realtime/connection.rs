@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use actix_ws::{Message, MessageStream, Session};
 
 use super::hub::{Broadcast, Hub, Stream};
-use super::presence::Presence;
+use super::presence::{Presence, Seen};
 use super::protocol::{self, Command, RoomParams};
 use crate::clock::Clock;
 use crate::db::Db;
@@ -90,13 +90,17 @@ fn streams(subscriber: &Subscriber) -> Vec<Stream> {
 async fn announce_presence(context: &Context, subscriber: &Subscriber) {
     let now = context.clock.now_micros().div_euclid(1_000_000);
     let account_id = account_of(subscriber);
-    match *subscriber {
-        Subscriber::Agent { user_id, .. } => context.presence.saw_user(account_id, user_id, now),
-        Subscriber::Contact { contact_id, .. } => {
-            context.presence.saw_contact(account_id, contact_id, now)
-        }
-    }
-    let online = context.presence.online(account_id, now);
+    let seen = match *subscriber {
+        Subscriber::Agent { user_id, .. } => Seen::User(user_id),
+        Subscriber::Contact { contact_id, .. } => Seen::Contact(contact_id),
+    };
+    let Ok(online) = context
+        .presence
+        .see(&context.db, account_id, seen, now)
+        .await
+    else {
+        return;
+    };
     let Ok(everyone) = context
         .db
         .read(move |conn| realtime::availabilities(conn, account_id))

@@ -1,59 +1,94 @@
 //! Who was seen lately, per account (docs/actioncable.md §2.6): users and contacts are online
-//! for a window after their last subscribe or `update_presence`. Kept in memory, like
-//! Chatwoot's tracker; an entry older than the window is forgotten when its account is asked
-//! about, so the maps hold only who was seen within it.
+//! for a window after their last subscribe or `update_presence`, as Chatwoot's tracker keeps
+//! them. One node on SQLite keeps them in memory; an entry older than the window is forgotten
+//! when its account is asked about, so the maps hold only who was seen within it. Nodes that
+//! share a PostgreSQL database keep them in a table (`store::presence`), so every node tells
+//! the same.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use crate::db::Db;
+use crate::error::ApiError;
+pub use crate::store::presence::{Online, Seen};
+
 /// Chatwoot's default `PRESENCE_DURATION`, in seconds.
 pub const WINDOW_SECS: i64 = 20;
 
+pub enum Presence {
+    InMemory(InMemory),
+    Shared,
+}
+
+impl Presence {
+    /// In memory on SQLite, in the database on PostgreSQL.
+    pub fn for_database(db: &Db) -> Self {
+        if db.is_postgres() {
+            Self::Shared
+        } else {
+            Self::InMemory(InMemory::default())
+        }
+    }
+
+    /// Notes that `seen` was seen at `now` (seconds) and tells who of the account is online.
+    pub async fn see(
+        &self,
+        db: &Db,
+        account_id: i64,
+        seen: Seen,
+        now: i64,
+    ) -> Result<Online, ApiError> {
+        match self {
+            Self::InMemory(memory) => {
+                memory.saw(account_id, seen, now);
+                Ok(memory.online(account_id, now))
+            }
+            Self::Shared => {
+                db.write(move |conn| {
+                    crate::store::presence::see(conn, account_id, seen, now, now - WINDOW_SECS)
+                })
+                .await
+            }
+        }
+    }
+
+    /// Forgets everyone (dev mode's reset). The shared table is emptied by the reset's own
+    /// transaction instead, so that a node that hears of the reset late forgets nobody seen
+    /// since.
+    pub fn clear(&self) {
+        if let Self::InMemory(memory) = self {
+            memory.accounts().clear();
+        }
+    }
+}
+
 #[derive(Default)]
-struct Seen {
+struct SeenAt {
     users: HashMap<i64, i64>,
     contacts: HashMap<i64, i64>,
 }
 
 #[derive(Default)]
-pub struct Presence {
-    accounts: Mutex<HashMap<i64, Seen>>,
+pub struct InMemory {
+    accounts: Mutex<HashMap<i64, SeenAt>>,
 }
 
-/// Who is present in an account now.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Online {
-    pub users: Vec<i64>,
-    pub contacts: Vec<i64>,
-}
-
-impl Presence {
-    fn accounts(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Seen>> {
+impl InMemory {
+    fn accounts(&self) -> std::sync::MutexGuard<'_, HashMap<i64, SeenAt>> {
         self.accounts.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn saw_user(&self, account_id: i64, user_id: i64, now: i64) {
+    fn saw(&self, account_id: i64, seen: Seen, now: i64) {
         let mut accounts = self.accounts();
-        accounts
-            .entry(account_id)
-            .or_default()
-            .users
-            .insert(user_id, now);
-    }
-
-    pub fn saw_contact(&self, account_id: i64, contact_id: i64, now: i64) {
-        let mut accounts = self.accounts();
-        let seen = accounts.entry(account_id).or_default();
-        seen.contacts.insert(contact_id, now);
-    }
-
-    /// Forgets everyone (dev mode's reset).
-    pub fn clear(&self) {
-        self.accounts().clear();
+        let at = accounts.entry(account_id).or_default();
+        match seen {
+            Seen::User(id) => at.users.insert(id, now),
+            Seen::Contact(id) => at.contacts.insert(id, now),
+        };
     }
 
     /// Users and contacts of the account seen within the window, in id order.
-    pub fn online(&self, account_id: i64, now: i64) -> Online {
+    fn online(&self, account_id: i64, now: i64) -> Online {
         let mut accounts = self.accounts();
         let Some(seen) = accounts.get_mut(&account_id) else {
             return Online::default();
@@ -80,10 +115,10 @@ mod tests {
 
     #[test]
     fn someone_is_online_for_the_window_after_they_were_last_seen() {
-        let presence = Presence::default();
-        presence.saw_user(1, 3, 100);
-        presence.saw_contact(1, 8, 105);
-        presence.saw_user(2, 4, 100);
+        let presence = InMemory::default();
+        presence.saw(1, Seen::User(3), 100);
+        presence.saw(1, Seen::Contact(8), 105);
+        presence.saw(2, Seen::User(4), 100);
         assert_eq!(
             presence.online(1, 110),
             Online {

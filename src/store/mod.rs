@@ -31,6 +31,7 @@ pub mod members;
 pub mod messages;
 pub mod page_details;
 pub mod password_tokens;
+pub mod presence;
 pub mod public;
 pub mod realtime;
 pub mod reset;

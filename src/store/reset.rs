@@ -52,7 +52,8 @@ const WIPE: Sql = crate::sql!(
     sqlite: concat!(wipe_rows!(), "DELETE FROM sqlite_sequence WHERE name <> 'search_outbox';"),
     postgres: concat!(
         wipe_rows!(),
-        "SELECT setval(pg_get_serial_sequence(format('%I', table_name), column_name), 1, false)
+        "DELETE FROM wootlite_presence;
+    SELECT setval(pg_get_serial_sequence(format('%I', table_name), column_name), 1, false)
            FROM information_schema.columns
           WHERE table_schema = current_schema() AND is_identity = 'YES'
             AND table_name <> 'search_outbox';"

@@ -381,3 +381,61 @@ async fn the_dev_clock_and_a_reset_made_through_one_node_reach_the_other() {
     let fresh = second.create_conversation(json!({})).await;
     assert_eq!(fresh["id"], 1, "ids start at 1 again on every node");
 }
+
+/// Presence is one across nodes: a contact seen through one node is among the contacts an
+/// agent on the other is told of, and an agent seen through that node is online for the
+/// contact on this one.
+#[tokio::test]
+async fn someone_seen_through_one_node_is_online_on_the_other() {
+    use crate::cable_client::{agent_identifier, next, Subscriber};
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let first = spawn_app().await;
+    let second = first.another_node().await;
+    let contact_id = first.create_contact("Visitor", "visitor-source").await;
+    let contact_token: String = first.read(|c| {
+        c.query_row(
+            "SELECT pubsub_token FROM contact_inboxes WHERE source_id = 'visitor-source'",
+            [],
+            |r| r.get(0),
+        )
+    });
+    // Shown offline until seen (Chatwoot's default for a new agent).
+    let (ada, ada_token) = first.create_agent("Ada", "ada@example.com").await;
+    let presence_data = |frame: &Value| {
+        assert_eq!(frame["message"]["event"], "presence.update", "{frame}");
+        frame["message"]["data"].clone()
+    };
+
+    let mut contact = Subscriber::contact(&second, &contact_token).await;
+    let told = presence_data(&next(&mut contact.socket).await);
+    assert!(told["users"].get(ada.to_string()).is_none(), "{told}");
+
+    let ada_on_first = Subscriber::on(
+        crate::cable_client::open(&first).await,
+        agent_identifier(&first, &ada_token, 1).await,
+    )
+    .await;
+    let mut ada_socket = ada_on_first.socket;
+    let told = presence_data(&next(&mut ada_socket).await);
+    assert_eq!(
+        told["contacts"],
+        json!({ contact_id.to_string(): "online" }),
+        "the contact seen through the second node: {told}"
+    );
+
+    let update = json!({"command": "message", "identifier": contact.identifier,
+                        "data": {"action": "update_presence"}});
+    contact
+        .socket
+        .send(Message::Text(update.to_string()))
+        .await
+        .unwrap();
+    let told = presence_data(&next(&mut contact.socket).await);
+    assert_eq!(
+        told["users"][ada.to_string()],
+        "online",
+        "Ada seen through the first node: {told}"
+    );
+}

@@ -278,3 +278,14 @@ CREATE TABLE IF NOT EXISTS wootlite_dev_state (
     resets        bigint  NOT NULL DEFAULT 0
 );
 INSERT INTO wootlite_dev_state (one) VALUES (TRUE) ON CONFLICT (one) DO NOTHING;
+
+-- Who was seen lately (see src/store/presence.rs): the last time each user or contact of an
+-- account was seen through any node. Only the last few seconds matter, so the table is not
+-- written to the WAL: a crash of the database forgets who was online, as a restart does.
+CREATE UNLOGGED TABLE IF NOT EXISTS wootlite_presence (
+    account_id bigint   NOT NULL,
+    kind       bigint   NOT NULL,
+    subject_id bigint   NOT NULL,
+    seen_at    bigint   NOT NULL,
+    PRIMARY KEY (account_id, kind, subject_id)
+);
