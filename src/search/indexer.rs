@@ -45,9 +45,9 @@ pub struct Indexer<'a> {
     pub beat: &'a Beat,
     /// Whether this run's reader is the one searches use yet.
     pub installed: bool,
-    /// Whether this run has loaded the conversation summaries. Until it has, searches do not
-    /// use them: a previous run's copy may have missed changes this run has applied.
-    pub summaries_loaded: bool,
+    /// This run's copy of the conversation summaries. Until it is loaded, searches do not use
+    /// one: a previous run's copy may have missed changes this run has applied.
+    pub summaries: SummariesCopy,
     /// Where nodes share the outbox: the horizons seen, to prune below once old enough.
     pub horizons: SharedPruning,
     /// When this run last committed the index.
@@ -106,10 +106,7 @@ impl Indexer<'_> {
         }
         // After the first publish, so that searches need not wait for it: until then they
         // read the database.
-        if !self.summaries_loaded {
-            self.load_summaries()?;
-        }
-        Ok(())
+        self.follow_summaries_load()
     }
 
     fn rebuild(&mut self) -> Result<(), SearchError> {
@@ -121,18 +118,48 @@ impl Indexer<'_> {
             "search index rebuilt: {indexed} messages in {:.1}s",
             started.elapsed().as_secs_f64()
         );
+        // The jump skipped the changes in between, which the copy of the summaries may lack:
+        // searches read the database until a new copy is loaded.
+        self.serving.replace_summaries(Summaries::default());
+        self.summaries = SummariesCopy::Wanted;
         self.publish(&position)?;
         self.prune(&position);
         merge_now(&mut self.writer)
     }
 
-    /// Reads every conversation's summary now. What it reads is at least as new as everything
-    /// published so far, and every later change is past the run's position, so it is applied on
-    /// top when the next batch comes.
-    fn load_summaries(&mut self) -> Result<(), SearchError> {
-        let loaded = self.db.read_now(Summaries::load)?;
-        self.serving.replace_summaries(loaded);
-        self.summaries_loaded = true;
+    /// Starts loading the summaries beside the indexer, or installs them once loaded. The
+    /// load takes seconds on a large PostgreSQL database under load, and the outbox is applied
+    /// meanwhile, so that searches are not left behind it.
+    ///
+    /// The load reads one snapshot taken after it starts. Every change applied before that is
+    /// in it; the changes applied while it runs are laid over it, since its snapshot may not
+    /// hold them and they are not read again. What comes later is applied on top as usual.
+    fn follow_summaries_load(&mut self) -> Result<(), SearchError> {
+        match &self.summaries {
+            SummariesCopy::Wanted => {
+                let db = self.db.clone();
+                let hold = self.serving.take_summaries_hold();
+                let load = std::thread::Builder::new()
+                    .name("summaries-load".into())
+                    .spawn(move || load_summaries(&db, hold))
+                    .map_err(SearchError::Thread)?;
+                self.summaries = SummariesCopy::Loading {
+                    load,
+                    applied: HashMap::new(),
+                };
+            }
+            SummariesCopy::Loading { load, .. } if load.is_finished() => {
+                let done = std::mem::replace(&mut self.summaries, SummariesCopy::Loaded);
+                if let SummariesCopy::Loading { load, applied } = done {
+                    let mut loaded = load.join().map_err(|_| SearchError::SummariesLoad)??;
+                    for (id, summary) in applied {
+                        loaded.set(id, summary);
+                    }
+                    self.serving.replace_summaries(loaded);
+                }
+            }
+            SummariesCopy::Loading { .. } | SummariesCopy::Loaded => {}
+        }
         Ok(())
     }
 
@@ -156,6 +183,9 @@ impl Indexer<'_> {
                     self.publish(&next)?;
                 }
                 return Ok(());
+            }
+            if let SummariesCopy::Loading { applied, .. } = &mut self.summaries {
+                applied.extend(conversations.iter().copied());
             }
             self.serving.update_summaries(conversations);
             self.apply(&changed)?;
@@ -242,6 +272,34 @@ impl Indexer<'_> {
             log::warn!("search outbox prune failed (tried again later): {e}");
         }
     }
+}
+
+/// A run's copy of the conversation summaries (`Indexer::follow_summaries_load`).
+pub enum SummariesCopy {
+    /// Loaded after the run's first publish.
+    Wanted,
+    /// Being read on its own thread; the conversation changes applied meanwhile, by id.
+    Loading {
+        load: std::thread::JoinHandle<Result<Summaries, StoreError>>,
+        applied: HashMap<i64, Option<Summary>>,
+    },
+    Loaded,
+}
+
+/// Every conversation's summary as the database holds it now; handed over only once `hold`
+/// is released, when a test holds it.
+fn load_summaries(db: &Db, hold: Option<Receiver<()>>) -> Result<Summaries, StoreError> {
+    let started = Instant::now();
+    let loaded = db.read_now(Summaries::load)?;
+    log::info!(
+        "conversation summaries loaded in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    if let Some(hold) = hold {
+        // A message or the sender dropped: either releases it.
+        let _ = hold.recv();
+    }
+    Ok(loaded)
 }
 
 /// How long the outbox keeps a row where nodes share it: far longer than a node that is up

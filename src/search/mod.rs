@@ -62,6 +62,10 @@ pub enum SearchError {
     Store(#[from] StoreError),
     #[error("an injected fault")]
     Injected,
+    #[error("could not start a thread: {0}")]
+    Thread(std::io::Error),
+    #[error("loading the conversation summaries failed unexpectedly")]
+    SummariesLoad,
 }
 
 /// What the last commit says about the index.
@@ -276,6 +280,8 @@ pub struct SearchIndex {
     last_pass: Mutex<Instant>,
     /// An injected fault and how many more runs it fails.
     fault: Mutex<Option<(Fault, u32)>>,
+    /// What the next load of the summaries waits for once it has read them, for tests.
+    summaries_hold: Mutex<Option<mpsc::Receiver<()>>>,
     /// Every conversation's summary, kept by the indexer from the same outbox.
     summaries: RwLock<Summaries>,
     columns: query::ColumnCache,
@@ -303,6 +309,7 @@ impl SearchIndex {
             opened: Mutex::new(Some(opened)),
             last_pass: Mutex::new(Instant::now()),
             fault: Mutex::new(None),
+            summaries_hold: Mutex::new(None),
             summaries: RwLock::new(Summaries::default()),
             columns: query::ColumnCache::default(),
             record_up_to: AtomicUsize::new(query::RECORD_UP_TO),
@@ -331,7 +338,7 @@ impl SearchIndex {
             signals: &inbox,
             beat,
             installed: false,
-            summaries_loaded: false,
+            summaries: indexer::SummariesCopy::Wanted,
             horizons: Default::default(),
             committed_at: Instant::now(),
         };
@@ -378,6 +385,28 @@ impl SearchIndex {
     pub fn inject_fault(&self, fault: Fault, runs: u32) {
         *locked(&self.fault) = (runs > 0).then_some((fault, runs));
         self.signal(indexer::Signal::Hurry);
+    }
+
+    /// Makes the next load of the summaries hold them, once read, until the returned sender is
+    /// dropped or sent to: a slow load of a large database, for tests of what goes on meanwhile.
+    pub fn hold_next_summaries_load(&self) -> mpsc::Sender<()> {
+        let (release, held) = mpsc::channel();
+        *locked(&self.summaries_hold) = Some(held);
+        release
+    }
+
+    /// Whether a load asked to hold has begun.
+    pub fn held_summaries_load_begun(&self) -> bool {
+        locked(&self.summaries_hold).is_none()
+    }
+
+    fn take_summaries_hold(&self) -> Option<mpsc::Receiver<()>> {
+        locked(&self.summaries_hold).take()
+    }
+
+    /// Whether searches use the indexer's copy of the summaries now.
+    pub fn summaries_loaded(&self) -> bool {
+        self.with_summaries(|_| ()).is_some()
     }
 
     fn signal(&self, signal: indexer::Signal) {

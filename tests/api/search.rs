@@ -691,3 +691,47 @@ async fn past_the_recorded_matches_each_conversation_still_shows_its_newest_matc
         [(1, "ticket 199".into())]
     );
 }
+
+/// The indexer goes on taking in changes while its copy of the conversation summaries loads
+/// (seconds for a large database), and once that copy is used it holds what was taken in
+/// meanwhile, though the load read the database before.
+#[tokio::test]
+async fn the_index_follows_writes_while_the_summaries_load_and_the_copy_holds_them() {
+    let app = spawn_app().await;
+    let walrus = conversation_with(&app, "a plain walrus").await;
+    let loaded = || async { app.search.summaries_loaded().then_some(()) };
+    eventually(
+        "the first copy of the summaries",
+        Duration::from_secs(60),
+        loaded,
+    )
+    .await;
+
+    // The next run loads its own copy, and holds it once read until told.
+    let release = app.search.hold_next_summaries_load();
+    app.search.inject_fault(Fault::Error, 1);
+    eventually(
+        "the next run's load to begin",
+        Duration::from_secs(60),
+        || async { app.search.held_summaries_load_begun().then_some(()) },
+    )
+    .await;
+    assert!(!app.search.summaries_loaded());
+
+    app.post(
+        &format!("/api/v1/accounts/1/conversations/{walrus}/assignments"),
+        json!({ "assignee_id": 1 }),
+    )
+    .await
+    .expect(200);
+    // Only while the load is held.
+    app.index_caught_up().await;
+    assert!(!app.search.summaries_loaded());
+
+    drop(release);
+    eventually("the copy to be used", Duration::from_secs(60), loaded).await;
+    let found = search(&app, "walrus").await;
+    assert_eq!(ids(&found), vec![walrus]);
+    assert_eq!(found["meta"]["mine_count"], 1, "{}", found["meta"]);
+    assert_eq!(found["meta"]["unassigned_count"], 0, "{}", found["meta"]);
+}
