@@ -13,6 +13,7 @@ mod group_commit;
 mod heavy_threads;
 mod param;
 mod pg_db;
+mod pg_notify;
 pub mod pg_schema;
 pub mod snapshot;
 mod sqlite_db;
@@ -152,6 +153,18 @@ impl WriteHooks {
     }
 }
 
+/// Waits until `others` (`Db::others_wrote`) moves; forever where there is none, or once
+/// its sender has gone.
+pub async fn changed(others: &mut Option<tokio::sync::watch::Receiver<u64>>) {
+    let heard = match others {
+        Some(receiver) => receiver.changed().await.is_ok(),
+        None => false,
+    };
+    if !heard {
+        std::future::pending::<()>().await;
+    }
+}
+
 /// What a writing connection needs before its first write, such as its temporary tables (see
 /// `Db::on_each_writer`).
 pub type SessionSetup = fn(&Conn) -> Result<(), StoreError>;
@@ -271,6 +284,16 @@ impl Db {
     /// on it instead of polling.
     pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
         self.hooks().commits.subscribe()
+    }
+
+    /// Moves whenever another node sharing the database says it wrote (PostgreSQL); None on
+    /// SQLite, where this node is the only writer. Followers of the shared feeds wait on it as
+    /// well as on their poll.
+    pub fn others_wrote(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        match &self.engine {
+            Engine::Sqlite(_) => None,
+            Engine::Postgres(node) => Some(node.db.others_wrote()),
+        }
     }
 
     /// `work` on a connection outside any transaction (on PostgreSQL, each statement sees

@@ -10,6 +10,7 @@ use std::time::Duration;
 use rand::Rng;
 
 use super::conn::{Conn, PgSession};
+use super::pg_notify::Wakeups;
 use super::{pg_schema, AfterCommit, DbError, SessionSetup, WriteHooks};
 use crate::store::StoreError;
 
@@ -50,16 +51,19 @@ impl r2d2::ManageConnection for Sessions {
 pub struct PgDb {
     pool: r2d2::Pool<Sessions>,
     hooks: Arc<WriteHooks>,
+    /// Tells other nodes of this node's writes, and this node of theirs.
+    wakeups: Arc<Wakeups>,
     /// What each session runs before its first write (its temporary tables).
     setups: Arc<RwLock<Vec<SessionSetup>>>,
-    /// Stops the directory watch when the last handle goes.
+    /// Stops the directory watch and the notifications when the last handle goes.
     _watching: Arc<DirectoryWatching>,
 }
 
 /// How often a node looks whether another node changed the directory.
 const DIRECTORY_POLL: Duration = Duration::from_millis(100);
 
-/// Set when the last handle of a node's database goes: its directory watch then ends.
+/// Set when the last handle of a node's database goes: its directory watch and its
+/// notifications then end.
 #[derive(Default)]
 struct DirectoryWatching {
     stopped: Arc<std::sync::atomic::AtomicBool>,
@@ -118,7 +122,9 @@ impl PgDb {
             // Sessions are opened as they are needed, so idle nodes hold few of the server's.
             .min_idle(Some(MIN_IDLE))
             .connection_timeout(POOL_WAIT)
-            .build(Sessions { config })?;
+            .build(Sessions {
+                config: config.clone(),
+            })?;
         pg_schema::migrate(pool.get()?.client_mut())?;
         let hooks = Arc::new(WriteHooks::default());
         let watching = Arc::new(DirectoryWatching::default());
@@ -128,9 +134,12 @@ impl PgDb {
             Arc::clone(&watching.stopped),
         )
         .map_err(DbError::Thread)?;
+        let wakeups = Wakeups::start(pool.clone(), config, Arc::clone(&watching.stopped))
+            .map_err(DbError::Thread)?;
         Ok(Self {
             pool,
             hooks,
+            wakeups,
             setups: Arc::default(),
             _watching: watching,
         })
@@ -138,6 +147,11 @@ impl PgDb {
 
     pub(super) fn hooks(&self) -> &WriteHooks {
         &self.hooks
+    }
+
+    /// Moves whenever another node says it wrote.
+    pub(super) fn others_wrote(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.wakeups.others_wrote()
     }
 
     /// Runs `setup` on every session before its next write, on those open now and those to come.
@@ -231,6 +245,7 @@ impl PgDb {
                     }
                     self.hooks.directory.changed();
                     self.hooks.committed();
+                    self.wakeups.written();
                     return Ok(value);
                 }
             }
@@ -271,7 +286,7 @@ fn write_once<T>(
         .map_err(|e| Attempt::Failed(e.into()))?;
     let outcome = work(&conn).and_then(|value| {
         hooks.after_write(&conn)?;
-        let then = hooks.before_commit(&conn);
+        let then = commit_hook(&conn, hooks)?;
         conn.execute_batch("COMMIT")?;
         Ok((value, then))
     });
@@ -283,6 +298,19 @@ fn write_once<T>(
             Attempt::Failed(e)
         }
     })
+}
+
+/// The commit hook, in a savepoint of its own. A statement that fails aborts the whole
+/// transaction on PostgreSQL, and `COMMIT` then rolls it back without an error: the hook's
+/// failure (logged) would lose the write it follows. Undoing the savepoint keeps the write.
+fn commit_hook(conn: &Conn, hooks: &WriteHooks) -> Result<Option<AfterCommit>, StoreError> {
+    conn.execute_batch("SAVEPOINT commit_hook")?;
+    let then = hooks.before_commit(conn);
+    if conn.execute_batch("RELEASE SAVEPOINT commit_hook").is_err() {
+        conn.execute_batch("ROLLBACK TO SAVEPOINT commit_hook; RELEASE SAVEPOINT commit_hook")?;
+        return Ok(None);
+    }
+    Ok(then)
 }
 
 /// Ends a transaction; a failure leaves the session to the pool's check.

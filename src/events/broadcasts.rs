@@ -93,7 +93,9 @@ pub(super) fn note(
         let Some(place) = place else {
             continue;
         };
-        if !hub.watches(place.account_id) {
+        // Where nodes share a database, the feed reaches subscribers on every node, whether
+        // or not this one has any.
+        if !conn.is_postgres() && !hub.watches(place.account_id) {
             continue;
         }
         builder.event(loads, event, place)?;

@@ -76,8 +76,9 @@ fn broadcasts(noted: impl IntoIterator<Item = Noted>) -> Vec<Broadcast> {
 
 /// Broadcasts read from the shared feed per pass at most.
 const FEED_BATCH: i64 = 1_000;
-/// How often a node looks at the shared feed when its own commits do not wake it: the
-/// longest another node's change takes to reach this node's sockets, give or take a read.
+/// How often a node looks at the shared feed when neither its own commits nor another node's
+/// notification wake it: the longest another node's change takes to reach this node's
+/// sockets when a notification is lost, give or take a read.
 const FEED_POLL: Duration = Duration::from_millis(50);
 /// How long the shared feed keeps a broadcast: a node that is up reads it within `FEED_POLL`.
 const FEED_RETENTION: Duration = Duration::from_secs(5 * 60);
@@ -94,6 +95,7 @@ pub async fn follow_shared_feed(
     let failed = |e: crate::error::ApiError| format!("reading the /cable feed failed: {e}");
     let mut at = db.read(cable_feed::start).await.map_err(failed)?;
     let mut pruning = SharedPruning::default();
+    let mut others = db.others_wrote();
     loop {
         let from = at.clone();
         let pass = db
@@ -120,6 +122,7 @@ pub async fn follow_shared_feed(
         prune_shared_feed(&db, &mut pruning).await;
         tokio::select! {
             _ = written.notified() => {}
+            _ = crate::db::changed(&mut others) => {}
             _ = tokio::time::sleep(FEED_POLL) => {}
         }
     }

@@ -348,6 +348,9 @@ impl SearchIndex {
     /// Runs the indexer on its own thread under `tasks`' supervision, restarted when it fails,
     /// until `stop` is called.
     pub fn spawn_indexer(self: &Arc<Self>, tasks: &Tasks) -> tokio::task::JoinHandle<()> {
+        if let Some(others) = self.db.others_wrote() {
+            tokio::spawn(hurry_when_others_write(Arc::downgrade(self), others));
+        }
         let search = Arc::clone(self);
         tasks.spawn("search-indexer", move |beat| {
             let search = Arc::clone(&search);
@@ -550,6 +553,20 @@ impl SearchIndex {
     /// Asks the indexer to stop after its current batch; its supervised task then ends.
     pub fn stop(&self) {
         self.signal(indexer::Signal::Stop);
+    }
+}
+
+/// Where nodes share the outbox, another node's write wakes the indexer at once rather than
+/// at its next poll. Ends with the index, or with the database's notifications.
+async fn hurry_when_others_write(
+    search: std::sync::Weak<SearchIndex>,
+    mut others: tokio::sync::watch::Receiver<u64>,
+) {
+    while others.changed().await.is_ok() {
+        let Some(search) = search.upgrade() else {
+            return;
+        };
+        search.signal(indexer::Signal::Hurry);
     }
 }
 

@@ -439,3 +439,84 @@ async fn someone_seen_through_one_node_is_online_on_the_other() {
         "Ada seen through the first node: {told}"
     );
 }
+
+/// A write on one node wakes the followers on the other through a PostgreSQL notification,
+/// rather than leaving them to their next poll.
+#[tokio::test]
+async fn a_write_on_one_node_is_announced_to_the_other() {
+    use std::time::Duration;
+
+    let first = spawn_app().await;
+    let second = first.another_node().await;
+    let mut told = second
+        .db
+        .others_wrote()
+        .expect("notifications on PostgreSQL");
+    // The second node listens from shortly after its start: write until it hears.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        first.create_conversation(json!({})).await;
+        if tokio::time::timeout(Duration::from_millis(200), told.changed())
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the second node never heard of the first node's writes"
+        );
+    }
+}
+
+/// A node with no subscribers of its own still shares what its writes broadcast: an agent
+/// listening on the other node hears of them.
+#[tokio::test]
+async fn a_subscriber_hears_writes_made_through_a_node_nobody_listens_on() {
+    use crate::cable_client::Subscriber;
+    use crate::helpers::ADMIN_TOKEN;
+
+    let first = spawn_app().await;
+    let second = first.another_node().await;
+    let mut on_second = Subscriber::agent(&second, ADMIN_TOKEN, 1).await;
+    let id = first.create_conversation(json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    first
+        .message(id, json!({ "content": "through the quiet node" }))
+        .await;
+    // Pings keep the socket's reads alive, so the wait for the broadcast has a bound of its own.
+    let heard = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        on_second.until(|event, data| {
+            event == "message.created" && data["content"] == "through the quiet node"
+        }),
+    )
+    .await
+    .expect("the subscriber on the second node heard of the write");
+    assert!(heard
+        .iter()
+        .any(|(event, data)| event == "conversation.created" && data["id"] == id));
+}
+
+/// A commit hook that fails loses its broadcasts, never the write it follows: PostgreSQL
+/// aborts the whole transaction on a failed statement, and `COMMIT` would then roll it back
+/// without an error. Here the `/cable` feed's numbering is taken back under a row it holds.
+#[tokio::test]
+async fn a_failing_commit_hook_does_not_lose_the_write() {
+    let app = spawn_app().await;
+    app.db()
+        .write_now(|tx| {
+            tx.execute_batch(
+                "INSERT INTO wootlite_cable_feed (seq, event, data, streams)
+                 OVERRIDING SYSTEM VALUE VALUES (1000000, 'taken', '{}', '[]');
+                 SELECT setval(pg_get_serial_sequence('wootlite_cable_feed', 'seq'), 999999)",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let contact = app.create_contact("Kept", "kept-source").await;
+    app.get(&format!("/api/v1/accounts/1/contacts/{contact}"))
+        .await
+        .expect(200);
+}

@@ -7,7 +7,7 @@
 
 use actix_web::{web, HttpResponse};
 
-use super::{shared, tools, DevAdmin, DevTools};
+use super::{tools, DevAdmin, DevTools};
 use crate::api::openapi::schemas as doc;
 use crate::api::ApiResult;
 use crate::app::AppState;
@@ -40,20 +40,28 @@ pub async fn reset(state: web::Data<AppState>, _: DevAdmin) -> ApiResult {
             };
             // The fresh state is where everyone starts, not news: no events, no broadcasts.
             event_capture::take(tx)?;
-            let resets = tx
-                .is_postgres()
-                .then(|| dev_state::note_reset(tx))
-                .transpose()?;
-            Ok((fresh, resets))
+            // Other nodes see the reset and its clock together.
+            let shared = if tx.is_postgres() {
+                let clock_version = dated
+                    .setting()
+                    .map(|(at, frozen)| dev_state::share_clock(tx, at, frozen))
+                    .transpose()?;
+                Some((dev_state::note_reset(tx)?, clock_version))
+            } else {
+                None
+            };
+            Ok((fresh, shared))
         })
         .await?;
-    let (fresh, resets) = fresh;
+    let (fresh, shared) = fresh;
     empty(&state.files_dir).await;
     forget_beside_the_database(&state, tools).await;
-    if let Some(count) = resets {
+    if let Some((resets, clock_version)) = shared {
         // Other nodes forget theirs when they see the count move; this one has.
-        tools.shared.resets(count);
-        shared::share_clock(&state, tools).await?;
+        tools.shared.resets(resets);
+        if let Some(version) = clock_version {
+            tools.shared.clock(version);
+        }
     }
     Ok(HttpResponse::Ok().json(fresh))
 }
