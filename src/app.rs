@@ -69,6 +69,7 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// Who was seen lately on `/cable`.
     pub presence: Arc<realtime::presence::Presence>,
+    pub watching: Arc<realtime::watching::Watching>,
     /// Dev mode's journals and settings; `None` outside dev mode.
     pub dev: Option<Arc<api::dev::DevTools>>,
     /// Whom each access token grants what, as of the directory's current generation.
@@ -172,6 +173,7 @@ pub struct Application {
     sender_settings: SenderSettings,
     hub: Arc<Hub>,
     publishing: realtime::Publishing,
+    watching: Arc<realtime::watching::Watching>,
     /// Dev mode's state, where nodes share a PostgreSQL database and its dev state with it.
     shared_dev: Option<web::Data<AppState>>,
 }
@@ -243,6 +245,7 @@ impl Application {
         };
         events::attach(&db, clock.clone(), recording)?;
         let publishing = realtime::attach(&db, Arc::clone(&hub))?;
+        let watching = Arc::new(realtime::watching::Watching::for_database(&db));
         let transport = Arc::new(Transport::new(settings.transport_settings()?)?);
         let dev = settings.dev.then(|| {
             Arc::new(api::dev::DevTools {
@@ -290,6 +293,7 @@ impl Application {
             event_links,
             hub: Arc::clone(&hub),
             presence: Arc::new(realtime::presence::Presence::for_database(&db)),
+            watching: Arc::clone(&watching),
             dev: dev.clone(),
             principals: crate::auth::Principals::new(db.directory()),
             catalog: crate::store::catalog::Catalog::new(db.directory()),
@@ -372,6 +376,7 @@ impl Application {
             sender_settings,
             hub,
             publishing,
+            watching,
             shared_dev,
         })
     }
@@ -444,23 +449,30 @@ impl Application {
             sender_settings,
             hub,
             publishing,
+            watching,
             shared_dev,
             ..
         } = self;
         let indexer = search.spawn_indexer(&tasks);
         let shared_feed = match publishing {
-            realtime::Publishing::Direct => None,
-            realtime::Publishing::Shared(written) => Some(tasks.spawn("cable-feed", {
-                let db = db.clone();
-                move |beat| {
-                    realtime::follow_shared_feed(
-                        db.clone(),
-                        Arc::clone(&hub),
-                        Arc::clone(&written),
-                        beat,
-                    )
-                }
-            })),
+            realtime::Publishing::Direct => Vec::new(),
+            realtime::Publishing::Shared(written) => vec![
+                tasks.spawn("cable-feed", {
+                    let (db, hub) = (db.clone(), Arc::clone(&hub));
+                    move |beat| {
+                        realtime::follow_shared_feed(
+                            db.clone(),
+                            Arc::clone(&hub),
+                            Arc::clone(&written),
+                            beat,
+                        )
+                    }
+                }),
+                tasks.spawn("cable-watch", {
+                    let db = db.clone();
+                    move |beat| Arc::clone(&watching).refresh(db.clone(), Arc::clone(&hub), beat)
+                }),
+            ],
         };
         let dev_follower = shared_dev.map(|state| {
             tasks.spawn("dev-state", move |beat| {

@@ -22,6 +22,7 @@ pub async fn connect(
         db: state.db.clone(),
         hub: state.hub.clone(),
         presence: state.presence.clone(),
+        watching: state.watching.clone(),
         clock: state.clock.clone(),
     };
     actix_web::rt::spawn(connection::serve(context, session, incoming));

@@ -1,7 +1,7 @@
 //! The `/cable` side of each event (docs/actioncable.md §3): which broadcasts a planned event
 //! makes, their `data`, and who receives them, resolved inside the transaction of the change and
 //! noted with it. They are published once that transaction has committed, in commit order
-//! (`realtime::attach`). An account nobody watches costs nothing here.
+//! (`realtime::attach`). An account nobody watches, on any node, costs next to nothing here.
 //!
 //! Audiences: the inbox's members and the account's administrators for everything about a
 //! conversation; the contact for its own conversation's events, messages other than private
@@ -17,7 +17,7 @@ use super::payloads::{self, Loaded, Loads, Subject, TypingUser};
 use super::record::{Place, Planned};
 use crate::models::{MessageType, Performer};
 use crate::realtime::hub::{Hub, Stream};
-use crate::store::{agents, cable_outbox, event_data, realtime, StoreResult};
+use crate::store::{agents, cable_outbox, cable_watch, event_data, realtime, StoreResult};
 use crate::views::cable as view;
 use crate::views::conversations::Links;
 
@@ -89,18 +89,39 @@ pub(super) fn note(
         performer: None,
         audiences: Audiences::default(),
     };
+    let mut watched = HashMap::new();
     for (event, place) in planned.iter().zip(places) {
         let Some(place) = place else {
             continue;
         };
-        // Where nodes share a database, the feed reaches subscribers on every node, whether
-        // or not this one has any.
-        if !conn.is_postgres() && !hub.watches(place.account_id) {
+        if !watched_anywhere(conn, hub, place.account_id, &mut watched)? {
             continue;
         }
         builder.event(loads, event, place)?;
     }
     Ok(())
+}
+
+/// Whether some subscriber may hear of a change in the account: one of this node's, or, where
+/// nodes share a database, one that another node has said it has (`realtime::watching`).
+fn watched_anywhere(
+    conn: &Conn,
+    hub: &Hub,
+    account_id: i64,
+    known: &mut HashMap<i64, bool>,
+) -> StoreResult<bool> {
+    if hub.watches(account_id) {
+        return Ok(true);
+    }
+    if !conn.is_postgres() {
+        return Ok(false);
+    }
+    if let Some(&watched) = known.get(&account_id) {
+        return Ok(watched);
+    }
+    let watched = cable_watch::watched(conn, account_id)?;
+    known.insert(account_id, watched);
+    Ok(watched)
 }
 
 fn send(conn: &Conn, event: &str, data: &Value, streams: &[Stream]) -> StoreResult<()> {

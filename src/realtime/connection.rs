@@ -12,6 +12,7 @@ use actix_ws::{Message, MessageStream, Session};
 use super::hub::{Broadcast, Hub, Stream};
 use super::presence::{Presence, Seen};
 use super::protocol::{self, Command, RoomParams};
+use super::watching::Watching;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::store::realtime::{self, Subscriber};
@@ -44,6 +45,7 @@ pub struct Context {
     pub db: Db,
     pub hub: Arc<Hub>,
     pub presence: Arc<Presence>,
+    pub watching: Arc<Watching>,
     pub clock: Clock,
 }
 
@@ -168,6 +170,15 @@ async fn answer(
                 .subscribe(id, &identifier, account_id, streams(&subscriber))
             {
                 return true;
+            }
+            if context
+                .watching
+                .subscribing(&context.db, account_id)
+                .await
+                .is_err()
+            {
+                context.hub.unsubscribe(id, &identifier);
+                return write(session, protocol::reject(&identifier)).await;
             }
             if !write(session, protocol::confirm(&identifier)).await {
                 return false;

@@ -1,11 +1,12 @@
 //! `/cable`: Chatwoot's ActionCable endpoint (docs/actioncable.md). `protocol` reads and writes
 //! the frames, `hub` holds connections and their subscriptions, `connection` serves one socket,
-//! `presence` keeps who was seen lately.
+//! `presence` keeps who was seen lately, `watching` which accounts have subscribers anywhere.
 
 pub mod connection;
 pub mod hub;
 pub mod presence;
 pub mod protocol;
+pub mod watching;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -9,6 +9,7 @@ pub mod attribute_values;
 pub mod bulk;
 pub mod cable_feed;
 pub mod cable_outbox;
+pub mod cable_watch;
 pub mod catalog;
 pub mod changes;
 pub mod claims;

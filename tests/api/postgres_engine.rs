@@ -1166,3 +1166,96 @@ fn the_search_outbox_is_followed_by_snapshot_and_pruned_by_horizon() {
         .unwrap();
     assert_eq!(messages(&rows), vec![7]);
 }
+
+/// A node's first `/cable` subscription to an account waits for the transactions that had begun
+/// writing when its row was in: one of them may be a write that read no row and is about to
+/// commit. This one's id is past every ended transaction's, so no snapshot lists it.
+#[test]
+fn a_transaction_that_began_writing_before_a_mark_is_waited_for_until_it_ends() {
+    use wootlite::db::PgDb;
+    use wootlite::store::cable_watch;
+
+    let Some(database) = TestDatabase::create_or_skip("postgres_engine::cable_watch") else {
+        return;
+    };
+    let db = PgDb::open(&database.url(), 2).unwrap();
+    let mut writer = database.connect();
+    let mut open = writer.transaction().unwrap();
+    open.execute(
+        "INSERT INTO wootlite_cable_watch (account_id, node, seen_at) VALUES (1, 'other', 0)",
+        &[],
+    )
+    .unwrap();
+    let after = db.write(cable_watch::transaction_id).unwrap();
+    assert!(!db.read(|c| cable_watch::settled(c, &after)).unwrap());
+    assert!(!db.read(|c| cable_watch::watched(c, 1)).unwrap());
+    open.commit().unwrap();
+    // Other tests' transactions in the same cluster count too; they end soon.
+    let began = std::time::Instant::now();
+    while !db.read(|c| cable_watch::settled(c, &after)).unwrap() {
+        assert!(began.elapsed() < std::time::Duration::from_secs(30));
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(db.read(|c| cable_watch::watched(c, 1)).unwrap());
+}
+
+/// A node keeps a row per account it has subscribers for, says it again while they stay, drops
+/// it once the last has gone, and forgets the rows of nodes that went quiet long ago.
+#[tokio::test]
+async fn a_node_keeps_its_row_while_it_has_subscribers_and_forgets_stale_ones() {
+    use std::sync::Arc;
+    use wootlite::realtime::hub::{Hub, Stream};
+    use wootlite::realtime::watching::Watching;
+    use wootlite::store::cable_watch;
+
+    let Some(database) = TestDatabase::create_or_skip("postgres_engine::watching") else {
+        return;
+    };
+    let db = Db::open_postgres(&database.url(), PoolSizes::SMALL).unwrap();
+    let hub = Arc::new(Hub::default());
+    let watching = Watching::for_database(&db);
+    let watched = |account_id: i64| {
+        let db = db.clone();
+        async move {
+            db.read(move |c| cable_watch::watched(c, account_id))
+                .await
+                .unwrap()
+        }
+    };
+    let subscribe = |account_id: i64| {
+        let (connection, queue) = hub.connect();
+        assert!(hub.subscribe(
+            connection,
+            "room",
+            account_id,
+            vec![Stream::Account(account_id)]
+        ));
+        (connection, queue)
+    };
+
+    let (connection, _queue) = subscribe(7);
+    watching.subscribing(&db, 7).await.unwrap();
+    assert!(watched(7).await);
+    db.write(|tx| {
+        tx.execute_batch(
+            "INSERT INTO wootlite_cable_watch (account_id, node, seen_at) VALUES (8, 'gone', 0)",
+        )?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert!(watched(8).await);
+
+    watching.refresh_now(&db, &hub).await.unwrap();
+    assert!(watched(7).await, "still subscribed");
+    assert!(!watched(8).await, "a gone node's row");
+
+    hub.disconnect(connection);
+    assert!(watched(7).await, "kept until the next refresh");
+    watching.refresh_now(&db, &hub).await.unwrap();
+    assert!(!watched(7).await, "nobody subscribed any more");
+
+    let (_again, _queue) = subscribe(7);
+    watching.subscribing(&db, 7).await.unwrap();
+    assert!(watched(7).await, "a new first subscriber writes it anew");
+}

@@ -499,12 +499,44 @@ async fn a_subscriber_hears_writes_made_through_a_node_nobody_listens_on() {
         .any(|(event, data)| event == "conversation.created" && data["id"] == id));
 }
 
+/// Where nobody subscribes on any node, a write shares no broadcasts; once someone subscribes
+/// on one node, writes through the other share theirs, and the subscriber hears them.
+#[tokio::test]
+async fn broadcasts_are_shared_only_for_accounts_someone_watches_on_some_node() {
+    use crate::cable_client::Subscriber;
+    use crate::helpers::ADMIN_TOKEN;
+
+    let first = spawn_app().await;
+    let second = first.another_node().await;
+    let id = first.create_conversation(json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    first.message(id, json!({ "content": "unheard" })).await;
+    assert_eq!(feed_rows(&first), 0, "nobody watches the account");
+
+    let mut on_second = Subscriber::agent(&second, ADMIN_TOKEN, 1).await;
+    first.message(id, json!({ "content": "heard" })).await;
+    assert!(feed_rows(&first) > 0);
+    let heard = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        on_second.until(|event, data| event == "message.created" && data["content"] == "heard"),
+    )
+    .await
+    .expect("the subscriber on the second node heard of the write");
+    assert!(heard.iter().all(|(_, data)| data["content"] != "unheard"));
+}
+
 /// A commit hook that fails loses its broadcasts, never the write it follows: PostgreSQL
 /// aborts the whole transaction on a failed statement, and `COMMIT` would then roll it back
 /// without an error. Here the `/cable` feed's numbering is taken back under a row it holds.
 #[tokio::test]
 async fn a_failing_commit_hook_does_not_lose_the_write() {
+    use crate::cable_client::Subscriber;
+    use crate::helpers::ADMIN_TOKEN;
+
     let app = spawn_app().await;
+    // Someone listens, so that the write has broadcasts to share.
+    let _agent = Subscriber::agent(&app, ADMIN_TOKEN, 1).await;
     app.db()
         .write_now(|tx| {
             tx.execute_batch(
@@ -519,4 +551,21 @@ async fn a_failing_commit_hook_does_not_lose_the_write() {
     app.get(&format!("/api/v1/accounts/1/contacts/{contact}"))
         .await
         .expect(200);
+    assert_eq!(
+        feed_rows(&app),
+        1,
+        "the broadcasts went, the row in the way stayed"
+    );
+}
+
+/// How many broadcasts the `/cable` feed holds.
+fn feed_rows(app: &TestApp) -> i64 {
+    app.db()
+        .read_now(|c| {
+            Ok(
+                c.prepare_cached("SELECT count(*) FROM wootlite_cable_feed")?
+                    .query_row([], |row| row.get(0))?,
+            )
+        })
+        .unwrap()
 }

@@ -289,3 +289,15 @@ CREATE UNLOGGED TABLE IF NOT EXISTS wootlite_presence (
     seen_at    bigint   NOT NULL,
     PRIMARY KEY (account_id, kind, subject_id)
 );
+
+-- Which accounts some node has /cable subscribers for (see src/realtime/watching.rs): a write
+-- shares its broadcasts only where a row says someone may listen. A node adds its row before
+-- it confirms the account's first subscription there, refreshes it while it has subscribers,
+-- and drops it after; rows of a node that died go once they are stale. The time is the
+-- database's own, in Unix seconds, so every node reads one clock.
+CREATE TABLE IF NOT EXISTS wootlite_cable_watch (
+    account_id bigint NOT NULL,
+    node       text   NOT NULL,
+    seen_at    bigint NOT NULL,
+    PRIMARY KEY (account_id, node)
+);
